@@ -1,0 +1,98 @@
+#include "services/common/flags.h"
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/catalog.h"
+#include "services/common/log.h"
+
+ABSL_FLAG(std::string, listen, "",
+          "Address to serve on, host:port. Port 0 picks a free port (printed in the 'listening' log "
+          "line). Default: the service's quick-start loopback address.");
+ABSL_FLAG(std::string, db, "",
+          "Path of the service's SQLite database file; created with its schema if missing. "
+          "Default: data/local/<service>.db under the working directory.");
+ABSL_FLAG(std::string, log_level, "info", "Least severe log level written: debug, info, warning, error.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for serving TLS. Empty: plaintext (loopback only).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key matching --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: when set, clients must present a certificate signed by it (mutual TLS).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle used to verify the servers this process calls. Empty: plaintext calls.");
+ABSL_FLAG(int, max_threads, 16, "Upper bound on threads serving requests in this process.");
+ABSL_FLAG(std::string, catalog, "",
+          "Path of the indicator and region catalog (proto3 JSON). Default: data/catalog.json of the "
+          "source tree this binary was built from.");
+
+namespace luoshi {
+namespace {
+
+std::string EnvName(const std::string& flag) {
+  std::string out = "LUOSHI_";
+  for (char c : flag) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string GetEnv(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v ? v : "";
+}
+
+}  // namespace
+
+absl::Status ApplyEnvironmentToFlags(std::string (*environ_lookup)(const std::string& name)) {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    std::string value = environ_lookup(EnvName(std::string(name)));
+    if (value.empty()) continue;
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment variable ", EnvName(std::string(name)), "=\"", value, "\": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& usage) {
+  absl::SetProgramUsageMessage(usage);
+  if (absl::Status s = ApplyEnvironmentToFlags(&GetEnv); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    std::exit(2);
+  }
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  return std::vector<std::string>(positional.begin(), positional.end());
+}
+
+std::string ListenAddress(const std::string& service_default) {
+  std::string v = absl::GetFlag(FLAGS_listen);
+  return v.empty() ? service_default : v;
+}
+
+std::string DatabasePath(const std::string& service_default) {
+  std::string v = absl::GetFlag(FLAGS_db);
+  return v.empty() ? service_default : v;
+}
+
+std::string CatalogPath() {
+  std::string v = absl::GetFlag(FLAGS_catalog);
+  return v.empty() ? DefaultCatalogPath() : v;
+}
+
+void InitLogging(const std::string& service) {
+  SetLogService(service);
+  LogLevel level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::fprintf(stderr, "--log_level must be debug, info, warning or error, not \"%s\"\n",
+                 absl::GetFlag(FLAGS_log_level).c_str());
+    std::exit(2);
+  }
+  SetLogLevel(level);
+}
+
+}  // namespace luoshi

@@ -1,0 +1,48 @@
+// Flags shared by every Luoshi binary, defined once (flags.cc) with full help text. Each flag can also
+// be set from the environment as LUOSHI_<NAME IN CAPITALS> (LUOSHI_LISTEN, LUOSHI_DB, …), which is how
+// containers configure services; a flag given on the command line wins over the environment.
+#ifndef LUOSHI_SERVICES_COMMON_FLAGS_H_
+#define LUOSHI_SERVICES_COMMON_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/status/status.h"
+
+ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, db);
+ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_client_ca);
+ABSL_DECLARE_FLAG(std::string, tls_ca);
+ABSL_DECLARE_FLAG(int, max_threads);
+ABSL_DECLARE_FLAG(std::string, catalog);
+
+namespace luoshi {
+
+// Loopback addresses of the local quick start; the CLI and the peers default to these.
+inline constexpr char kDefaultGatewayAddress[] = "127.0.0.1:7100";
+inline constexpr char kDefaultIngestionAddress[] = "127.0.0.1:7101";
+inline constexpr char kDefaultIndicatorsAddress[] = "127.0.0.1:7102";
+inline constexpr char kDefaultTasksAddress[] = "127.0.0.1:7103";
+
+// Applies LUOSHI_* environment variables to the registered flags, then parses the command line.
+// Returns the positional arguments (argv[0] first). Exits with a message on a bad flag or value.
+std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& usage);
+
+// Sets flags from the environment only (exposed for tests). `environ_lookup` returns "" when unset.
+absl::Status ApplyEnvironmentToFlags(std::string (*environ_lookup)(const std::string& name));
+
+// Typed accessors with service defaults for flags whose default depends on the binary.
+std::string ListenAddress(const std::string& service_default);
+std::string DatabasePath(const std::string& service_default);
+std::string CatalogPath();
+
+// Sets the process-wide log level and service name from --log_level; exits on a bad value.
+void InitLogging(const std::string& service);
+
+}  // namespace luoshi
+
+#endif  // LUOSHI_SERVICES_COMMON_FLAGS_H_

@@ -1,0 +1,98 @@
+#include "services/common/identity.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/server_context.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace luoshi {
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kViewer: return "viewer";
+    case Role::kOffice: return "office";
+    case Role::kSupervisor: return "supervisor";
+    case Role::kAdmin: return "admin";
+  }
+  return "viewer";
+}
+
+bool ParseRole(const std::string& text, Role* out) {
+  for (Role r : {Role::kViewer, Role::kOffice, Role::kSupervisor, Role::kAdmin}) {
+    if (text == RoleName(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string PercentEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string PercentDecode(const std::string& s) {
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && val(s[i + 1]) >= 0 && val(s[i + 2]) >= 0) {
+      out += static_cast<char>(val(s[i + 1]) * 16 + val(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+namespace {
+std::string Header(const grpc::ServerContext& context, const char* name) {
+  const auto& md = context.client_metadata();
+  auto it = md.find(name);
+  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+}  // namespace
+
+absl::StatusOr<Identity> IdentityFromContext(const grpc::ServerContext& context) {
+  std::string role = Header(context, kRoleHeader);
+  if (role.empty()) {
+    return absl::UnauthenticatedError(
+        "no caller identity: sign in (luoshi reads ~/.config/luoshi/credentials) or send x-luoshi-role");
+  }
+  Identity id;
+  if (!ParseRole(role, &id.role)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown role \"", role, "\": expected admin, supervisor, office or viewer"));
+  }
+  id.user = PercentDecode(Header(context, kUserHeader));
+  id.unit = PercentDecode(Header(context, kUnitHeader));
+  if (id.role == Role::kOffice && id.unit.empty()) {
+    return absl::InvalidArgumentError("an office identity must name its unit (x-luoshi-unit)");
+  }
+  return id;
+}
+
+void AttachIdentity(const Identity& identity, grpc::ClientContext* context) {
+  context->AddMetadata(kRoleHeader, RoleName(identity.role));
+  if (!identity.user.empty()) context->AddMetadata(kUserHeader, PercentEncode(identity.user));
+  if (!identity.unit.empty()) context->AddMetadata(kUnitHeader, PercentEncode(identity.unit));
+}
+
+}  // namespace luoshi

@@ -1,0 +1,67 @@
+// Server bootstrap shared by the three gRPC services.
+//
+// A service's main() builds its handler objects, then:
+//   ServiceHost host("tasks");
+//   host.AddService(&grpc_service, "luoshi.v1.TaskService");
+//   if (auto s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) …
+//   host.WaitForShutdownSignal();   // SIGTERM / SIGINT
+//   host.Shutdown();                // in-flight calls get a grace period, then the caller closes storage
+//
+// Every server gets gRPC health checking (grpc.health.v1.Health, per service name and "") and server
+// reflection, TLS/mTLS from the --tls_* flags, and a bounded thread pool (--max_threads).
+#ifndef LUOSHI_SERVICES_COMMON_SERVER_H_
+#define LUOSHI_SERVICES_COMMON_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace luoshi {
+
+struct TlsFiles {
+  std::string cert;       // server certificate chain (PEM path)
+  std::string key;        // server private key
+  std::string client_ca;  // when set, clients must present a certificate (mTLS)
+};
+
+// Server credentials from the --tls_* flags (plaintext when no certificate is configured).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFlags();
+// Channel to a peer: TLS verified against --tls_ca when set, plaintext otherwise.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+class ServiceHost {
+ public:
+  explicit ServiceHost(std::string name) : name_(std::move(name)) {}
+  ~ServiceHost();
+
+  // `service` must outlive the host. `full_name` is the proto service name used for health status.
+  void AddService(grpc::Service* service, const std::string& full_name);
+
+  // Binds and starts. Returns INVALID_ARGUMENT / UNAVAILABLE with a readable message when the address
+  // cannot be bound. After Start, port() is the bound port (useful with port 0).
+  absl::Status Start(const std::string& address);
+  int port() const { return port_; }
+
+  // Blocks until SIGTERM or SIGINT (or RequestShutdown from another thread).
+  void WaitForShutdownSignal();
+  static void RequestShutdown();
+
+  // Marks health NOT_SERVING, stops accepting calls and waits up to `grace` for in-flight calls.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+
+ private:
+  std::string name_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace luoshi
+
+#endif  // LUOSHI_SERVICES_COMMON_SERVER_H_

@@ -1,0 +1,231 @@
+#include "services/common/sqlite.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace luoshi::sql {
+namespace {
+
+absl::Status ErrorFor(sqlite3* db, int rc, const std::string& what) {
+  std::string msg = absl::StrCat(what, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return absl::UnavailableError(msg);
+  if (rc == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(msg);
+  return absl::InternalError(msg);
+}
+
+absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int busy_timeout_ms) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status s = absl::InternalError(
+        absl::StrCat("cannot open database ", path, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 0);
+  return db;
+}
+
+}  // namespace
+
+Statement::~Statement() {
+  if (stmt_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::Bind(int index, const std::string& value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindBlob(int index, const std::string& bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+Statement& Statement::BindOptional(int index, const std::string& value) {
+  return value.empty() ? BindNull(index) : Bind(index, value);
+}
+
+absl::Status Statement::StatusFromLastError(int rc) const {
+  return ErrorFor(db_, rc, absl::StrCat("SQL error in \"", sqlite3_sql(stmt_), "\""));
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return StatusFromLastError(rc);
+}
+
+absl::Status Statement::Run() {
+  while (true) {
+    auto row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+  }
+}
+
+int64_t Statement::ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::string Statement::ColumnText(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, col);
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : "";
+}
+std::string Statement::ColumnBlob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : "";
+}
+bool Statement::ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Connection::~Connection() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+absl::StatusOr<Statement> Connection::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Statement(it->second, db_);
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                              &stmt, nullptr);
+  if (rc != SQLITE_OK) return ErrorFor(db_, rc, absl::StrCat("cannot prepare \"", sql, "\""));
+  cache_.emplace(sql, stmt);
+  return Statement(stmt, db_);
+}
+
+absl::Status Connection::Exec(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return absl::UnavailableError(msg);
+    return absl::InternalError(absl::StrCat("SQL error: ", msg));
+  }
+  return absl::OkStatus();
+}
+
+int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int Connection::Changes() const { return sqlite3_changes(db_); }
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
+                                                         const std::vector<Migration>& migrations,
+                                                         DatabaseOptions options) {
+  if (path.empty() || path == ":memory:") {
+    return absl::InvalidArgumentError("a database file path is required (in-memory databases are not supported)");
+  }
+  std::unique_ptr<Database> db(new Database());
+  db->path_ = path;
+  auto writer = OpenConnection(path, options.busy_timeout_ms);
+  if (!writer.ok()) return writer.status();
+  {
+    absl::MutexLock lock(&db->write_mu_);
+    db->writer_.reset(new Connection(*writer));
+    auto& w = *db->writer_;
+    absl::Status s = w.Exec("PRAGMA journal_mode=WAL");
+    if (s.ok()) s = w.Exec(absl::StrCat("PRAGMA synchronous=", options.synchronous));
+    if (s.ok()) s = w.Exec("PRAGMA foreign_keys=ON");
+    if (!s.ok()) return s;
+  }
+  if (absl::Status s = db->ApplyMigrations(migrations); !s.ok()) return s;
+  for (int i = 0; i < std::max(1, options.reader_count); ++i) {
+    auto reader = OpenConnection(path, options.busy_timeout_ms);
+    if (!reader.ok()) return reader.status();
+    auto conn = std::unique_ptr<Connection>(new Connection(*reader));
+    if (absl::Status s = conn->Exec("PRAGMA foreign_keys=ON; PRAGMA query_only=ON"); !s.ok()) return s;
+    absl::MutexLock lock(&db->read_mu_);
+    db->idle_readers_.push_back(std::move(conn));
+  }
+  return db;
+}
+
+Database::~Database() {
+  absl::MutexLock wl(&write_mu_);
+  absl::MutexLock rl(&read_mu_);
+  idle_readers_.clear();
+  if (writer_) {
+    // Fold the WAL back into the main file so a stopped service leaves one self-contained file.
+    writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)").IgnoreError();
+  }
+  writer_.reset();
+}
+
+absl::Status Database::ApplyMigrations(const std::vector<Migration>& migrations) {
+  absl::MutexLock lock(&write_mu_);
+  Connection& w = *writer_;
+  auto stmt = w.Prepare("PRAGMA user_version");
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  int current = static_cast<int>(stmt->ColumnInt(0));
+  int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > latest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database ", path_, " has schema version ", current, " but this binary knows only up to ", latest,
+        "; run a newer Luoshi or restore a matching backup"));
+  }
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    const Migration& m = migrations[i];
+    if (m.version != static_cast<int>(i) + 1) {
+      return absl::InternalError(absl::StrCat("migration numbers must be 1, 2, 3 …; found ", m.version,
+                                              " at position ", i + 1));
+    }
+    if (m.version <= current) continue;
+    absl::Status s = w.Exec("BEGIN IMMEDIATE");
+    if (s.ok()) s = w.Exec(m.sql);
+    if (s.ok()) s = w.Exec(absl::StrCat("PRAGMA user_version=", m.version));
+    if (s.ok()) s = w.Exec("COMMIT");
+    if (!s.ok()) {
+      w.Exec("ROLLBACK").IgnoreError();
+      return absl::InternalError(absl::StrCat("migration ", m.version, " failed: ", s.message()));
+    }
+    current = m.version;
+  }
+  schema_version_ = current;
+  return absl::OkStatus();
+}
+
+absl::Status Database::Write(const std::function<absl::Status(Connection&)>& fn) {
+  absl::MutexLock lock(&write_mu_);
+  Connection& w = *writer_;
+  if (absl::Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  absl::Status result = fn(w);
+  if (result.ok()) {
+    result = w.Exec("COMMIT");
+    if (result.ok()) return result;
+  }
+  w.Exec("ROLLBACK").IgnoreError();
+  return result;
+}
+
+absl::Status Database::Read(const std::function<absl::Status(Connection&)>& fn) {
+  std::unique_ptr<Connection> conn;
+  {
+    absl::MutexLock lock(&read_mu_);
+    read_mu_.Await(absl::Condition(
+        +[](std::vector<std::unique_ptr<Connection>>* v) { return !v->empty(); }, &idle_readers_));
+    conn = std::move(idle_readers_.back());
+    idle_readers_.pop_back();
+  }
+  absl::Status result = conn->Exec("BEGIN");
+  if (result.ok()) {
+    result = fn(*conn);
+    conn->Exec("COMMIT").IgnoreError();
+  }
+  absl::MutexLock lock(&read_mu_);
+  idle_readers_.push_back(std::move(conn));
+  return result;
+}
+
+}  // namespace luoshi::sql

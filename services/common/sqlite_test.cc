@@ -1,0 +1,133 @@
+#include "services/common/sqlite.h"
+
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace luoshi::sql {
+namespace {
+
+std::vector<Migration> Schema() {
+  return {{1, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
+          {2, "ALTER TABLE items ADD COLUMN note TEXT"}};
+}
+
+class SqliteTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = testing::TempDir() + "/sqlite_test_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    Cleanup();
+  }
+  void TearDown() override { Cleanup(); }
+  void Cleanup() {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
+  }
+  int CountItems(Database& db) {
+    int n = -1;
+    EXPECT_TRUE(db.Read([&](Connection& c) {
+                    auto st = c.Prepare("SELECT COUNT(*) FROM items");
+                    if (!st.ok()) return st.status();
+                    auto row = st->Step();
+                    if (!row.ok()) return row.status();
+                    n = static_cast<int>(st->ColumnInt(0));
+                    return absl::OkStatus();
+                  }).ok());
+    return n;
+  }
+  std::string path_;
+};
+
+absl::Status Insert(Connection& c, const std::string& name) {
+  auto st = c.Prepare("INSERT INTO items (name) VALUES (?)");
+  if (!st.ok()) return st.status();
+  return st->Bind(1, name).Run();
+}
+
+TEST_F(SqliteTest, MigrationsRunOnceAndInOrder) {
+  {
+    auto db = Database::Open(path_, Schema());
+    ASSERT_TRUE(db.ok()) << db.status();
+    EXPECT_EQ((*db)->schema_version(), 2);
+    ASSERT_TRUE((*db)->Write([](Connection& c) { return Insert(c, "地区生产总值"); }).ok());
+  }
+  // Reopening applies nothing again and keeps the data.
+  auto db = Database::Open(path_, Schema());
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ(CountItems(**db), 1);
+}
+
+TEST_F(SqliteTest, OlderBinaryRefusesNewerSchema) {
+  ASSERT_TRUE(Database::Open(path_, Schema()).ok());
+  auto older = Database::Open(path_, {Schema()[0]});
+  EXPECT_EQ(older.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(older.status().message()).find("schema version 2"), std::string::npos);
+}
+
+TEST_F(SqliteTest, MigrationNumbersMustHaveNoGaps) {
+  auto db = Database::Open(path_, {{1, "CREATE TABLE a (x)"}, {3, "CREATE TABLE b (x)"}});
+  EXPECT_FALSE(db.ok());
+}
+
+TEST_F(SqliteTest, FailedWriteRollsBackEverything) {
+  auto db = Database::Open(path_, Schema());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Write([](Connection& c) { return Insert(c, "a"); }).ok());
+  absl::Status s = (*db)->Write([](Connection& c) {
+    if (auto s = Insert(c, "b"); !s.ok()) return s;
+    return Insert(c, "a");  // violates UNIQUE
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CountItems(**db), 1);
+  // An error returned by the callback itself also rolls back.
+  s = (*db)->Write([](Connection& c) {
+    if (auto s = Insert(c, "c"); !s.ok()) return s;
+    return absl::InvalidArgumentError("changed my mind");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CountItems(**db), 1);
+}
+
+TEST_F(SqliteTest, PreparedStatementsBindTextSafely) {
+  auto db = Database::Open(path_, Schema());
+  ASSERT_TRUE(db.ok());
+  const std::string tricky = "x'); DROP TABLE items; --";
+  ASSERT_TRUE((*db)->Write([&](Connection& c) { return Insert(c, tricky); }).ok());
+  std::string back;
+  ASSERT_TRUE((*db)->Read([&](Connection& c) {
+                    auto st = c.Prepare("SELECT name FROM items WHERE name = ?");
+                    if (!st.ok()) return st.status();
+                    st->Bind(1, tricky);
+                    auto row = st->Step();
+                    if (!row.ok()) return row.status();
+                    if (*row) back = st->ColumnText(0);
+                    return absl::OkStatus();
+                  }).ok());
+  EXPECT_EQ(back, tricky);
+}
+
+TEST_F(SqliteTest, ReadersSeeCommittedDataWhileWritersWork) {
+  auto db = Database::Open(path_, Schema());
+  ASSERT_TRUE(db.ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE((*db)->Write([&](Connection& c) { return Insert(c, std::to_string(t * 1000 + i)); }).ok());
+        EXPECT_GE(CountItems(**db), 1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(CountItems(**db), 200);
+}
+
+TEST_F(SqliteTest, InMemoryIsRejectedWithAClearMessage) {
+  auto db = Database::Open(":memory:", Schema());
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace luoshi::sql
