@@ -49,7 +49,7 @@ class ServiceHost {
   int port() const { return port_; }
 
   // Blocks until SIGTERM or SIGINT (or RequestShutdown from another thread).
-  void WaitForShutdownSignal();
+  static void WaitForShutdownSignal();
   static void RequestShutdown();
 
   // Marks health NOT_SERVING, stops accepting calls and waits up to `grace` for in-flight calls.

@@ -1,0 +1,26 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// health.ts is plain TypeScript: compile it with the project's tsc into a temp dir and test the output.
+const out = mkdtempSync(join(tmpdir(), "luoshi-web-"));
+execFileSync("npx", ["tsc", "src/health.ts", "--outDir", out, "--module", "ES2020", "--target", "ES2020"], {
+  stdio: "inherit",
+});
+const { healthRows } = await import(join(out, "health.js"));
+
+test("rows list the gateway and each service with its state", () => {
+  const rows = healthRows({ status: "DEGRADED", gateway: "SERVING", services: { tasks: "UNREACHABLE" } });
+  assert.deepEqual(rows, [
+    { service: "gateway", state: "SERVING" },
+    { service: "tasks", state: "UNREACHABLE" },
+  ]);
+});
+
+test("garbage from the network gives no rows instead of an exception", () => {
+  assert.deepEqual(healthRows(null), []);
+  assert.deepEqual(healthRows("oops"), []);
+});

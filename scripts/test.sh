@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs every test: the C++ unit and integration tests (CTest), the web client's tests (node --test), and
+# the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer (skip with
+# LUOSHI_SKIP_SANITIZERS=1). Installs and builds what is missing first. Ends with "N passed, M failed".
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/setup.sh" || exit 1
+set +e
+
+PASSED=0
+FAILED=0
+FAILURES=()
+LOGDIR="$BUILD_DIR/test-logs"
+mkdir -p "$LOGDIR"
+
+# Adds a runner's counts; $1 label, $2 passed, $3 failed, $4 exit code.
+record() {
+  PASSED=$((PASSED + $2)); FAILED=$((FAILED + $3))
+  if [ "$3" -gt 0 ] || [ "$4" -ne 0 ]; then FAILURES+=("$1"); fi
+  if [ "$3" -eq 0 ] && [ "$4" -ne 0 ]; then FAILED=$((FAILED + 1)); fi
+}
+
+run_ctest() {  # $1 label, $2 build dir
+  local log="$LOGDIR/ctest-$1.log"
+  log "C++ tests ($1)"
+  ctest --test-dir "$2" -j "$JOBS" --output-on-failure --timeout 600 2>&1 | tee "$log" | grep -E "tests passed|Failed|\*\*\*|Test +#.*(Failed|Timeout|Exception)" || true
+  local rc=${PIPESTATUS[0]}
+  local line total failed
+  line=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$log" | tail -1)
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  record "ctest-$1" $(( ${total:-0} - ${failed:-0} )) "${failed:-0}" "$rc"
+}
+
+run_web_tests() {
+  [ -f "$ROOT/client-web/package.json" ] || return 0
+  local log="$LOGDIR/web.log"
+  log "Web client tests"
+  (cd "$ROOT/client-web" && npm test --silent) >"$log" 2>&1
+  local rc=$?
+  local pass fail
+  pass=$(grep -E "^# pass [0-9]+" "$log" | awk '{print $3}' | tail -1)
+  fail=$(grep -E "^# fail [0-9]+" "$log" | awk '{print $3}' | tail -1)
+  grep -E "^# (tests|pass|fail)" "$log"
+  [ "$rc" -ne 0 ] && tail -40 "$log"
+  record web "${pass:-0}" "${fail:-0}" "$rc"
+}
+
+run_ctest main "$BUILD_DIR"
+run_web_tests
+
+if [ "${LUOSHI_SKIP_SANITIZERS:-0}" != 1 ]; then
+  ASAN_DIR="${LUOSHI_ASAN_BUILD_DIR:-$ROOT/build-asan}"
+  log "Building with AddressSanitizer + UndefinedBehaviorSanitizer in $ASAN_DIR"
+  if [ ! -f "$ASAN_DIR/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLUOSHI_SANITIZE=ON >/dev/null
+  fi
+  if cmake --build "$ASAN_DIR" -j "$JOBS" >"$LOGDIR/asan-build.log" 2>&1; then
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+      LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp" run_ctest sanitizers "$ASAN_DIR"
+  else
+    tail -30 "$LOGDIR/asan-build.log"
+    record asan-build 0 1 1
+  fi
+fi
+
+echo
+if [ ${#FAILURES[@]} -gt 0 ]; then echo "Failing runs: ${FAILURES[*]} (logs in $LOGDIR)"; fi
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

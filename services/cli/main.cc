@@ -1,0 +1,115 @@
+// luoshi: the command-line client for offices and administrators.
+//   luoshi [global options] COMMAND [options] [arguments]
+// Global options: --ingestion_addr, --indicators_addr, --tasks_addr, --gateway_addr, --timeout SECONDS,
+// --credentials FILE. Each also reads LUOSHI_<NAME> from the environment.
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/cli/cli.h"
+#include "services/cli/credentials.h"
+#include "services/common/flags.h"
+
+namespace luoshi::cli {
+namespace {
+
+std::vector<Command> AllCommands() {
+  std::vector<Command> all;
+  for (auto group : {HealthCommands, ExtractCommands}) {
+    for (auto& c : group()) all.push_back(std::move(c));
+  }
+  return all;
+}
+
+std::string Env(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+void PrintUsage(std::ostream& out) {
+  out << "luoshi: the Luoshi (落实) command-line client\n\n"
+         "usage: luoshi [global options] COMMAND [options] [arguments]\n\ncommands:\n";
+  for (const auto& c : AllCommands()) out << "  " << c.usage << "\n      " << c.summary << "\n";
+  out << "\nglobal options (also LUOSHI_<NAME> environment variables):\n"
+         "  --ingestion_addr, --indicators_addr, --tasks_addr, --gateway_addr  host:port of each service\n"
+         "  --timeout SECONDS   deadline of each call (default 30)\n"
+         "  --credentials FILE  identity file (default "
+      << DefaultCredentialsPath() << ")\n";
+}
+
+int Run(int argc, char** argv) {
+  Context ctx;
+  ctx.out = &std::cout;
+  ctx.err = &std::cerr;
+  ctx.ingestion_addr = Env("LUOSHI_INGESTION_ADDR", kDefaultIngestionAddress);
+  ctx.indicators_addr = Env("LUOSHI_INDICATORS_ADDR", kDefaultIndicatorsAddress);
+  ctx.tasks_addr = Env("LUOSHI_TASKS_ADDR", kDefaultTasksAddress);
+  ctx.gateway_addr = Env("LUOSHI_GATEWAY_ADDR", kDefaultGatewayAddress);
+  std::string credentials = DefaultCredentialsPath();
+  std::vector<std::string> words(argv + 1, argv + argc);
+  // Global options come before the command word.
+  size_t i = 0;
+  for (; i < words.size() && words[i].rfind("--", 0) == 0; ++i) {
+    std::string w = words[i].substr(2), value;
+    if (w == "help") {
+      PrintUsage(std::cout);
+      return 0;
+    }
+    size_t eq = w.find('=');
+    if (eq != std::string::npos) {
+      value = w.substr(eq + 1);
+      w = w.substr(0, eq);
+    } else if (i + 1 < words.size()) {
+      value = words[++i];
+    } else {
+      std::cerr << "luoshi: --" << w << " needs a value\n";
+      return 2;
+    }
+    if (w == "ingestion_addr") ctx.ingestion_addr = value;
+    else if (w == "indicators_addr") ctx.indicators_addr = value;
+    else if (w == "tasks_addr") ctx.tasks_addr = value;
+    else if (w == "gateway_addr") ctx.gateway_addr = value;
+    else if (w == "credentials") credentials = value;
+    else if (w == "timeout") {
+      int seconds;
+      if (!absl::SimpleAtoi(value, &seconds) || seconds <= 0) {
+        std::cerr << "luoshi: --timeout must be a positive number of seconds\n";
+        return 2;
+      }
+      ctx.timeout = absl::Seconds(seconds);
+    } else {
+      std::cerr << "luoshi: unknown global option --" << w << " (see luoshi --help)\n";
+      return 2;
+    }
+  }
+  if (i >= words.size()) {
+    PrintUsage(std::cerr);
+    return 2;
+  }
+  auto identity = ReadCredentials(credentials);
+  if (identity.ok()) {
+    ctx.identity = *identity;
+    ctx.have_identity = true;
+  } else if (identity.status().code() != absl::StatusCode::kNotFound) {
+    std::cerr << "luoshi: " << identity.status().message() << "\n";
+    return 2;
+  }
+  const std::string name = words[i];
+  std::vector<std::string> rest(words.begin() + i + 1, words.end());
+  for (const auto& c : AllCommands()) {
+    if (name != c.name) continue;
+    absl::Status s = c.run(ctx, rest);
+    if (s.ok()) return 0;
+    std::cerr << "luoshi " << name << ": " << s.message() << "\n";
+    if (s.code() == absl::StatusCode::kInvalidArgument) std::cerr << "usage: " << c.usage << "\n";
+    return 1;
+  }
+  std::cerr << "luoshi: unknown command \"" << name << "\" (see luoshi --help)\n";
+  return 2;
+}
+
+}  // namespace
+}  // namespace luoshi::cli
+
+int main(int argc, char** argv) { return luoshi::cli::Run(argc, argv); }

@@ -1,0 +1,105 @@
+#include "tests/common/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace luoshi::testing {
+
+std::string BinaryPath(const std::string& relative) {
+  const char* dir = std::getenv("LUOSHI_BINARY_DIR");
+  return std::string(dir ? dir : ".") + "/services/" + relative;
+}
+
+ServiceProcess::~ServiceProcess() {
+  if (pid_ > 0) Stop(5);
+  if (reader_.joinable()) reader_.join();
+}
+
+absl::Status ServiceProcess::Start(const std::string& binary, const std::vector<std::string>& args) {
+  int fds[2];
+  if (pipe(fds) != 0) return absl::InternalError("pipe failed");
+  std::vector<std::string> argv_s = {binary, "--listen=127.0.0.1:0"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  pid_ = pid;
+  reader_ = std::thread([this, fd = fds[0]] { ReadLoop(fd); });
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (port_ > 0) return absl::OkStatus();
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (reader_.joinable()) reader_.join();
+      return absl::InternalError(absl::StrCat(binary, " exited at start-up:\n", Log()));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(binary, " did not report a port:\n", Log()));
+}
+
+void ServiceProcess::ReadLoop(int fd) {
+  static const std::regex kListening("\"msg\":\"listening\".*\"port\":\"([0-9]+)\"");
+  char buf[4096];
+  std::string line;
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    absl::MutexLock lock(&mu_);
+    log_.append(buf, static_cast<size_t>(n));
+    if (port_ == 0) {
+      std::smatch m;
+      if (std::regex_search(log_, m, kListening)) port_ = std::atoi(m[1].str().c_str());
+    }
+  }
+  close(fd);
+}
+
+int ServiceProcess::Stop(int timeout_seconds) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  pid_ = -1;
+  if (reader_.joinable()) reader_.join();
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return -WTERMSIG(status);
+}
+
+std::string ServiceProcess::Log() const {
+  absl::MutexLock lock(&mu_);
+  return log_;
+}
+
+}  // namespace luoshi::testing

@@ -1,0 +1,49 @@
+// Test helper: runs a real Luoshi binary as a child process on an ephemeral loopback port.
+// The child is started with --listen=127.0.0.1:0; the port is read from its first "listening" log line
+// (JSON on stderr). Stop() sends SIGTERM and reports the exit code. POSIX only (Linux, macOS).
+#ifndef LUOSHI_TESTS_COMMON_PROCESS_H_
+#define LUOSHI_TESTS_COMMON_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+namespace luoshi::testing {
+
+// Path of a built binary, e.g. BinaryPath("tasks/luoshi-tasks"), from LUOSHI_BINARY_DIR.
+std::string BinaryPath(const std::string& relative);
+
+class ServiceProcess {
+ public:
+  ServiceProcess() = default;
+  ~ServiceProcess();
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+  // Starts `binary` with `args` plus --listen=127.0.0.1:0 and waits (up to 20 s) for its port.
+  absl::Status Start(const std::string& binary, const std::vector<std::string>& args);
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  bool running() const { return pid_ > 0; }
+  // SIGTERM, then waits up to `timeout_seconds`; returns the exit code (or -signal). SIGKILL on timeout.
+  int Stop(int timeout_seconds = 20);
+  // Everything the child wrote to stderr so far.
+  std::string Log() const;
+
+ private:
+  void ReadLoop(int fd);
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::thread reader_;
+  mutable absl::Mutex mu_;
+  std::string log_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace luoshi::testing
+
+#endif  // LUOSHI_TESTS_COMMON_PROCESS_H_
