@@ -63,6 +63,9 @@ struct Command {
 // Registered in commands_*.cc.
 std::vector<Command> HealthCommands();
 std::vector<Command> ExtractCommands();
+std::vector<Command> IngestCommands();
+std::vector<Command> IndicatorCommands();
+std::vector<Command> TaskCommands();
 
 // Turns a failed RPC into a message naming the service and what to do.
 absl::Status RpcError(const std::string& service, const std::string& address, const grpc::Status& status);

@@ -1,0 +1,332 @@
+// luoshi tasks plans|list|show|report|review|ledger|due|watch|export, and luoshi login.
+#include <fstream>
+#include <filesystem>
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "luoshi/v1/tasks.grpc.pb.h"
+#include "services/cli/cli.h"
+#include "services/cli/credentials.h"
+#include "services/cli/format.h"
+#include "services/common/server.h"
+
+namespace luoshi::cli {
+namespace {
+
+using Stub = v1::TaskService::Stub;
+
+absl::Status Check(const grpc::Status& s, const Context& ctx) {
+  return s.ok() ? absl::OkStatus() : RpcError("tasks", ctx.tasks_addr, s);
+}
+
+const char* LightMark(v1::Light light) {
+  switch (light) {
+    case v1::LIGHT_GREEN: return "green ";
+    case v1::LIGHT_YELLOW: return "YELLOW";
+    case v1::LIGHT_RED: return "RED   ";
+    default: return "-     ";
+  }
+}
+
+void PrintTaskLine(std::ostream& out, const v1::Task& t) {
+  const auto& d = t.definition();
+  std::string units = absl::StrJoin(d.responsible_units(), "、");
+  out << absl::StrFormat("%-10s %4s %s %-21s %3d%% due %-10s %s | %s\n", t.id(), d.number(), LightMark(t.light()),
+                         ShortEnumName(v1::TaskStatus_descriptor(), t.status()), t.percent_complete(),
+                         d.deadline().date().empty() ? d.deadline().text() : d.deadline().date(),
+                         Ellipsize(units, 24), Ellipsize(d.text(), 40));
+}
+
+absl::Status Plans(Context& ctx, Stub& stub, const Args&) {
+  v1::ListPlansResponse resp;
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  if (auto s = Check(stub.ListPlans(&context, v1::ListPlansRequest(), &resp), ctx); !s.ok()) return s;
+  if (resp.plans().empty()) *ctx.out << "no plans yet: ingest a division plan (luoshi ingest FILE)\n";
+  for (const auto& p : resp.plans()) {
+    *ctx.out << absl::StrFormat("%-12s v%d%s %4d %-10s %3d tasks  %s\n", p.id(), p.version(), p.current() ? " " : "*",
+                                p.year(), p.region(), p.task_count(), p.title());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FillFilter(const Args& args, v1::TaskFilter* f) {
+  f->set_plan_id(args.Get("plan"));
+  f->set_unit(args.Get("unit"));
+  f->set_leader(args.Get("leader"));
+  f->set_due_before(args.Get("due_before"));
+  f->set_due_after(args.Get("due_after"));
+  f->set_text(args.Get("text"));
+  if (args.Has("status")) {
+    auto s = ParseEnum(v1::TaskStatus_descriptor(), args.Get("status"));
+    if (!s.ok()) return s.status();
+    f->set_status(static_cast<v1::TaskStatus>(*s));
+  }
+  if (args.Has("light")) {
+    auto l = ParseEnum(v1::Light_descriptor(), args.Get("light"));
+    if (!l.ok()) return l.status();
+    f->set_light(static_cast<v1::Light>(*l));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status List(Context& ctx, Stub& stub, const Args& args) {
+  v1::ListTasksRequest req;
+  if (auto s = FillFilter(args, req.mutable_filter()); !s.ok()) return s;
+  req.mutable_page()->set_page_size(200);
+  int shown = 0, total = 0;
+  do {
+    v1::ListTasksResponse resp;
+    grpc::ClientContext context;
+    ctx.Prepare(&context);
+    if (auto s = Check(stub.ListTasks(&context, req, &resp), ctx); !s.ok()) return s;
+    for (const auto& t : resp.tasks()) {
+      if (args.Get("format") == "json") {
+        *ctx.out << ToJson(t) << "\n";
+      } else {
+        PrintTaskLine(*ctx.out, t);
+      }
+      ++shown;
+    }
+    total = resp.total();
+    req.mutable_page()->set_page_token(resp.next_page_token());
+  } while (!req.page().page_token().empty());
+  if (args.Get("format") != "json") *ctx.out << shown << " of " << total << " tasks\n";
+  return absl::OkStatus();
+}
+
+absl::Status Show(Context& ctx, Stub& stub, const Args& args) {
+  if (args.positional().size() != 1) return absl::InvalidArgumentError("name one task id");
+  v1::GetTaskRequest req;
+  req.set_id(args.positional()[0]);
+  v1::TaskDetail resp;
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  if (auto s = Check(stub.GetTask(&context, req, &resp), ctx); !s.ok()) return s;
+  if (args.Get("format") == "json") {
+    *ctx.out << ToJson(resp) << "\n";
+    return absl::OkStatus();
+  }
+  const auto& t = resp.task();
+  const auto& d = t.definition();
+  std::ostream& out = *ctx.out;
+  out << "task " << t.id() << " (no. " << d.number() << " of plan " << t.plan_id() << ")\n"
+      << "section:   " << absl::StrJoin(d.section_path(), " › ") << "\n"
+      << "text:      " << d.text() << "\n"
+      << "leaders:   " << absl::StrJoin(d.lead_leaders(), "、") << "\n"
+      << "units:     " << absl::StrJoin(d.responsible_units(), "、")
+      << (d.cooperating_units().empty() ? "" : "  (with " + absl::StrJoin(d.cooperating_units(), "、") + ")") << "\n"
+      << "deadline:  " << d.deadline().text() << (d.deadline().date().empty() ? "" : " → " + d.deadline().date())
+      << "\nstatus:    " << ShortEnumName(v1::TaskStatus_descriptor(), t.status()) << ", "
+      << LightMark(t.light()) << " " << t.percent_complete() << "%\n";
+  if (!d.indicator_id().empty()) {
+    out << "indicator: " << d.indicator_id() << "  latest actual: "
+        << (t.indicator_actual().empty() ? "none yet" : t.indicator_actual()) << "\n";
+  }
+  for (const auto& m : d.milestones()) out << "milestone: " << m.text() << "\n";
+  for (const auto& r : resp.reports()) {
+    out << "report " << r.period() << " by " << r.unit() << " (" << r.reporter() << ", " << FormatTime(r.reported_at())
+        << "): " << (r.progress_case() == v1::ProgressReport::kPercent ? absl::StrCat(r.percent(), "%") : r.stage())
+        << (r.claims_completion() ? " — claims completion" : "") << "\n    " << r.narrative() << "\n";
+  }
+  for (const auto& r : resp.reviews()) {
+    out << "review by " << r.reviewer() << " (" << FormatTime(r.reviewed_at()) << "): "
+        << (r.accepted() ? "accepted" : "returned") << (r.comment().empty() ? "" : " — " + r.comment()) << "\n";
+  }
+  for (const auto& j : resp.journal()) {
+    out << "journal " << FormatTime(j.at()) << " " << j.actor() << " " << j.action()
+        << (j.field().empty() ? "" : " " + j.field() + ": " + j.old_value() + " → " + j.new_value()) << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Report(Context& ctx, Stub& stub, const Args& args) {
+  if (args.positional().size() != 1) return absl::InvalidArgumentError("name one task id");
+  v1::ReportProgressRequest req;
+  req.set_task_id(args.positional()[0]);
+  req.set_period(args.Get("period"));
+  if (args.Has("percent")) {
+    auto p = args.GetInt("percent", 0);
+    if (!p.ok()) return p.status();
+    req.set_percent(*p);
+  } else if (args.Has("stage")) {
+    req.set_stage(args.Get("stage"));
+  } else if (!args.Has("complete")) {
+    return absl::InvalidArgumentError("give --percent N or --stage TEXT (or --complete)");
+  }
+  req.set_narrative(args.Get("narrative"));
+  req.set_problems(args.Get("problems"));
+  req.set_next_steps(args.Get("next"));
+  if (args.Has("evidence")) req.add_evidence_links(args.Get("evidence"));
+  req.set_claims_completion(args.Has("complete"));
+  v1::Task resp;
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  if (auto s = Check(stub.ReportProgress(&context, req, &resp), ctx); !s.ok()) return s;
+  *ctx.out << "reported. ";
+  PrintTaskLine(*ctx.out, resp);
+  return absl::OkStatus();
+}
+
+absl::Status ReviewCmd(Context& ctx, Stub& stub, const Args& args) {
+  if (args.positional().size() != 1) return absl::InvalidArgumentError("name one task id");
+  if (args.Has("accept") == args.Has("return")) return absl::InvalidArgumentError("give --accept or --return");
+  v1::ReviewTaskRequest req;
+  req.set_task_id(args.positional()[0]);
+  req.set_accept(args.Has("accept"));
+  req.set_comment(args.Get("comment"));
+  v1::Task resp;
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  if (auto s = Check(stub.ReviewTask(&context, req, &resp), ctx); !s.ok()) return s;
+  *ctx.out << "reviewed. ";
+  PrintTaskLine(*ctx.out, resp);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::LedgerGrouping> ParseGrouping(const Args& args) {
+  std::string by = args.Get("by", "unit");
+  auto g = ParseEnum(v1::LedgerGrouping_descriptor(), by);
+  if (!g.ok()) return g.status();
+  return static_cast<v1::LedgerGrouping>(*g);
+}
+
+absl::Status LedgerCmd(Context& ctx, Stub& stub, const Args& args) {
+  v1::GetLedgerRequest req;
+  req.set_plan_id(args.Get("plan"));
+  auto grouping = ParseGrouping(args);
+  if (!grouping.ok()) return grouping.status();
+  req.set_grouping(*grouping);
+  v1::Ledger resp;
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  if (auto s = Check(stub.GetLedger(&context, req, &resp), ctx); !s.ok()) return s;
+  if (args.Get("format") == "json") {
+    *ctx.out << ToJson(resp) << "\n";
+    return absl::OkStatus();
+  }
+  *ctx.out << absl::StrFormat("%5s %5s %7s %7s %7s %6s  %-16s %s\n", "tasks", "done", "working", "overdue", "new",
+                              "rate", "last report", "by " + ShortEnumName(v1::LedgerGrouping_descriptor(), *grouping));
+  for (const auto& r : resp.rows()) {
+    *ctx.out << absl::StrFormat("%5d %5d %7d %7d %7d %5s%%  %-16s %s\n", r.task_count(), r.done(), r.in_progress(),
+                                r.overdue(), r.not_started(), r.completion_rate(), FormatTime(r.last_report_at()),
+                                r.key());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Due(Context& ctx, Stub& stub, const Args& args) {
+  v1::ListDueTasksRequest req;
+  req.set_plan_id(args.Get("plan"));
+  req.set_unit(args.Get("unit"));
+  auto within = args.GetInt("within", 14);
+  if (!within.ok()) return within.status();
+  req.set_within_days(*within);
+  v1::ListDueTasksResponse resp;
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  if (auto s = Check(stub.ListDueTasks(&context, req, &resp), ctx); !s.ok()) return s;
+  auto section = [&](const char* title, const auto& tasks) {
+    *ctx.out << title << " (" << tasks.size() << ")\n";
+    for (const auto& t : tasks) PrintTaskLine(*ctx.out, t);
+  };
+  section("overdue", resp.overdue());
+  section(absl::StrCat("due within ", *within, " days").c_str(), resp.due_soon());
+  section("no report this period", resp.without_report());
+  return absl::OkStatus();
+}
+
+absl::Status Watch(Context& ctx, Stub& stub, const Args& args) {
+  v1::WatchTasksRequest req;
+  if (auto s = FillFilter(args, req.mutable_filter()); !s.ok()) return s;
+  grpc::ClientContext context;
+  if (ctx.have_identity) AttachIdentity(ctx.identity, &context);  // no deadline: watches until Ctrl-C
+  auto reader = stub.WatchTasks(&context, req);
+  v1::TaskEvent event;
+  while (reader->Read(&event)) {
+    *ctx.out << FormatTime(event.at()) << " " << event.action() << ": ";
+    PrintTaskLine(*ctx.out, event.task());
+    ctx.out->flush();
+  }
+  return Check(reader->Finish(), ctx);
+}
+
+absl::Status Export(Context& ctx, Stub& stub, const Args& args) {
+  v1::ExportTasksRequest req;
+  if (args.Has("ledger")) {
+    req.mutable_ledger()->set_plan_id(args.Get("plan"));
+    auto grouping = ParseGrouping(args);
+    if (!grouping.ok()) return grouping.status();
+    req.mutable_ledger()->set_grouping(*grouping);
+  } else if (auto s = FillFilter(args, req.mutable_tasks()); !s.ok()) {
+    return s;
+  }
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  auto reader = stub.ExportTasks(&context, req);
+  v1::TaskExportChunk chunk;
+  while (reader->Read(&chunk)) ctx.out->write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
+  return Check(reader->Finish(), ctx);
+}
+
+absl::Status Tasks(Context& ctx, const std::vector<std::string>& words) {
+  if (words.empty()) {
+    return absl::InvalidArgumentError("choose one of: plans, list, show, report, review, ledger, due, watch, export");
+  }
+  auto args = Args::Parse({words.begin() + 1, words.end()},
+                          {"plan", "unit", "leader", "status", "light", "due_before", "due_after", "text", "format",
+                           "period", "percent", "stage", "narrative", "problems", "next", "evidence", "comment", "by",
+                           "within"},
+                          {"complete", "accept", "return", "ledger"});
+  if (!args.ok()) return args.status();
+  auto stub = v1::TaskService::NewStub(MakeChannel(ctx.tasks_addr));
+  const std::string& sub = words[0];
+  if (sub == "plans") return Plans(ctx, *stub, *args);
+  if (sub == "list") return List(ctx, *stub, *args);
+  if (sub == "show") return Show(ctx, *stub, *args);
+  if (sub == "report") return Report(ctx, *stub, *args);
+  if (sub == "review") return ReviewCmd(ctx, *stub, *args);
+  if (sub == "ledger") return LedgerCmd(ctx, *stub, *args);
+  if (sub == "due") return Due(ctx, *stub, *args);
+  if (sub == "watch") return Watch(ctx, *stub, *args);
+  if (sub == "export") return Export(ctx, *stub, *args);
+  return absl::InvalidArgumentError(absl::StrCat("unknown subcommand \"", sub, "\""));
+}
+
+absl::Status Login(Context& ctx, const std::vector<std::string>& words) {
+  auto args = Args::Parse(words, {"role", "unit", "user", "file"});
+  if (!args.ok()) return args.status();
+  Identity id;
+  if (!ParseRole(args->Get("role"), &id.role)) {
+    return absl::InvalidArgumentError("--role must be admin, supervisor, office or viewer");
+  }
+  id.unit = args->Get("unit");
+  id.user = args->Get("user", RoleName(id.role));
+  if (id.role == Role::kOffice && id.unit.empty()) return absl::InvalidArgumentError("an office needs --unit");
+  std::string path = args->Get("file", DefaultCredentialsPath());
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+  out << FormatCredentials(id);
+  *ctx.out << "signed in as " << id.user << " (" << RoleName(id.role) << (id.unit.empty() ? "" : ", " + id.unit)
+           << "); credentials in " << path << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<Command> TaskCommands() {
+  return {{"tasks",
+           "luoshi tasks plans | list [--plan P] [--unit U] [--leader L] [--status S] [--light L] [--text T] | "
+           "show ID | report ID (--percent N | --stage S) [--narrative T] [--problems T] [--next T] [--evidence URL] "
+           "[--complete] | review ID (--accept | --return) [--comment T] | ledger [--plan P] [--by unit|leader|section] "
+           "| due [--within DAYS] | watch [filters] | export [--ledger] [filters] > file.csv",
+           "Division-plan tasks: lists, progress reports, reviews, ledgers, reminders, live changes.", Tasks},
+          {"login", "luoshi login --role admin|supervisor|office|viewer [--unit UNIT] [--user NAME]",
+           "Chooses the identity the CLI presents (written to the credential file).", Login}};
+}
+
+}  // namespace luoshi::cli

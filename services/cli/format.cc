@@ -1,0 +1,85 @@
+#include "services/cli/format.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
+#include "services/common/decimal.h"
+
+namespace luoshi::cli {
+
+std::string FormatQuantity(const v1::Quantity& q) {
+  if (!q.has_value()) return "";
+  return FormatDecimal(q.value()) + q.unit();
+}
+
+std::string BoundSymbol(v1::Bound bound) {
+  switch (bound) {
+    case v1::BOUND_AT_LEAST: return "≥";
+    case v1::BOUND_MORE_THAN: return ">";
+    case v1::BOUND_AT_MOST: return "≤";
+    case v1::BOUND_LESS_THAN: return "<";
+    case v1::BOUND_ABOUT: return "≈";
+    default: return "";
+  }
+}
+
+namespace {
+// Common prefix of an enum's value names: "MEASURE_" for Measure.
+std::string EnumPrefix(const google::protobuf::EnumDescriptor* type) {
+  if (type->value_count() == 0) return "";
+  std::string first = type->value(0)->name();
+  size_t cut = first.rfind("UNSPECIFIED");
+  return cut == std::string::npos ? "" : first.substr(0, cut);
+}
+}  // namespace
+
+std::string ShortEnumName(const google::protobuf::EnumDescriptor* type, int value) {
+  const auto* v = type->FindValueByNumber(value);
+  if (!v) return std::to_string(value);
+  std::string name = v->name();
+  std::string prefix = EnumPrefix(type);
+  if (absl::StartsWith(name, prefix)) name = name.substr(prefix.size());
+  return absl::AsciiStrToLower(name);
+}
+
+absl::StatusOr<int> ParseEnum(const google::protobuf::EnumDescriptor* type, const std::string& text) {
+  std::string upper = absl::AsciiStrToUpper(text);
+  for (const std::string& candidate : {upper, EnumPrefix(type) + upper}) {
+    if (const auto* v = type->FindValueByName(candidate); v && v->number() != 0) return v->number();
+  }
+  std::string accepted;
+  for (int i = 1; i < type->value_count(); ++i) {
+    absl::StrAppend(&accepted, i > 1 ? ", " : "", ShortEnumName(type, type->value(i)->number()));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not one of: ", accepted));
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = false;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+std::string Ellipsize(const std::string& text, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == max_chars) return text.substr(0, i) + "…";
+      ++chars;
+    }
+  }
+  return text;
+}
+
+}  // namespace luoshi::cli
