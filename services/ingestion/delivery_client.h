@@ -1,0 +1,41 @@
+// How the dispatcher reaches the indicator and task services. Unit tests substitute an in-process
+// fake; the service uses GrpcDeliveryClient with a deadline on every call.
+#ifndef LUOSHI_SERVICES_INGESTION_DELIVERY_CLIENT_H_
+#define LUOSHI_SERVICES_INGESTION_DELIVERY_CLIENT_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "luoshi/v1/indicators.grpc.pb.h"
+#include "luoshi/v1/tasks.grpc.pb.h"
+
+namespace luoshi::ingestion {
+
+class DeliveryClient {
+ public:
+  virtual ~DeliveryClient() = default;
+  // The peer's answer as an absl::Status (UNAVAILABLE / DEADLINE_EXCEEDED when it cannot be reached).
+  // Must be safe to call from the dispatcher thread while other threads use the client.
+  virtual absl::Status RecordObservations(const v1::RecordObservationsRequest& request) = 0;
+  virtual absl::Status ImportPlan(const v1::ImportPlanRequest& request) = 0;
+};
+
+class GrpcDeliveryClient : public DeliveryClient {
+ public:
+  // Every call gets `deadline` from the moment it starts. Channels may be shared.
+  GrpcDeliveryClient(std::shared_ptr<grpc::ChannelInterface> indicators,
+                     std::shared_ptr<grpc::ChannelInterface> tasks, absl::Duration deadline);
+
+  absl::Status RecordObservations(const v1::RecordObservationsRequest& request) override;
+  absl::Status ImportPlan(const v1::ImportPlanRequest& request) override;
+
+ private:
+  std::unique_ptr<v1::IndicatorService::Stub> indicators_;
+  std::unique_ptr<v1::TaskService::Stub> tasks_;
+  absl::Duration deadline_;
+};
+
+}  // namespace luoshi::ingestion
+
+#endif  // LUOSHI_SERVICES_INGESTION_DELIVERY_CLIENT_H_

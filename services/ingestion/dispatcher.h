@@ -1,0 +1,103 @@
+// Dispatcher: delivers the outbox to the indicator and task services.
+//
+// One background thread (Start/Stop) runs passes; RunOnce() is one pass and is what tests drive with a
+// FakeClock. A pass takes the pending entries that are due (per the injected Clock) and, per entry:
+//   - indicators: RecordObservations in batches of `batch_size` (the service is idempotent by
+//     source_key, so a batch resent after a partial failure changes nothing);
+//   - tasks: one ImportPlan (idempotent by document_sha256);
+// then records the outcome:
+//   - accepted                → delivered;
+//   - a transient error (UNAVAILABLE, DEADLINE_EXCEEDED, and anything not listed as permanent)
+//                             → retried after an exponential backoff: initial_backoff · 2^(attempts-1),
+//                               capped at max_backoff, scaled by a jitter factor in [0.5, 1] drawn from
+//                               the injected randomness; the whole target then pauses until that time,
+//                               so an outage costs one call per backoff period, not one per pending
+//                               document, and the other target keeps flowing;
+//   - a permanent error (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, NOT_FOUND, ALREADY_EXISTS)
+//                             → failed: last_error says why, and it is not retried.
+// Between passes the thread waits `poll_interval` or until Wake() (called after new entries are queued).
+//
+// Thread safety: Start/Stop from one owner thread; Wake and RunOnce from any thread (passes are
+// serialized).
+#ifndef LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
+#define LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/common/clock.h"
+#include "services/ingestion/delivery_client.h"
+#include "services/ingestion/document_store.h"
+
+namespace luoshi::ingestion {
+
+struct DispatcherOptions {
+  absl::Duration poll_interval = absl::Milliseconds(500);
+  absl::Duration initial_backoff = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Minutes(1);
+  int batch_size = 500;        // observations per RecordObservations call
+  int entries_per_pass = 100;  // outbox entries taken per target per pass
+};
+
+// What one pass did.
+struct DispatchStats {
+  int delivered = 0;
+  int retried = 0;   // transient failure, scheduled again
+  int failed = 0;    // permanent failure
+  int paused_targets = 0;  // targets skipped because they are backing off after a failure
+};
+
+class Dispatcher {
+ public:
+  // `random01` returns a number in [0, 1] for the jitter. All pointers must outlive the dispatcher.
+  Dispatcher(DocumentStore* store, DeliveryClient* client, const Clock* clock, DispatcherOptions options,
+             std::function<double()> random01);
+  ~Dispatcher();  // stops the thread if running
+
+  void Start();
+  void Stop();
+  void Wake();
+
+  // Runs one pass now. Returns the storage error if the due entries cannot be read.
+  absl::StatusOr<DispatchStats> RunOnce();
+
+  // Delay before the attempt after `failed_attempts` failures (>= 1), jitter included.
+  absl::Duration BackoffAfter(int failed_attempts);
+
+  // True for codes that will not change by retrying the same request.
+  static bool IsPermanent(absl::StatusCode code);
+
+ private:
+  absl::Status DeliverTarget(const std::string& target, DispatchStats* stats)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  absl::Status Send(const OutboxEntry& entry);
+  absl::Status SendObservations(const std::string& payload);
+  absl::Status SendPlan(const std::string& payload);
+  void Record(const OutboxEntry& entry, const absl::Status& outcome, DispatchStats* stats)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  void Loop();
+
+  DocumentStore* store_;
+  DeliveryClient* client_;
+  const Clock* clock_;
+  DispatcherOptions options_;
+  std::function<double()> random01_;
+
+  absl::Mutex pass_mu_;  // one pass at a time
+  std::map<std::string, absl::Time> target_paused_until_ ABSL_GUARDED_BY(pass_mu_);
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace luoshi::ingestion
+
+#endif  // LUOSHI_SERVICES_INGESTION_DISPATCHER_H_

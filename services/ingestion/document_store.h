@@ -1,0 +1,144 @@
+// Storage of ingested documents, their extractions and the outbox of downstream deliveries.
+//
+// The interface is what a later non-SQLite implementation would plug into: it speaks in protos, plain
+// structs and absl types only. SqliteDocumentStore (sqlite_document_store.h) is the embedded default.
+//
+// Model:
+//   - A document is identified by its SHA-256 (unique) and a short id derived from it. It keeps its
+//     bytes, the hints it was ingested with, its current extraction and the extractor version.
+//   - Each extraction run is a "generation" (1 at ingest, +1 per reprocess). Every generation queues
+//     one outbox entry per downstream target ("indicators", "tasks"), written in the same transaction
+//     as the document or extraction they come from.
+//   - A newer generation supersedes the older generation's entries that were still pending: they are
+//     never sent, since the newer payload carries the document's current items.
+//
+// Errors: NOT_FOUND for an unknown document or outbox entry; ALREADY_EXISTS when a document with the
+// same SHA-256 is already stored; UNAVAILABLE when the storage is busy (the caller may retry);
+// INTERNAL for I/O errors or corrupt rows.
+//
+// Thread safety: every method may be called concurrently from any thread. Each method is atomic.
+#ifndef LUOSHI_SERVICES_INGESTION_DOCUMENT_STORE_H_
+#define LUOSHI_SERVICES_INGESTION_DOCUMENT_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "luoshi/v1/ingestion.pb.h"
+
+namespace luoshi::ingestion {
+
+inline constexpr char kIndicatorsTarget[] = "indicators";
+inline constexpr char kTasksTarget[] = "tasks";
+
+// A stored document without its bytes or extraction (those are fetched separately: they are large).
+struct DocumentRecord {
+  std::string id;
+  std::string sha256;
+  std::string filename;
+  std::string content_type;
+  int64_t size_bytes = 0;
+  std::string region_hint;  // as given at ingest; reused by reprocessing
+  int32_t year_hint = 0;
+  v1::DocumentMetadata metadata;
+  int32_t observation_count = 0;
+  int32_t task_count = 0;
+  std::string extractor_version;
+  absl::Time ingested_at = absl::InfinitePast();
+  int32_t generation = 1;
+  // Position in ingest order (larger = later). Assigned by the store; used as a paging cursor.
+  int64_t position = 0;
+};
+
+enum class OutboxState {
+  kPending,     // waiting for its first attempt or for a retry
+  kDelivered,   // the peer accepted it
+  kNotNeeded,   // nothing to deliver (no items of this kind)
+  kFailed,      // the peer rejected it as invalid; not retried (a reprocess queues a new entry)
+  kSuperseded,  // a newer generation was queued before this one was delivered
+};
+
+// One delivery to one downstream service.
+struct OutboxEntry {
+  int64_t id = 0;
+  std::string document_id;
+  int32_t generation = 0;
+  std::string target;   // kIndicatorsTarget or kTasksTarget
+  std::string payload;  // serialized RecordObservationsRequest or ImportPlanRequest
+  OutboxState state = OutboxState::kPending;
+  int32_t attempts = 0;
+  std::string last_error;
+  std::optional<absl::Time> next_attempt_at;  // set while pending
+  std::optional<absl::Time> delivered_at;
+};
+
+// What to queue for a new generation. An empty payload means "nothing to deliver" (kNotNeeded).
+struct NewDelivery {
+  std::string target;
+  std::string payload;
+};
+
+struct DocumentQuery {
+  v1::DocumentType type = v1::DOCUMENT_TYPE_UNSPECIFIED;  // unspecified: any
+  std::string region;                                     // empty: any
+  int32_t year = 0;                                       // 0: any
+  // Only documents with position < before_position (0: from the newest).
+  int64_t before_position = 0;
+  int limit = 50;
+};
+
+class DocumentStore {
+ public:
+  virtual ~DocumentStore() = default;
+
+  // Stores a new document, its bytes, its first extraction and its outbox entries (due at
+  // `record.ingested_at`) in one transaction. Metadata, counts and extractor version are taken from
+  // `extraction`; id, hash, names, size, hints and time from `record`. ALREADY_EXISTS if a document with the same sha256 (or
+  // id) is stored; nothing is written then.
+  virtual absl::Status CreateDocument(const DocumentRecord& record, const std::string& bytes,
+                                      const v1::Extraction& extraction,
+                                      const std::vector<NewDelivery>& deliveries) = 0;
+
+  // NOT_FOUND when no document has these bytes.
+  virtual absl::StatusOr<DocumentRecord> FindBySha256(const std::string& sha256) const = 0;
+  // NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<DocumentRecord> GetDocument(const std::string& id) const = 0;
+  virtual absl::StatusOr<std::string> GetBytes(const std::string& id) const = 0;
+  virtual absl::StatusOr<v1::Extraction> GetExtraction(const std::string& id) const = 0;
+
+  // Newest first, filtered; at most query.limit documents.
+  virtual absl::StatusOr<std::vector<DocumentRecord>> ListDocuments(const DocumentQuery& query) const = 0;
+
+  // Replaces the document's extraction (metadata, counts, extractor version), starts generation
+  // record.generation + 1, supersedes still-pending entries of older generations and queues
+  // `deliveries` due at `now`, all in one transaction. Returns the updated record. NOT_FOUND for an
+  // unknown id.
+  virtual absl::StatusOr<DocumentRecord> ReplaceExtraction(const std::string& id,
+                                                           const v1::Extraction& extraction,
+                                                           const std::vector<NewDelivery>& deliveries,
+                                                           absl::Time now) = 0;
+
+  // The entries of the document's current generation, indicators before tasks.
+  virtual absl::StatusOr<std::vector<OutboxEntry>> ListDeliveries(const std::string& document_id) const = 0;
+
+  // Pending entries for `target` whose next attempt is at or before `now`, earliest first, at most
+  // `limit`.
+  virtual absl::StatusOr<std::vector<OutboxEntry>> DueDeliveries(const std::string& target, absl::Time now,
+                                                                 int limit) const = 0;
+  // The earliest next attempt among pending entries, if any (lets the dispatcher sleep until then).
+  virtual absl::StatusOr<std::optional<absl::Time>> NextDueTime() const = 0;
+
+  // Outcome of one attempt on a pending entry; each increments `attempts`. Entries that are no longer
+  // pending (superseded meanwhile) are left unchanged. NOT_FOUND for an unknown entry id.
+  virtual absl::Status MarkDelivered(int64_t entry_id, absl::Time at) = 0;
+  virtual absl::Status MarkRetry(int64_t entry_id, const std::string& error, absl::Time next_attempt_at) = 0;
+  virtual absl::Status MarkFailed(int64_t entry_id, const std::string& error) = 0;
+};
+
+}  // namespace luoshi::ingestion
+
+#endif  // LUOSHI_SERVICES_INGESTION_DOCUMENT_STORE_H_

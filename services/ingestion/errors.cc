@@ -1,0 +1,55 @@
+#include "services/ingestion/errors.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace luoshi::ingestion {
+namespace {
+
+std::string Named(const std::string& filename) {
+  return filename.empty() ? "the document" : absl::StrCat("\"", filename, "\"");
+}
+
+std::string Mebibytes(int64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0)); }
+
+}  // namespace
+
+absl::Status DocumentNotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat(
+      "no document with id \"", id, "\" has been ingested; ListDocuments shows the stored ones"));
+}
+
+absl::Status EmptyDocument(const std::string& filename) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(Named(filename), " is empty: there is nothing to ingest"));
+}
+
+absl::Status DocumentTooLarge(const std::string& filename, int64_t size, int64_t limit) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      Named(filename), " is ", Mebibytes(size), " (", size, " bytes), more than the limit of ",
+      Mebibytes(limit), " (", limit, " bytes); split it, or ask the operator to raise --max_document_bytes"));
+}
+
+absl::Status MissingDocumentId() {
+  return absl::InvalidArgumentError("a document id is required (e.g. \"doc-0123456789abcdef\")");
+}
+
+absl::Status InvalidPageSize(int page_size) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("page_size must be between 0 (server default) and 1000, not ", page_size));
+}
+
+absl::Status InvalidPageToken(const std::string& token) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "page_token \"", token,
+      "\" was not issued by ListDocuments; pass back next_page_token unchanged, or leave it empty for the "
+      "first page"));
+}
+
+absl::Status DocumentIdCollision(const std::string& id) {
+  return absl::InternalError(absl::StrCat(
+      "document id ", id, " already belongs to a document with different bytes; this is a hash-prefix "
+      "collision that should never happen: please report it"));
+}
+
+}  // namespace luoshi::ingestion

@@ -1,0 +1,24 @@
+// The ingestion service's errors, named once with messages that say what was wrong and what to do.
+// Everything here is an absl::Status; the gRPC layer converts with luoshi::ToGrpc in one place.
+#ifndef LUOSHI_SERVICES_INGESTION_ERRORS_H_
+#define LUOSHI_SERVICES_INGESTION_ERRORS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace luoshi::ingestion {
+
+absl::Status DocumentNotFound(const std::string& id);
+absl::Status EmptyDocument(const std::string& filename);
+absl::Status DocumentTooLarge(const std::string& filename, int64_t size, int64_t limit);
+absl::Status MissingDocumentId();
+absl::Status InvalidPageSize(int page_size);
+absl::Status InvalidPageToken(const std::string& token);
+// The stored document and the one being inserted share an id but not a hash (a 64-bit prefix clash).
+absl::Status DocumentIdCollision(const std::string& id);
+
+}  // namespace luoshi::ingestion
+
+#endif  // LUOSHI_SERVICES_INGESTION_ERRORS_H_

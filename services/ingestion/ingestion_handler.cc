@@ -1,0 +1,310 @@
+#include "services/ingestion/ingestion_handler.h"
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/ingestion/errors.h"
+#include "services/ingestion/ids.h"
+
+namespace luoshi::ingestion {
+namespace {
+
+constexpr char kPageTokenPrefix[] = "docs-before:";
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+v1::DeliveryState ProtoState(OutboxState state) {
+  switch (state) {
+    case OutboxState::kDelivered: return v1::DELIVERY_STATE_DELIVERED;
+    case OutboxState::kNotNeeded: return v1::DELIVERY_STATE_NOT_NEEDED;
+    // A rejected delivery is still owed: it shows as pending without a next attempt, and its
+    // last_error says why and what to do (see docs/ingestion.md).
+    case OutboxState::kFailed:
+    case OutboxState::kPending:
+    case OutboxState::kSuperseded: return v1::DELIVERY_STATE_PENDING;
+  }
+  return v1::DELIVERY_STATE_UNSPECIFIED;
+}
+
+v1::Delivery DeliveryProto(const OutboxEntry& entry) {
+  v1::Delivery d;
+  d.set_target(entry.target);
+  d.set_state(ProtoState(entry.state));
+  d.set_attempts(entry.attempts);
+  d.set_last_error(entry.last_error);
+  if (entry.next_attempt_at) *d.mutable_next_attempt_at() = ToTimestamp(*entry.next_attempt_at);
+  if (entry.delivered_at) *d.mutable_delivered_at() = ToTimestamp(*entry.delivered_at);
+  return d;
+}
+
+// Keys and provenance that make every item traceable to this document and safe to re-deliver.
+void StampIdentity(const std::string& sha256, const std::string& document_id, v1::Extraction* extraction) {
+  for (int i = 0; i < extraction->observations_size(); ++i) {
+    v1::Observation* o = extraction->mutable_observations(i);
+    o->set_source_key(ObservationSourceKey(sha256, i));
+    o->mutable_provenance()->set_document_id(document_id);
+  }
+  for (v1::TaskDefinition& t : *extraction->mutable_tasks()) {
+    t.mutable_provenance()->set_document_id(document_id);
+  }
+}
+
+DocumentRecord NewRecord(const v1::IngestDocumentRequest& request, const std::string& sha256, absl::Time now) {
+  DocumentRecord r;
+  r.sha256 = sha256;
+  r.id = DocumentIdForSha256(sha256);
+  r.filename = request.filename();
+  r.content_type = request.content_type();
+  r.size_bytes = static_cast<int64_t>(request.content().size());
+  r.region_hint = request.region_hint();
+  r.year_hint = request.year_hint();
+  r.ingested_at = now;
+  return r;
+}
+
+ExtractRequest ExtractRequestFor(const DocumentRecord& record) {
+  ExtractRequest r;
+  r.filename = record.filename;
+  r.content_type = record.content_type;
+  r.region_hint = record.region_hint;
+  r.year_hint = record.year_hint;
+  r.document_id = record.id;
+  r.source_key_prefix = absl::StrCat(record.sha256, ":obs:");
+  return r;
+}
+
+// The record's extraction-derived fields as the store would set them (for dry runs, which store nothing).
+void ApplyExtraction(const v1::Extraction& extraction, DocumentRecord* record) {
+  record->metadata = extraction.metadata();
+  record->observation_count = extraction.observations_size();
+  record->task_count = extraction.tasks_size();
+  record->extractor_version = extraction.extractor_version();
+}
+
+}  // namespace
+
+std::string EncodePageToken(int64_t before_position) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, before_position));
+}
+
+absl::StatusOr<int64_t> DecodePageToken(const std::string& token) {
+  std::string decoded;
+  int64_t position = 0;
+  if (!absl::WebSafeBase64Unescape(token, &decoded)) return InvalidPageToken(token);
+  absl::string_view plain(decoded);
+  if (!absl::ConsumePrefix(&plain, kPageTokenPrefix) || !absl::SimpleAtoi(plain, &position) || position <= 0) {
+    return InvalidPageToken(token);
+  }
+  return position;
+}
+
+std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::Extraction& extraction) {
+  NewDelivery indicators{kIndicatorsTarget, ""};
+  if (extraction.observations_size() > 0) {
+    v1::RecordObservationsRequest request;
+    *request.mutable_observations() = extraction.observations();
+    indicators.payload = request.SerializeAsString();
+  }
+  NewDelivery tasks{kTasksTarget, ""};
+  if (extraction.tasks_size() > 0) {
+    const v1::DocumentMetadata& m = extraction.metadata();
+    v1::ImportPlanRequest request;
+    request.set_document_id(record.id);
+    request.set_document_sha256(record.sha256);
+    request.set_plan_key(PlanKeyFor(m));
+    request.set_title(m.title());
+    request.set_year(m.year());
+    request.set_region(m.region());
+    *request.mutable_tasks() = extraction.tasks();
+    tasks.payload = request.SerializeAsString();
+  }
+  return {indicators, tasks};
+}
+
+v1::Document DocumentProto(const DocumentRecord& record, const std::vector<OutboxEntry>& deliveries) {
+  v1::Document d;
+  d.set_id(record.id);
+  d.set_sha256(record.sha256);
+  d.set_filename(record.filename);
+  d.set_content_type(record.content_type);
+  d.set_size_bytes(record.size_bytes);
+  *d.mutable_metadata() = record.metadata;
+  d.set_observation_count(record.observation_count);
+  d.set_task_count(record.task_count);
+  for (const OutboxEntry& e : deliveries) *d.add_deliveries() = DeliveryProto(e);
+  *d.mutable_ingested_at() = ToTimestamp(record.ingested_at);
+  d.set_extractor_version(record.extractor_version);
+  return d;
+}
+
+IngestionHandler::IngestionHandler(DocumentStore* store, const ExtractionEngine* engine, const Clock* clock,
+                                   IngestionOptions options, std::function<void()> on_outbox_queued)
+    : store_(store),
+      engine_(engine),
+      clock_(clock),
+      options_(options),
+      on_outbox_queued_(std::move(on_outbox_queued)) {}
+
+absl::Status IngestionHandler::Validate(const v1::IngestDocumentRequest& request) const {
+  const auto size = static_cast<int64_t>(request.content().size());
+  if (size == 0) return EmptyDocument(request.filename());
+  if (size > options_.max_document_bytes) {
+    return DocumentTooLarge(request.filename(), size, options_.max_document_bytes);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::IngestDocument(
+    const v1::IngestDocumentRequest& request) {
+  if (absl::Status s = Validate(request); !s.ok()) return s;
+  const std::string sha256 = Sha256Hex(request.content());
+  if (!request.dry_run()) {
+    absl::StatusOr<DocumentRecord> existing = store_->FindBySha256(sha256);
+    if (existing.ok()) return Existing(*existing);
+    if (!absl::IsNotFound(existing.status())) return existing.status();
+  }
+  DocumentRecord record = NewRecord(request, sha256, clock_->Now());
+  absl::StatusOr<v1::Extraction> extraction = RunExtraction(request.content(), sha256, ExtractRequestFor(record));
+  if (!extraction.ok()) return extraction.status();
+  if (request.dry_run()) {
+    ApplyExtraction(*extraction, &record);
+    v1::IngestDocumentResponse response;
+    *response.mutable_document() = DocumentProto(record, {});
+    for (const char* target : {kIndicatorsTarget, kTasksTarget}) {
+      v1::Delivery* d = response.mutable_document()->add_deliveries();
+      d->set_target(target);
+      d->set_state(v1::DELIVERY_STATE_NOT_NEEDED);
+    }
+    *response.mutable_extraction() = std::move(*extraction);
+    response.set_created(false);
+    return response;
+  }
+  return StoreNew(request, record, std::move(*extraction));
+}
+
+absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::StoreNew(const v1::IngestDocumentRequest& request,
+                                                                      const DocumentRecord& record,
+                                                                      v1::Extraction extraction) {
+  absl::Status created =
+      store_->CreateDocument(record, request.content(), extraction, DeliveriesFor(record, extraction));
+  if (absl::IsAlreadyExists(created)) {
+    // Someone stored the same bytes between our lookup and our insert: theirs is the document.
+    absl::StatusOr<DocumentRecord> existing = store_->FindBySha256(record.sha256);
+    if (absl::IsNotFound(existing.status())) return DocumentIdCollision(record.id);
+    if (!existing.ok()) return existing.status();
+    return Existing(*existing);
+  }
+  if (!created.ok()) return created;
+  NotifyQueued();
+  absl::StatusOr<DocumentRecord> stored = store_->GetDocument(record.id);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::Document> document = ToDocument(*stored);
+  if (!document.ok()) return document.status();
+  v1::IngestDocumentResponse response;
+  *response.mutable_document() = std::move(*document);
+  *response.mutable_extraction() = std::move(extraction);
+  response.set_created(true);
+  return response;
+}
+
+absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::Existing(const DocumentRecord& record) const {
+  absl::StatusOr<v1::Document> document = ToDocument(record);
+  if (!document.ok()) return document.status();
+  absl::StatusOr<v1::Extraction> extraction = store_->GetExtraction(record.id);
+  if (!extraction.ok()) return extraction.status();
+  v1::IngestDocumentResponse response;
+  *response.mutable_document() = std::move(*document);
+  *response.mutable_extraction() = std::move(*extraction);
+  response.set_created(false);
+  return response;
+}
+
+absl::StatusOr<v1::Extraction> IngestionHandler::RunExtraction(const std::string& bytes, const std::string& sha256,
+                                                               const ExtractRequest& request) const {
+  absl::StatusOr<v1::Extraction> extraction = engine_->Extract(bytes, request);
+  if (!extraction.ok()) return extraction.status();
+  if (extraction->extractor_version().empty()) extraction->set_extractor_version(engine_->Version());
+  StampIdentity(sha256, request.document_id, &*extraction);
+  return extraction;
+}
+
+absl::StatusOr<v1::Document> IngestionHandler::ToDocument(const DocumentRecord& record) const {
+  absl::StatusOr<std::vector<OutboxEntry>> deliveries = store_->ListDeliveries(record.id);
+  if (!deliveries.ok()) return deliveries.status();
+  return DocumentProto(record, *deliveries);
+}
+
+absl::StatusOr<v1::Document> IngestionHandler::GetDocument(const v1::GetDocumentRequest& request) const {
+  if (request.id().empty()) return MissingDocumentId();
+  absl::StatusOr<DocumentRecord> record = store_->GetDocument(request.id());
+  if (!record.ok()) return record.status();
+  return ToDocument(*record);
+}
+
+absl::StatusOr<v1::ListDocumentsResponse> IngestionHandler::ListDocuments(
+    const v1::ListDocumentsRequest& request) const {
+  const int page_size = request.page().page_size();
+  if (page_size < 0 || page_size > kMaxPageSize) return InvalidPageSize(page_size);
+  DocumentQuery query;
+  query.type = request.type();
+  query.region = request.region();
+  query.year = request.year();
+  query.limit = (page_size == 0 ? kDefaultPageSize : page_size) + 1;  // one more tells if a next page exists
+  if (!request.page().page_token().empty()) {
+    absl::StatusOr<int64_t> position = DecodePageToken(request.page().page_token());
+    if (!position.ok()) return position.status();
+    query.before_position = *position;
+  }
+  absl::StatusOr<std::vector<DocumentRecord>> records = store_->ListDocuments(query);
+  if (!records.ok()) return records.status();
+  v1::ListDocumentsResponse response;
+  const bool more = static_cast<int>(records->size()) == query.limit;
+  if (more) records->pop_back();
+  for (const DocumentRecord& record : *records) {
+    absl::StatusOr<v1::Document> document = ToDocument(record);
+    if (!document.ok()) return document.status();
+    *response.add_documents() = std::move(*document);
+  }
+  if (more) response.set_next_page_token(EncodePageToken(records->back().position));
+  return response;
+}
+
+absl::StatusOr<v1::Extraction> IngestionHandler::GetExtraction(const v1::GetExtractionRequest& request) const {
+  if (request.document_id().empty()) return MissingDocumentId();
+  return store_->GetExtraction(request.document_id());
+}
+
+absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::ReprocessDocument(
+    const v1::ReprocessDocumentRequest& request) {
+  if (request.document_id().empty()) return MissingDocumentId();
+  absl::StatusOr<DocumentRecord> record = store_->GetDocument(request.document_id());
+  if (!record.ok()) return record.status();
+  absl::StatusOr<std::string> bytes = store_->GetBytes(record->id);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<v1::Extraction> extraction = RunExtraction(*bytes, record->sha256, ExtractRequestFor(*record));
+  if (!extraction.ok()) return extraction.status();
+  absl::StatusOr<DocumentRecord> updated = store_->ReplaceExtraction(
+      record->id, *extraction, DeliveriesFor(*record, *extraction), clock_->Now());
+  if (!updated.ok()) return updated.status();
+  NotifyQueued();
+  absl::StatusOr<v1::Document> document = ToDocument(*updated);
+  if (!document.ok()) return document.status();
+  v1::IngestDocumentResponse response;
+  *response.mutable_document() = std::move(*document);
+  *response.mutable_extraction() = std::move(*extraction);
+  response.set_created(false);
+  return response;
+}
+
+void IngestionHandler::NotifyQueued() const {
+  if (on_outbox_queued_) on_outbox_queued_();
+}
+
+}  // namespace luoshi::ingestion

@@ -1,0 +1,80 @@
+// IngestionHandler: the five IngestionService methods as plain C++ (no gRPC types), each
+// validate → fetch → act → to-proto. The gRPC layer (ingestion_server.h) calls one method per RPC.
+//
+// Rules a caller can rely on:
+//   - Identity is the SHA-256 of the bytes. Ingesting bytes that are already stored returns the stored
+//     document and extraction with created = false and writes nothing.
+//   - A dry run extracts and answers, and stores nothing (created = false, deliveries NOT_NEEDED).
+//   - Every observation's source_key is "<sha256>:obs:<index>" and every provenance names the document,
+//     so downstream services can recognise re-deliveries.
+//   - New documents and reprocessed ones queue their outbox entries in the same transaction as the
+//     extraction; `on_outbox_queued` (if set) is then called so a dispatcher can deliver promptly.
+//
+// Thread safety: all methods may be called concurrently (the store and engine are thread-safe).
+#ifndef LUOSHI_SERVICES_INGESTION_INGESTION_HANDLER_H_
+#define LUOSHI_SERVICES_INGESTION_INGESTION_HANDLER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "luoshi/v1/ingestion.pb.h"
+#include "services/common/clock.h"
+#include "services/ingestion/document_store.h"
+#include "services/ingestion/extraction_engine.h"
+
+namespace luoshi::ingestion {
+
+inline constexpr int64_t kDefaultMaxDocumentBytes = int64_t{32} << 20;
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
+struct IngestionOptions {
+  int64_t max_document_bytes = kDefaultMaxDocumentBytes;
+};
+
+class IngestionHandler {
+ public:
+  // `store`, `engine` and `clock` must outlive the handler.
+  IngestionHandler(DocumentStore* store, const ExtractionEngine* engine, const Clock* clock,
+                   IngestionOptions options, std::function<void()> on_outbox_queued = nullptr);
+
+  absl::StatusOr<v1::IngestDocumentResponse> IngestDocument(const v1::IngestDocumentRequest& request);
+  absl::StatusOr<v1::Document> GetDocument(const v1::GetDocumentRequest& request) const;
+  absl::StatusOr<v1::ListDocumentsResponse> ListDocuments(const v1::ListDocumentsRequest& request) const;
+  absl::StatusOr<v1::Extraction> GetExtraction(const v1::GetExtractionRequest& request) const;
+  absl::StatusOr<v1::IngestDocumentResponse> ReprocessDocument(const v1::ReprocessDocumentRequest& request);
+
+ private:
+  absl::Status Validate(const v1::IngestDocumentRequest& request) const;
+  absl::StatusOr<v1::IngestDocumentResponse> Existing(const DocumentRecord& record) const;
+  absl::StatusOr<v1::Extraction> RunExtraction(const std::string& bytes, const std::string& sha256,
+                                               const ExtractRequest& request) const;
+  absl::StatusOr<v1::IngestDocumentResponse> StoreNew(const v1::IngestDocumentRequest& request,
+                                                      const DocumentRecord& record, v1::Extraction extraction);
+  absl::StatusOr<v1::Document> ToDocument(const DocumentRecord& record) const;
+  void NotifyQueued() const;
+
+  DocumentStore* store_;
+  const ExtractionEngine* engine_;
+  const Clock* clock_;
+  IngestionOptions options_;
+  std::function<void()> on_outbox_queued_;
+};
+
+// The outbox entries an extraction needs: one per target, with an empty payload when that target has
+// nothing to receive. Exposed for tests.
+std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::Extraction& extraction);
+
+// Proto view of a stored document and its current deliveries.
+v1::Document DocumentProto(const DocumentRecord& record, const std::vector<OutboxEntry>& deliveries);
+
+// Opaque, stable page tokens for ListDocuments (exposed for tests).
+std::string EncodePageToken(int64_t before_position);
+absl::StatusOr<int64_t> DecodePageToken(const std::string& token);
+
+}  // namespace luoshi::ingestion
+
+#endif  // LUOSHI_SERVICES_INGESTION_INGESTION_HANDLER_H_
