@@ -142,8 +142,11 @@ absl::Status Dispatcher::SendPlan(const std::string& payload) {
 void Dispatcher::Record(const OutboxEntry& entry, const absl::Status& outcome, DispatchStats* stats) {
   const absl::Time now = clock_->Now();
   absl::Status stored;
-  if (outcome.ok()) {
+  if (outcome.ok() || IsPermanent(outcome.code())) {  // the peer answered: it is up
+    target_failures_.erase(entry.target);
     target_paused_until_.erase(entry.target);
+  }
+  if (outcome.ok()) {
     stored = store_->MarkDelivered(entry.id, now);
     ++stats->delivered;
     LogInfo("delivered", {{"document", entry.document_id}, {"target", entry.target},
@@ -154,7 +157,7 @@ void Dispatcher::Record(const OutboxEntry& entry, const absl::Status& outcome, D
     ++stats->failed;
     LogError("delivery rejected", {{"document", entry.document_id}, {"target", entry.target}, {"error", error}});
   } else {
-    const absl::Time next = now + BackoffAfter(entry.attempts + 1);
+    const absl::Time next = now + BackoffAfter(++target_failures_[entry.target]);
     target_paused_until_[entry.target] = next;
     std::string error = DescribeTransient(entry.target, outcome);
     stored = store_->MarkRetry(entry.id, error, next);

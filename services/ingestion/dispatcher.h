@@ -8,11 +8,12 @@
 // then records the outcome:
 //   - accepted                → delivered;
 //   - a transient error (UNAVAILABLE, DEADLINE_EXCEEDED, and anything not listed as permanent)
-//                             → retried after an exponential backoff: initial_backoff · 2^(attempts-1),
-//                               capped at max_backoff, scaled by a jitter factor in [0.5, 1] drawn from
-//                               the injected randomness; the whole target then pauses until that time,
-//                               so an outage costs one call per backoff period, not one per pending
-//                               document, and the other target keeps flowing;
+//                             → the whole target pauses for an exponential backoff, initial_backoff ·
+//                               2^(n-1) after n consecutive failures of that target, capped at
+//                               max_backoff, scaled by a jitter factor in [0.5, 1] drawn from the
+//                               injected randomness; the entry's next attempt is set to the end of the
+//                               pause. An outage thus costs one probing call per backoff period, not one
+//                               per pending document, and the other target keeps flowing;
 //   - a permanent error (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, NOT_FOUND, ALREADY_EXISTS)
 //                             → failed: last_error says why, and it is not retried.
 // Between passes the thread waits `poll_interval` or until Wake() (called after new entries are queued).
@@ -90,6 +91,8 @@ class Dispatcher {
   std::function<double()> random01_;
 
   absl::Mutex pass_mu_;  // one pass at a time
+  // Per target, while it is failing: consecutive transient failures and the end of the current pause.
+  std::map<std::string, int> target_failures_ ABSL_GUARDED_BY(pass_mu_);
   std::map<std::string, absl::Time> target_paused_until_ ABSL_GUARDED_BY(pass_mu_);
 
   absl::Mutex mu_;

@@ -1,0 +1,119 @@
+// The real IngestionServer over gRPC on a loopback port picked by the kernel, with a real SQLite store
+// and the fake extraction engine (the extraction library has its own tests).
+#include "services/ingestion/ingestion_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/server.h"
+#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/test_util.h"
+
+namespace luoshi::ingestion {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+using testing::FakeDocument;
+
+class IngestionServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string path = ::testing::TempDir() + "/server_" +
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    auto store = SqliteDocumentStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    IngestionOptions options;
+    options.max_document_bytes = 4096;
+    handler_ = std::make_unique<IngestionHandler>(store_.get(), &engine_, SystemClock::Get(), options);
+    server_ = std::make_unique<IngestionServer>(handler_.get());
+    host_ = std::make_unique<ServiceHost>("ingestion-test");
+    host_->AddService(server_.get(), "luoshi.v1.IngestionService");
+    ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
+    stub_ = v1::IngestionService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override { host_->Shutdown(absl::Seconds(1)); }
+
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return context;
+  }
+
+  grpc::Status Ingest(const std::string& content, v1::IngestDocumentResponse* response) {
+    v1::IngestDocumentRequest request;
+    request.set_content(content);
+    request.set_filename("upload.txt");
+    return stub_->IngestDocument(Context().get(), request, response);
+  }
+
+  testing::FakeExtractionEngine engine_;
+  std::unique_ptr<SqliteDocumentStore> store_;
+  std::unique_ptr<IngestionHandler> handler_;
+  std::unique_ptr<IngestionServer> server_;
+  std::unique_ptr<ServiceHost> host_;
+  std::unique_ptr<v1::IngestionService::Stub> stub_;
+};
+
+TEST_F(IngestionServerTest, EveryMethodWorksOverTheWire) {
+  v1::IngestDocumentResponse ingested;
+  ASSERT_TRUE(Ingest(FakeDocument("网络上传", 2, 1), &ingested).ok());
+  EXPECT_TRUE(ingested.created());
+  const std::string id = ingested.document().id();
+
+  v1::IngestDocumentResponse again;
+  ASSERT_TRUE(Ingest(FakeDocument("网络上传", 2, 1), &again).ok());
+  EXPECT_FALSE(again.created());
+  EXPECT_EQ(again.document().id(), id);
+
+  v1::GetDocumentRequest get;
+  get.set_id(id);
+  v1::Document document;
+  ASSERT_TRUE(stub_->GetDocument(Context().get(), get, &document).ok());
+  EXPECT_EQ(document.filename(), "upload.txt");
+  EXPECT_THAT(document.deliveries(), SizeIs(2));
+
+  v1::ListDocumentsResponse listed;
+  ASSERT_TRUE(stub_->ListDocuments(Context().get(), v1::ListDocumentsRequest(), &listed).ok());
+  ASSERT_THAT(listed.documents(), SizeIs(1));
+  EXPECT_EQ(listed.documents(0).id(), id);
+
+  v1::GetExtractionRequest get_extraction;
+  get_extraction.set_document_id(id);
+  v1::Extraction extraction;
+  ASSERT_TRUE(stub_->GetExtraction(Context().get(), get_extraction, &extraction).ok());
+  EXPECT_EQ(extraction.observations_size(), 2);
+
+  v1::ReprocessDocumentRequest reprocess;
+  reprocess.set_document_id(id);
+  v1::IngestDocumentResponse reprocessed;
+  ASSERT_TRUE(stub_->ReprocessDocument(Context().get(), reprocess, &reprocessed).ok());
+  EXPECT_EQ(reprocessed.document().id(), id);
+}
+
+TEST_F(IngestionServerTest, ErrorsArriveWithTheirCodesAndMessages) {
+  v1::IngestDocumentResponse response;
+  grpc::Status too_big = Ingest(std::string(5000, 'x'), &response);
+  EXPECT_EQ(too_big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(too_big.error_message(), HasSubstr("--max_document_bytes"));
+
+  grpc::Status empty = Ingest("", &response);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::GetDocumentRequest get;
+  get.set_id("doc-0123456789abcdef");
+  v1::Document document;
+  grpc::Status missing = stub_->GetDocument(Context().get(), get, &document);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(missing.error_message(), HasSubstr("doc-0123456789abcdef"));
+}
+
+}  // namespace
+}  // namespace luoshi::ingestion
