@@ -1,27 +1,61 @@
 // luoshi-indicators: serves luoshi.v1.IndicatorService over gRPC (see proto/luoshi/v1/indicators.proto).
-// Wiring only: flags → storage → service object → ServiceHost. The logic lives in the library.
-#include <cstdio>
+// Wiring only: flags → catalog → storage → service object → ServiceHost. The logic lives in the library
+// (grpc_service.h describes the layers).
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
 
-#include "luoshi/v1/indicators.grpc.pb.h"
+#include "services/common/catalog.h"
+#include "services/common/clock.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
+#include "services/indicators/grpc_service.h"
+#include "services/indicators/indicator_service.h"
+#include "services/indicators/sqlite_store.h"
 
 namespace {
-// Until the indicators issue lands every method answers UNIMPLEMENTED.
-class Skeleton final : public luoshi::v1::IndicatorService::Service {};
+
+constexpr char kUsage[] =
+    "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
+    "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
+    "--log_level, --max_threads, --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
+
+int Fail(const std::string& what, const absl::Status& status) {
+  luoshi::LogError(what, {{"error", std::string(status.message())}});
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  luoshi::ParseFlags(argc, argv, "luoshi-indicators: the Luoshi indicators service. Flags: --listen, --db, --log_level, --tls_*.");
+  luoshi::ParseFlags(argc, argv, kUsage);
   luoshi::InitLogging("indicators");
-  Skeleton service;
+
+  const std::string catalog_path = luoshi::CatalogPath();
+  absl::StatusOr<luoshi::v1::Catalog> catalog = luoshi::LoadCatalog(catalog_path);
+  if (!catalog.ok()) return Fail("cannot load the catalog", catalog.status());
+  luoshi::CatalogIndex catalog_index(*std::move(catalog));
+
+  const std::string db_path = luoshi::DatabasePath("data/local/indicators.db");
+  std::filesystem::path parent = std::filesystem::path(db_path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return Fail("cannot create the database directory", absl::InternalError(ec.message()));
+  auto store = luoshi::indicators::SqliteObservationStore::Open(db_path);
+  if (!store.ok()) return Fail("cannot open the database", store.status());
+
+  luoshi::indicators::IndicatorService service(&catalog_index, store->get(), luoshi::SystemClock::Get());
+  luoshi::indicators::IndicatorGrpcService grpc_service(&service);
   luoshi::ServiceHost host("indicators");
-  host.AddService(&service, "luoshi.v1.IndicatorService");
+  host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress)); !s.ok()) {
-    luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
-    return 1;
+    return Fail("cannot start", s);
   }
+  luoshi::LogInfo("serving", {{"db", db_path},
+                              {"catalog", catalog_path},
+                              {"indicators", std::to_string(catalog_index.catalog().indicators_size())}});
   host.WaitForShutdownSignal();
   host.Shutdown();
   return 0;

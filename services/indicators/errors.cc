@@ -1,0 +1,43 @@
+#include "services/indicators/errors.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace luoshi::indicators {
+
+absl::Status InvalidObservation(int index, const std::string& source_key, const std::string& reason) {
+  std::string key = source_key.empty() ? "" : absl::StrCat(" (source key \"", source_key, "\")");
+  return absl::InvalidArgumentError(
+      absl::StrCat("observation ", index, key, ": ", reason, "; nothing of the batch was stored"));
+}
+
+absl::Status IndicatorNotFound(const std::string& name) {
+  return absl::NotFoundError(absl::StrCat(
+      "indicator \"", name,
+      "\" is not in the catalog (by id, name or alias); `luoshi indicators list` shows the known ones"));
+}
+
+absl::Status RegionNotFound(const std::string& name) {
+  return absl::NotFoundError(absl::StrCat(
+      "region \"", name, "\" is neither in the catalog nor named by any stored observation; "
+      "ListRegions shows the catalog's regions"));
+}
+
+absl::Status MissingField(const std::string& field, const std::string& hint) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " is required: ", hint));
+}
+
+absl::Status InvalidPageToken() {
+  return absl::InvalidArgumentError(
+      "page_token does not belong to this query (or is damaged); repeat the query without page_token");
+}
+
+absl::Status InvalidPageSize(int size) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("page_size ", size, " is negative; use 0 for the default of 50, at most 1000"));
+}
+
+absl::Status InvalidPeriodFilter(const std::string& field, const std::string& reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+}  // namespace luoshi::indicators

@@ -1,0 +1,473 @@
+#include "services/indicators/indicator_service.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/common/decimal.h"
+#include "services/indicators/compare.h"
+#include "services/indicators/csv.h"
+#include "services/indicators/errors.h"
+#include "services/indicators/period.h"
+#include "services/indicators/units.h"
+
+namespace luoshi::indicators {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr char kOutsideCatalogPrefix[] = "~";
+
+// ---- Comparison bases -------------------------------------------------------------------------------
+
+bool IsYearOnYear(const std::string& base) {
+  static const std::set<std::string>* words = new std::set<std::string>{
+      "", "同比", "上年", "上年同期", "去年", "去年同期", "同期", "上一年", "上年度"};
+  return words->count(base) > 0;
+}
+
+// ---- Page tokens ------------------------------------------------------------------------------------
+// A token is web-safe base64 of "1|<fingerprint>|<period start>|<period end>|<sequence>". The fingerprint
+// (FNV-1a of the normalized filter) ties a token to its query, so a token from another query is refused
+// instead of silently skipping rows.
+
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string FilterFingerprint(const ObservationFilter& f) {
+  auto opt = [](const std::optional<int>& v) { return v ? absl::StrCat(*v) : std::string("-"); };
+  std::string canonical = absl::StrCat(
+      absl::StrJoin(f.indicator_keys, "\x1f"), "\x1e", absl::StrJoin(f.region_keys, "\x1f"), "\x1e",
+      opt(f.start_from), "\x1e", opt(f.start_to), "\x1e", f.measure, "\x1e", f.status, "\x1e", f.document_id,
+      "\x1e", f.all_vintages ? 1 : 0);
+  return absl::StrCat(absl::Hex(Fnv1a(canonical)));
+}
+
+std::string EncodePageToken(const std::string& fingerprint, const PageCursor& c) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat("1|", fingerprint, "|", c.start_key, "|", c.end_key, "|", c.sequence));
+}
+
+absl::StatusOr<PageCursor> DecodePageToken(const std::string& token, const std::string& fingerprint) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return InvalidPageToken();
+  std::vector<std::string> parts = absl::StrSplit(raw, '|');
+  PageCursor c;
+  if (parts.size() != 5 || parts[0] != "1" || parts[1] != fingerprint || !absl::SimpleAtoi(parts[2], &c.start_key) ||
+      !absl::SimpleAtoi(parts[3], &c.end_key) || !absl::SimpleAtoi(parts[4], &c.sequence)) {
+    return InvalidPageToken();
+  }
+  return c;
+}
+
+absl::StatusOr<int> PageSize(const v1::PageRequest& page) {
+  if (page.page_size() < 0) return InvalidPageSize(page.page_size());
+  if (page.page_size() == 0) return kDefaultPageSize;
+  return std::min(page.page_size(), kMaxPageSize);
+}
+
+// ---- Validation of recorded observations -------------------------------------------------------------
+
+// Substring match, ignoring ASCII case ("gdp" finds "GDP"); Chinese text matches as written.
+bool ContainsFolded(const std::string& text, const std::string& needle) {
+  return absl::StrContains(absl::AsciiStrToLower(text), absl::AsciiStrToLower(needle));
+}
+
+bool IsChangeMeasure(v1::Measure m) {
+  return m == v1::MEASURE_GROWTH_RATE || m == v1::MEASURE_PERCENTAGE_POINTS || m == v1::MEASURE_CHANGE;
+}
+
+// The reason an observation's figure is unusable, or "" when it is fine.
+std::string FigureProblem(const v1::Observation& o) {
+  if (!o.has_value() && o.qualitative_text().empty()) {
+    return "it has neither a value nor qualitative text; send the number (with unit) or the words of a "
+           "qualitative figure";
+  }
+  if (o.has_value()) {
+    int scale = o.value().value().scale();
+    if (scale < -18 || scale > 18) return absl::StrCat("value scale ", scale, " is outside -18..18");
+    absl::Status unit = CheckUnitFitsMeasure(o.measure(), o.value().unit());
+    if (!unit.ok()) return std::string(unit.message());
+  }
+  if (o.bound() == v1::BOUND_RANGE) {
+    if (!o.has_value() || !o.has_upper_value()) return "a range (BOUND_RANGE) needs both value and upper_value";
+    if (CompareDecimal(o.upper_value(), o.value().value()) < 0) return "upper_value is below value";
+  } else if (o.has_upper_value()) {
+    return "upper_value is only meaningful with bound BOUND_RANGE";
+  }
+  if (o.change_direction() != v1::CHANGE_DIRECTION_UNSPECIFIED && !IsChangeMeasure(o.measure()) &&
+      o.measure() != v1::MEASURE_QUALITATIVE) {
+    return absl::StrCat("change_direction is set but the measure (", v1::Measure_Name(o.measure()),
+                        ") is not a change");
+  }
+  return "";
+}
+
+int64_t Micros(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMicroseconds(t); }
+
+}  // namespace
+
+std::string NormalizeComparisonBase(const std::string& base) {
+  std::string b(absl::StripAsciiWhitespace(base));
+  for (const char* prefix : {"比", "较", "与"}) {
+    if (absl::StartsWith(b, prefix)) {
+      b = b.substr(std::string(prefix).size());
+      break;
+    }
+  }
+  return IsYearOnYear(b) ? "" : b;
+}
+
+IndicatorService::IndicatorService(const CatalogIndex* catalog, ObservationStore* store, const Clock* clock)
+    : catalog_(catalog), store_(store), clock_(clock) {
+  for (const v1::Region& r : catalog_->catalog().regions()) {
+    if (!r.parent_id().empty()) children_.emplace(r.parent_id(), r.id());
+  }
+  for (int i = 0; i < catalog_->catalog().indicators_size(); ++i) {
+    positions_.emplace(catalog_->catalog().indicators(i).id(), i);
+  }
+}
+
+// ---- Name resolution --------------------------------------------------------------------------------
+
+std::string IndicatorService::IndicatorKey(const std::string& id_or_name) const {
+  const v1::Indicator* i = catalog_->FindIndicator(id_or_name);
+  return i ? i->id() : absl::StrCat(kOutsideCatalogPrefix, id_or_name);
+}
+
+std::string IndicatorService::RegionKey(const std::string& id_or_name) const {
+  const std::string name(absl::StripAsciiWhitespace(id_or_name));
+  const v1::Region* r = catalog_->FindRegion(name);
+  return r ? r->id() : name;
+}
+
+std::vector<std::string> IndicatorService::RegionWithDescendants(const std::string& region_key) const {
+  std::vector<std::string> out = {region_key};
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto [begin, end] = children_.equal_range(out[i]);
+    for (auto it = begin; it != end; ++it) {
+      if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+const v1::Indicator* IndicatorService::IndicatorOf(const v1::Observation& o) const {
+  return o.indicator_id().empty() ? nullptr : catalog_->FindIndicator(o.indicator_id());
+}
+
+int IndicatorService::CatalogPosition(const v1::Observation& o) const {
+  auto it = positions_.find(o.indicator_id());
+  return it == positions_.end() ? catalog_->catalog().indicators_size() : it->second;
+}
+
+// ---- Catalog ----------------------------------------------------------------------------------------
+
+absl::Status IndicatorService::ListIndicators(const v1::ListIndicatorsRequest& request,
+                                              v1::ListIndicatorsResponse* response) const {
+  for (const v1::Indicator& i : catalog_->catalog().indicators()) {
+    if (!request.category().empty() && i.category() != request.category()) continue;
+    bool matches = request.query().empty() || ContainsFolded(i.id(), request.query()) || ContainsFolded(i.name(), request.query());
+    for (const std::string& alias : i.aliases()) {
+      matches = matches || ContainsFolded(alias, request.query());
+    }
+    if (matches) *response->add_indicators() = i;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IndicatorService::GetIndicator(const v1::GetIndicatorRequest& request, v1::Indicator* response) const {
+  if (request.id().empty()) return MissingField("id", "give an indicator id, name or alias (gdp, 地区生产总值, GDP)");
+  const v1::Indicator* i = catalog_->FindIndicator(std::string(absl::StripAsciiWhitespace(request.id())));
+  if (!i) return IndicatorNotFound(request.id());
+  *response = *i;
+  return absl::OkStatus();
+}
+
+absl::Status IndicatorService::ListRegions(const v1::ListRegionsRequest&, v1::ListRegionsResponse* response) const {
+  for (const v1::Region& r : catalog_->catalog().regions()) *response->add_regions() = r;
+  return absl::OkStatus();
+}
+
+// ---- Recording --------------------------------------------------------------------------------------
+
+absl::StatusOr<ObservationRecord> IndicatorService::Normalize(int index, const v1::Observation& in) const {
+  auto invalid = [&](const std::string& reason) { return InvalidObservation(index, in.source_key(), reason); };
+  if (in.source_key().empty()) {
+    return invalid("source_key is empty; every figure needs a stable key (ingestion uses document hash + item index)");
+  }
+  ObservationRecord r;
+  r.observation = in;
+  v1::Observation& o = r.observation;
+  if (!o.indicator_id().empty()) {
+    const v1::Indicator* i = catalog_->FindIndicator(o.indicator_id());
+    if (!i) {
+      return invalid(absl::StrCat("indicator_id \"", o.indicator_id(),
+                                  "\" is not in the catalog; leave it empty and set surface_name for figures "
+                                  "outside the catalog"));
+    }
+    o.set_indicator_id(i->id());
+  } else if (o.surface_name().empty()) {
+    return invalid("neither indicator_id nor surface_name is set; say which indicator the figure is about");
+  } else if (const v1::Indicator* i = catalog_->FindIndicator(o.surface_name())) {
+    o.set_indicator_id(i->id());
+  }
+  r.indicator_key = o.indicator_id().empty() ? absl::StrCat(kOutsideCatalogPrefix, o.surface_name()) : o.indicator_id();
+  if (absl::StripAsciiWhitespace(o.region()).empty()) {
+    return invalid("region is empty; name the region (大兴区) or give its catalog id");
+  }
+  r.region_key = RegionKey(o.region());
+  o.set_region(r.region_key);
+  absl::StatusOr<Period> period = ParsePeriod(o.period());
+  if (!period.ok()) return invalid(std::string(period.status().message()));
+  r.period = *period;
+  o.set_period(FormatPeriod(*period));
+  if (o.status() == v1::OBSERVATION_STATUS_UNSPECIFIED) {
+    return invalid("status is unspecified; say whether the figure is an actual, a target or a forecast");
+  }
+  if (o.measure() == v1::MEASURE_UNSPECIFIED) {
+    return invalid("measure is unspecified; say whether the figure is a level, a growth rate, a pp change …");
+  }
+  if (std::string problem = FigureProblem(o); !problem.empty()) return invalid(problem);
+  r.base_key = NormalizeComparisonBase(o.comparison_base());
+  r.as_of_micros = Micros(o.as_of());
+  r.recorded_at_micros = absl::ToUnixMicros(clock_->Now());
+  return r;
+}
+
+absl::Status IndicatorService::RecordObservations(const v1::RecordObservationsRequest& request,
+                                                  v1::RecordObservationsResponse* response) {
+  if (request.observations_size() > kMaxBatchSize) {
+    return absl::InvalidArgumentError(absl::StrCat("a batch holds ", request.observations_size(),
+                                                   " observations; send at most ", kMaxBatchSize, " per call"));
+  }
+  std::vector<ObservationRecord> records;
+  records.reserve(request.observations_size());
+  for (int i = 0; i < request.observations_size(); ++i) {
+    absl::StatusOr<ObservationRecord> r = Normalize(i, request.observations(i));
+    if (!r.ok()) return r.status();
+    records.push_back(*std::move(r));
+  }
+  absl::StatusOr<RecordOutcome> outcome = store_->Record(records);
+  if (!outcome.ok()) return outcome.status();
+  response->set_recorded(outcome->recorded);
+  response->set_unchanged(outcome->unchanged);
+  return absl::OkStatus();
+}
+
+// ---- Queries ----------------------------------------------------------------------------------------
+
+absl::StatusOr<ObservationFilter> IndicatorService::FilterFrom(const v1::QueryObservationsRequest& request) const {
+  ObservationFilter f;
+  for (const std::string& id : request.indicator_ids()) f.indicator_keys.push_back(IndicatorKey(id));
+  if (!request.region().empty()) {
+    std::string key = RegionKey(request.region());
+    f.region_keys = request.include_child_regions() ? RegionWithDescendants(key) : std::vector<std::string>{key};
+  }
+  if (!request.period_from().empty()) {
+    absl::StatusOr<Period> p = ParsePeriod(request.period_from());
+    if (!p.ok()) return InvalidPeriodFilter("period_from", std::string(p.status().message()));
+    f.start_from = p->StartKey();
+  }
+  if (!request.period_to().empty()) {
+    absl::StatusOr<Period> p = ParsePeriod(request.period_to());
+    if (!p.ok()) return InvalidPeriodFilter("period_to", std::string(p.status().message()));
+    f.start_to = p->EndKey();  // periods that start within period_to are included
+  }
+  f.measure = request.measure();
+  f.status = request.status();
+  f.document_id = request.document_id();
+  f.all_vintages = request.all_vintages();
+  return f;
+}
+
+absl::Status IndicatorService::QueryObservations(const v1::QueryObservationsRequest& request,
+                                                 v1::QueryObservationsResponse* response) const {
+  absl::StatusOr<ObservationFilter> filter = FilterFrom(request);
+  if (!filter.ok()) return filter.status();
+  absl::StatusOr<int> size = PageSize(request.page());
+  if (!size.ok()) return size.status();
+  const std::string fingerprint = FilterFingerprint(*filter);
+  std::optional<PageCursor> after;
+  if (!request.page().page_token().empty()) {
+    absl::StatusOr<PageCursor> c = DecodePageToken(request.page().page_token(), fingerprint);
+    if (!c.ok()) return c.status();
+    after = *c;
+  }
+  absl::StatusOr<ObservationPage> page = store_->Query(*filter, after, *size);
+  if (!page.ok()) return page.status();
+  for (StoredObservation& s : page->observations) *response->add_observations() = std::move(s.observation);
+  if (page->next) response->set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Series points are keyed by period, then measure and comparison base (each its own line).
+using PointKey = std::tuple<int, int, int, std::string>;
+
+PointKey KeyOfPoint(const v1::Observation& o, const Period& p) {
+  return {p.StartKey(), p.EndKey(), static_cast<int>(o.measure()), NormalizeComparisonBase(o.comparison_base())};
+}
+
+// Vintages of one cell arrive in recorded order; newest first = latest as_of first, later recording first.
+void SortNewestFirst(std::vector<v1::Observation>* vintages) {
+  std::reverse(vintages->begin(), vintages->end());
+  std::stable_sort(vintages->begin(), vintages->end(), [](const v1::Observation& a, const v1::Observation& b) {
+    return Micros(a.as_of()) > Micros(b.as_of());
+  });
+}
+
+}  // namespace
+
+absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const {
+  if (request.indicator_id().empty()) return MissingField("indicator_id", "give an indicator id, name or alias");
+  if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");
+  ObservationFilter f;
+  f.indicator_keys = {IndicatorKey(request.indicator_id())};
+  f.region_keys = {RegionKey(request.region())};
+  f.status = request.status() == v1::OBSERVATION_STATUS_UNSPECIFIED ? v1::OBSERVATION_STATUS_ACTUAL : request.status();
+  f.measure = request.measure();
+  f.all_vintages = request.include_history();
+  absl::StatusOr<ObservationPage> rows = store_->Query(f, std::nullopt, 0);
+  if (!rows.ok()) return rows.status();
+  const v1::Indicator* indicator = catalog_->FindIndicator(request.indicator_id());
+  const v1::Region* region = catalog_->FindRegion(f.region_keys[0]);
+  if (rows->observations.empty() && !indicator) return IndicatorNotFound(request.indicator_id());
+  if (rows->observations.empty() && !region) return RegionNotFound(request.region());
+  if (indicator) {
+    *response->mutable_indicator() = *indicator;
+  } else {
+    response->mutable_indicator()->set_name(request.indicator_id());
+  }
+  if (region) {
+    *response->mutable_region() = *region;
+  } else {
+    response->mutable_region()->set_id(f.region_keys[0]);
+    response->mutable_region()->set_name(f.region_keys[0]);
+  }
+  std::map<PointKey, std::vector<v1::Observation>> cells;
+  for (StoredObservation& s : rows->observations) {
+    absl::StatusOr<Period> p = ParsePeriod(s.observation.period());
+    if (!p.ok()) return absl::DataLossError(absl::StrCat("stored period is damaged: ", p.status().message()));
+    cells[KeyOfPoint(s.observation, *p)].push_back(std::move(s.observation));
+  }
+  for (auto& [key, vintages] : cells) {
+    SortNewestFirst(&vintages);
+    v1::SeriesPoint* point = response->add_points();
+    point->set_period(vintages.front().period());
+    *point->mutable_observation() = vintages.front();
+    for (size_t i = 1; i < vintages.size(); ++i) *point->add_history() = std::move(vintages[i]);
+  }
+  return absl::OkStatus();
+}
+
+// ---- Targets ----------------------------------------------------------------------------------------
+
+namespace {
+
+std::string IndicatorKeyOf(const v1::Observation& o) {
+  return o.indicator_id().empty() ? absl::StrCat(kOutsideCatalogPrefix, o.surface_name()) : o.indicator_id();
+}
+
+using CellKey = std::tuple<std::string, std::string, int, std::string>;  // indicator, period, measure, base
+
+CellKey CellOf(const v1::Observation& o) {
+  return {IndicatorKeyOf(o), o.period(), static_cast<int>(o.measure()), NormalizeComparisonBase(o.comparison_base())};
+}
+
+// The actual a target is judged against: same indicator, period, measure and base; for a qualitative target
+// any actual of the indicator and period (so the reader sees what happened).
+const v1::Observation* FindActual(const v1::Observation& target, const std::map<CellKey, v1::Observation>& actuals) {
+  if (target.has_value() && target.measure() != v1::MEASURE_QUALITATIVE) {
+    auto it = actuals.find(CellOf(target));
+    return it == actuals.end() ? nullptr : &it->second;
+  }
+  for (const auto& [key, actual] : actuals) {
+    if (std::get<0>(key) == IndicatorKeyOf(target) && std::get<1>(key) == target.period()) return &actual;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::Status IndicatorService::CompareTargets(const v1::CompareTargetsRequest& request,
+                                              v1::CompareTargetsResponse* response) const {
+  if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");
+  if (request.year() < 1900 || request.year() > 2999) {
+    return MissingField("year", absl::StrCat("give the target year, e.g. 2023 (got ", request.year(), ")"));
+  }
+  ObservationFilter f;
+  f.region_keys = {RegionKey(request.region())};
+  f.start_from = YearPeriod(request.year()).StartKey();
+  f.start_to = YearPeriod(request.year()).EndKey();
+  f.status = v1::OBSERVATION_STATUS_TARGET;
+  absl::StatusOr<ObservationPage> targets = store_->Query(f, std::nullopt, 0);
+  if (!targets.ok()) return targets.status();
+  f.status = v1::OBSERVATION_STATUS_ACTUAL;
+  absl::StatusOr<ObservationPage> actual_rows = store_->Query(f, std::nullopt, 0);
+  if (!actual_rows.ok()) return actual_rows.status();
+  if (targets->observations.empty() && actual_rows->observations.empty() && !catalog_->FindRegion(f.region_keys[0])) {
+    return RegionNotFound(request.region());
+  }
+  std::map<CellKey, v1::Observation> actuals;
+  for (StoredObservation& s : actual_rows->observations) actuals[CellOf(s.observation)] = std::move(s.observation);
+  std::vector<v1::Observation> ordered;
+  for (StoredObservation& s : targets->observations) ordered.push_back(std::move(s.observation));
+  std::stable_sort(ordered.begin(), ordered.end(), [this](const v1::Observation& a, const v1::Observation& b) {
+    return CatalogPosition(a) < CatalogPosition(b);
+  });
+  for (const v1::Observation& target : ordered) {
+    *response->add_comparisons() = JudgeTarget(target, FindActual(target, actuals), IndicatorOf(target));
+  }
+  return absl::OkStatus();
+}
+
+// ---- Export -----------------------------------------------------------------------------------------
+
+absl::Status IndicatorService::ExportObservations(const v1::ExportObservationsRequest& request,
+                                                  const std::function<bool(const std::string&)>& sink,
+                                                  size_t chunk_bytes) const {
+  absl::StatusOr<ObservationFilter> filter = FilterFrom(request.filter());
+  if (!filter.ok()) return filter.status();
+  std::string buffer = kUtf8Bom;
+  AppendCsvRecord(ObservationCsvHeader(), &buffer);
+  std::optional<PageCursor> after;
+  do {
+    absl::StatusOr<ObservationPage> page = store_->Query(*filter, after, kMaxPageSize);
+    if (!page.ok()) return page.status();
+    for (const StoredObservation& s : page->observations) {
+      const v1::Indicator* indicator = IndicatorOf(s.observation);
+      const v1::Region* region = catalog_->FindRegion(s.observation.region());
+      AppendCsvRecord(ObservationCsvFields(s.observation, indicator ? indicator->name() : "",
+                                           region ? region->name() : s.observation.region()),
+                      &buffer);
+      if (buffer.size() >= chunk_bytes) {
+        if (!sink(buffer)) return absl::CancelledError("the export was abandoned by the client");
+        buffer.clear();
+      }
+    }
+    after = page->next;
+  } while (after);
+  if (!buffer.empty() && !sink(buffer)) return absl::CancelledError("the export was abandoned by the client");
+  return absl::OkStatus();
+}
+
+}  // namespace luoshi::indicators

@@ -1,0 +1,282 @@
+#include "services/indicators/sqlite_store.h"
+
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/common/log.h"
+
+namespace luoshi::indicators {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// Numbered schema migrations. Append new ones; never edit a released one.
+const std::vector<sql::Migration>& Migrations() {
+  static const auto* migrations = new std::vector<sql::Migration>{
+      {1, R"sql(
+CREATE TABLE observations (
+  seq            INTEGER PRIMARY KEY,   -- recorded order; observation id is "obs-<seq>"
+  source_key     TEXT NOT NULL UNIQUE,  -- producer's idempotency key
+  indicator_key  TEXT NOT NULL,         -- catalog id, or "~" + surface name
+  region_key     TEXT NOT NULL,         -- catalog region id, or the name as written
+  status         INTEGER NOT NULL,      -- luoshi.v1.ObservationStatus
+  measure        INTEGER NOT NULL,      -- luoshi.v1.Measure
+  base_key       TEXT NOT NULL,         -- normalized comparison base, "" = year on year
+  period_start   INTEGER NOT NULL,      -- yyyymm of the first month
+  period_end     INTEGER NOT NULL,      -- yyyymm of the last month
+  period         TEXT NOT NULL,         -- canonical period code
+  document_id    TEXT NOT NULL,
+  value_unscaled INTEGER,               -- exact decimal digits (NULL for qualitative figures)
+  value_scale    INTEGER,
+  unit           TEXT NOT NULL,
+  as_of          INTEGER NOT NULL,      -- Unix microseconds the document speaks for (0 = unknown)
+  recorded_at    INTEGER NOT NULL,      -- Unix microseconds
+  is_latest      INTEGER NOT NULL,      -- 1 for the latest vintage of its series cell
+  body           BLOB NOT NULL          -- serialized luoshi.v1.Observation (without id, recorded_at)
+);
+CREATE INDEX observations_by_cell
+  ON observations(indicator_key, region_key, status, measure, is_latest, period_start, period_end);
+CREATE INDEX observations_by_region ON observations(region_key, is_latest, period_start, period_end, seq);
+CREATE INDEX observations_by_period ON observations(is_latest, period_start, period_end, seq);
+CREATE INDEX observations_by_document ON observations(document_id, period_start, period_end, seq);
+)sql"},
+  };
+  return *migrations;
+}
+
+constexpr char kSelectBySourceKey[] = "SELECT body FROM observations WHERE source_key = ?";
+constexpr char kSelectLatestOfCell[] =
+    "SELECT seq, as_of FROM observations WHERE indicator_key = ? AND region_key = ? AND status = ? "
+    "AND measure = ? AND is_latest = 1 AND period_start = ? AND period_end = ? AND base_key = ?";
+constexpr char kClearLatest[] = "UPDATE observations SET is_latest = 0 WHERE seq = ?";
+constexpr char kInsert[] =
+    "INSERT INTO observations (source_key, indicator_key, region_key, status, measure, base_key, "
+    "period_start, period_end, period, document_id, value_unscaled, value_scale, unit, as_of, recorded_at, "
+    "is_latest, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+absl::Status SourceKeyConflict(size_t index, const std::string& key) {
+  return absl::AlreadyExistsError(absl::StrCat(
+      "observation ", index, ": source key \"", key,
+      "\" was already recorded with different content; a corrected figure needs a new source key "
+      "(it is then kept as a newer vintage). Nothing of the batch was stored"));
+}
+
+// The stored form: what the producer sent, normalized, without the fields the store assigns.
+v1::Observation StoredBody(const v1::Observation& o) {
+  v1::Observation body = o;
+  body.clear_id();
+  body.clear_recorded_at();
+  return body;
+}
+
+struct LatestOfCell {
+  int64_t sequence;
+  int64_t as_of;
+};
+
+absl::StatusOr<std::optional<LatestOfCell>> FindLatest(sql::Connection& c, const ObservationRecord& r) {
+  absl::StatusOr<sql::Statement> stmt = c.Prepare(kSelectLatestOfCell);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, r.indicator_key).Bind(2, r.region_key).Bind(3, r.observation.status());
+  stmt->Bind(4, r.observation.measure()).Bind(5, r.period.StartKey()).Bind(6, r.period.EndKey());
+  stmt->Bind(7, r.base_key);
+  absl::StatusOr<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<LatestOfCell>();
+  return std::optional<LatestOfCell>(LatestOfCell{stmt->ColumnInt(0), stmt->ColumnInt(1)});
+}
+
+// 1: stored now; 0: already stored with identical content.
+absl::StatusOr<int> RecordOne(sql::Connection& c, size_t index, const ObservationRecord& r) {
+  const v1::Observation body = StoredBody(r.observation);
+  {
+    absl::StatusOr<sql::Statement> existing = c.Prepare(kSelectBySourceKey);
+    if (!existing.ok()) return existing.status();
+    existing->Bind(1, body.source_key());
+    absl::StatusOr<bool> row = existing->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      v1::Observation stored;
+      if (stored.ParseFromString(existing->ColumnBlob(0)) &&
+          google::protobuf::util::MessageDifferencer::Equals(stored, body)) {
+        return 0;
+      }
+      return SourceKeyConflict(index, body.source_key());
+    }
+  }
+  absl::StatusOr<std::optional<LatestOfCell>> latest = FindLatest(c, r);
+  if (!latest.ok()) return latest.status();
+  bool is_latest = !latest->has_value() || r.as_of_micros >= (*latest)->as_of;
+  if (is_latest && latest->has_value()) {
+    absl::StatusOr<sql::Statement> clear = c.Prepare(kClearLatest);
+    if (!clear.ok()) return clear.status();
+    if (absl::Status s = clear->Bind(1, (*latest)->sequence).Run(); !s.ok()) return s;
+  }
+  absl::StatusOr<sql::Statement> insert = c.Prepare(kInsert);
+  if (!insert.ok()) return insert.status();
+  insert->Bind(1, body.source_key()).Bind(2, r.indicator_key).Bind(3, r.region_key);
+  insert->Bind(4, body.status()).Bind(5, body.measure()).Bind(6, r.base_key);
+  insert->Bind(7, r.period.StartKey()).Bind(8, r.period.EndKey()).Bind(9, body.period());
+  insert->Bind(10, body.provenance().document_id());
+  if (body.has_value()) {
+    insert->Bind(11, static_cast<int64_t>(body.value().value().unscaled()));
+    insert->Bind(12, body.value().value().scale());
+  } else {
+    insert->BindNull(11).BindNull(12);
+  }
+  insert->Bind(13, body.value().unit()).Bind(14, r.as_of_micros).Bind(15, r.recorded_at_micros);
+  insert->Bind(16, is_latest ? 1 : 0).BindBlob(17, body.SerializeAsString());
+  if (absl::Status s = insert->Run(); !s.ok()) return s;
+  return 1;
+}
+
+// Builds the SELECT for a filter. The SQL text depends only on which filters are present (never on their
+// values), so the statement cache holds a handful of shapes; values are bound as parameters.
+class QueryBuilder {
+ public:
+  void AddIn(const char* column, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    if (values.size() == 1) {
+      Add(absl::StrCat(column, " = ?"), values[0]);
+      return;
+    }
+    std::vector<std::string> quoted;
+    for (const auto& v : values) quoted.push_back(JsonQuote(v));
+    Add(absl::StrCat(column, " IN (SELECT value FROM json_each(?))"),
+        absl::StrCat("[", absl::StrJoin(quoted, ","), "]"));
+  }
+  void Add(std::string clause, std::variant<int64_t, std::string> value) {
+    clauses_.push_back(std::move(clause));
+    params_.push_back(std::move(value));
+  }
+  void AddCursor(const PageCursor& after) {
+    clauses_.push_back("(period_start, period_end, seq) > (?, ?, ?)");
+    params_.push_back(static_cast<int64_t>(after.start_key));
+    params_.push_back(static_cast<int64_t>(after.end_key));
+    params_.push_back(after.sequence);
+  }
+  void AddLatestOnly() { clauses_.push_back("is_latest = 1"); }
+  void SetLimit(int limit) { limit_ = limit; }
+
+  std::string Sql() const {
+    std::string sql = "SELECT seq, recorded_at, is_latest, body, period_start, period_end FROM observations";
+    if (!clauses_.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(clauses_, " AND "));
+    absl::StrAppend(&sql, " ORDER BY period_start, period_end, seq");
+    if (limit_ > 0) absl::StrAppend(&sql, " LIMIT ?");
+    return sql;
+  }
+  void BindAll(sql::Statement& stmt) const {
+    int i = 1;
+    for (const auto& p : params_) {
+      if (std::holds_alternative<int64_t>(p)) {
+        stmt.Bind(i++, std::get<int64_t>(p));
+      } else {
+        stmt.Bind(i++, std::get<std::string>(p));
+      }
+    }
+    if (limit_ > 0) stmt.Bind(i, limit_);
+  }
+
+ private:
+  std::vector<std::string> clauses_;
+  std::vector<std::variant<int64_t, std::string>> params_;
+  int limit_ = 0;
+};
+
+QueryBuilder BuildQuery(const ObservationFilter& f, const std::optional<PageCursor>& after, int limit) {
+  QueryBuilder q;
+  q.AddIn("indicator_key", f.indicator_keys);
+  q.AddIn("region_key", f.region_keys);
+  if (f.status != v1::OBSERVATION_STATUS_UNSPECIFIED) q.Add("status = ?", static_cast<int64_t>(f.status));
+  if (f.measure != v1::MEASURE_UNSPECIFIED) q.Add("measure = ?", static_cast<int64_t>(f.measure));
+  if (!f.all_vintages) q.AddLatestOnly();
+  if (f.exact_period) {
+    q.Add("period_start = ?", static_cast<int64_t>(f.exact_period->StartKey()));
+    q.Add("period_end = ?", static_cast<int64_t>(f.exact_period->EndKey()));
+  }
+  if (f.start_from) q.Add("period_start >= ?", static_cast<int64_t>(*f.start_from));
+  if (f.start_to) q.Add("period_start <= ?", static_cast<int64_t>(*f.start_to));
+  if (!f.document_id.empty()) q.Add("document_id = ?", f.document_id);
+  if (after) q.AddCursor(*after);
+  // One extra row tells whether another page follows.
+  if (limit > 0) q.SetLimit(limit + 1);
+  return q;
+}
+
+absl::Status ReadRow(const sql::Statement& stmt, StoredObservation* out) {
+  if (!out->observation.ParseFromString(stmt.ColumnBlob(3))) {
+    return absl::DataLossError(absl::StrCat("stored observation ", stmt.ColumnInt(0), " cannot be decoded"));
+  }
+  out->observation.set_id(absl::StrCat("obs-", stmt.ColumnInt(0)));
+  *out->observation.mutable_recorded_at() = TimeUtil::MicrosecondsToTimestamp(stmt.ColumnInt(1));
+  out->latest = stmt.ColumnInt(2) != 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteObservationStore>> SqliteObservationStore::Open(
+    const std::string& path, SqliteStoreOptions options) {
+  sql::DatabaseOptions db_options;
+  db_options.reader_count = options.reader_count;
+  db_options.synchronous = options.synchronous;
+  absl::StatusOr<std::unique_ptr<sql::Database>> db = sql::Database::Open(path, Migrations(), db_options);
+  if (!db.ok()) return db.status();
+  // A larger page cache keeps the indexes of a million observations in memory (64 MiB on the writer).
+  absl::Status s = (*db)->Write([](sql::Connection& c) { return c.Exec("PRAGMA cache_size = -65536"); });
+  if (!s.ok()) return s;
+  return std::unique_ptr<SqliteObservationStore>(new SqliteObservationStore(*std::move(db)));
+}
+
+absl::StatusOr<RecordOutcome> SqliteObservationStore::Record(const std::vector<ObservationRecord>& records) {
+  RecordOutcome outcome;
+  absl::Status s = db_->Write([&](sql::Connection& c) -> absl::Status {
+    outcome = RecordOutcome();
+    for (size_t i = 0; i < records.size(); ++i) {
+      absl::StatusOr<int> stored = RecordOne(c, i, records[i]);
+      if (!stored.ok()) return stored.status();
+      (*stored ? outcome.recorded : outcome.unchanged)++;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return outcome;
+}
+
+absl::StatusOr<ObservationPage> SqliteObservationStore::Query(const ObservationFilter& filter,
+                                                              const std::optional<PageCursor>& after,
+                                                              int limit) {
+  const QueryBuilder query = BuildQuery(filter, after, limit);
+  ObservationPage page;
+  bool more = false;
+  PageCursor last;
+  absl::Status s = db_->Read([&](sql::Connection& c) -> absl::Status {
+    absl::StatusOr<sql::Statement> stmt = c.Prepare(query.Sql());
+    if (!stmt.ok()) return stmt.status();
+    query.BindAll(*stmt);
+    while (true) {
+      absl::StatusOr<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return absl::OkStatus();
+      if (limit > 0 && static_cast<int>(page.observations.size()) == limit) {
+        more = true;
+        return absl::OkStatus();
+      }
+      StoredObservation o;
+      if (absl::Status r = ReadRow(*stmt, &o); !r.ok()) return r;
+      page.observations.push_back(std::move(o));
+      last = PageCursor{static_cast<int>(stmt->ColumnInt(4)), static_cast<int>(stmt->ColumnInt(5)),
+                        stmt->ColumnInt(0)};
+    }
+  });
+  if (more) page.next = last;
+  if (!s.ok()) return s;
+  return page;
+}
+
+}  // namespace luoshi::indicators
