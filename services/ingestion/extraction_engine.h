@@ -18,7 +18,7 @@ struct ExtractRequest {
   std::string region_hint;
   int year_hint = 0;
   std::string document_id;        // stamped into every Provenance
-  std::string source_key_prefix;  // "<sha256>:obs:"; the service re-stamps the keys either way
+  std::string source_key_prefix;  // "<sha256>:obs"; the service re-stamps the keys either way
 };
 
 class ExtractionEngine {

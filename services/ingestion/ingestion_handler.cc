@@ -76,7 +76,7 @@ ExtractRequest ExtractRequestFor(const DocumentRecord& record) {
   r.region_hint = record.region_hint;
   r.year_hint = record.year_hint;
   r.document_id = record.id;
-  r.source_key_prefix = absl::StrCat(record.sha256, ":obs:");
+  r.source_key_prefix = absl::StrCat(record.sha256, ":obs");
   return r;
 }
 

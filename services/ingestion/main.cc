@@ -1,28 +1,130 @@
 // luoshi-ingestion: serves luoshi.v1.IngestionService over gRPC (see proto/luoshi/v1/ingestion.proto).
-// Wiring only: flags → storage → service object → ServiceHost. The logic lives in the library.
+// Wiring only: flags → catalog, storage, extractor → handler + dispatcher → ServiceHost. The logic lives
+// in the luoshi_ingestion library (architecture: services/ingestion/ingestion_server.h).
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <system_error>
 
-#include "luoshi/v1/ingestion.grpc.pb.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/catalog.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
+#include "services/ingestion/delivery_client.h"
+#include "services/ingestion/dispatcher.h"
+#include "services/ingestion/ingestion_handler.h"
+#include "services/ingestion/ingestion_server.h"
+#include "services/ingestion/library_extraction_engine.h"
+#include "services/ingestion/sqlite_document_store.h"
 
+ABSL_FLAG(int64_t, max_document_bytes, luoshi::ingestion::kDefaultMaxDocumentBytes,
+          "Largest document IngestDocument accepts, in bytes (default 32 MiB, at most 64 MiB). Larger "
+          "uploads are refused with RESOURCE_EXHAUSTED and a message naming the limit.");
+ABSL_FLAG(std::string, indicators_addr, luoshi::kDefaultIndicatorsAddress,
+          "host:port of the indicator service, which receives extracted observations "
+          "(RecordObservations).");
+ABSL_FLAG(std::string, tasks_addr, luoshi::kDefaultTasksAddress,
+          "host:port of the task service, which receives the tasks of division plans (ImportPlan).");
+ABSL_FLAG(int, dispatch_interval_ms, 500,
+          "How often the outbox dispatcher looks for due deliveries, in milliseconds. New documents are "
+          "dispatched at once; this bounds how late a retry can start after its backoff has elapsed.");
+ABSL_FLAG(int, retry_initial_ms, 1000,
+          "Backoff after the first failed delivery to an unavailable peer, in milliseconds; it doubles "
+          "with each consecutive failure up to --retry_max_ms (with jitter).");
+ABSL_FLAG(int, retry_max_ms, 60000, "Longest backoff between delivery attempts to an unavailable peer, in ms.");
+ABSL_FLAG(int, delivery_deadline_ms, 10000, "Deadline of each call to the indicator or task service, in ms.");
+ABSL_FLAG(int, delivery_batch_size, 500, "Observations per RecordObservations call.");
+
+namespace luoshi::ingestion {
 namespace {
-// Until the ingestion issue lands every method answers UNIMPLEMENTED.
-class Skeleton final : public luoshi::v1::IngestionService::Service {};
-}  // namespace
 
-int main(int argc, char** argv) {
-  luoshi::ParseFlags(argc, argv, "luoshi-ingestion: the Luoshi ingestion service. Flags: --listen, --db, --log_level, --tls_*.");
-  luoshi::InitLogging("ingestion");
-  Skeleton service;
-  luoshi::ServiceHost host("ingestion");
-  host.AddService(&service, "luoshi.v1.IngestionService");
-  if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultIngestionAddress)); !s.ok()) {
-    luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
-    return 1;
+constexpr char kDefaultDatabasePath[] = "data/local/ingestion.db";
+constexpr int64_t kTransportLimitBytes = int64_t{64} << 20;  // ServiceHost's gRPC message limit
+
+[[noreturn]] void Die(const std::string& what, const absl::Status& status) {
+  LogError(what, {{"error", std::string(status.message())}});
+  std::exit(1);
+}
+
+IngestionOptions IngestionOptionsFromFlags() {
+  IngestionOptions options;
+  options.max_document_bytes = absl::GetFlag(FLAGS_max_document_bytes);
+  if (options.max_document_bytes <= 0 || options.max_document_bytes > kTransportLimitBytes) {
+    std::fprintf(stderr, "--max_document_bytes must be between 1 and %lld, not %lld\n",
+                 static_cast<long long>(kTransportLimitBytes), static_cast<long long>(options.max_document_bytes));
+    std::exit(2);
   }
+  return options;
+}
+
+DispatcherOptions DispatcherOptionsFromFlags() {
+  DispatcherOptions options;
+  options.poll_interval = absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_dispatch_interval_ms)));
+  options.initial_backoff = absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_retry_initial_ms)));
+  options.max_backoff =
+      std::max(options.initial_backoff, absl::Milliseconds(absl::GetFlag(FLAGS_retry_max_ms)));
+  options.batch_size = std::max(1, absl::GetFlag(FLAGS_delivery_batch_size));
+  return options;
+}
+
+// Opens the database, creating its directory first.
+std::unique_ptr<SqliteDocumentStore> OpenStore() {
+  const std::string path = DatabasePath(kDefaultDatabasePath);
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) Die("cannot create the database directory", absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message())));
+  auto store = SqliteDocumentStore::Open(path);
+  if (!store.ok()) Die("cannot open the database", store.status());
+  LogInfo("database open", {{"path", path}});
+  return std::move(*store);
+}
+
+int Run() {
+  const IngestionOptions ingestion_options = IngestionOptionsFromFlags();
+  auto catalog = LoadCatalog(CatalogPath());
+  if (!catalog.ok()) Die("cannot load the catalog", catalog.status());
+  std::unique_ptr<SqliteDocumentStore> store = OpenStore();
+  LibraryExtractionEngine engine(*catalog);
+
+  GrpcDeliveryClient client(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
+                            MakeChannel(absl::GetFlag(FLAGS_tasks_addr)),
+                            absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_delivery_deadline_ms))));
+  std::mt19937_64 random_engine{std::random_device{}()};
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  // Only the dispatcher's pass (one at a time) draws from it.
+  Dispatcher dispatcher(store.get(), &client, SystemClock::Get(), DispatcherOptionsFromFlags(),
+                        [&] { return unit(random_engine); });
+  IngestionHandler handler(store.get(), &engine, SystemClock::Get(), ingestion_options,
+                           [&dispatcher] { dispatcher.Wake(); });
+  IngestionServer server(&handler);
+
+  ServiceHost host("ingestion");
+  host.AddService(&server, "luoshi.v1.IngestionService");
+  if (absl::Status s = host.Start(ListenAddress(kDefaultIngestionAddress)); !s.ok()) Die("cannot start", s);
+  dispatcher.Start();
+  LogInfo("delivering to", {{"indicators", absl::GetFlag(FLAGS_indicators_addr)},
+                            {"tasks", absl::GetFlag(FLAGS_tasks_addr)}});
   host.WaitForShutdownSignal();
   host.Shutdown();
+  dispatcher.Stop();
   return 0;
+}
+
+}  // namespace
+}  // namespace luoshi::ingestion
+
+int main(int argc, char** argv) {
+  luoshi::ParseFlags(argc, argv,
+                     "luoshi-ingestion: the Luoshi ingestion service: stores uploaded reports, extracts "
+                     "indicators and tasks, and delivers them to the indicator and task services.\n"
+                     "Flags: --listen, --db, --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
+                     "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
+                     "--log_level, --tls_*.");
+  luoshi::InitLogging("ingestion");
+  return luoshi::ingestion::Run();
 }
