@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages, the web client's npm packages), then configures and builds
-# Luoshi incrementally. Sourced by start.sh and test.sh; safe and fast to run again.
+# Luoshi incrementally. Run by start.sh and test.sh; safe and fast to run again.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="${LUOSHI_BUILD_DIR:-$ROOT/build}"
-JOBS="${LUOSHI_JOBS:-2}"
-
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git

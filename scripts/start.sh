@@ -2,8 +2,8 @@
 # Quick start: installs what is missing, builds, starts the four services on loopback with SQLite files
 # under data/local/, loads the sample documents, and prints how to use the system. Ctrl-C stops it all.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$ROOT/scripts/setup.sh"
 BIN="$BUILD_DIR/services"
 DATA="${LUOSHI_DATA_DIR:-$ROOT/data/local}"
 mkdir -p "$DATA/logs"

@@ -3,8 +3,8 @@
 # the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer (skip with
 # LUOSHI_SKIP_SANITIZERS=1). Installs and builds what is missing first. Ends with "N passed, M failed".
 set -uo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh" || exit 1
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$ROOT/scripts/setup.sh" || exit 1
 set +e
 
 PASSED=0
