@@ -1,28 +1,94 @@
 // luoshi-tasks: serves luoshi.v1.TaskService over gRPC (see proto/luoshi/v1/tasks.proto).
-// Wiring only: flags → storage → service object → ServiceHost. The logic lives in the library.
-#include <cstdio>
+// Wiring only: flags → unit table → storage → (optional indicator peer) → TaskTracker →
+// TaskGrpcService → ServiceHost. The logic lives in the luoshi_tasks library (tracker.h).
+#include <filesystem>
+#include <memory>
+#include <string>
 
-#include "luoshi/v1/tasks.grpc.pb.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/clock.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
+#include "services/tasks/grpc_service.h"
+#include "services/tasks/indicator_source.h"
+#include "services/tasks/sqlite_store.h"
+#include "services/tasks/tracker.h"
+#include "services/tasks/units.h"
+
+ABSL_FLAG(int, yellow_window_days, 30,
+          "A task turns yellow (临期) when its deadline is at most this many days away and its "
+          "reported percent lags the share of its time already elapsed.");
+ABSL_FLAG(std::string, reporting_period, "month",
+          "How often offices report: \"month\" (periods 2023-05) or \"quarter\" (2023Q2). A task "
+          "with no report for the previous period turns red.");
+ABSL_FLAG(std::string, units, "data/units.json",
+          "Unit alias table (canonical names, aliases, collective values) loaded at start-up.");
+ABSL_FLAG(std::string, indicators_addr, "",
+          "Address of the indicator service; when set, indicator-linked tasks show the indicator's "
+          "latest actual. Empty: no peer, the field stays empty.");
+ABSL_FLAG(int, indicators_deadline_ms, 500,
+          "Deadline of each call to the indicator service, in milliseconds.");
 
 namespace {
-// Until the tasks issue lands every method answers UNIMPLEMENTED.
-class Skeleton final : public luoshi::v1::TaskService::Service {};
+
+int Fail(const std::string& what, const absl::Status& status) {
+  luoshi::LogError(what, {{"error", std::string(status.message())}});
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  luoshi::ParseFlags(argc, argv, "luoshi-tasks: the Luoshi tasks service. Flags: --listen, --db, --log_level, --tls_*.");
-  luoshi::InitLogging("tasks");
-  Skeleton service;
-  luoshi::ServiceHost host("tasks");
-  host.AddService(&service, "luoshi.v1.TaskService");
-  if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultTasksAddress)); !s.ok()) {
-    luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
-    return 1;
+  using namespace luoshi;
+  ParseFlags(argc, argv,
+             "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
+             "--yellow_window_days, --reporting_period, --indicators_addr, --log_level, --tls_*.");
+  InitLogging("tasks");
+
+  tasks::TrackerOptions options;
+  options.rules.yellow_window_days = absl::GetFlag(FLAGS_yellow_window_days);
+  if (options.rules.yellow_window_days < 0) {
+    return Fail("bad flag", absl::InvalidArgumentError("--yellow_window_days cannot be negative"));
   }
+  if (!tasks::ParsePeriodKind(absl::GetFlag(FLAGS_reporting_period), &options.rules.period_kind)) {
+    return Fail("bad flag",
+                absl::InvalidArgumentError("--reporting_period must be \"month\" or \"quarter\""));
+  }
+
+  absl::StatusOr<tasks::UnitDirectory> units = tasks::UnitDirectory::Load(absl::GetFlag(FLAGS_units));
+  if (!units.ok()) return Fail("cannot load the unit table", units.status());
+
+  const std::string db_path = DatabasePath("data/local/tasks.db");
+  std::error_code ec;
+  const auto parent = std::filesystem::path(db_path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return Fail("cannot create the database directory",
+                absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message())));
+  }
+  auto store = tasks::SqliteTaskStore::Open(db_path);
+  if (!store.ok()) return Fail("cannot open the database", store.status());
+
+  std::unique_ptr<tasks::IndicatorActuals> indicators;
+  if (const std::string addr = absl::GetFlag(FLAGS_indicators_addr); !addr.empty()) {
+    indicators = std::make_unique<tasks::GrpcIndicatorActuals>(
+        v1::IndicatorService::NewStub(MakeChannel(addr)), SystemClock::Get(),
+        absl::Milliseconds(absl::GetFlag(FLAGS_indicators_deadline_ms)));
+    LogInfo("indicator actuals from peer", {{"addr", addr}});
+  }
+
+  tasks::TaskTracker tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
+  tasks::TaskGrpcService service(&tracker);
+  ServiceHost host("tasks");
+  host.AddService(&service, "luoshi.v1.TaskService");
+  if (absl::Status s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) {
+    return Fail("cannot start", s);
+  }
+  LogInfo("tasks service ready", {{"db", db_path}, {"port", std::to_string(host.port())}});
   host.WaitForShutdownSignal();
+  tracker.Shutdown();  // ends WatchTasks streams so shutdown does not wait for them
   host.Shutdown();
   return 0;
 }

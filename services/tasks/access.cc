@@ -1,0 +1,50 @@
+#include "services/tasks/access.h"
+
+#include "absl/strings/str_join.h"
+#include "services/tasks/errors.h"
+
+namespace luoshi::tasks {
+
+absl::Status CheckMayRead(const Identity&) { return absl::OkStatus(); }
+
+absl::Status CheckMayImport(const Identity& who) {
+  if (who.role == Role::kAdmin || who.role == Role::kSupervisor) return absl::OkStatus();
+  return RoleMayNot(RoleName(who.role), "import plans; only a supervisor or an administrator may");
+}
+
+absl::Status CheckMayReportAtAll(const Identity& who) {
+  switch (who.role) {
+    case Role::kAdmin:
+      return absl::OkStatus();
+    case Role::kOffice:
+      if (who.unit.empty()) return OfficeWithoutUnit(who.user);
+      return absl::OkStatus();
+    case Role::kSupervisor:
+      return RoleMayNot("supervisor",
+                        "report progress for an office; the responsible office reports and the "
+                        "supervisor reviews");
+    case Role::kViewer:
+      break;
+  }
+  return RoleMayNot(RoleName(who.role), "report progress (read-only access)");
+}
+
+absl::Status CheckMayReportOn(const Identity& who, const std::string& task_id,
+                              const v1::TaskDefinition& definition, const UnitDirectory& units) {
+  if (absl::Status s = CheckMayReportAtAll(who); !s.ok()) return s;
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  const std::string office = units.Canonical(who.unit);
+  for (const std::string& responsible : definition.responsible_units()) {
+    if (units.Covers(responsible, office)) return absl::OkStatus();
+  }
+  return NotResponsibleUnit(office, task_id, absl::StrJoin(definition.responsible_units(), "、"));
+}
+
+absl::Status CheckMayReview(const Identity& who) {
+  if (who.role == Role::kAdmin || who.role == Role::kSupervisor) return absl::OkStatus();
+  return RoleMayNot(RoleName(who.role),
+                    "review tasks; only the supervising office (supervisor) or an administrator "
+                    "accepts or returns a completion claim");
+}
+
+}  // namespace luoshi::tasks

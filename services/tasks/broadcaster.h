@@ -1,0 +1,84 @@
+// In-process fan-out of task changes to WatchTasks subscribers.
+//
+// Publish() never blocks on a subscriber: each subscription has a bounded queue, and a subscriber
+// that falls `capacity` events behind is disconnected (Next() then reports RESOURCE_EXHAUSTED) rather
+// than slowing down writers or losing events silently. Close() ends every subscription so stream
+// handlers return promptly at shutdown. Filtering is the publisher's matcher, evaluated once per
+// subscriber at publish time.
+//
+// Thread safety: all methods may be called from any thread.
+#ifndef LUOSHI_SERVICES_TASKS_BROADCASTER_H_
+#define LUOSHI_SERVICES_TASKS_BROADCASTER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "luoshi/v1/tasks.pb.h"
+
+namespace luoshi::tasks {
+
+class TaskBroadcaster;
+
+class Subscription {
+ public:
+  ~Subscription();  // unsubscribes
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  // Waits up to `timeout` for the next event. nullopt when none arrived in time; RESOURCE_EXHAUSTED
+  // when this subscriber fell too far behind; UNAVAILABLE once the broadcaster is closed.
+  absl::StatusOr<std::optional<v1::TaskEvent>> Next(absl::Duration timeout);
+
+ private:
+  friend class TaskBroadcaster;
+  using Matcher = std::function<bool(const v1::Task&)>;
+  Subscription(TaskBroadcaster* owner, uint64_t id, Matcher matcher, size_t capacity)
+      : owner_(owner), id_(id), matcher_(std::move(matcher)), capacity_(capacity) {}
+  // Called by the broadcaster.
+  void Offer(const v1::TaskEvent& event);
+  void Close();
+
+  TaskBroadcaster* owner_;
+  const uint64_t id_;
+  const Matcher matcher_;
+  const size_t capacity_;
+  absl::Mutex mu_;
+  std::deque<v1::TaskEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class TaskBroadcaster {
+ public:
+  explicit TaskBroadcaster(size_t queue_capacity = 1024) : capacity_(queue_capacity) {}
+  ~TaskBroadcaster();
+
+  // `matcher` decides which events this subscriber receives. UNAVAILABLE after Close().
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(std::function<bool(const v1::Task&)> matcher);
+  void Publish(const v1::TaskEvent& event);
+  // Ends every subscription and refuses new ones.
+  void Close();
+  int subscriber_count() const;
+
+ private:
+  friend class Subscription;
+  void Remove(uint64_t id);
+
+  const size_t capacity_;
+  mutable absl::Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<uint64_t, Subscription*> subscribers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace luoshi::tasks
+
+#endif  // LUOSHI_SERVICES_TASKS_BROADCASTER_H_

@@ -1,0 +1,28 @@
+// CSV of task lists and ledgers (RFC 4180 quoting, UTF-8; the caller prepends the BOM once).
+#ifndef LUOSHI_SERVICES_TASKS_CSV_H_
+#define LUOSHI_SERVICES_TASKS_CSV_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "luoshi/v1/tasks.pb.h"
+
+namespace luoshi::tasks {
+
+inline constexpr char kUtf8Bom[] = "\xEF\xBB\xBF";
+
+std::string CsvField(const std::string& value);
+std::string CsvLine(const std::vector<std::string>& fields);
+
+std::string TaskCsvHeader();
+std::string TaskCsvRow(const v1::Task& task, absl::TimeZone zone);
+std::string LedgerCsvHeader(v1::LedgerGrouping grouping);
+std::string LedgerCsvRow(const v1::LedgerRow& row, absl::TimeZone zone);
+
+// "2023-05-31 14:00" in `zone`, "" for an unset timestamp.
+std::string FormatTimestamp(const google::protobuf::Timestamp& ts, absl::TimeZone zone);
+
+}  // namespace luoshi::tasks
+
+#endif  // LUOSHI_SERVICES_TASKS_CSV_H_

@@ -1,0 +1,99 @@
+#include "services/tasks/errors.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace luoshi::tasks {
+
+absl::Status TaskNotFound(const std::string& task_id) {
+  return absl::NotFoundError(
+      absl::StrCat("task \"", task_id, "\" does not exist; `luoshi tasks list` shows the task ids"));
+}
+
+absl::Status PlanNotFound(const std::string& plan_id) {
+  return absl::NotFoundError(
+      absl::StrCat("plan \"", plan_id, "\" does not exist; ListPlans shows the imported plans"));
+}
+
+absl::Status NotResponsibleUnit(const std::string& unit, const std::string& task_id,
+                                const std::string& responsible) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("unit ", unit, " is not responsible for task ", task_id, " (responsible: ",
+                   responsible, "); an office may only report on its own unit's tasks"));
+}
+
+absl::Status RoleMayNot(const char* role, const std::string& action) {
+  return absl::PermissionDeniedError(absl::StrCat("role ", role, " may not ", action));
+}
+
+absl::Status OfficeWithoutUnit(const std::string& user) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("office account ", user.empty() ? "(unnamed)" : user,
+                   " carries no unit, so it cannot be responsible for any task"));
+}
+
+absl::Status TaskAlreadyDone(const std::string& task_id) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "task ", task_id, " is already 办结 (done after review); it takes no further reports or reviews"));
+}
+
+absl::Status NoCompletionClaim(const std::string& task_id, const char* status) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("task ", task_id, " has no completion claim to review (status ", status,
+                   "); the responsible unit must first report with claims_completion"));
+}
+
+absl::Status ReturnNeedsComment() {
+  return absl::InvalidArgumentError(
+      "returning a completion claim needs a comment telling the office what is missing");
+}
+
+absl::Status BadPercent(int percent) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("percent must be between 0 and 100, got ", percent));
+}
+
+absl::Status BadPeriod(const std::string& period, const std::string& expected) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("reporting period \"", period, "\" is not valid; expected ", expected));
+}
+
+absl::Status FuturePeriod(const std::string& period, const std::string& current) {
+  return absl::InvalidArgumentError(absl::StrCat("reporting period ", period,
+                                                 " lies in the future (current period ", current, ")"));
+}
+
+absl::Status EmptyReport() {
+  return absl::InvalidArgumentError(
+      "a progress report needs a percent, a stage, a narrative or a completion claim");
+}
+
+absl::Status BadDate(const std::string& field, const std::string& value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " \"", value, "\" is not an ISO date such as 2023-12-31"));
+}
+
+absl::Status BadPageToken(const std::string& token) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "page token \"", token, "\" was not issued by this service; pass next_page_token unchanged"));
+}
+
+absl::Status BadPageSize(int size) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("page_size must be between 0 and 1000, got ", size));
+}
+
+absl::Status MissingField(const std::string& field) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+}
+
+absl::Status WatcherTooSlow(size_t capacity) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("this watcher fell more than ", capacity,
+                   " events behind and was disconnected; reconnect and reload the board"));
+}
+
+absl::Status ServerShuttingDown() {
+  return absl::UnavailableError("the task service is shutting down; reconnect shortly");
+}
+
+}  // namespace luoshi::tasks

@@ -1,0 +1,34 @@
+// Named errors of the task service. Every message says what was wrong and, where it helps, what to do;
+// the gRPC layer maps the absl::Status code in one place (services/common/status.h).
+#ifndef LUOSHI_SERVICES_TASKS_ERRORS_H_
+#define LUOSHI_SERVICES_TASKS_ERRORS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace luoshi::tasks {
+
+absl::Status TaskNotFound(const std::string& task_id);
+absl::Status PlanNotFound(const std::string& plan_id);
+absl::Status NotResponsibleUnit(const std::string& unit, const std::string& task_id,
+                                const std::string& responsible);
+absl::Status RoleMayNot(const char* role, const std::string& action);
+absl::Status OfficeWithoutUnit(const std::string& user);
+absl::Status TaskAlreadyDone(const std::string& task_id);
+absl::Status NoCompletionClaim(const std::string& task_id, const char* status);
+absl::Status ReturnNeedsComment();
+absl::Status BadPercent(int percent);
+absl::Status BadPeriod(const std::string& period, const std::string& expected);
+absl::Status FuturePeriod(const std::string& period, const std::string& current);
+absl::Status EmptyReport();
+absl::Status BadDate(const std::string& field, const std::string& value);
+absl::Status BadPageToken(const std::string& token);
+absl::Status BadPageSize(int size);
+absl::Status MissingField(const std::string& field);
+absl::Status WatcherTooSlow(size_t capacity);
+absl::Status ServerShuttingDown();
+
+}  // namespace luoshi::tasks
+
+#endif  // LUOSHI_SERVICES_TASKS_ERRORS_H_

@@ -1,0 +1,46 @@
+// TaskGrpcService: luoshi.v1.TaskService over gRPC (sync API). Each method is one line: take the
+// caller's identity from metadata, call TaskTracker, map the status (see tracker.h for the layers).
+// WatchTasks polls its subscription in short slices so that it notices a cancelled client and a
+// closed broadcaster (TaskTracker::Shutdown) promptly and never holds up server shutdown.
+#ifndef LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
+#define LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
+
+#include "luoshi/v1/tasks.grpc.pb.h"
+#include "services/tasks/tracker.h"
+
+namespace luoshi::tasks {
+
+class TaskGrpcService final : public v1::TaskService::Service {
+ public:
+  explicit TaskGrpcService(TaskTracker* tracker) : tracker_(tracker) {}
+
+  grpc::Status ImportPlan(grpc::ServerContext* c, const v1::ImportPlanRequest* req,
+                          v1::ImportPlanResponse* resp) override;
+  grpc::Status ListPlans(grpc::ServerContext* c, const v1::ListPlansRequest* req,
+                         v1::ListPlansResponse* resp) override;
+  grpc::Status ListTasks(grpc::ServerContext* c, const v1::ListTasksRequest* req,
+                         v1::ListTasksResponse* resp) override;
+  grpc::Status GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
+                       v1::TaskDetail* resp) override;
+  grpc::Status ListUnits(grpc::ServerContext* c, const v1::ListUnitsRequest* req,
+                         v1::ListUnitsResponse* resp) override;
+  grpc::Status ReportProgress(grpc::ServerContext* c, const v1::ReportProgressRequest* req,
+                              v1::Task* resp) override;
+  grpc::Status ReviewTask(grpc::ServerContext* c, const v1::ReviewTaskRequest* req,
+                          v1::Task* resp) override;
+  grpc::Status GetLedger(grpc::ServerContext* c, const v1::GetLedgerRequest* req,
+                         v1::Ledger* resp) override;
+  grpc::Status ListDueTasks(grpc::ServerContext* c, const v1::ListDueTasksRequest* req,
+                            v1::ListDueTasksResponse* resp) override;
+  grpc::Status WatchTasks(grpc::ServerContext* c, const v1::WatchTasksRequest* req,
+                          grpc::ServerWriter<v1::TaskEvent>* writer) override;
+  grpc::Status ExportTasks(grpc::ServerContext* c, const v1::ExportTasksRequest* req,
+                           grpc::ServerWriter<v1::TaskExportChunk>* writer) override;
+
+ private:
+  TaskTracker* tracker_;
+};
+
+}  // namespace luoshi::tasks
+
+#endif  // LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_

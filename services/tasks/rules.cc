@@ -1,0 +1,215 @@
+#include "services/tasks/rules.h"
+
+#include <cstdio>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/tasks/errors.h"
+
+namespace luoshi::tasks {
+namespace {
+
+struct PeriodParts {
+  int year = 0;
+  int index = 0;  // month 1..12 or quarter 1..4
+};
+
+std::optional<PeriodParts> SplitPeriod(const std::string& code, PeriodKind kind) {
+  PeriodParts p;
+  if (kind == PeriodKind::kMonth) {
+    if (code.size() != 7 || code[4] != '-') return std::nullopt;
+    if (!absl::SimpleAtoi(code.substr(0, 4), &p.year) ||
+        !absl::SimpleAtoi(code.substr(5, 2), &p.index) || p.index < 1 || p.index > 12) {
+      return std::nullopt;
+    }
+  } else {
+    if (code.size() != 6 || code[4] != 'Q') return std::nullopt;
+    if (!absl::SimpleAtoi(code.substr(0, 4), &p.year) ||
+        !absl::SimpleAtoi(code.substr(5, 1), &p.index) || p.index < 1 || p.index > 4) {
+      return std::nullopt;
+    }
+  }
+  if (p.year < 1900 || p.year > 9999) return std::nullopt;
+  return p;
+}
+
+std::string JoinPeriod(const PeriodParts& p, PeriodKind kind) {
+  if (kind == PeriodKind::kMonth) return absl::StrFormat("%04d-%02d", p.year, p.index);
+  return absl::StrFormat("%04dQ%d", p.year, p.index);
+}
+
+}  // namespace
+
+bool ParsePeriodKind(const std::string& text, PeriodKind* out) {
+  if (text == "month") {
+    *out = PeriodKind::kMonth;
+    return true;
+  }
+  if (text == "quarter") {
+    *out = PeriodKind::kQuarter;
+    return true;
+  }
+  return false;
+}
+
+std::string PeriodOf(absl::Time t, const RuleOptions& options) {
+  absl::CivilMonth month = absl::ToCivilMonth(t, options.zone);
+  PeriodParts p{static_cast<int>(month.year()), month.month()};
+  if (options.period_kind == PeriodKind::kQuarter) p.index = (month.month() - 1) / 3 + 1;
+  return JoinPeriod(p, options.period_kind);
+}
+
+std::string PreviousPeriod(const std::string& period, const RuleOptions& options) {
+  std::optional<PeriodParts> p = SplitPeriod(period, options.period_kind);
+  if (!p) return "";
+  const int per_year = options.period_kind == PeriodKind::kMonth ? 12 : 4;
+  if (--p->index == 0) {
+    p->index = per_year;
+    --p->year;
+  }
+  return JoinPeriod(*p, options.period_kind);
+}
+
+std::optional<absl::Time> PeriodStart(const std::string& period, const RuleOptions& options) {
+  std::optional<PeriodParts> p = SplitPeriod(period, options.period_kind);
+  if (!p) return std::nullopt;
+  const int month = options.period_kind == PeriodKind::kMonth ? p->index : (p->index - 1) * 3 + 1;
+  return absl::FromCivil(absl::CivilMonth(p->year, month), options.zone);
+}
+
+absl::Status ValidatePeriod(const std::string& period, const RuleOptions& options) {
+  if (SplitPeriod(period, options.period_kind)) return absl::OkStatus();
+  return BadPeriod(period, options.period_kind == PeriodKind::kMonth
+                               ? "a month such as 2023-05"
+                               : "a quarter such as 2023Q2");
+}
+
+std::optional<absl::CivilDay> ParseIsoDate(const std::string& text) {
+  absl::CivilDay day;
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  return day;
+}
+
+absl::Time DeadlineInstant(absl::CivilDay day, const RuleOptions& options) {
+  return absl::FromCivil(day + 1, options.zone);
+}
+
+std::string TodayIso(absl::Time now, const RuleOptions& options) {
+  return absl::FormatCivilTime(absl::ToCivilDay(now, options.zone));
+}
+
+bool IsOverdue(const std::string& deadline_date, v1::TaskStatus status, absl::Time now,
+               const RuleOptions& options) {
+  if (status == v1::TASK_STATUS_DONE) return false;
+  std::optional<absl::CivilDay> day = ParseIsoDate(deadline_date);
+  return day && now >= DeadlineInstant(*day, options);
+}
+
+v1::Light DeriveLight(const LightInputs& in, absl::Time now, const RuleOptions& options) {
+  if (in.status == v1::TASK_STATUS_DONE) return v1::LIGHT_GREEN;
+  if (IsOverdue(in.deadline_date, in.status, now, options)) return v1::LIGHT_RED;
+
+  if (in.status != v1::TASK_STATUS_COMPLETION_CLAIMED) {
+    const std::string previous = PreviousPeriod(PeriodOf(now, options), options);
+    std::optional<absl::Time> previous_start = PeriodStart(previous, options);
+    const bool expected_to_report = previous_start && in.assigned_at < *previous_start;
+    const bool reported = !in.last_report_period.empty() && in.last_report_period >= previous;
+    if (expected_to_report && !reported) return v1::LIGHT_RED;
+  }
+
+  std::optional<absl::CivilDay> day = ParseIsoDate(in.deadline_date);
+  if (!day) return v1::LIGHT_GREEN;
+  const absl::Time deadline = DeadlineInstant(*day, options);
+  if (now < deadline - absl::Hours(24) * options.yellow_window_days) return v1::LIGHT_GREEN;
+  const int effective_percent =
+      in.status == v1::TASK_STATUS_COMPLETION_CLAIMED ? 100 : in.percent;
+  const absl::Duration span = deadline - in.assigned_at;
+  if (span <= absl::ZeroDuration()) return v1::LIGHT_YELLOW;
+  const double elapsed_share = absl::FDivDuration(now - in.assigned_at, span) * 100.0;
+  return effective_percent < elapsed_share ? v1::LIGHT_YELLOW : v1::LIGHT_GREEN;
+}
+
+absl::StatusOr<ReportEffect> ApplyReport(const std::string& task_id, const ProgressState& current,
+                                         std::optional<int> percent, bool claims_completion) {
+  if (current.status == v1::TASK_STATUS_DONE) return TaskAlreadyDone(task_id);
+  if (percent && (*percent < 0 || *percent > 100)) return BadPercent(*percent);
+  // While a claim is pending, `percent` shows 100 and `percent_before_claim` what was reported
+  // short of completion; a return falls back to the latter.
+  const int last_reported = current.status == v1::TASK_STATUS_COMPLETION_CLAIMED
+                                ? current.percent_before_claim
+                                : current.percent;
+  ReportEffect e;
+  if (claims_completion) {
+    e.status = v1::TASK_STATUS_COMPLETION_CLAIMED;
+    e.percent = 100;
+    e.percent_before_claim = last_reported;
+    return e;
+  }
+  const int reported = percent.value_or(last_reported);
+  e.status = v1::TASK_STATUS_IN_PROGRESS;
+  e.percent = reported;
+  e.percent_before_claim = reported;
+  return e;
+}
+
+absl::StatusOr<ReportEffect> ApplyReview(const std::string& task_id, const ProgressState& current,
+                                         bool accept) {
+  if (current.status == v1::TASK_STATUS_DONE) return TaskAlreadyDone(task_id);
+  if (current.status != v1::TASK_STATUS_COMPLETION_CLAIMED) {
+    return NoCompletionClaim(task_id, StatusName(current.status));
+  }
+  ReportEffect e;
+  if (accept) {
+    e.status = v1::TASK_STATUS_DONE;
+    e.percent = 100;
+    e.percent_before_claim = current.percent_before_claim;
+  } else {
+    e.status = v1::TASK_STATUS_RETURNED;
+    e.percent = current.percent_before_claim;
+    e.percent_before_claim = current.percent_before_claim;
+  }
+  return e;
+}
+
+const char* StatusName(v1::TaskStatus status) {
+  switch (status) {
+    case v1::TASK_STATUS_NOT_STARTED: return "NOT_STARTED";
+    case v1::TASK_STATUS_IN_PROGRESS: return "IN_PROGRESS";
+    case v1::TASK_STATUS_COMPLETION_CLAIMED: return "COMPLETION_CLAIMED";
+    case v1::TASK_STATUS_DONE: return "DONE";
+    case v1::TASK_STATUS_RETURNED: return "RETURNED";
+    default: return "UNSPECIFIED";
+  }
+}
+
+const char* StatusLabel(v1::TaskStatus status) {
+  switch (status) {
+    case v1::TASK_STATUS_NOT_STARTED: return "未启动";
+    case v1::TASK_STATUS_IN_PROGRESS: return "推进中";
+    case v1::TASK_STATUS_COMPLETION_CLAIMED: return "申请办结";
+    case v1::TASK_STATUS_DONE: return "已办结";
+    case v1::TASK_STATUS_RETURNED: return "已退回";
+    default: return "未知";
+  }
+}
+
+const char* LightName(v1::Light light) {
+  switch (light) {
+    case v1::LIGHT_GREEN: return "GREEN";
+    case v1::LIGHT_YELLOW: return "YELLOW";
+    case v1::LIGHT_RED: return "RED";
+    default: return "UNSPECIFIED";
+  }
+}
+
+const char* LightLabel(v1::Light light) {
+  switch (light) {
+    case v1::LIGHT_GREEN: return "绿";
+    case v1::LIGHT_YELLOW: return "黄";
+    case v1::LIGHT_RED: return "红";
+    default: return "-";
+  }
+}
+
+}  // namespace luoshi::tasks

@@ -1,0 +1,56 @@
+// TaskStore on an embedded SQLite file (services/common/sqlite.h: WAL, one writer, reader pool).
+// Schema: numbered migrations in sqlite_store.cc (kMigrations). Ids are readable: plans "P<n>",
+// tasks "T<n>", reports "R<n>", reviews "V<n>".
+#ifndef LUOSHI_SERVICES_TASKS_SQLITE_STORE_H_
+#define LUOSHI_SERVICES_TASKS_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "services/common/sqlite.h"
+#include "services/tasks/store.h"
+
+namespace luoshi::tasks {
+
+class SqliteTaskStore final : public TaskStore {
+ public:
+  // Opens or creates the database at `path` and applies pending migrations.
+  static absl::StatusOr<std::unique_ptr<SqliteTaskStore>> Open(const std::string& path,
+                                                               sql::DatabaseOptions options = {});
+  static const std::vector<sql::Migration>& Migrations();
+
+  absl::StatusOr<v1::Plan> WritePlan(const PlanWrite& write) override;
+  absl::StatusOr<std::optional<v1::Plan>> FindPlanByDocument(const std::string& sha256) override;
+  absl::StatusOr<std::optional<v1::Plan>> CurrentPlan(const std::string& plan_key) override;
+  absl::StatusOr<v1::Plan> GetPlan(const std::string& plan_id) override;
+  absl::StatusOr<std::vector<v1::Plan>> ListPlans() override;
+  absl::StatusOr<StoredTask> GetTask(const std::string& task_id) override;
+  absl::StatusOr<std::vector<StoredTask>> QueryTasks(const TaskQuery& query) override;
+  absl::StatusOr<int> CountTasks(const TaskQuery& query) override;
+  absl::StatusOr<std::vector<StoredTask>> TasksOfPlan(const std::string& plan_id) override;
+  absl::StatusOr<StoredTask> MutateTask(const std::string& task_id,
+                                        const TaskMutator& mutator) override;
+  absl::StatusOr<std::vector<v1::ProgressReport>> ReportsOf(const std::string& task_id) override;
+  absl::StatusOr<std::vector<v1::Review>> ReviewsOf(const std::string& task_id) override;
+  absl::StatusOr<std::vector<v1::JournalEntry>> JournalOf(const std::string& task_id) override;
+  absl::StatusOr<std::vector<std::string>> UnitNames() override;
+  absl::StatusOr<std::vector<LedgerCounts>> Ledger(const std::string& plan_id,
+                                                  v1::LedgerGrouping grouping,
+                                                  const std::string& today) override;
+
+  // Several mutations in one transaction (one durable commit), each isolated by a savepoint: a
+  // mutator's error skips only its own task. Used to group concurrent reports into one commit and by
+  // the benchmark to preload history. results[i] answers mutations[i].
+  std::vector<absl::StatusOr<StoredTask>> MutateTasks(
+      const std::vector<std::pair<std::string, TaskMutator>>& mutations);
+
+ private:
+  explicit SqliteTaskStore(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+  std::unique_ptr<sql::Database> db_;
+};
+
+}  // namespace luoshi::tasks
+
+#endif  // LUOSHI_SERVICES_TASKS_SQLITE_STORE_H_

@@ -1,0 +1,152 @@
+// Storage of the task service: plans, tasks (definition + progress state), units, leaders, progress
+// reports, reviews and the journal. The interface speaks in plain structs and luoshi.v1 messages so
+// that a PostgreSQL implementation can replace the SQLite one (sqlite_store.h) without touching the
+// service; no database types appear here.
+//
+// Rules belong to the caller (tracker.h): the store never decides a status or a light. It does keep
+// every write atomic: MutateTask runs the caller's decision on the current state inside the write
+// transaction, so a concurrent report cannot be lost between reading the old value and writing the
+// new one, and the journal always agrees with the state.
+//
+// Errors: NOT_FOUND for unknown ids, ALREADY_EXISTS when a document was already imported,
+// ABORTED when the plan version a caller built on is no longer current (retry), UNAVAILABLE when the
+// database is busy beyond its timeout, INTERNAL for I/O failures. Errors returned by a caller's
+// mutator are passed back unchanged and nothing is written.
+//
+// Thread safety: implementations are safe to call from many threads at once.
+#ifndef LUOSHI_SERVICES_TASKS_STORE_H_
+#define LUOSHI_SERVICES_TASKS_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "luoshi/v1/tasks.pb.h"
+
+namespace luoshi::tasks {
+
+// The progress half of a task: what reports and reviews change.
+struct TaskState {
+  v1::TaskStatus status = v1::TASK_STATUS_NOT_STARTED;
+  int percent = 0;
+  int percent_before_claim = 0;
+  std::string stage;
+  std::optional<absl::Time> last_report_at;
+  std::string last_report_period;
+  absl::Time updated_at;
+};
+
+struct StoredTask {
+  std::string id;
+  std::string plan_id;
+  std::string region;          // of the plan, for indicator look-ups
+  v1::TaskDefinition definition;  // unit names already canonical
+  TaskState state;
+  absl::Time assigned_at;      // first import (交办); kept across plan versions
+  int64_t sort_key = 0;        // position in listings: plans in import order, tasks in plan order
+};
+
+// A task of a new plan version: either new, or carried over from the previous version with its id,
+// progress, reports and journal.
+struct PlanTaskWrite {
+  std::string carried_task_id;  // empty: a new task
+  v1::TaskDefinition definition;
+  // Journal entries for this task (task_id is filled in by the store for new tasks).
+  std::vector<v1::JournalEntry> journal;
+};
+
+struct PlanWrite {
+  v1::Plan plan;                     // id, version and current are assigned by the store
+  std::string document_sha256;
+  std::string replaces_plan_id;      // the current version this one supersedes; empty for version 1
+  std::vector<PlanTaskWrite> tasks;  // in plan order
+  absl::Time at;
+};
+
+// What a mutation does to one task. The store assigns report/review ids and fills task ids.
+struct TaskChange {
+  TaskState state;
+  std::optional<v1::ProgressReport> report;
+  std::optional<v1::Review> review;
+  std::vector<v1::JournalEntry> journal;
+};
+using TaskMutator = std::function<absl::StatusOr<TaskChange>(const StoredTask& current)>;
+
+// Filters for QueryTasks; empty/unset fields do not filter. Unit and leader are exact canonical names.
+struct TaskQuery {
+  std::string plan_id;  // empty: tasks of every current plan version
+  std::string unit;     // a responsible unit (lead or co-responsible)
+  std::string leader;
+  std::vector<v1::TaskStatus> statuses;  // any of
+  std::string due_before;  // ISO date, inclusive
+  std::string due_after;   // ISO date, inclusive
+  std::string text;        // substring of the task text
+  bool exclude_done = false;
+  // Only tasks whose latest report period is before this one (or that never reported).
+  std::string reported_before_period;
+  int64_t after_sort_key = -1;  // keyset paging: rows with a larger sort key
+  int limit = 50;
+};
+
+struct LedgerCounts {
+  std::string key;
+  int task_count = 0;
+  int done = 0;
+  int in_progress = 0;  // in progress, completion claimed or returned
+  int not_started = 0;
+  int overdue = 0;      // deadline before `today` and not done
+  std::optional<absl::Time> last_report_at;
+  std::vector<std::string> overdue_task_ids;
+};
+
+class TaskStore {
+ public:
+  virtual ~TaskStore() = default;
+
+  // Writes a plan version with its tasks, units and leaders in one transaction. ALREADY_EXISTS when
+  // a plan with the same document hash exists; ABORTED when replaces_plan_id is no longer the
+  // current version of the plan key (or a current version exists and replaces_plan_id is empty).
+  virtual absl::StatusOr<v1::Plan> WritePlan(const PlanWrite& write) = 0;
+  virtual absl::StatusOr<std::optional<v1::Plan>> FindPlanByDocument(const std::string& sha256) = 0;
+  virtual absl::StatusOr<std::optional<v1::Plan>> CurrentPlan(const std::string& plan_key) = 0;
+  // NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<v1::Plan> GetPlan(const std::string& plan_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Plan>> ListPlans() = 0;
+
+  // NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<StoredTask> GetTask(const std::string& task_id) = 0;
+  // Tasks ordered by sort key, at most query.limit of them.
+  virtual absl::StatusOr<std::vector<StoredTask>> QueryTasks(const TaskQuery& query) = 0;
+  // Number of tasks matching the query (ignoring after_sort_key and limit).
+  virtual absl::StatusOr<int> CountTasks(const TaskQuery& query) = 0;
+  // Tasks of one plan version (including tasks carried into later versions: no), in plan order.
+  virtual absl::StatusOr<std::vector<StoredTask>> TasksOfPlan(const std::string& plan_id) = 0;
+
+  // Reads the task, calls `mutator`, writes its change atomically and returns the task as written.
+  virtual absl::StatusOr<StoredTask> MutateTask(const std::string& task_id,
+                                                const TaskMutator& mutator) = 0;
+
+  // Newest first.
+  virtual absl::StatusOr<std::vector<v1::ProgressReport>> ReportsOf(const std::string& task_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Review>> ReviewsOf(const std::string& task_id) = 0;
+  // Oldest first.
+  virtual absl::StatusOr<std::vector<v1::JournalEntry>> JournalOf(const std::string& task_id) = 0;
+
+  // Units and leaders that appear in any plan (canonical names), sorted.
+  virtual absl::StatusOr<std::vector<std::string>> UnitNames() = 0;
+
+  // Ledger counts of a plan (empty: every current plan) grouped by grouping; `today` is the ISO date
+  // that decides overdue. Rows in no particular order.
+  virtual absl::StatusOr<std::vector<LedgerCounts>> Ledger(const std::string& plan_id,
+                                                          v1::LedgerGrouping grouping,
+                                                          const std::string& today) = 0;
+};
+
+}  // namespace luoshi::tasks
+
+#endif  // LUOSHI_SERVICES_TASKS_STORE_H_

@@ -1,0 +1,101 @@
+// TaskTracker: the task service's logic as a plain C++ class (no gRPC, no SQL).
+//
+// Layers, outermost first:
+//   grpc_service.h  TaskGrpcService — one line per RPC: identity from metadata, call the tracker,
+//                   map the absl::Status to gRPC (services/common/status.h).
+//   tracker.h       TaskTracker — validates requests, enforces access.h, applies rules.h (status
+//                   transitions, lights, periods), normalizes units (units.h), journals every change,
+//                   publishes changes to WatchTasks subscribers (broadcaster.h), decorates
+//                   indicator-linked tasks (indicator_source.h).
+//   store.h         TaskStore — persistence (sqlite_store.h today); atomic read-modify-write.
+//
+// A ReportProgress flows: handler → IdentityFromContext → TaskTracker::ReportProgress (role check,
+// request validation) → TaskStore::MutateTask, whose callback (inside the write transaction) checks the
+// office's unit against the task, applies the status rule and returns state + report + journal →
+// commit → TaskBroadcaster::Publish(TaskEvent) → reply with the task, light derived from the clock.
+//
+// Thread safety: all methods may be called concurrently; the tracker holds no mutable state of its
+// own beyond the broadcaster.
+#ifndef LUOSHI_SERVICES_TASKS_TRACKER_H_
+#define LUOSHI_SERVICES_TASKS_TRACKER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "luoshi/v1/tasks.pb.h"
+#include "services/common/clock.h"
+#include "services/common/identity.h"
+#include "services/tasks/broadcaster.h"
+#include "services/tasks/indicator_source.h"
+#include "services/tasks/rules.h"
+#include "services/tasks/store.h"
+#include "services/tasks/units.h"
+
+namespace luoshi::tasks {
+
+struct TrackerOptions {
+  RuleOptions rules;
+  size_t watch_queue_capacity = 1024;
+  int default_due_within_days = 7;
+};
+
+class TaskTracker {
+ public:
+  // `store`, `units` and `clock` must outlive the tracker; `indicators` may be null (no peer).
+  TaskTracker(TaskStore* store, const UnitDirectory* units, const Clock* clock,
+              IndicatorActuals* indicators, TrackerOptions options = {});
+
+  absl::StatusOr<v1::ImportPlanResponse> ImportPlan(const Identity& who,
+                                                    const v1::ImportPlanRequest& request);
+  absl::StatusOr<v1::ListPlansResponse> ListPlans(const Identity& who,
+                                                  const v1::ListPlansRequest& request);
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(const Identity& who,
+                                                  const v1::ListTasksRequest& request);
+  absl::StatusOr<v1::TaskDetail> GetTask(const Identity& who, const v1::GetTaskRequest& request);
+  absl::StatusOr<v1::ListUnitsResponse> ListUnits(const Identity& who,
+                                                  const v1::ListUnitsRequest& request);
+  absl::StatusOr<v1::Task> ReportProgress(const Identity& who,
+                                          const v1::ReportProgressRequest& request);
+  absl::StatusOr<v1::Task> ReviewTask(const Identity& who, const v1::ReviewTaskRequest& request);
+  absl::StatusOr<v1::Ledger> GetLedger(const Identity& who, const v1::GetLedgerRequest& request);
+  absl::StatusOr<v1::ListDueTasksResponse> ListDueTasks(const Identity& who,
+                                                        const v1::ListDueTasksRequest& request);
+  // A subscription delivering TaskEvents for tasks matching request.filter, from now on.
+  absl::StatusOr<std::unique_ptr<Subscription>> WatchTasks(const Identity& who,
+                                                           const v1::WatchTasksRequest& request);
+  // Writes the CSV (UTF-8 with BOM) to `sink` in chunks; stops early with CANCELLED when `sink`
+  // returns false (the client went away).
+  absl::Status ExportTasks(const Identity& who, const v1::ExportTasksRequest& request,
+                           const std::function<bool(const std::string& chunk)>& sink);
+
+  // Ends every WatchTasks subscription (server shutdown).
+  void Shutdown() { broadcaster_.Close(); }
+  TaskBroadcaster& broadcaster() { return broadcaster_; }
+  const RuleOptions& rules() const { return options_.rules; }
+
+  // The task as clients see it: state plus light (at the clock's now) and indicator actual.
+  v1::Task ToProto(const StoredTask& task) const;
+  // Whether `task` matches `filter` (unit and leader compared after normalization).
+  bool Matches(const v1::Task& task, const v1::TaskFilter& filter) const;
+
+ private:
+  absl::StatusOr<TaskQuery> QueryFromFilter(const v1::TaskFilter& filter) const;
+  absl::StatusOr<v1::TaskDefinition> NormalizeDefinition(const v1::TaskDefinition& in) const;
+  void Publish(const v1::Task& task, const std::string& action);
+  absl::StatusOr<v1::ImportPlanResponse> ImportOnce(const Identity& who,
+                                                    const v1::ImportPlanRequest& request,
+                                                    const std::string& plan_key);
+
+  TaskStore* store_;
+  const UnitDirectory* units_;
+  const Clock* clock_;
+  IndicatorActuals* indicators_;
+  TrackerOptions options_;
+  TaskBroadcaster broadcaster_;
+};
+
+}  // namespace luoshi::tasks
+
+#endif  // LUOSHI_SERVICES_TASKS_TRACKER_H_
