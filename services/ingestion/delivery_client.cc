@@ -13,13 +13,16 @@ void SetDeadline(absl::Duration deadline, grpc::ClientContext* context) {
 
 }  // namespace
 
-GrpcDeliveryClient::GrpcDeliveryClient(std::shared_ptr<grpc::ChannelInterface> indicators,
-                                       std::shared_ptr<grpc::ChannelInterface> tasks, absl::Duration deadline)
-    : indicators_(v1::IndicatorService::NewStub(indicators)),
+GrpcDeliveryClient::GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators,
+                                       std::shared_ptr<grpc::Channel> tasks, absl::Duration deadline)
+    : indicators_channel_(indicators),
+      tasks_channel_(tasks),
+      indicators_(v1::IndicatorService::NewStub(indicators)),
       tasks_(v1::TaskService::NewStub(tasks)),
       deadline_(deadline) {}
 
 absl::Status GrpcDeliveryClient::RecordObservations(const v1::RecordObservationsRequest& request) {
+  grpc::experimental::ChannelResetConnectionBackoff(indicators_channel_.get());
   grpc::ClientContext context;
   SetDeadline(deadline_, &context);
   v1::RecordObservationsResponse response;
@@ -27,6 +30,7 @@ absl::Status GrpcDeliveryClient::RecordObservations(const v1::RecordObservations
 }
 
 absl::Status GrpcDeliveryClient::ImportPlan(const v1::ImportPlanRequest& request) {
+  grpc::experimental::ChannelResetConnectionBackoff(tasks_channel_.get());
   grpc::ClientContext context;
   SetDeadline(deadline_, &context);
   v1::ImportPlanResponse response;

@@ -24,13 +24,19 @@ class DeliveryClient {
 class GrpcDeliveryClient : public DeliveryClient {
  public:
   // Every call gets `deadline` from the moment it starts. Channels may be shared.
-  GrpcDeliveryClient(std::shared_ptr<grpc::ChannelInterface> indicators,
-                     std::shared_ptr<grpc::ChannelInterface> tasks, absl::Duration deadline);
+  //
+  // Before each call the channel's own reconnect backoff is reset: the dispatcher already spaces its
+  // attempts, and gRPC's backoff (up to two minutes) would otherwise fail the first attempts after a
+  // peer comes back without even trying to connect.
+  GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators, std::shared_ptr<grpc::Channel> tasks,
+                     absl::Duration deadline);
 
   absl::Status RecordObservations(const v1::RecordObservationsRequest& request) override;
   absl::Status ImportPlan(const v1::ImportPlanRequest& request) override;
 
  private:
+  std::shared_ptr<grpc::Channel> indicators_channel_;
+  std::shared_ptr<grpc::Channel> tasks_channel_;
   std::unique_ptr<v1::IndicatorService::Stub> indicators_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   absl::Duration deadline_;
