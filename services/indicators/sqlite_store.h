@@ -10,12 +10,16 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/common/sqlite.h"
 #include "services/indicators/store.h"
 
 namespace luoshi::indicators {
+
+// The schema's numbered migrations (exposed for migration tests).
+const std::vector<sql::Migration>& ObservationMigrations();
 
 struct SqliteStoreOptions {
   int reader_count = 8;

@@ -156,7 +156,7 @@ TEST_F(SqliteStoreTest, PagesAreStableWhenRowsArriveBetweenPages) {
 
 TEST_F(SqliteStoreTest, DataSurvivesReopeningTheFile) {
   ASSERT_TRUE(store_->Record({Rec(Obs("k1"))}).ok());
-  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), static_cast<int>(ObservationMigrations().size()));
   store_.reset();
   auto reopened = SqliteObservationStore::Open(path_);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
@@ -165,6 +165,16 @@ TEST_F(SqliteStoreTest, DataSurvivesReopeningTheFile) {
   auto again = store_->Record({Rec(Obs("k1"))});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->unchanged, 1);
+}
+
+TEST(SqliteStoreMigrationTest, RefusesAFileFromANewerRelease) {
+  const std::string path = FreshDbPath("newer");
+  {
+    std::vector<sql::Migration> more = ObservationMigrations();
+    more.push_back({static_cast<int>(more.size()) + 1, "CREATE TABLE future (x INTEGER);"});
+    ASSERT_TRUE(sql::Database::Open(path, more).ok());
+  }
+  EXPECT_EQ(SqliteObservationStore::Open(path).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -1,0 +1,269 @@
+// luoshi_indicators_bench: throughput of RecordObservations and latency of GetSeries / filtered
+// QueryObservations over real gRPC on loopback, as the database grows (default 10k → 100k → 1M
+// observations across 50 regions, 300 indicators and 20 years). A program that prints figures, not a test.
+//
+//   luoshi_indicators_bench                                  # the full run (a few minutes)
+//   luoshi_indicators_bench --sizes=10000,50000 --requests=400   # a quick run
+//
+// Writes go through one client in batches of --batch with durable commits (synchronous=FULL, one fsync
+// per batch); reads come from --clients threads, each on its own connection, alternating GetSeries for a
+// random indicator × region and a page of QueryObservations filtered by region, period range and status.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "services/common/catalog.h"
+#include "services/common/clock.h"
+#include "services/common/decimal.h"
+#include "services/common/flags.h"
+#include "services/common/server.h"
+#include "services/indicators/grpc_service.h"
+#include "services/indicators/indicator_service.h"
+#include "services/indicators/sqlite_store.h"
+
+ABSL_FLAG(std::string, sizes, "10000,100000,1000000", "Database sizes (observations) at which reads are measured.");
+ABSL_FLAG(int, regions, 50, "Number of regions.");
+ABSL_FLAG(int, indicators, 300, "Number of indicators.");
+ABSL_FLAG(int, years, 20, "Number of years.");
+ABSL_FLAG(int, batch, 500, "Observations per RecordObservations call.");
+ABSL_FLAG(int, clients, 16, "Concurrent reading clients.");
+ABSL_FLAG(int, requests, 4000, "Read requests per size (spread over the clients; half GetSeries, half Query).");
+ABSL_FLAG(std::string, synchronous, "FULL", "SQLite synchronous mode: FULL (durable commits) or NORMAL.");
+ABSL_FLAG(bool, keep, false, "Keep the database file afterwards (for EXPLAIN QUERY PLAN and the like).");
+ABSL_FLAG(std::string, dir, "", "Directory for the temporary database (default: the system temp directory).");
+
+namespace luoshi::indicators {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Shape {
+  int regions, indicators, years;
+  int Cells() const { return regions * indicators; }
+};
+
+std::string IndicatorId(int i) { return absl::StrFormat("ind%03d", i); }
+std::string RegionId(int r) { return absl::StrFormat("r%02d", r); }
+
+v1::Catalog MakeCatalog(const Shape& s) {
+  v1::Catalog c;
+  for (int i = 0; i < s.indicators; ++i) {
+    v1::Indicator* ind = c.add_indicators();
+    ind->set_id(IndicatorId(i));
+    ind->set_name(absl::StrCat("指标", i));
+    ind->set_default_unit("亿元");
+    ind->set_desired_direction(v1::DESIRED_DIRECTION_UP);
+  }
+  v1::Region* root = c.add_regions();
+  root->set_id("root");
+  root->set_name("全市");
+  for (int r = 0; r < s.regions; ++r) {
+    v1::Region* region = c.add_regions();
+    region->set_id(RegionId(r));
+    region->set_name(absl::StrCat("区", r));
+    region->set_parent_id("root");
+  }
+  return c;
+}
+
+// Observation number n: cycles through every indicator × region cell, then moves on to the next period
+// (20 years of annual figures, then H1, H2, Q1 … of the same years).
+const char* kSuffixes[] = {"", "H1", "H2", "Q1", "Q2", "Q3", "Q4", "-01", "-02", "-03", "-04", "-05", "-06"};
+
+std::string PeriodOf(int64_t n, const Shape& s) {
+  int64_t p = n / s.Cells();
+  int year = 2005 + static_cast<int>(p % s.years);
+  int kind = static_cast<int>((p / s.years) % std::size(kSuffixes));
+  return absl::StrCat(year, kSuffixes[kind]);
+}
+
+v1::Observation MakeObservation(int64_t n, const Shape& s) {
+  v1::Observation o;
+  o.set_source_key(absl::StrCat("bench#", n));
+  o.set_indicator_id(IndicatorId(static_cast<int>(n % s.indicators)));
+  o.set_region(RegionId(static_cast<int>((n / s.indicators) % s.regions)));
+  o.set_period(PeriodOf(n, s));
+  o.set_measure(v1::MEASURE_LEVEL);
+  o.set_status(v1::OBSERVATION_STATUS_ACTUAL);
+  *o.mutable_value()->mutable_value() = MakeDecimal(100000 + n % 900000, 1);
+  o.mutable_value()->set_unit("亿元");
+  o.mutable_as_of()->set_seconds(1600000000 + n);
+  o.mutable_provenance()->set_document_id(absl::StrCat("doc-", n / 5000));
+  o.mutable_provenance()->set_sentence_index(static_cast<int>(n % 400));
+  o.mutable_provenance()->set_sentence(absl::StrCat("地区生产总值完成", n % 9000, ".", n % 10, "亿元,同比增长5.2%"));
+  return o;
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return c;
+}
+
+// Records observations [from, to) in batches; returns seconds spent.
+double Fill(v1::IndicatorService::Stub* stub, int64_t from, int64_t to, const Shape& s, int batch) {
+  auto start = Clock::now();
+  for (int64_t n = from; n < to;) {
+    v1::RecordObservationsRequest req;
+    for (int i = 0; i < batch && n < to; ++i, ++n) *req.add_observations() = MakeObservation(n, s);
+    v1::RecordObservationsResponse resp;
+    grpc::Status st = stub->RecordObservations(Context().get(), req, &resp);
+    if (!st.ok() || resp.recorded() != req.observations_size()) {
+      std::fprintf(stderr, "RecordObservations failed: %s (recorded %d of %d)\n", st.error_message().c_str(),
+                   resp.recorded(), req.observations_size());
+      std::exit(1);
+    }
+  }
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Latencies {
+  std::vector<double> series_ms, query_ms;
+  int64_t series_points = 0, query_rows = 0;
+};
+
+void ReadClient(const std::string& target, int requests, const Shape& s, int seed, Latencies* out) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // its own connection, like a separate client
+  auto stub = v1::IndicatorService::NewStub(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  std::mt19937 rng(seed);
+  for (int i = 0; i < requests; ++i) {
+    const std::string region = RegionId(static_cast<int>(rng() % s.regions));
+    auto start = Clock::now();
+    grpc::Status st;
+    if (i % 2 == 0) {
+      v1::GetSeriesRequest req;
+      req.set_indicator_id(IndicatorId(static_cast<int>(rng() % s.indicators)));
+      req.set_region(region);
+      v1::Series series;
+      st = stub->GetSeries(Context().get(), req, &series);
+      out->series_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      out->series_points += series.points_size();
+    } else {
+      v1::QueryObservationsRequest req;
+      int from = 2005 + static_cast<int>(rng() % s.years);
+      req.set_region(region);
+      req.set_period_from(absl::StrCat(from));
+      req.set_period_to(absl::StrCat(from + 4));
+      req.set_status(v1::OBSERVATION_STATUS_ACTUAL);
+      req.mutable_page()->set_page_size(50);
+      v1::QueryObservationsResponse resp;
+      st = stub->QueryObservations(Context().get(), req, &resp);
+      out->query_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      out->query_rows += resp.observations_size();
+    }
+    if (!st.ok()) {
+      std::fprintf(stderr, "read failed: %s\n", st.error_message().c_str());
+      std::exit(1);
+    }
+  }
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  return v[i];
+}
+
+Latencies MeasureReads(const std::string& target, const Shape& s, int clients, int requests) {
+  std::vector<Latencies> per(clients);
+  std::vector<std::thread> threads;
+  const int each = std::max(2, requests / clients);
+  for (int c = 0; c < clients; ++c) threads.emplace_back(ReadClient, target, each, s, 1000 + c, &per[c]);
+  for (auto& t : threads) t.join();
+  Latencies all;
+  for (auto& p : per) {
+    all.series_ms.insert(all.series_ms.end(), p.series_ms.begin(), p.series_ms.end());
+    all.query_ms.insert(all.query_ms.end(), p.query_ms.begin(), p.query_ms.end());
+    all.series_points += p.series_points;
+    all.query_rows += p.query_rows;
+  }
+  return all;
+}
+
+int Run() {
+  const Shape shape{absl::GetFlag(FLAGS_regions), absl::GetFlag(FLAGS_indicators), absl::GetFlag(FLAGS_years)};
+  std::vector<int64_t> sizes;
+  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',', absl::SkipEmpty())) {
+    int64_t n;
+    if (!absl::SimpleAtoi(part, &n) || n <= 0) {
+      std::fprintf(stderr, "--sizes: \"%s\" is not a positive number\n", std::string(part).c_str());
+      return 2;
+    }
+    sizes.push_back(n);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  std::string dir = absl::GetFlag(FLAGS_dir);
+  if (dir.empty()) dir = std::filesystem::temp_directory_path().string();
+  const std::string path = absl::StrCat(dir, "/luoshi_indicators_bench_", getpid(), ".db");
+
+  CatalogIndex catalog(MakeCatalog(shape));
+  SqliteStoreOptions options;
+  options.synchronous = absl::GetFlag(FLAGS_synchronous);
+  auto store = SqliteObservationStore::Open(path, options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), std::string(store.status().message()).c_str());
+    return 1;
+  }
+  IndicatorService service(&catalog, store->get(), SystemClock::Get());
+  IndicatorGrpcService grpc_service(&service);
+  ServiceHost host("indicators-bench");
+  host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
+  if (absl::Status st = host.Start("127.0.0.1:0"); !st.ok()) {
+    std::fprintf(stderr, "cannot start: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  const std::string target = absl::StrCat("127.0.0.1:", host.port());
+  auto writer = v1::IndicatorService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+
+  std::printf("database %s (synchronous=%s), %d regions × %d indicators × %d years, batches of %d, %d read clients\n\n",
+              path.c_str(), options.synchronous.c_str(), shape.regions, shape.indicators, shape.years,
+              absl::GetFlag(FLAGS_batch), absl::GetFlag(FLAGS_clients));
+  std::printf("| observations | record obs/s | GetSeries p50 | p99 | points/series | Query page p50 | p99 | rows/page |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  int64_t stored = 0;
+  for (int64_t size : sizes) {
+    double seconds = Fill(writer.get(), stored, size, shape, absl::GetFlag(FLAGS_batch));
+    double rate = static_cast<double>(size - stored) / seconds;
+    stored = size;
+    MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_clients) * 4);  // warm-up
+    Latencies l = MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_requests));
+    std::printf("| %lld | %.0f | %.2f ms | %.2f ms | %.1f | %.2f ms | %.2f ms | %.1f |\n",
+                static_cast<long long>(size), rate, Percentile(l.series_ms, 0.5), Percentile(l.series_ms, 0.99),
+                static_cast<double>(l.series_points) / std::max<size_t>(1, l.series_ms.size()),
+                Percentile(l.query_ms, 0.5), Percentile(l.query_ms, 0.99),
+                static_cast<double>(l.query_rows) / std::max<size_t>(1, l.query_ms.size()));
+    std::fflush(stdout);
+  }
+  host.Shutdown(absl::Seconds(5));
+  store->reset();
+  if (!absl::GetFlag(FLAGS_keep)) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace luoshi::indicators
+
+int main(int argc, char** argv) {
+  // 16 clients plus the server's own pollers need more than the service default of 16 threads.
+  absl::SetFlag(&FLAGS_max_threads, 64);
+  luoshi::ParseFlags(argc, argv,
+                     "luoshi_indicators_bench: RecordObservations throughput and read latency as the database grows.");
+  return luoshi::indicators::Run();
+}
