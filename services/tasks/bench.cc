@@ -1,1 +1,321 @@
-int main() { return 0; }
+// luoshi_tasks_bench: loads a task database of realistic scale, serves it over real gRPC on loopback
+// and measures what the supervision board needs (docs/benchmarks.md, "Task service"):
+//   - filtered ListTasks page and GetLedger latency, p50/p99, with --clients concurrent clients;
+//   - durable ReportProgress throughput (synchronous=FULL: every acknowledged report survives power
+//     loss) with --clients concurrent writers;
+//   - WatchTasks change latency under that write load: a subscriber's receive time minus the task's
+//     updated_at, which the writer stamps inside the write transaction.
+// Sizes are flags, so `--tasks=5000 --units=200 --reports=20000 --seconds=2` is a quick run.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/common/flags.h"
+#include "services/common/server.h"
+#include "services/tasks/grpc_service.h"
+#include "services/tasks/sqlite_store.h"
+
+ABSL_FLAG(int, tasks, 100000, "Number of tasks to load.");
+ABSL_FLAG(int, units, 2000, "Number of distinct responsible units.");
+ABSL_FLAG(int, reports, 1000000, "Progress reports preloaded into the history.");
+ABSL_FLAG(int, tasks_per_plan, 500, "Tasks per imported plan (a district plan has ~100–500).");
+ABSL_FLAG(int, clients, 16, "Concurrent gRPC clients in every phase.");
+ABSL_FLAG(double, seconds, 5, "Duration of each measured phase.");
+ABSL_FLAG(std::string, bench_db, "/tmp/luoshi_tasks_bench.db", "Database file (recreated).");
+
+namespace luoshi::tasks {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Percentiles {
+  size_t count = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
+Percentiles Summarize(std::vector<double> ms) {
+  Percentiles p;
+  p.count = ms.size();
+  if (ms.empty()) return p;
+  std::sort(ms.begin(), ms.end());
+  p.p50_ms = ms[ms.size() / 2];
+  p.p99_ms = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
+  p.max_ms = ms.back();
+  return p;
+}
+
+std::string UnitName(int i) { return absl::StrFormat("测试单位%04d", i); }
+
+const Identity kAdmin{"bench", "", Role::kAdmin};
+
+void AttachDeadline(grpc::ClientContext* ctx, const Identity& who) {
+  AttachIdentity(who, ctx);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+}
+
+// Runs `call` from `clients` threads for `seconds`; returns per-call latencies in ms.
+template <typename Fn>
+std::vector<double> RunClients(int clients, double seconds, Fn call, std::atomic<int>* errors) {
+  absl::Mutex mu;
+  std::vector<double> all;
+  std::vector<std::thread> threads;
+  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(seconds));
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      std::mt19937 rng(1234 + c);
+      std::vector<double> mine;
+      while (Clock::now() < end) {
+        const auto start = Clock::now();
+        if (!call(rng)) ++*errors;
+        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      }
+      absl::MutexLock lock(&mu);
+      all.insert(all.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  return all;
+}
+
+int Main() {
+  const int n_tasks = absl::GetFlag(FLAGS_tasks);
+  const int n_units = absl::GetFlag(FLAGS_units);
+  const int n_reports = absl::GetFlag(FLAGS_reports);
+  const int per_plan = absl::GetFlag(FLAGS_tasks_per_plan);
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const double seconds = absl::GetFlag(FLAGS_seconds);
+  const std::string path = absl::GetFlag(FLAGS_bench_db);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+
+  auto store_or = SqliteTaskStore::Open(path);
+  if (!store_or.ok()) {
+    std::fprintf(stderr, "open: %s\n", store_or.status().ToString().c_str());
+    return 1;
+  }
+  SqliteTaskStore* store = store_or->get();
+  UnitDirectory units;
+  TaskTracker tracker(store, &units, SystemClock::Get(), nullptr);
+
+  // ---- Load plans -------------------------------------------------------------------------
+  std::mt19937 rng(42);
+  const absl::Time now = absl::Now();
+  const absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
+  const absl::CivilDay today = absl::ToCivilDay(now, zone);
+  std::vector<std::string> plan_ids;
+  std::vector<std::pair<std::string, std::string>> task_units;  // task id, lead unit
+  auto t0 = Clock::now();
+  for (int start = 0, p = 0; start < n_tasks; start += per_plan, ++p) {
+    v1::ImportPlanRequest req;
+    req.set_document_sha256(absl::StrCat("bench-doc-", p));
+    req.set_document_id(absl::StrCat("doc-", p));
+    req.set_plan_key(absl::StrCat("bench-plan-", p));
+    req.set_title(absl::StrCat("基准方案", p));
+    req.set_year(2026);
+    req.set_region("大兴区");
+    for (int i = start; i < std::min(n_tasks, start + per_plan); ++i) {
+      v1::TaskDefinition* d = req.add_tasks();
+      d->set_number(std::to_string(i - start + 1));
+      d->set_text(absl::StrCat("推进第", i, "项重点工作，完成", i % 97, "个子项目建设"));
+      d->add_section_path(absl::StrCat("第", (i - start) / 50 + 1, "部分"));
+      d->add_lead_leaders(absl::StrCat("领导", rng() % 100));
+      d->add_responsible_units(UnitName(rng() % n_units));
+      if (i % 3 == 0) d->add_responsible_units(UnitName(rng() % n_units));
+      d->mutable_deadline()->set_date(
+          absl::FormatCivilTime(today + static_cast<int>(rng() % 360) - 180));
+    }
+    auto resp = tracker.ImportPlan(kAdmin, req);
+    if (!resp.ok()) {
+      std::fprintf(stderr, "import: %s\n", resp.status().ToString().c_str());
+      return 1;
+    }
+    plan_ids.push_back(resp->plan().id());
+  }
+  const double import_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  {
+    TaskQuery all;
+    all.limit = n_tasks + 1;
+    auto tasks = store->QueryTasks(all);
+    for (const StoredTask& t : *tasks) {
+      task_units.emplace_back(t.id, t.definition.responsible_units(0));
+    }
+  }
+  std::printf("loaded %zu tasks in %zu plans in %.1f s\n", task_units.size(), plan_ids.size(),
+              import_s);
+
+  // ---- Preload report history (batched commits) --------------------------------------------
+  t0 = Clock::now();
+  const int batch = 5000;
+  for (int done = 0; done < n_reports; done += batch) {
+    std::vector<std::pair<std::string, TaskMutator>> mutations;
+    for (int i = done; i < std::min(n_reports, done + batch); ++i) {
+      const auto& [id, unit] = task_units[rng() % task_units.size()];
+      const int percent = static_cast<int>(rng() % 100);
+      const absl::Time at = now - absl::Hours(24) * static_cast<int>(rng() % 300);
+      mutations.emplace_back(id, [=, unit = unit](const StoredTask& t) -> absl::StatusOr<TaskChange> {
+        TaskChange c;
+        c.state = t.state;
+        c.state.status = v1::TASK_STATUS_IN_PROGRESS;
+        c.state.percent = percent;
+        c.state.last_report_at = std::max(at, t.state.last_report_at.value_or(at));
+        c.state.last_report_period = std::max(t.state.last_report_period,
+                                              absl::FormatTime("%Y-%m", at, zone));
+        c.state.updated_at = at;
+        v1::ProgressReport r;
+        r.set_unit(unit);
+        r.set_reporter("bench");
+        r.set_period(absl::FormatTime("%Y-%m", at, zone));
+        r.set_percent(percent);
+        r.set_narrative("按计划推进，本月完成阶段目标");
+        *r.mutable_reported_at() =
+            google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(at));
+        c.report = r;
+        v1::JournalEntry e;
+        e.set_actor("bench");
+        *e.mutable_at() = r.reported_at();
+        e.set_action("report");
+        e.set_field("percent");
+        e.set_old_value(std::to_string(t.state.percent));
+        e.set_new_value(std::to_string(percent));
+        c.journal.push_back(e);
+        return c;
+      });
+    }
+    for (auto& r : store->MutateTasks(mutations)) {
+      if (!r.ok()) {
+        std::fprintf(stderr, "preload: %s\n", r.status().ToString().c_str());
+        return 1;
+      }
+    }
+  }
+  std::printf("preloaded %d reports in %.1f s\n", n_reports,
+              std::chrono::duration<double>(Clock::now() - t0).count());
+
+  // ---- Serve ------------------------------------------------------------------------------
+  absl::SetFlag(&FLAGS_max_threads, clients * 2 + 8);
+  TaskGrpcService service(&tracker);
+  ServiceHost host("tasks-bench");
+  host.AddService(&service, "luoshi.v1.TaskService");
+  if (auto s = host.Start("127.0.0.1:0"); !s.ok()) {
+    std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  const std::string addr = absl::StrCat("127.0.0.1:", host.port());
+  std::vector<std::unique_ptr<v1::TaskService::Stub>> stubs;
+  for (int c = 0; c < clients; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", c);  // separate connections, like separate offices
+    stubs.push_back(v1::TaskService::NewStub(
+        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
+  }
+  std::atomic<int> next_stub{0};
+  thread_local int my_stub = -1;
+  auto stub = [&]() -> v1::TaskService::Stub& {
+    if (my_stub < 0) my_stub = next_stub++ % clients;
+    return *stubs[my_stub];
+  };
+
+  auto list_call = [&](std::mt19937& r) {
+    grpc::ClientContext ctx;
+    AttachDeadline(&ctx, kAdmin);
+    v1::ListTasksRequest req;
+    req.mutable_filter()->set_unit(UnitName(r() % n_units));
+    req.mutable_filter()->set_status(v1::TASK_STATUS_IN_PROGRESS);
+    req.mutable_page()->set_page_size(50);
+    v1::ListTasksResponse resp;
+    return stub().ListTasks(&ctx, req, &resp).ok();
+  };
+  auto ledger_call = [&](std::mt19937& r) {
+    grpc::ClientContext ctx;
+    AttachDeadline(&ctx, kAdmin);
+    v1::GetLedgerRequest req;
+    req.set_plan_id(plan_ids[r() % plan_ids.size()]);
+    req.set_grouping(v1::LEDGER_GROUPING_UNIT);
+    v1::Ledger resp;
+    return stub().GetLedger(&ctx, req, &resp).ok();
+  };
+  std::atomic<int> list_errors{0}, ledger_errors{0};
+  auto list1 = Summarize(RunClients(1, seconds / 2, list_call, &list_errors));
+  auto ledger1 = Summarize(RunClients(1, seconds / 2, ledger_call, &ledger_errors));
+  auto list = Summarize(RunClients(clients, seconds, list_call, &list_errors));
+  auto ledger = Summarize(RunClients(clients, seconds, ledger_call, &ledger_errors));
+
+  // Watcher: every task, measuring receive time − updated_at (stamped inside the write).
+  std::vector<double> watch_ms;
+  grpc::ClientContext watch_ctx;
+  AttachIdentity(kAdmin, &watch_ctx);
+  auto watch_stub = v1::TaskService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  auto reader = watch_stub->WatchTasks(&watch_ctx, v1::WatchTasksRequest());
+  reader->WaitForInitialMetadata();
+  std::thread watcher([&] {
+    v1::TaskEvent event;
+    while (reader->Read(&event)) {
+      const int64_t updated =
+          google::protobuf::util::TimeUtil::TimestampToMicroseconds(event.task().updated_at());
+      watch_ms.push_back((absl::ToUnixMicros(absl::Now()) - updated) / 1000.0);
+    }
+  });
+
+  std::atomic<int> report_errors{0};
+  t0 = Clock::now();
+  auto reports = RunClients(clients, seconds, [&](std::mt19937& r) {
+    const auto& [id, unit] = task_units[r() % task_units.size()];
+    grpc::ClientContext ctx;
+    AttachDeadline(&ctx, Identity{"bench", unit, Role::kOffice});
+    v1::ReportProgressRequest req;
+    req.set_task_id(id);
+    req.set_percent(static_cast<int>(r() % 100));
+    req.set_narrative("基准测试进展");
+    v1::Task resp;
+    return stub().ReportProgress(&ctx, req, &resp).ok();
+  }, &report_errors);
+  const double report_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  absl::SleepFor(absl::Milliseconds(200));
+  watch_ctx.TryCancel();
+  watcher.join();
+  (void)reader->Finish();
+  auto report_lat = Summarize(reports);
+  auto watch = Summarize(watch_ms);
+  tracker.Shutdown();
+  host.Shutdown(absl::Seconds(2));
+
+  std::printf("\n| measurement | calls | p50 ms | p99 ms | max ms | errors |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  auto row = [](const char* name, const Percentiles& p, int errors) {
+    std::printf("| %s | %zu | %.2f | %.2f | %.2f | %d |\n", name, p.count, p.p50_ms, p.p99_ms,
+                p.max_ms, errors);
+  };
+  row("ListTasks (unit + status filter, page 50), 1 client", list1, 0);
+  row(absl::StrCat("ListTasks (unit + status filter, page 50), ", clients, " clients").c_str(), list,
+      list_errors.load());
+  row("GetLedger (one plan, by unit), 1 client", ledger1, 0);
+  row(absl::StrCat("GetLedger (one plan, by unit), ", clients, " clients").c_str(), ledger,
+      ledger_errors.load());
+  row(absl::StrCat("ReportProgress (durable), ", clients, " clients").c_str(), report_lat,
+      report_errors.load());
+  std::printf("| WatchTasks change latency during the report load | %zu | %.2f | %.2f | %.2f | - |\n",
+              watch.count, watch.p50_ms, watch.p99_ms, watch.max_ms);
+  std::printf("\nReportProgress throughput: %.0f durable reports/s with %d clients\n",
+              report_lat.count / report_s, clients);
+  return 0;
+}
+
+}  // namespace
+}  // namespace luoshi::tasks
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return luoshi::tasks::Main();
+}

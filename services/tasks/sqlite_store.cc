@@ -620,8 +620,36 @@ absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::TasksOfPlan(const std::
 
 absl::StatusOr<StoredTask> SqliteTaskStore::MutateTask(const std::string& task_id,
                                                        const TaskMutator& mutator) {
-  std::vector<absl::StatusOr<StoredTask>> results = MutateTasks({{task_id, mutator}});
-  return std::move(results[0]);
+  PendingMutation mine{&task_id, &mutator};
+  struct Wait {
+    const bool* done;
+    const bool* committing;
+  } wait{&mine.done, &committing_};
+  auto can_proceed = +[](Wait* w) { return *w->done || !*w->committing; };
+  absl::MutexLock lock(&group_mu_);
+  queued_.push_back(&mine);
+  while (!mine.done) {
+    if (committing_) {
+      // Another caller is committing; wait until it finishes (it may have taken our mutation).
+      group_mu_.Await(absl::Condition(can_proceed, &wait));
+      continue;
+    }
+    committing_ = true;
+    std::vector<PendingMutation*> group;
+    group.swap(queued_);
+    group_mu_.Unlock();
+    std::vector<std::pair<std::string, TaskMutator>> batch;
+    batch.reserve(group.size());
+    for (PendingMutation* p : group) batch.emplace_back(*p->task_id, *p->mutator);
+    std::vector<absl::StatusOr<StoredTask>> results = MutateTasks(batch);
+    group_mu_.Lock();
+    for (size_t i = 0; i < group.size(); ++i) {
+      group[i]->result = std::move(results[i]);
+      group[i]->done = true;
+    }
+    committing_ = false;
+  }
+  return std::move(mine.result);
 }
 
 std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(

@@ -40,6 +40,10 @@ class SqliteTaskStore final : public TaskStore {
                                                   v1::LedgerGrouping grouping,
                                                   const std::string& today) override;
 
+  // MutateTask commits in groups: while one transaction is being written, concurrent callers queue
+  // up and the next of them commits the whole queue in a single transaction (one fsync), each
+  // mutation isolated by a savepoint. Callers still return only after their own change is durable.
+  //
   // Several mutations in one transaction (one durable commit), each isolated by a savepoint: a
   // mutator's error skips only its own task. Used to group concurrent reports into one commit and by
   // the benchmark to preload history. results[i] answers mutations[i].
@@ -48,7 +52,18 @@ class SqliteTaskStore final : public TaskStore {
 
  private:
   explicit SqliteTaskStore(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+
+  struct PendingMutation {
+    const std::string* task_id;
+    const TaskMutator* mutator;
+    absl::StatusOr<StoredTask> result = absl::InternalError("not attempted");
+    bool done = false;
+  };
+
   std::unique_ptr<sql::Database> db_;
+  absl::Mutex group_mu_;
+  std::vector<PendingMutation*> queued_ ABSL_GUARDED_BY(group_mu_);
+  bool committing_ ABSL_GUARDED_BY(group_mu_) = false;
 };
 
 }  // namespace luoshi::tasks
