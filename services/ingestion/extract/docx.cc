@@ -1,0 +1,128 @@
+// .docx to text: word/document.xml read with libzip from memory, walked with pugixml.
+#include <zip.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "pugixml.hpp"
+#include "services/ingestion/extract/decode.h"
+
+namespace luoshi::extract {
+namespace {
+
+constexpr zip_uint64_t kMaxDocumentXml = 64ull << 20;  // refuse zip bombs
+
+absl::Status NotDocx(std::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("the file is not a readable .docx (", std::string(why),
+                   "); accepted formats: plain text, HTML, .docx"));
+}
+
+absl::StatusOr<std::string> ReadDocumentXml(std::string_view bytes) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  if (src == nullptr) {
+    zip_error_fini(&error);
+    return NotDocx("cannot open the zip container");
+  }
+  zip_t* archive = zip_open_from_source(src, ZIP_RDONLY, &error);
+  if (archive == nullptr) {
+    zip_source_free(src);
+    zip_error_fini(&error);
+    return NotDocx("broken zip container");
+  }
+  std::unique_ptr<zip_t, int (*)(zip_t*)> closer(archive, zip_close);
+  zip_error_fini(&error);
+  zip_stat_t st;
+  zip_stat_init(&st);
+  if (zip_stat(archive, "word/document.xml", 0, &st) != 0) return NotDocx("no word/document.xml");
+  if ((st.valid & ZIP_STAT_SIZE) == 0 || st.size > kMaxDocumentXml) {
+    return NotDocx("word/document.xml is missing its size or is too large");
+  }
+  zip_file_t* file = zip_fopen(archive, "word/document.xml", 0);
+  if (file == nullptr) return NotDocx("cannot read word/document.xml");
+  std::string xml(static_cast<size_t>(st.size), '\0');
+  zip_int64_t got = 0;
+  while (got < static_cast<zip_int64_t>(xml.size())) {
+    zip_int64_t r = zip_fread(file, xml.data() + got, xml.size() - got);
+    if (r <= 0) break;
+    got += r;
+  }
+  zip_fclose(file);
+  if (got != static_cast<zip_int64_t>(xml.size())) return NotDocx("word/document.xml is truncated");
+  return xml;
+}
+
+// Text of one w:p: runs' w:t, tabs and breaks.
+void AppendParagraph(const pugi::xml_node& p, std::string* out, int depth = 0) {
+  if (depth > 32) return;
+  for (pugi::xml_node n = p.first_child(); n; n = n.next_sibling()) {
+    std::string_view name = n.name();
+    if (name == "w:r" || name == "w:hyperlink" || name == "w:ins" || name == "w:smartTag" ||
+        name == "w:fldSimple" || name == "w:sdt" || name == "w:sdtContent") {
+      AppendParagraph(n, out, depth + 1);
+    } else if (name == "w:t") {
+      out->append(n.text().get());
+    } else if (name == "w:tab") {
+      out->push_back(' ');
+    } else if (name == "w:br" || name == "w:cr") {
+      out->push_back('\n');
+    }
+  }
+}
+
+void AppendBlock(const pugi::xml_node& parent, std::string* out, int depth);
+
+void AppendTable(const pugi::xml_node& tbl, std::string* out, int depth) {
+  for (pugi::xml_node tr : tbl.children("w:tr")) {
+    bool first = true;
+    for (pugi::xml_node tc : tr.children("w:tc")) {
+      if (!first) out->push_back('\t');
+      first = false;
+      std::string cell;
+      AppendBlock(tc, &cell, depth + 1);
+      // A cell's paragraphs are joined on one line so that a row stays one line.
+      for (char& c : cell) {
+        if (c == '\n' || c == '\t') c = ' ';
+      }
+      while (!cell.empty() && cell.back() == ' ') cell.pop_back();
+      out->append(cell);
+    }
+    out->push_back('\n');
+  }
+}
+
+void AppendBlock(const pugi::xml_node& parent, std::string* out, int depth) {
+  if (depth > 32) return;
+  for (pugi::xml_node n = parent.first_child(); n; n = n.next_sibling()) {
+    std::string_view name = n.name();
+    if (name == "w:p") {
+      AppendParagraph(n, out);
+      out->push_back('\n');
+    } else if (name == "w:tbl") {
+      AppendTable(n, out, depth);
+    } else if (name == "w:sdt" || name == "w:sdtContent" || name == "w:customXml") {
+      AppendBlock(n, out, depth + 1);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DocxToText(std::string_view bytes) {
+  auto xml = ReadDocumentXml(bytes);
+  if (!xml.ok()) return xml.status();
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed = doc.load_buffer(xml->data(), xml->size());
+  if (!parsed) return NotDocx(absl::StrCat("word/document.xml is not XML: ", parsed.description()));
+  pugi::xml_node body = doc.child("w:document").child("w:body");
+  if (!body) return NotDocx("no w:body in word/document.xml");
+  std::string out;
+  AppendBlock(body, &out, 0);
+  return out;
+}
+
+}  // namespace luoshi::extract

@@ -1,0 +1,103 @@
+// luoshi_extract_bench: accuracy of indicator extraction against the golden files, and throughput of
+// the library on the seed corpus (single thread).
+//
+//   luoshi_extract_bench [--source=DIR] [--seconds=N]   figures for docs/benchmarks.md
+//   luoshi_extract_bench --dump FILE                    the readable extraction of one file
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "services/common/catalog.h"
+#include "services/ingestion/extract/extractor.h"
+#include "services/ingestion/extract/golden.h"
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string source = LUOSHI_SOURCE_DIR;
+  double seconds = 3;
+  std::string dump;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--source=", 0) == 0) source = a.substr(9);
+    else if (a.rfind("--seconds=", 0) == 0) seconds = std::stod(a.substr(10));
+    else if (a == "--dump" && i + 1 < argc) dump = argv[++i];
+  }
+  auto catalog = luoshi::LoadCatalog(source + "/data/catalog.json");
+  if (!catalog.ok()) {
+    std::cerr << catalog.status() << "\n";
+    return 1;
+  }
+  luoshi::extract::Extractor extractor(*catalog);
+  if (!dump.empty()) {
+    luoshi::extract::ExtractOptions options;
+    options.filename = dump;
+    auto e = extractor.Extract(ReadFile(dump), options);
+    if (!e.ok()) {
+      std::cerr << e.status() << "\n";
+      return 1;
+    }
+    std::cout << luoshi::extract::FormatExtractionText(*e);
+    return 0;
+  }
+  // Accuracy against the golden files.
+  auto cases = luoshi::extract::LoadGoldenCases(source);
+  if (!cases.ok()) {
+    std::cerr << cases.status() << "\n";
+    return 1;
+  }
+  luoshi::extract::Score core, all;
+  std::vector<std::string> corpus;
+  for (const auto& c : *cases) {
+    std::string bytes = ReadFile(c.input_path);
+    corpus.push_back(bytes);
+    luoshi::extract::ExtractOptions options;
+    options.filename = c.input_path;
+    auto e = extractor.Extract(bytes, options);
+    if (!e.ok()) {
+      std::cerr << c.input_path << ": " << e.status() << "\n";
+      return 1;
+    }
+    auto r = luoshi::extract::CompareObservations(c, *e);
+    core.Add(r.core);
+    all.Add(r.all);
+    std::printf("%-40s core P=%.3f R=%.3f (%d/%d/%d)   all-figures P=%.3f R=%.3f\n",
+                c.name.c_str(), r.core.precision(), r.core.recall(), r.core.matched, r.core.extracted,
+                r.core.expected, r.all.precision(), r.all.recall());
+  }
+  std::printf("TOTAL core-catalog   precision %.3f  recall %.3f  (matched %d, extracted %d, expected %d)\n",
+              core.precision(), core.recall(), core.matched, core.extracted, core.expected);
+  std::printf("TOTAL all figures    precision %.3f  recall %.3f  (matched %d, extracted %d, expected %d)\n",
+              all.precision(), all.recall(), all.matched, all.extracted, all.expected);
+  // Throughput.
+  size_t bytes_per_pass = 0;
+  for (const auto& b : corpus) bytes_per_pass += b.size();
+  auto start = std::chrono::steady_clock::now();
+  size_t total = 0;
+  int passes = 0;
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
+    for (const auto& b : corpus) {
+      auto e = extractor.Extract(b, {});
+      if (e.ok()) total += b.size();
+    }
+    ++passes;
+  }
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("throughput: %.1f MB/s single-threaded (%d passes over %zu bytes, %.2f s; %.1f documents/s)\n",
+              total / elapsed / 1e6, passes, bytes_per_pass, elapsed, passes * corpus.size() / elapsed);
+  return 0;
+}

@@ -1,0 +1,138 @@
+#include "services/ingestion/extract/extractor.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/ingestion/extract/decode.h"
+#include "services/ingestion/extract/document.h"
+#include "services/ingestion/extract/indicators.h"
+#include "services/ingestion/extract/tasks.h"
+#include "services/ingestion/extract/text.h"
+
+namespace luoshi::extract {
+namespace {
+
+constexpr char kAccepted[] = "accepted formats: plain text, HTML, .docx";
+
+// Replaces control characters (other than tab and newline) so the text is clean and printable.
+std::string CleanControls(std::string text) {
+  for (char& c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 && c != '\n' && c != '\t') c = ' ';
+    if (u == 0x7F) c = ' ';
+  }
+  return text;
+}
+
+struct Text {
+  std::string utf8;
+  std::string encoding;
+  std::string html_title;
+  v1::SourceFormat format = v1::SOURCE_FORMAT_UNSPECIFIED;
+};
+
+absl::StatusOr<Text> ReadText(std::string_view bytes, const ExtractOptions& options) {
+  Text t;
+  t.format = DetectFormat(bytes, options.filename, options.content_type);
+  switch (t.format) {
+    case v1::SOURCE_FORMAT_DOCX: {
+      auto docx = DocxToText(bytes);
+      if (!docx.ok()) return docx.status();
+      t.utf8 = Utf8ToU32(*docx).empty() ? "" : *docx;
+      t.encoding = "UTF-8";
+      break;
+    }
+    case v1::SOURCE_FORMAT_HTML: {
+      std::string declared = DeclaredHtmlCharset(bytes);
+      DecodedText decoded = DecodeBytes(bytes, declared);
+      HtmlText html = HtmlToText(decoded.utf8);
+      t.utf8 = std::move(html.text);
+      t.html_title = std::move(html.title);
+      t.encoding = decoded.encoding;
+      break;
+    }
+    case v1::SOURCE_FORMAT_TEXT: {
+      std::string declared;
+      size_t cs = options.content_type.find("charset=");
+      if (cs != std::string::npos) declared = options.content_type.substr(cs + 8);
+      DecodedText decoded = DecodeBytes(bytes, declared);
+      t.utf8 = std::move(decoded.utf8);
+      t.encoding = decoded.encoding;
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("the file", options.filename.empty() ? "" : " " + options.filename,
+                       " is not a document Luoshi can read (", kAccepted, ")"));
+  }
+  t.utf8 = CleanControls(NormalizeNewlines(t.utf8));
+  return t;
+}
+
+bool SetTimestamp(const std::string& iso, google::protobuf::Timestamp* ts) {
+  absl::CivilDay day;
+  if (iso.empty() || !absl::ParseCivilTime(iso, &day)) return false;
+  ts->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day, absl::UTCTimeZone())));
+  return true;
+}
+
+}  // namespace
+
+Extractor::Extractor(const v1::Catalog& catalog)
+    : catalog_(catalog), matcher_(std::make_unique<CatalogMatcher>(catalog)) {}
+
+Extractor::~Extractor() = default;
+
+absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
+                                                  const ExtractOptions& options) const {
+  if (bytes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the document is empty (", kAccepted, ")"));
+  }
+  auto text = ReadText(bytes, options);
+  if (!text.ok()) return text.status();
+
+  Doc doc;
+  doc.original = Utf8ToU32(text->utf8);
+  doc.folded = Fold(doc.original);
+  AnalyzeStructure(&doc);
+  ExtractMetadata(catalog_, options.region_hint, options.year_hint, text->html_title, &doc);
+  doc.metadata.set_encoding(text->encoding);
+  doc.metadata.set_format(text->format);
+
+  v1::Extraction e;
+  *e.mutable_metadata() = doc.metadata;
+  e.set_text(U32ToUtf8(doc.original));
+  e.set_extractor_version(kExtractorVersion);
+  for (const auto& s : doc.sections) {
+    auto* out = e.add_sections();
+    out->set_level(s.level);
+    out->set_marker(doc.OriginalText(s.begin, s.marker_end));
+    out->set_heading(doc.OriginalText(s.begin, s.end));
+    *out->mutable_span() = doc.Span(s.begin, s.end);
+    out->set_parent(s.parent);
+  }
+  for (const auto& s : doc.sentences) {
+    auto* out = e.add_sentences();
+    *out->mutable_span() = doc.Span(s.begin, s.end);
+    out->set_section(s.section);
+  }
+  auto observations = ExtractObservations(doc, *matcher_, options.document_id);
+  for (auto& t : ExtractTasks(doc, observations, options.document_id)) *e.add_tasks() = std::move(t);
+  google::protobuf::Timestamp as_of;
+  bool dated = SetTimestamp(doc.metadata.published_date(), &as_of) ||
+               SetTimestamp(doc.metadata.written_date(), &as_of);
+  for (size_t i = 0; i < observations.size(); ++i) {
+    auto* o = e.add_observations();
+    *o = std::move(observations[i].observation);
+    if (!options.source_key_prefix.empty()) {
+      o->set_source_key(absl::StrCat(options.source_key_prefix, ":", i));
+    }
+    if (dated) *o->mutable_as_of() = as_of;
+  }
+  if (doc.metadata.region().empty()) e.add_warnings("the document does not name its region");
+  if (doc.metadata.year() == 0) e.add_warnings("the document does not give its year");
+  return e;
+}
+
+}  // namespace luoshi::extract

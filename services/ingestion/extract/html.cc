@@ -1,0 +1,180 @@
+// HTML to visible text: a small forgiving tag scanner (real pages are rarely well-formed).
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+#include "services/ingestion/extract/decode.h"
+#include "services/ingestion/extract/text.h"
+
+namespace luoshi::extract {
+namespace {
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsOneOf(const std::string& name, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (name == n) return true;
+  }
+  return false;
+}
+
+// Elements whose whole content is dropped.
+bool IsHiddenElement(const std::string& name) {
+  return IsOneOf(name, {"script", "style", "nav", "footer", "header", "noscript", "template", "svg", "title",
+                        "iframe", "object", "select", "button", "head", "aside", "form"});
+}
+
+bool IsBlockElement(const std::string& name) {
+  return IsOneOf(name, {"p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4",
+                        "h5", "h6", "section", "article", "blockquote", "pre", "hr", "dt", "dd",
+                        "dl", "center", "tbody", "thead", "title", "main", "body", "html"});
+}
+
+void AppendEntity(std::string_view entity, std::string* out) {
+  if (entity.empty()) return;
+  if (entity[0] == '#') {
+    long cp = 0;
+    if (entity.size() > 1 && (entity[1] == 'x' || entity[1] == 'X')) {
+      cp = std::strtol(std::string(entity.substr(2)).c_str(), nullptr, 16);
+    } else {
+      cp = std::strtol(std::string(entity.substr(1)).c_str(), nullptr, 10);
+    }
+    if (cp > 0 && cp <= 0x10FFFF) AppendUtf8(static_cast<char32_t>(cp), out);
+    return;
+  }
+  std::string e = LowerAscii(entity);
+  if (e == "nbsp" || e == "ensp" || e == "emsp") out->push_back(' ');
+  else if (e == "amp") out->push_back('&');
+  else if (e == "lt") out->push_back('<');
+  else if (e == "gt") out->push_back('>');
+  else if (e == "quot") out->push_back('"');
+  else if (e == "apos") out->push_back('\'');
+  else if (e == "ldquo") out->append("\xE2\x80\x9C");
+  else if (e == "rdquo") out->append("\xE2\x80\x9D");
+  else if (e == "middot") out->append("\xC2\xB7");
+  else if (e == "mdash") out->append("\xE2\x80\x94");
+  else out->push_back(' ');
+}
+
+// Appends text with runs of whitespace collapsed into one space.
+void AppendText(std::string_view text, std::string* out) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '&') {
+      size_t semi = text.find(';', i);
+      if (semi != std::string_view::npos && semi - i <= 10) {
+        AppendEntity(text.substr(i + 1, semi - i - 1), out);
+        i = semi;
+        continue;
+      }
+    }
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      if (!out->empty() && out->back() != ' ' && out->back() != '\n' && out->back() != '\t') {
+        out->push_back(' ');
+      }
+      continue;
+    }
+    out->push_back(c);
+  }
+}
+
+void EndLine(std::string* out) {
+  while (!out->empty() && (out->back() == ' ' || out->back() == '\t')) out->pop_back();
+  if (!out->empty() && out->back() != '\n') out->push_back('\n');
+}
+
+}  // namespace
+
+HtmlText HtmlToText(std::string_view html) {
+  HtmlText result;
+  std::string& out = result.text;
+  out.reserve(html.size() / 2);
+  {
+    std::string lower = LowerAscii(html.substr(0, std::min<size_t>(html.size(), 1 << 16)));
+    size_t t = lower.find("<title");
+    size_t gt = t == std::string::npos ? t : lower.find('>', t);
+    size_t end = gt == std::string::npos ? gt : lower.find("</title", gt);
+    if (end != std::string::npos) AppendText(html.substr(gt + 1, end - gt - 1), &result.title);
+  }
+  size_t i = 0;
+  const size_t n = html.size();
+  while (i < n) {
+    size_t lt = html.find('<', i);
+    if (lt == std::string_view::npos) lt = n;
+    AppendText(html.substr(i, lt - i), &out);
+    if (lt >= n) break;
+    if (html.compare(lt, 4, "<!--") == 0) {
+      size_t end = html.find("-->", lt + 4);
+      i = end == std::string_view::npos ? n : end + 3;
+      continue;
+    }
+    size_t gt = html.find('>', lt + 1);
+    if (gt == std::string_view::npos) break;
+    std::string_view tag = html.substr(lt + 1, gt - lt - 1);
+    bool closing = !tag.empty() && tag[0] == '/';
+    size_t name_begin = closing ? 1 : 0;
+    size_t name_end = name_begin;
+    while (name_end < tag.size() && (std::isalnum(static_cast<unsigned char>(tag[name_end])))) {
+      ++name_end;
+    }
+    std::string name = LowerAscii(tag.substr(name_begin, name_end - name_begin));
+    i = gt + 1;
+    if (name.empty()) continue;  // <!DOCTYPE>, <?xml?>
+    if (!closing && IsHiddenElement(name) && tag.back() != '/') {
+      // Skip to the matching close tag (nesting of the same element counted).
+      int depth = 1;
+      size_t j = i;
+      while (depth > 0 && j < n) {
+        size_t next = html.find('<', j);
+        if (next == std::string_view::npos) { j = n; break; }
+        size_t next_gt = html.find('>', next);
+        if (next_gt == std::string_view::npos) { j = n; break; }
+        std::string_view t = html.substr(next + 1, next_gt - next - 1);
+        bool cl = !t.empty() && t[0] == '/';
+        std::string_view rest = t.substr(cl ? 1 : 0);
+        size_t k = 0;
+        while (k < rest.size() && std::isalnum(static_cast<unsigned char>(rest[k]))) ++k;
+        if (LowerAscii(rest.substr(0, k)) == name && (name != "script" && name != "style" ? true : cl)) {
+          depth += cl ? -1 : (t.back() == '/' ? 0 : 1);
+        }
+        j = next_gt + 1;
+      }
+      i = j;
+      EndLine(&out);
+      continue;
+    }
+    if (name == "td" || name == "th") {
+      if (closing) {
+        while (!out.empty() && out.back() == ' ') out.pop_back();
+        out.push_back('\t');
+      }
+      continue;
+    }
+    if (IsBlockElement(name)) EndLine(&out);
+  }
+  // Tidy: drop trailing tabs at line ends and blank lines.
+  std::string tidy;
+  tidy.reserve(out.size());
+  size_t start = 0;
+  while (start <= out.size()) {
+    size_t nl = out.find('\n', start);
+    if (nl == std::string::npos) nl = out.size();
+    std::string_view line(out.data() + start, nl - start);
+    while (!line.empty() && (line.back() == '\t' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (!line.empty()) {
+      tidy.append(line);
+      tidy.push_back('\n');
+    }
+    start = nl + 1;
+  }
+  result.text = std::move(tidy);
+  return result;
+}
+
+}  // namespace luoshi::extract
