@@ -128,8 +128,13 @@ int TimePhrase(std::u32string_view s, size_t pos, TimeInfo* info) {
       {U"年底前", nullptr, true},    {U"年底", nullptr, true},     {U"年末", nullptr, true},
       {U"年度", nullptr, true},      {U"当年", nullptr, true},     {U"截至目前", nullptr, false},
   };
+  if (pos >= s.size()) return 0;
+  // Quick reject: every time phrase starts with a digit or one of these characters.
+  static constexpr std::u32string_view kFirst = U"今一上下前第二三四全年当截";
+  char32_t c0 = s[pos];
+  if (!IsAsciiDigit(c0) && kFirst.find(c0) == std::u32string_view::npos) return 0;
   for (const auto& w : kWords) {
-    if (StartsAt(s, pos, w.w)) {
+    if (w.w[0] == c0 && StartsAt(s, pos, w.w)) {
       if (w.suffix) info->suffix = w.suffix, info->has_period = true;
       if (w.annual) info->annual = true, info->has_period = true;
       return static_cast<int>(w.w.size());
@@ -213,6 +218,7 @@ class SentenceReader {
   std::pair<int, int> Strip(int b, int e) const;
   Subject Resolve(int b, int e) const;
   std::vector<Subject> SplitSubjects(int b, int e, size_t want) const;
+  void ScanTimes();
   TimeInfo TimeBefore(int pos) const;
   v1::ObservationStatus StatusAt(int pos) const;
   std::string Period(const TimeInfo& t, v1::ObservationStatus status) const;
@@ -233,6 +239,9 @@ class SentenceReader {
   bool plan_ = false;
   TimeInfo plan_time_;
   std::vector<Subject> carry_;
+  std::vector<std::pair<int, TimeInfo>> times_;  // time phrases of the sentence (not comparisons)
+  std::string sentence_text_;                     // filled on the first observation of the sentence
+  std::vector<std::string> section_path_;
 };
 
 void SentenceReader::Read(int sentence_index, const TimeInfo& paragraph_time, bool plan,
@@ -245,6 +254,9 @@ void SentenceReader::Read(int sentence_index, const TimeInfo& paragraph_time, bo
   plan_ = plan;
   plan_time_ = plan_time;
   carry_.clear();
+  sentence_text_.clear();
+  section_path_.clear();
+  ScanTimes();
   int cb = sb_;
   for (int i = sb_; i <= se_; ++i) {
     if (i == se_ || IsClauseBreak(s_[i])) {
@@ -448,27 +460,33 @@ std::vector<Subject> SentenceReader::SplitSubjects(int b, int e, size_t want) co
   return out;
 }
 
-TimeInfo SentenceReader::TimeBefore(int pos) const {
-  TimeInfo result;
-  for (int i = sb_; i < pos;) {
+void SentenceReader::ScanTimes() {
+  times_.clear();
+  for (int i = sb_; i < se_;) {
     TimeInfo t;
     int n = TimePhrase(s_, i, &t);
+    if (n == 0) {
+      ++i;
+      continue;
+    }
     char32_t prev = i > sb_ ? s_[i - 1] : U' ';
     bool comparison = prev == U'较' || prev == U'比' || prev == U'与' || prev == U'由' ||
                       prev == U'截' || prev == U'至' || (i >= sb_ + 2 && StartsAt(s_, i - 2, U"截至")) ||
                       (i >= sb_ + 2 && StartsAt(s_, i - 2, U"完成"));
-    if (n > 0) {
-      if (!comparison) {
-        if (t.year) result.year = t.year;
-        if (t.has_period) {
-          result.suffix = t.suffix;
-          result.annual = t.annual;
-          result.has_period = true;
-        }
-      }
-      i += n;
-    } else {
-      ++i;
+    if (!comparison) times_.push_back({i, t});
+    i += n;
+  }
+}
+
+TimeInfo SentenceReader::TimeBefore(int pos) const {
+  TimeInfo result;
+  for (const auto& [at, t] : times_) {
+    if (at >= pos) break;
+    if (t.year) result.year = t.year;
+    if (t.has_period) {
+      result.suffix = t.suffix;
+      result.annual = t.annual;
+      result.has_period = true;
     }
   }
   return result;
@@ -686,10 +704,14 @@ void SentenceReader::Emit(const Subject& subject, const Figure* figure, v1::Meas
   auto* p = o.mutable_provenance();
   p->set_document_id(document_id_);
   p->set_sentence_index(sentence_);
-  p->set_sentence(doc_.OriginalText(sb_, se_));
+  if (sentence_text_.empty()) {
+    sentence_text_ = doc_.OriginalText(sb_, se_);
+    section_path_ = doc_.SectionPath(doc_.sentences[sentence_].section);
+  }
+  p->set_sentence(sentence_text_);
   *p->mutable_sentence_span() = doc_.Span(sb_, se_);
   *p->mutable_span() = doc_.Span(begin, end);
-  for (auto& h : doc_.SectionPath(doc_.sentences[sentence_].section)) p->add_section_path(h);
+  for (const auto& h : section_path_) p->add_section_path(h);
   out_->push_back(std::move(found));
 }
 
