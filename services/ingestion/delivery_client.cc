@@ -7,8 +7,15 @@
 namespace luoshi::ingestion {
 namespace {
 
-void SetDeadline(absl::Duration deadline, grpc::ClientContext* context) {
-  context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline));
+// Makes the channel try to connect now, and waits (until `deadline`) for a channel that is failing to
+// become usable. gRPC backs off reconnecting on its own (up to two minutes) and meanwhile fails calls
+// without trying; the dispatcher already spaces its attempts, so each attempt should really try.
+void ConnectNow(grpc::Channel* channel, std::chrono::system_clock::time_point deadline) {
+  grpc::experimental::ChannelResetConnectionBackoff(channel);
+  grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+  if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_IDLE) {
+    channel->WaitForStateChange(state, deadline);
+  }
 }
 
 }  // namespace
@@ -22,17 +29,19 @@ GrpcDeliveryClient::GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators
       deadline_(deadline) {}
 
 absl::Status GrpcDeliveryClient::RecordObservations(const v1::RecordObservationsRequest& request) {
-  grpc::experimental::ChannelResetConnectionBackoff(indicators_channel_.get());
+  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline_);
+  ConnectNow(indicators_channel_.get(), deadline);
   grpc::ClientContext context;
-  SetDeadline(deadline_, &context);
+  context.set_deadline(deadline);
   v1::RecordObservationsResponse response;
   return FromGrpcStatus(indicators_->RecordObservations(&context, request, &response));
 }
 
 absl::Status GrpcDeliveryClient::ImportPlan(const v1::ImportPlanRequest& request) {
-  grpc::experimental::ChannelResetConnectionBackoff(tasks_channel_.get());
+  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline_);
+  ConnectNow(tasks_channel_.get(), deadline);
   grpc::ClientContext context;
-  SetDeadline(deadline_, &context);
+  context.set_deadline(deadline);
   v1::ImportPlanResponse response;
   return FromGrpcStatus(tasks_->ImportPlan(&context, request, &response));
 }

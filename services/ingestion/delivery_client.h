@@ -23,11 +23,12 @@ class DeliveryClient {
 
 class GrpcDeliveryClient : public DeliveryClient {
  public:
-  // Every call gets `deadline` from the moment it starts. Channels may be shared.
+  // Every call gets `deadline` from the moment it starts, connecting included. Channels may be shared.
   //
-  // Before each call the channel's own reconnect backoff is reset: the dispatcher already spaces its
-  // attempts, and gRPC's backoff (up to two minutes) would otherwise fail the first attempts after a
-  // peer comes back without even trying to connect.
+  // Before each call the channel's own reconnect backoff is reset and a connection attempted: the
+  // dispatcher already spaces its attempts, and gRPC's backoff (up to two minutes) would otherwise
+  // fail the first attempts after a peer comes back without even trying to connect. While a peer is
+  // down, a call therefore takes up to `deadline` before it reports UNAVAILABLE or DEADLINE_EXCEEDED.
   GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators, std::shared_ptr<grpc::Channel> tasks,
                      absl::Duration deadline);
 
