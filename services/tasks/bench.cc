@@ -34,6 +34,8 @@ ABSL_FLAG(int, tasks_per_plan, 500, "Tasks per imported plan (a district plan ha
 ABSL_FLAG(int, clients, 16, "Concurrent gRPC clients in every phase.");
 ABSL_FLAG(double, seconds, 5, "Duration of each measured phase.");
 ABSL_FLAG(std::string, bench_db, "/tmp/luoshi_tasks_bench.db", "Database file (recreated).");
+ABSL_FLAG(bool, reuse_db, false,
+          "Keep an existing --bench_db loaded by an earlier run instead of loading it again.");
 
 namespace luoshi::tasks {
 namespace {
@@ -98,7 +100,10 @@ int Main() {
   const int clients = absl::GetFlag(FLAGS_clients);
   const double seconds = absl::GetFlag(FLAGS_seconds);
   const std::string path = absl::GetFlag(FLAGS_bench_db);
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  const bool reuse = absl::GetFlag(FLAGS_reuse_db);
+  if (!reuse) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  }
 
   auto store_or = SqliteTaskStore::Open(path);
   if (!store_or.ok()) {
@@ -117,7 +122,12 @@ int Main() {
   std::vector<std::string> plan_ids;
   std::vector<std::pair<std::string, std::string>> task_units;  // task id, lead unit
   auto t0 = Clock::now();
-  for (int start = 0, p = 0; start < n_tasks; start += per_plan, ++p) {
+  if (reuse) {
+    auto plans = store->ListPlans();
+    if (!plans.ok()) return 1;
+    for (const v1::Plan& p : *plans) plan_ids.push_back(p.id());
+  }
+  for (int start = 0, p = 0; !reuse && start < n_tasks; start += per_plan, ++p) {
     v1::ImportPlanRequest req;
     req.set_document_sha256(absl::StrCat("bench-doc-", p));
     req.set_document_id(absl::StrCat("doc-", p));
@@ -158,7 +168,7 @@ int Main() {
   // ---- Preload report history (batched commits) --------------------------------------------
   t0 = Clock::now();
   const int batch = 5000;
-  for (int done = 0; done < n_reports; done += batch) {
+  for (int done = 0; !reuse && done < n_reports; done += batch) {
     std::vector<std::pair<std::string, TaskMutator>> mutations;
     for (int i = done; i < std::min(n_reports, done + batch); ++i) {
       const auto& [id, unit] = task_units[rng() % task_units.size()];
@@ -200,7 +210,7 @@ int Main() {
       }
     }
   }
-  std::printf("preloaded %d reports in %.1f s\n", n_reports,
+  std::printf("preloaded %d reports in %.1f s\n", reuse ? 0 : n_reports,
               std::chrono::duration<double>(Clock::now() - t0).count());
 
   // ---- Serve ------------------------------------------------------------------------------

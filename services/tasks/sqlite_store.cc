@@ -370,16 +370,24 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
 // The WHERE clause of a task query, built from fixed fragments; values are always bound.
 class QueryBuilder {
  public:
+  // The most selective index drives the query: a unit's or a leader's task list when one is asked
+  // for (CROSS JOIN fixes that order), otherwise the plan's or the active tasks in sort order.
   explicit QueryBuilder(const TaskQuery& q, bool paged) {
+    if (!q.unit.empty()) {
+      from_ = " FROM task_units tu CROSS JOIN tasks t ON t.seq = tu.task_seq";
+      Add("tu.unit = ? AND tu.role = 0", Arg::Text(q.unit));
+    } else if (!q.leader.empty()) {
+      from_ = " FROM task_leaders tl CROSS JOIN tasks t ON t.seq = tl.task_seq";
+      Add("tl.leader = ?", Arg::Text(q.leader));
+    } else {
+      from_ = " FROM tasks t";
+    }
     if (!q.plan_id.empty()) {
       Add("t.plan_seq = ?", Arg::Int(SeqOf(q.plan_id, 'P').value_or(0)));
     } else {
       Add("t.active = 1");
     }
-    if (!q.unit.empty()) {
-      Add("t.seq IN (SELECT task_seq FROM task_units WHERE unit = ? AND role = 0)", Arg::Text(q.unit));
-    }
-    if (!q.leader.empty()) {
+    if (!q.unit.empty() && !q.leader.empty()) {
       Add("t.seq IN (SELECT task_seq FROM task_leaders WHERE leader = ?)", Arg::Text(q.leader));
     }
     if (!q.statuses.empty()) {
@@ -402,6 +410,8 @@ class QueryBuilder {
     if (paged && q.after_sort_key >= 0) Add("t.sort_key > ?", Arg::Int(q.after_sort_key));
   }
 
+  // " FROM …" with the driving table first.
+  const std::string& from() const { return from_; }
   const std::string& where() const { return where_; }
   void BindAll(Statement& st) const {
     int i = 1;
@@ -430,6 +440,7 @@ class QueryBuilder {
     Add(fragment);
     args_.push_back(std::move(arg));
   }
+  std::string from_;
   std::string where_;
   std::vector<Arg> args_;
 };
@@ -577,7 +588,8 @@ absl::StatusOr<StoredTask> SqliteTaskStore::GetTask(const std::string& task_id) 
 absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::QueryTasks(const TaskQuery& query) {
   QueryBuilder b(query, /*paged=*/true);
   const std::string sql =
-      absl::StrCat("SELECT ", kTaskColumns, kTaskFrom, b.where(), " ORDER BY t.sort_key LIMIT ?");
+      absl::StrCat("SELECT ", kTaskColumns, b.from(), " JOIN plans p ON p.seq = t.plan_seq",
+                   b.where(), " ORDER BY t.sort_key LIMIT ?");
   std::vector<StoredTask> out;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
@@ -591,7 +603,7 @@ absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::QueryTasks(const TaskQu
 
 absl::StatusOr<int> SqliteTaskStore::CountTasks(const TaskQuery& query) {
   QueryBuilder b(query, /*paged=*/false);
-  const std::string sql = absl::StrCat("SELECT COUNT(*) FROM tasks t", b.where());
+  const std::string sql = absl::StrCat("SELECT COUNT(*)", b.from(), b.where());
   int count = 0;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
