@@ -156,6 +156,30 @@ void TaskTracker::Publish(const v1::Task& task, const std::string& action) {
   broadcaster_.Publish(event);
 }
 
+// ---- Ledger cache ----------------------------------------------------------------------------
+
+TaskTracker::LedgerGeneration TaskTracker::CurrentGeneration(const std::string& plan_id,
+                                                             const std::string& today) {
+  absl::MutexLock lock(&cache_mu_);
+  LedgerGeneration g;
+  g.epoch = epoch_;
+  g.today = today;
+  if (plan_id.empty()) {
+    g.writes = all_writes_;
+  } else {
+    auto it = plan_writes_.find(plan_id);
+    g.writes = it == plan_writes_.end() ? 0 : it->second;
+  }
+  return g;
+}
+
+void TaskTracker::NoteWrite(const std::string& plan_id, bool import) {
+  absl::MutexLock lock(&cache_mu_);
+  ++all_writes_;
+  if (import) ++epoch_;
+  ++plan_writes_[plan_id];
+}
+
 // ---- Plans ----------------------------------------------------------------------------------
 
 absl::StatusOr<v1::TaskDefinition> TaskTracker::NormalizeDefinition(
@@ -299,6 +323,7 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& w
   if (!plan.ok()) return plan.status();
   *response.mutable_plan() = *plan;
   response.set_created(true);
+  NoteWrite(plan->id(), /*import=*/true);
   TASKS_ASSIGN_OR_RETURN(std::vector<StoredTask> written, store_->TasksOfPlan(plan->id()));
   for (const StoredTask& t : written) Publish(ToProto(t), "import");
   return response;
@@ -486,6 +511,7 @@ absl::StatusOr<v1::Task> TaskTracker::ReportProgress(const Identity& who,
     return change;
   };
   TASKS_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
+  NoteWrite(written.plan_id, /*import=*/false);
   v1::Task task = ToProto(written);
   Publish(task, request.claims_completion() ? "claim" : "report");
   return task;
@@ -524,6 +550,7 @@ absl::StatusOr<v1::Task> TaskTracker::ReviewTask(const Identity& who,
     return change;
   };
   TASKS_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
+  NoteWrite(written.plan_id, /*import=*/false);
   v1::Task task = ToProto(written);
   Publish(task, request.accept() ? "accept" : "return");
   return task;
@@ -538,9 +565,17 @@ absl::StatusOr<v1::Ledger> TaskTracker::GetLedger(const Identity& who,
   const v1::LedgerGrouping grouping = request.grouping() == v1::LEDGER_GROUPING_UNSPECIFIED
                                           ? v1::LEDGER_GROUPING_UNIT
                                           : request.grouping();
-  TASKS_ASSIGN_OR_RETURN(
-      std::vector<LedgerCounts> counts,
-      store_->Ledger(request.plan_id(), grouping, TodayIso(clock_->Now(), options_.rules)));
+  const std::string today = TodayIso(clock_->Now(), options_.rules);
+  const auto cache_key = std::make_pair(request.plan_id(), static_cast<int>(grouping));
+  // Read the generation before the store: a write committed meanwhile makes this entry stale.
+  const LedgerGeneration generation = CurrentGeneration(request.plan_id(), today);
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = ledger_cache_.find(cache_key);
+    if (it != ledger_cache_.end() && it->second.first == generation) return it->second.second;
+  }
+  TASKS_ASSIGN_OR_RETURN(std::vector<LedgerCounts> counts,
+                         store_->Ledger(request.plan_id(), grouping, today));
   std::sort(counts.begin(), counts.end(), [](const LedgerCounts& a, const LedgerCounts& b) {
     if (a.overdue != b.overdue) return a.overdue > b.overdue;
     return a.key < b.key;
@@ -560,6 +595,9 @@ absl::StatusOr<v1::Ledger> TaskTracker::GetLedger(const Identity& who,
     if (c.last_report_at) *row->mutable_last_report_at() = ToTimestamp(*c.last_report_at);
     for (const std::string& id : c.overdue_task_ids) row->add_overdue_task_ids(id);
   }
+  absl::MutexLock lock(&cache_mu_);
+  if (ledger_cache_.size() > 10000) ledger_cache_.clear();
+  ledger_cache_[cache_key] = {generation, ledger};
   return ledger;
 }
 

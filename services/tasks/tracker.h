@@ -14,16 +14,18 @@
 // office's unit against the task, applies the status rule and returns state + report + journal →
 // commit → TaskBroadcaster::Publish(TaskEvent) → reply with the task, light derived from the clock.
 //
-// Thread safety: all methods may be called concurrently; the tracker holds no mutable state of its
-// own beyond the broadcaster.
+// Thread safety: all methods may be called concurrently; the tracker's own mutable state is the
+// broadcaster and the ledger cache, each under its own mutex.
 #ifndef LUOSHI_SERVICES_TASKS_TRACKER_H_
 #define LUOSHI_SERVICES_TASKS_TRACKER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "luoshi/v1/tasks.pb.h"
 #include "services/common/clock.h"
 #include "services/common/identity.h"
@@ -87,6 +89,28 @@ class TaskTracker {
   absl::StatusOr<v1::ImportPlanResponse> ImportOnce(const Identity& who,
                                                     const v1::ImportPlanRequest& request,
                                                     const std::string& plan_key);
+
+  // Ledgers are cached per (plan, grouping) and reused while nothing in that plan changed and the
+  // day is the same: boards poll ledgers far more often than offices report. Every committed write
+  // bumps the plan's generation after the commit; an import bumps the epoch (tasks may move between
+  // versions), and the all-plans ledger follows a counter of every write.
+  struct LedgerGeneration {
+    uint64_t epoch = 0;
+    uint64_t writes = 0;
+    std::string today;
+    bool operator==(const LedgerGeneration& o) const {
+      return epoch == o.epoch && writes == o.writes && today == o.today;
+    }
+  };
+  LedgerGeneration CurrentGeneration(const std::string& plan_id, const std::string& today);
+  void NoteWrite(const std::string& plan_id, bool import);
+
+  absl::Mutex cache_mu_;
+  uint64_t epoch_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  uint64_t all_writes_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  std::map<std::string, uint64_t> plan_writes_ ABSL_GUARDED_BY(cache_mu_);
+  std::map<std::pair<std::string, int>, std::pair<LedgerGeneration, v1::Ledger>> ledger_cache_
+      ABSL_GUARDED_BY(cache_mu_);
 
   TaskStore* store_;
   const UnitDirectory* units_;

@@ -486,6 +486,31 @@ TEST_F(TrackerTest, LedgerArithmeticAndRanking) {
   EXPECT_FALSE(red_ids.count(task("1")));
 }
 
+TEST_F(TrackerTest, LedgerFollowsEveryWrite) {
+  v1::Plan plan = ImportSeed();
+  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 0);
+  EXPECT_EQ(LedgerByKey("", v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 0);
+  const std::string task = TaskId(plan.id(), "2");
+  ASSERT_TRUE(Report(Office("区财政局"), task, 50, true).ok());
+  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 1);
+  EXPECT_EQ(LedgerByKey("", v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 1);
+  ASSERT_TRUE(Review(kSupervisor, task, true).ok());
+  auto row = LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"];
+  EXPECT_EQ(row.done(), 1);
+  EXPECT_EQ(row.completion_rate(), "50.0");
+  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_LEADER)["常务副区长"].done(), 1);
+  // A new plan version moves tasks: the old version's ledger loses them.
+  auto request = PlanFromSeed(SourcePath(kSeed004));
+  request->set_document_sha256("corrected");
+  request->mutable_tasks(1)->set_text("一般公共预算收入完成105亿元。");
+  auto v2 = tracker_->ImportPlan(kAdmin, *request);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"].task_count(), 1);
+  auto v2_row = LedgerByKey(v2->plan().id(), v1::LEDGER_GROUPING_UNIT)["区财政局"];
+  EXPECT_EQ(v2_row.task_count(), 2);
+  EXPECT_EQ(v2_row.done(), 0);  // task 2's text changed: the done task stays with version 1
+}
+
 TEST_F(TrackerTest, FiltersAndStablePaging) {
   v1::Plan plan = ImportSeed();
   auto count = [&](auto set) {
