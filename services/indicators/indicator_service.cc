@@ -372,8 +372,8 @@ absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1
   for (auto& [key, vintages] : cells) {
     SortNewestFirst(&vintages);
     v1::SeriesPoint* point = response->add_points();
-    point->set_period(vintages.front().period());
-    *point->mutable_observation() = vintages.front();
+    *point->mutable_observation() = std::move(vintages.front());
+    point->set_period(point->observation().period());
     for (size_t i = 1; i < vintages.size(); ++i) *point->add_history() = std::move(vintages[i]);
   }
   return absl::OkStatus();

@@ -12,12 +12,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "absl/flags/flag.h"
@@ -113,21 +115,32 @@ std::unique_ptr<grpc::ClientContext> Context() {
   return c;
 }
 
-// Records observations [from, to) in batches; returns seconds spent.
+// Records observations [from, to) in batches; returns the seconds spent inside RecordObservations calls
+// (building the requests is the producer's work and is not counted).
 double Fill(v1::IndicatorService::Stub* stub, int64_t from, int64_t to, const Shape& s, int batch) {
-  auto start = Clock::now();
+  double seconds = 0;
   for (int64_t n = from; n < to;) {
     v1::RecordObservationsRequest req;
     for (int i = 0; i < batch && n < to; ++i, ++n) *req.add_observations() = MakeObservation(n, s);
     v1::RecordObservationsResponse resp;
+    auto start = Clock::now();
     grpc::Status st = stub->RecordObservations(Context().get(), req, &resp);
+    seconds += std::chrono::duration<double>(Clock::now() - start).count();
     if (!st.ok() || resp.recorded() != req.observations_size()) {
       std::fprintf(stderr, "RecordObservations failed: %s (recorded %d of %d)\n", st.error_message().c_str(),
                    resp.recorded(), req.observations_size());
       std::exit(1);
     }
   }
-  return std::chrono::duration<double>(Clock::now() - start).count();
+  return seconds;
+}
+
+// CPU seconds used by this process so far (client and server threads together).
+double ProcessCpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 struct Latencies {
@@ -233,22 +246,32 @@ int Run() {
   std::printf("database %s (synchronous=%s), %d regions × %d indicators × %d years, batches of %d, %d read clients\n\n",
               path.c_str(), options.synchronous.c_str(), shape.regions, shape.indicators, shape.years,
               absl::GetFlag(FLAGS_batch), absl::GetFlag(FLAGS_clients));
-  std::printf("| observations | record obs/s | GetSeries p50 | p99 | points/series | Query page p50 | p99 | rows/page |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| observations | record obs/s | obs per CPU-s | GetSeries p50 | p99 | points/series | Query page p50 | p99 "
+              "| rows/page | CPU ms/read |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int64_t stored = 0;
   for (int64_t size : sizes) {
+    double cpu_before = ProcessCpuSeconds();
     double seconds = Fill(writer.get(), stored, size, shape, absl::GetFlag(FLAGS_batch));
+    double fill_cpu = ProcessCpuSeconds() - cpu_before;
     double rate = static_cast<double>(size - stored) / seconds;
+    double per_cpu = static_cast<double>(size - stored) / fill_cpu;
     stored = size;
     MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_clients) * 4);  // warm-up
+    cpu_before = ProcessCpuSeconds();
     Latencies l = MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_requests));
-    std::printf("| %lld | %.0f | %.2f ms | %.2f ms | %.1f | %.2f ms | %.2f ms | %.1f |\n",
-                static_cast<long long>(size), rate, Percentile(l.series_ms, 0.5), Percentile(l.series_ms, 0.99),
+    double read_cpu_ms = (ProcessCpuSeconds() - cpu_before) * 1000 /
+                         static_cast<double>(std::max<size_t>(1, l.series_ms.size() + l.query_ms.size()));
+    std::printf("| %lld | %.0f | %.0f | %.2f ms | %.2f ms | %.1f | %.2f ms | %.2f ms | %.1f | %.2f |\n",
+                static_cast<long long>(size), rate, per_cpu, Percentile(l.series_ms, 0.5),
+                Percentile(l.series_ms, 0.99),
                 static_cast<double>(l.series_points) / std::max<size_t>(1, l.series_ms.size()),
                 Percentile(l.query_ms, 0.5), Percentile(l.query_ms, 0.99),
-                static_cast<double>(l.query_rows) / std::max<size_t>(1, l.query_ms.size()));
+                static_cast<double>(l.query_rows) / std::max<size_t>(1, l.query_ms.size()), read_cpu_ms);
     std::fflush(stdout);
   }
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) == 3) std::printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   host.Shutdown(absl::Seconds(5));
   store->reset();
   if (!absl::GetFlag(FLAGS_keep)) {

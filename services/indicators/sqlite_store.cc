@@ -74,12 +74,14 @@ absl::Status SourceKeyConflict(size_t index, const std::string& key) {
       "(it is then kept as a newer vintage). Nothing of the batch was stored"));
 }
 
-// The stored form: what the producer sent, normalized, without the fields the store assigns.
-v1::Observation StoredBody(const v1::Observation& o) {
-  v1::Observation body = o;
-  body.clear_id();
-  body.clear_recorded_at();
-  return body;
+// The stored form: what the producer sent, normalized, without the fields the store assigns. Copies only
+// when those fields are set (the service never sets them).
+const v1::Observation& StoredBody(const v1::Observation& o, v1::Observation* scratch) {
+  if (o.id().empty() && !o.has_recorded_at()) return o;
+  *scratch = o;
+  scratch->clear_id();
+  scratch->clear_recorded_at();
+  return *scratch;
 }
 
 struct LatestOfCell {
@@ -134,7 +136,8 @@ absl::Status Insert(sql::Connection& c, const ObservationRecord& r, const v1::Ob
 
 // 1: stored now; 0: already stored with identical content.
 absl::StatusOr<int> RecordOne(sql::Connection& c, size_t index, const ObservationRecord& r) {
-  const v1::Observation body = StoredBody(r.observation);
+  v1::Observation scratch;
+  const v1::Observation& body = StoredBody(r.observation, &scratch);
   absl::StatusOr<std::optional<LatestOfCell>> latest = FindLatest(c, r);
   if (!latest.ok()) return latest.status();
   const bool is_latest = !latest->has_value() || r.as_of_micros >= (*latest)->as_of;
