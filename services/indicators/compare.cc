@@ -16,15 +16,16 @@ v1::Decimal Negate(const v1::Decimal& d) { return MakeDecimal(-d.unscaled(), d.s
 v1::Decimal Abs(const v1::Decimal& d) { return MakeDecimal(std::llabs(d.unscaled()), d.scale()); }
 bool IsZero(const v1::Decimal& d) { return d.unscaled() == 0; }
 
-// Whether the written figure is a fall that must be read as a negative number.
+// Whether the figure is a fall (下降3.2%, 收窄3.4个百分点). Producers may send its value as written (3.2) or
+// already negative (-3.2); either way the written number is its magnitude.
 bool IsWrittenFall(const v1::Observation& o) {
   bool is_change = o.measure() == v1::MEASURE_GROWTH_RATE || o.measure() == v1::MEASURE_PERCENTAGE_POINTS ||
                    o.measure() == v1::MEASURE_CHANGE;
-  return is_change && o.change_direction() == v1::CHANGE_DIRECTION_DOWN && o.value().value().unscaled() > 0;
+  return is_change && o.change_direction() == v1::CHANGE_DIRECTION_DOWN;
 }
 
 v1::Decimal SignedValue(const v1::Observation& o) {
-  return IsWrittenFall(o) ? Negate(o.value().value()) : o.value().value();
+  return IsWrittenFall(o) ? Negate(Abs(o.value().value())) : o.value().value();
 }
 
 v1::Bound Flip(v1::Bound b) {
@@ -58,7 +59,7 @@ Condition TargetCondition(const v1::Observation& t, const std::string& unit) {
   c.high = t.has_upper_value() ? t.upper_value() : c.low;
   if (IsWrittenFall(t)) {
     c.bound = Flip(c.bound);
-    v1::Decimal low = Negate(c.high), high = Negate(c.low);
+    v1::Decimal low = Negate(Abs(c.high)), high = Negate(Abs(c.low));
     c.low = low;
     c.high = high;
   }

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "services/common/decimal.h"
+#include "services/indicators/format.h"
 #include "services/indicators/test_util.h"
 
 namespace luoshi::indicators {
@@ -140,6 +141,22 @@ TEST(CompareTest, FallsAreSignedAndTheirBoundsFlip) {
   r = JudgeTarget(at_least, &fell_slightly_less, &neutral);
   EXPECT_EQ(r.verdict(), v1::VERDICT_NOT_MET);
   EXPECT_EQ(r.explanation(), "target ≤-3%, actual -2.9%: missed by 0.1 pp");
+}
+
+TEST(CompareTest, FallsStoredAsNegativeNumbersAreReadTheSameWay) {
+  // The extractor sends 下降3.5% as value -3.5 with direction down.
+  v1::Indicator neutral = WithDirection(v1::DESIRED_DIRECTION_NEUTRAL);
+  v1::Observation target = Obs("t").Target().Fall("-3").Bound(v1::BOUND_AT_LEAST);
+  v1::Observation actual = Obs("a").Fall("-3.5");
+  v1::TargetComparison r = JudgeTarget(target, &actual, &neutral);
+  EXPECT_EQ(r.verdict(), v1::VERDICT_MET) << r.explanation();
+  EXPECT_EQ(r.explanation(), "target ≤-3%, actual -3.5%: met by 0.5 pp");
+  v1::Observation positive_actual = Obs("a").Fall("2");
+  r = JudgeTarget(target, &positive_actual, &neutral);
+  EXPECT_EQ(r.verdict(), v1::VERDICT_NOT_MET);
+  EXPECT_EQ(r.explanation(), "target ≤-3%, actual -2%: missed by 1 pp");
+  EXPECT_EQ(FormatObservationValue(actual), "下降3.5%");
+  EXPECT_EQ(FormatObservationValue(target), "下降≥3%");
 }
 
 TEST(CompareTest, MoreThanIsNotMetByTheTargetItself) {

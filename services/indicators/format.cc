@@ -106,11 +106,15 @@ const char* DirectionWord(const v1::Observation& o) {
 std::string FormatObservationValue(const v1::Observation& o) {
   if (!o.has_value()) return o.qualitative_text();
   const std::string& unit = o.value().unit();
+  const std::string word = DirectionWord(o);
+  // After 增长/下降 the number is a magnitude, whichever sign the producer stored.
+  auto shown = [&](const v1::Decimal& d) {
+    return word.empty() ? d : MakeDecimal(d.unscaled() < 0 ? -d.unscaled() : d.unscaled(), d.scale());
+  };
   if (o.bound() == v1::BOUND_RANGE && o.has_upper_value()) {
-    return absl::StrCat(DirectionWord(o), FormatDecimal(o.value().value()), "–",
-                        FormatAmount(o.upper_value(), unit));
+    return absl::StrCat(word, FormatDecimal(shown(o.value().value())), "–", FormatAmount(shown(o.upper_value()), unit));
   }
-  return absl::StrCat(DirectionWord(o), BoundSymbol(o.bound()), FormatQuantity(o.value()));
+  return absl::StrCat(word, BoundSymbol(o.bound()), FormatAmount(shown(o.value().value()), unit));
 }
 
 std::string IndicatorLabel(const v1::Observation& o) {

@@ -90,10 +90,6 @@ bool ContainsFolded(const std::string& text, const std::string& needle) {
   return absl::StrContains(absl::AsciiStrToLower(text), absl::AsciiStrToLower(needle));
 }
 
-bool IsChangeMeasure(v1::Measure m) {
-  return m == v1::MEASURE_GROWTH_RATE || m == v1::MEASURE_PERCENTAGE_POINTS || m == v1::MEASURE_CHANGE;
-}
-
 // The reason an observation's figure is unusable, or "" when it is fine.
 std::string FigureProblem(const v1::Observation& o) {
   if (!o.has_value() && o.qualitative_text().empty()) {
@@ -108,14 +104,16 @@ std::string FigureProblem(const v1::Observation& o) {
   }
   if (o.bound() == v1::BOUND_RANGE) {
     if (!o.has_value() || !o.has_upper_value()) return "a range (BOUND_RANGE) needs both value and upper_value";
-    if (CompareDecimal(o.upper_value(), o.value().value()) < 0) return "upper_value is below value";
+    // A fall may arrive with a negative value; its range is then judged on magnitudes (下降3至5%).
+    const bool fall = o.change_direction() == v1::CHANGE_DIRECTION_DOWN;
+    auto magnitude = [fall](const v1::Decimal& d) {
+      return fall && d.unscaled() < 0 ? MakeDecimal(-d.unscaled(), d.scale()) : d;
+    };
+    if (CompareDecimal(magnitude(o.upper_value()), magnitude(o.value().value())) < 0) {
+      return "upper_value is below value";
+    }
   } else if (o.has_upper_value()) {
     return "upper_value is only meaningful with bound BOUND_RANGE";
-  }
-  if (o.change_direction() != v1::CHANGE_DIRECTION_UNSPECIFIED && !IsChangeMeasure(o.measure()) &&
-      o.measure() != v1::MEASURE_QUALITATIVE) {
-    return absl::StrCat("change_direction is set but the measure (", v1::Measure_Name(o.measure()),
-                        ") is not a change");
   }
   return "";
 }

@@ -165,6 +165,14 @@ TEST_F(IndicatorServiceTest, RefusesUnitIncompatibleWithMeasure) {
   ExpectRefused({Obs("a").Measure(v1::MEASURE_PERCENTAGE_POINTS).Value("3.4", "%")}, 0, "个百分点");
 }
 
+TEST_F(IndicatorServiceTest, AcceptsWhatTheExtractorWritesForMultiplesRatesAndFalls) {
+  // 翻一番 (a multiple with direction up), a rate in ‰, a fall range sent with a negative lower end.
+  EXPECT_TRUE(Record({Obs("a").Measure(v1::MEASURE_MULTIPLE).Value("2", "倍").Direction(v1::CHANGE_DIRECTION_UP),
+                      Obs("b").Growth("3.1").Value("3.1", "‰"),
+                      Obs("c").Fall("-3").Upper("5").Bound(v1::BOUND_RANGE)})
+                  .ok());
+}
+
 TEST_F(IndicatorServiceTest, RefusesUnknownIndicatorId) {
   ExpectRefused({Obs("a").Indicator("happiness")}, 0, "indicator_id \"happiness\" is not in the catalog");
 }

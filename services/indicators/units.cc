@@ -17,11 +17,11 @@ const std::pair<const char*, int> kMagnitudes[] = {
 const char* MeasureWords(v1::Measure m) {
   switch (m) {
     case v1::MEASURE_GROWTH_RATE:
-      return "a growth rate, which is written in %";
+      return "a growth rate, which is written in % (or ‰)";
     case v1::MEASURE_PROGRESS:
-      return "progress against the annual task, which is written in %";
+      return "progress against the annual task, which is written in % (or ‰)";
     case v1::MEASURE_SHARE:
-      return "a share, which is written in % or without unit";
+      return "a share, which is written in % (or ‰) or without unit";
     case v1::MEASURE_PERCENTAGE_POINTS:
       return "a change in percentage points, which is written in 个百分点";
     case v1::MEASURE_MULTIPLE:
@@ -36,7 +36,7 @@ bool Fits(v1::Measure measure, const std::string& unit) {
     case v1::MEASURE_GROWTH_RATE:
     case v1::MEASURE_PROGRESS:
     case v1::MEASURE_SHARE:
-      return IsPercentUnit(unit);
+      return IsRateUnit(unit);
     case v1::MEASURE_PERCENTAGE_POINTS:
       return IsPercentagePointUnit(unit);
     case v1::MEASURE_MULTIPLE:
@@ -59,6 +59,8 @@ ScaledUnit SplitUnit(const std::string& unit) {
 }
 
 bool IsPercentUnit(const std::string& unit) { return unit == "%" || unit == "％"; }
+
+bool IsRateUnit(const std::string& unit) { return IsPercentUnit(unit) || unit == "‰"; }
 
 bool IsPercentagePointUnit(const std::string& unit) {
   return unit == "个百分点" || unit == "百分点" || unit == "pp";
