@@ -144,8 +144,8 @@ Judgement Judge(const Condition& c, const v1::Decimal& a, v1::DesiredDirection d
     j.phrase = !how.empty() ? absl::StrCat("met, ", how)
                             : (IsZero(j.margin) ? "met exactly" : absl::StrCat("met by ", size));
   } else {
-    j.phrase = IsZero(j.margin) ? "not met (the target excludes its own value)"
-                                : absl::StrCat("missed by ", size);
+    j.phrase =
+        IsZero(j.margin) ? "not met (the target excludes its own value)" : absl::StrCat("missed by ", size);
   }
   return j;
 }
@@ -184,8 +184,9 @@ v1::TargetComparison JudgeTarget(const v1::Observation& target, const v1::Observ
   const std::string actual_text = absl::StrCat("actual ", FormatAmount(SignedValue(*actual), actual_unit));
   absl::StatusOr<v1::Decimal> a = ConvertUnit(SignedValue(*actual), actual_unit, target_unit);
   if (!a.ok()) {
-    return NotMeasurable(std::move(out), absl::StrCat(target_text, ", ", actual_text, ": units \"", target_unit,
-                                                      "\" and \"", actual_unit, "\" are not comparable"));
+    return NotMeasurable(std::move(out),
+                         absl::StrCat(target_text, ", ", actual_text, ": units \"", target_unit, "\" and \"",
+                                      actual_unit, "\" are not comparable"));
   }
   const Judgement j = Judge(condition, *a, Direction(indicator));
   out.set_verdict(j.met ? v1::VERDICT_MET : v1::VERDICT_NOT_MET);

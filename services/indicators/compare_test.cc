@@ -170,7 +170,8 @@ TEST(CompareTest, MoreThanIsNotMetByTheTargetItself) {
 
 TEST(CompareTest, PendingWithoutActual) {
   v1::Indicator up = WithDirection(v1::DESIRED_DIRECTION_UP);
-  v1::TargetComparison r = JudgeTarget(Obs("t").Target().Growth("4.5").Bound(v1::BOUND_AT_LEAST), nullptr, &up);
+  v1::TargetComparison r =
+      JudgeTarget(Obs("t").Target().Growth("4.5").Bound(v1::BOUND_AT_LEAST), nullptr, &up);
   EXPECT_EQ(r.verdict(), v1::VERDICT_PENDING);
   EXPECT_FALSE(r.has_actual());
   EXPECT_FALSE(r.has_margin());

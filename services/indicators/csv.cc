@@ -70,11 +70,11 @@ void AppendCsvRecord(const std::vector<std::string>& fields, std::string* out) {
 }
 
 std::vector<std::string> ObservationCsvHeader() {
-  return {"observation_id", "indicator_id",    "indicator_name",   "surface_name",  "region",
-          "region_name",    "period",          "status",           "measure",       "value",
-          "upper_value",    "unit",            "bound",            "change_direction", "comparison_base",
-          "qualitative_text", "as_of",         "recorded_at",      "source_key",    "document_id",
-          "sentence_index", "sentence",        "span_begin",       "span_end"};
+  return {"observation_id",   "indicator_id", "indicator_name", "surface_name",     "region",
+          "region_name",      "period",       "status",         "measure",          "value",
+          "upper_value",      "unit",         "bound",          "change_direction", "comparison_base",
+          "qualitative_text", "as_of",        "recorded_at",    "source_key",       "document_id",
+          "sentence_index",   "sentence",     "span_begin",     "span_end"};
 }
 
 std::vector<std::string> ObservationCsvFields(const v1::Observation& o, const std::string& indicator_name,

@@ -17,9 +17,9 @@ absl::Status IndicatorNotFound(const std::string& name) {
 }
 
 absl::Status RegionNotFound(const std::string& name) {
-  return absl::NotFoundError(absl::StrCat(
-      "region \"", name, "\" is neither in the catalog nor named by any stored observation; "
-      "ListRegions shows the catalog's regions"));
+  return absl::NotFoundError(absl::StrCat("region \"", name,
+                                          "\" is neither in the catalog nor named by any stored observation; "
+                                          "ListRegions shows the catalog's regions"));
 }
 
 absl::Status MissingField(const std::string& field, const std::string& hint) {

@@ -112,7 +112,8 @@ std::string FormatObservationValue(const v1::Observation& o) {
     return word.empty() ? d : MakeDecimal(d.unscaled() < 0 ? -d.unscaled() : d.unscaled(), d.scale());
   };
   if (o.bound() == v1::BOUND_RANGE && o.has_upper_value()) {
-    return absl::StrCat(word, FormatDecimal(shown(o.value().value())), "–", FormatAmount(shown(o.upper_value()), unit));
+    return absl::StrCat(word, FormatDecimal(shown(o.value().value())), "–",
+                        FormatAmount(shown(o.upper_value()), unit));
   }
   return absl::StrCat(word, BoundSymbol(o.bound()), FormatAmount(shown(o.value().value()), unit));
 }
@@ -123,16 +124,14 @@ std::string IndicatorLabel(const v1::Observation& o) {
 }
 
 std::string FormatComparison(const v1::TargetComparison& c, const std::string& indicator_name) {
-  return absl::StrCat(indicator_name.empty() ? IndicatorLabel(c.target()) : indicator_name, " ", c.target().period(), "  [",
-                      VerdictLabel(c.verdict()), "]  ", c.explanation());
+  return absl::StrCat(indicator_name.empty() ? IndicatorLabel(c.target()) : indicator_name, " ",
+                      c.target().period(), "  [", VerdictLabel(c.verdict()), "]  ", c.explanation());
 }
 
 std::string FormatSeries(const v1::Series& series) {
-  std::string out = absl::StrCat(series.indicator().name().empty() ? series.indicator().id()
-                                                                    : series.indicator().name(),
-                                 " · ", series.region().name().empty() ? series.region().id()
-                                                                       : series.region().name(),
-                                 "\n");
+  std::string out = absl::StrCat(
+      series.indicator().name().empty() ? series.indicator().id() : series.indicator().name(), " · ",
+      series.region().name().empty() ? series.region().id() : series.region().name(), "\n");
   for (const v1::SeriesPoint& p : series.points()) {
     const v1::Observation& o = p.observation();
     absl::StrAppend(&out, p.period(), "\t", FormatObservationValue(o), "\t", MeasureLabel(o.measure()));

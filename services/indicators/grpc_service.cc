@@ -6,7 +6,8 @@ namespace luoshi::indicators {
 namespace {
 
 // Sends one CSV chunk; false once the client has gone.
-bool SendChunk(grpc::ServerContext* context, grpc::ServerWriter<v1::ExportChunk>* writer, const std::string& data) {
+bool SendChunk(grpc::ServerContext* context, grpc::ServerWriter<v1::ExportChunk>* writer,
+               const std::string& data) {
   if (context->IsCancelled()) return false;
   v1::ExportChunk chunk;
   chunk.set_data(data);
@@ -15,7 +16,8 @@ bool SendChunk(grpc::ServerContext* context, grpc::ServerWriter<v1::ExportChunk>
 
 }  // namespace
 
-grpc::Status IndicatorGrpcService::ListIndicators(grpc::ServerContext*, const v1::ListIndicatorsRequest* request,
+grpc::Status IndicatorGrpcService::ListIndicators(grpc::ServerContext*,
+                                                  const v1::ListIndicatorsRequest* request,
                                                   v1::ListIndicatorsResponse* response) {
   return ToGrpc(service_->ListIndicators(*request, response));
 }
@@ -47,7 +49,8 @@ grpc::Status IndicatorGrpcService::GetSeries(grpc::ServerContext*, const v1::Get
   return ToGrpc(service_->GetSeries(*request, response));
 }
 
-grpc::Status IndicatorGrpcService::CompareTargets(grpc::ServerContext*, const v1::CompareTargetsRequest* request,
+grpc::Status IndicatorGrpcService::CompareTargets(grpc::ServerContext*,
+                                                  const v1::CompareTargetsRequest* request,
                                                   v1::CompareTargetsResponse* response) {
   return ToGrpc(service_->CompareTargets(*request, response));
 }

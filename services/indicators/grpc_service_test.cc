@@ -1,10 +1,10 @@
 // The real service on 127.0.0.1:0 (ServiceHost, as in production), called through a generated stub.
 #include "services/indicators/grpc_service.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "gtest/gtest.h"
 #include "services/common/server.h"
@@ -26,8 +26,8 @@ class GrpcServiceTest : public testing_util::ServiceFixture {
     host_->AddService(grpc_service_.get(), "luoshi.v1.IndicatorService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
     ASSERT_GT(host_->port(), 0);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
-                                       grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()), grpc::InsecureChannelCredentials());
     stub_ = v1::IndicatorService::NewStub(channel);
   }
   void TearDown() override { host_->Shutdown(absl::Seconds(1)); }
@@ -45,7 +45,10 @@ class GrpcServiceTest : public testing_util::ServiceFixture {
 
 TEST_F(GrpcServiceTest, RecordThenSeriesAndCompareOverTheWire) {
   v1::RecordObservationsRequest req;
-  *req.add_observations() = Obs("doc000#1").Period("2020H1").Fall("3.2").Document("doc000")
+  *req.add_observations() = Obs("doc000#1")
+                                .Period("2020H1")
+                                .Fall("3.2")
+                                .Document("doc000")
                                 .Sentence("上半年GDP下降3.2%、降幅较一季度收窄3.4个百分点");
   *req.add_observations() = Obs("doc001#1").Period("2024").Growth("5.2").Document("doc001");
   *req.add_observations() = Obs("doc004#1").Target().Period("2024").Growth("4.5").Bound(v1::BOUND_AT_LEAST);
@@ -65,7 +68,8 @@ TEST_F(GrpcServiceTest, RecordThenSeriesAndCompareOverTheWire) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(series.points_size(), 2);
   EXPECT_EQ(series.points(0).period(), "2020H1");
-  EXPECT_EQ(series.points(0).observation().provenance().sentence(), "上半年GDP下降3.2%、降幅较一季度收窄3.4个百分点");
+  EXPECT_EQ(series.points(0).observation().provenance().sentence(),
+            "上半年GDP下降3.2%、降幅较一季度收窄3.4个百分点");
   EXPECT_NE(FormatSeries(series).find("下降3.2%"), std::string::npos) << FormatSeries(series);
 
   v1::CompareTargetsRequest creq;
@@ -101,8 +105,9 @@ TEST_F(GrpcServiceTest, ErrorsArriveWithTheirCodeAndMessage) {
 
 TEST_F(GrpcServiceTest, ExportStreamsCsvChunks) {
   v1::RecordObservationsRequest req;
-  for (int i = 0; i < 2000; ++i) *req.add_observations() = Obs("k" + std::to_string(i))
-                                  .Period(std::to_string(1900 + i / 12) + "-" + std::to_string(i % 12 + 1));
+  for (int i = 0; i < 2000; ++i)
+    *req.add_observations() =
+        Obs("k" + std::to_string(i)).Period(std::to_string(1900 + i / 12) + "-" + std::to_string(i % 12 + 1));
   v1::RecordObservationsResponse rec;
   ASSERT_TRUE(stub_->RecordObservations(Context().get(), req, &rec).ok());
   auto context = Context();

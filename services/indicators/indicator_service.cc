@@ -6,9 +6,9 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -53,10 +53,10 @@ uint64_t Fnv1a(const std::string& s) {
 
 std::string FilterFingerprint(const ObservationFilter& f) {
   auto opt = [](const std::optional<int>& v) { return v ? absl::StrCat(*v) : std::string("-"); };
-  std::string canonical = absl::StrCat(
-      absl::StrJoin(f.indicator_keys, "\x1f"), "\x1e", absl::StrJoin(f.region_keys, "\x1f"), "\x1e",
-      opt(f.start_from), "\x1e", opt(f.start_to), "\x1e", f.measure, "\x1e", f.status, "\x1e", f.document_id,
-      "\x1e", f.all_vintages ? 1 : 0);
+  std::string canonical =
+      absl::StrCat(absl::StrJoin(f.indicator_keys, "\x1f"), "\x1e", absl::StrJoin(f.region_keys, "\x1f"),
+                   "\x1e", opt(f.start_from), "\x1e", opt(f.start_to), "\x1e", f.measure, "\x1e", f.status,
+                   "\x1e", f.document_id, "\x1e", f.all_vintages ? 1 : 0);
   return absl::StrCat(absl::Hex(Fnv1a(canonical)));
 }
 
@@ -70,8 +70,9 @@ absl::StatusOr<PageCursor> DecodePageToken(const std::string& token, const std::
   if (!absl::WebSafeBase64Unescape(token, &raw)) return InvalidPageToken();
   std::vector<std::string> parts = absl::StrSplit(raw, '|');
   PageCursor c;
-  if (parts.size() != 5 || parts[0] != "1" || parts[1] != fingerprint || !absl::SimpleAtoi(parts[2], &c.start_key) ||
-      !absl::SimpleAtoi(parts[3], &c.end_key) || !absl::SimpleAtoi(parts[4], &c.sequence)) {
+  if (parts.size() != 5 || parts[0] != "1" || parts[1] != fingerprint ||
+      !absl::SimpleAtoi(parts[2], &c.start_key) || !absl::SimpleAtoi(parts[3], &c.end_key) ||
+      !absl::SimpleAtoi(parts[4], &c.sequence)) {
     return InvalidPageToken();
   }
   return c;
@@ -103,7 +104,8 @@ std::string FigureProblem(const v1::Observation& o) {
     if (!unit.ok()) return std::string(unit.message());
   }
   if (o.bound() == v1::BOUND_RANGE) {
-    if (!o.has_value() || !o.has_upper_value()) return "a range (BOUND_RANGE) needs both value and upper_value";
+    if (!o.has_value() || !o.has_upper_value())
+      return "a range (BOUND_RANGE) needs both value and upper_value";
     // A fall may arrive with a negative value; its range is then judged on magnitudes (下降3至5%).
     const bool fall = o.change_direction() == v1::CHANGE_DIRECTION_DOWN;
     auto magnitude = [fall](const v1::Decimal& d) {
@@ -182,7 +184,8 @@ absl::Status IndicatorService::ListIndicators(const v1::ListIndicatorsRequest& r
                                               v1::ListIndicatorsResponse* response) const {
   for (const v1::Indicator& i : catalog_->catalog().indicators()) {
     if (!request.category().empty() && i.category() != request.category()) continue;
-    bool matches = request.query().empty() || ContainsFolded(i.id(), request.query()) || ContainsFolded(i.name(), request.query());
+    bool matches = request.query().empty() || ContainsFolded(i.id(), request.query()) ||
+                   ContainsFolded(i.name(), request.query());
     for (const std::string& alias : i.aliases()) {
       matches = matches || ContainsFolded(alias, request.query());
     }
@@ -191,15 +194,18 @@ absl::Status IndicatorService::ListIndicators(const v1::ListIndicatorsRequest& r
   return absl::OkStatus();
 }
 
-absl::Status IndicatorService::GetIndicator(const v1::GetIndicatorRequest& request, v1::Indicator* response) const {
-  if (request.id().empty()) return MissingField("id", "give an indicator id, name or alias (gdp, 地区生产总值, GDP)");
+absl::Status IndicatorService::GetIndicator(const v1::GetIndicatorRequest& request,
+                                            v1::Indicator* response) const {
+  if (request.id().empty())
+    return MissingField("id", "give an indicator id, name or alias (gdp, 地区生产总值, GDP)");
   const v1::Indicator* i = catalog_->FindIndicator(std::string(absl::StripAsciiWhitespace(request.id())));
   if (!i) return IndicatorNotFound(request.id());
   *response = *i;
   return absl::OkStatus();
 }
 
-absl::Status IndicatorService::ListRegions(const v1::ListRegionsRequest&, v1::ListRegionsResponse* response) const {
+absl::Status IndicatorService::ListRegions(const v1::ListRegionsRequest&,
+                                           v1::ListRegionsResponse* response) const {
   for (const v1::Region& r : catalog_->catalog().regions()) *response->add_regions() = r;
   return absl::OkStatus();
 }
@@ -207,9 +213,12 @@ absl::Status IndicatorService::ListRegions(const v1::ListRegionsRequest&, v1::Li
 // ---- Recording --------------------------------------------------------------------------------------
 
 absl::StatusOr<ObservationRecord> IndicatorService::Normalize(int index, const v1::Observation& in) const {
-  auto invalid = [&](const std::string& reason) { return InvalidObservation(index, in.source_key(), reason); };
+  auto invalid = [&](const std::string& reason) {
+    return InvalidObservation(index, in.source_key(), reason);
+  };
   if (in.source_key().empty()) {
-    return invalid("source_key is empty; every figure needs a stable key (ingestion uses document hash + item index)");
+    return invalid(
+        "source_key is empty; every figure needs a stable key (ingestion uses document hash + item index)");
   }
   ObservationRecord r;
   r.observation = in;
@@ -227,7 +236,8 @@ absl::StatusOr<ObservationRecord> IndicatorService::Normalize(int index, const v
   } else if (const v1::Indicator* i = catalog_->FindIndicator(o.surface_name())) {
     o.set_indicator_id(i->id());
   }
-  r.indicator_key = o.indicator_id().empty() ? absl::StrCat(kOutsideCatalogPrefix, o.surface_name()) : o.indicator_id();
+  r.indicator_key =
+      o.indicator_id().empty() ? absl::StrCat(kOutsideCatalogPrefix, o.surface_name()) : o.indicator_id();
   if (absl::StripAsciiWhitespace(o.region()).empty()) {
     return invalid("region is empty; name the region (大兴区) or give its catalog id");
   }
@@ -254,7 +264,8 @@ absl::Status IndicatorService::RecordObservations(const v1::RecordObservationsRe
                                                   v1::RecordObservationsResponse* response) {
   if (request.observations_size() > kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrCat("a batch holds ", request.observations_size(),
-                                                   " observations; send at most ", kMaxBatchSize, " per call"));
+                                                   " observations; send at most ", kMaxBatchSize,
+                                                   " per call"));
   }
   std::vector<ObservationRecord> records;
   records.reserve(request.observations_size());
@@ -272,12 +283,14 @@ absl::Status IndicatorService::RecordObservations(const v1::RecordObservationsRe
 
 // ---- Queries ----------------------------------------------------------------------------------------
 
-absl::StatusOr<ObservationFilter> IndicatorService::FilterFrom(const v1::QueryObservationsRequest& request) const {
+absl::StatusOr<ObservationFilter> IndicatorService::FilterFrom(
+    const v1::QueryObservationsRequest& request) const {
   ObservationFilter f;
   for (const std::string& id : request.indicator_ids()) f.indicator_keys.push_back(IndicatorKey(id));
   if (!request.region().empty()) {
     std::string key = RegionKey(request.region());
-    f.region_keys = request.include_child_regions() ? RegionWithDescendants(key) : std::vector<std::string>{key};
+    f.region_keys =
+        request.include_child_regions() ? RegionWithDescendants(key) : std::vector<std::string>{key};
   }
   if (!request.period_from().empty()) {
     absl::StatusOr<Period> p = ParsePeriod(request.period_from());
@@ -322,26 +335,30 @@ namespace {
 using PointKey = std::tuple<int, int, int, std::string>;
 
 PointKey KeyOfPoint(const v1::Observation& o, const Period& p) {
-  return {p.StartKey(), p.EndKey(), static_cast<int>(o.measure()), NormalizeComparisonBase(o.comparison_base())};
+  return {p.StartKey(), p.EndKey(), static_cast<int>(o.measure()),
+          NormalizeComparisonBase(o.comparison_base())};
 }
 
 // Vintages of one cell arrive in recorded order; newest first = latest as_of first, later recording first.
 void SortNewestFirst(std::vector<v1::Observation>* vintages) {
   std::reverse(vintages->begin(), vintages->end());
-  std::stable_sort(vintages->begin(), vintages->end(), [](const v1::Observation& a, const v1::Observation& b) {
-    return Micros(a.as_of()) > Micros(b.as_of());
-  });
+  std::stable_sort(vintages->begin(), vintages->end(),
+                   [](const v1::Observation& a, const v1::Observation& b) {
+                     return Micros(a.as_of()) > Micros(b.as_of());
+                   });
 }
 
 }  // namespace
 
 absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const {
-  if (request.indicator_id().empty()) return MissingField("indicator_id", "give an indicator id, name or alias");
+  if (request.indicator_id().empty())
+    return MissingField("indicator_id", "give an indicator id, name or alias");
   if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");
   ObservationFilter f;
   f.indicator_keys = {IndicatorKey(request.indicator_id())};
   f.region_keys = {RegionKey(request.region())};
-  f.status = request.status() == v1::OBSERVATION_STATUS_UNSPECIFIED ? v1::OBSERVATION_STATUS_ACTUAL : request.status();
+  f.status = request.status() == v1::OBSERVATION_STATUS_UNSPECIFIED ? v1::OBSERVATION_STATUS_ACTUAL
+                                                                    : request.status();
   f.measure = request.measure();
   f.all_vintages = request.include_history();
   absl::StatusOr<ObservationPage> rows = store_->Query(f, std::nullopt, 0);
@@ -388,12 +405,14 @@ std::string IndicatorKeyOf(const v1::Observation& o) {
 using CellKey = std::tuple<std::string, std::string, int, std::string>;  // indicator, period, measure, base
 
 CellKey CellOf(const v1::Observation& o) {
-  return {IndicatorKeyOf(o), o.period(), static_cast<int>(o.measure()), NormalizeComparisonBase(o.comparison_base())};
+  return {IndicatorKeyOf(o), o.period(), static_cast<int>(o.measure()),
+          NormalizeComparisonBase(o.comparison_base())};
 }
 
 // The actual a target is judged against: same indicator, period, measure and base; for a qualitative target
 // any actual of the indicator and period (so the reader sees what happened).
-const v1::Observation* FindActual(const v1::Observation& target, const std::map<CellKey, v1::Observation>& actuals) {
+const v1::Observation* FindActual(const v1::Observation& target,
+                                  const std::map<CellKey, v1::Observation>& actuals) {
   if (target.has_value() && target.measure() != v1::MEASURE_QUALITATIVE) {
     auto it = actuals.find(CellOf(target));
     return it == actuals.end() ? nullptr : &it->second;
@@ -422,16 +441,19 @@ absl::Status IndicatorService::CompareTargets(const v1::CompareTargetsRequest& r
   f.status = v1::OBSERVATION_STATUS_ACTUAL;
   absl::StatusOr<ObservationPage> actual_rows = store_->Query(f, std::nullopt, 0);
   if (!actual_rows.ok()) return actual_rows.status();
-  if (targets->observations.empty() && actual_rows->observations.empty() && !catalog_->FindRegion(f.region_keys[0])) {
+  if (targets->observations.empty() && actual_rows->observations.empty() &&
+      !catalog_->FindRegion(f.region_keys[0])) {
     return RegionNotFound(request.region());
   }
   std::map<CellKey, v1::Observation> actuals;
-  for (StoredObservation& s : actual_rows->observations) actuals[CellOf(s.observation)] = std::move(s.observation);
+  for (StoredObservation& s : actual_rows->observations)
+    actuals[CellOf(s.observation)] = std::move(s.observation);
   std::vector<v1::Observation> ordered;
   for (StoredObservation& s : targets->observations) ordered.push_back(std::move(s.observation));
-  std::stable_sort(ordered.begin(), ordered.end(), [this](const v1::Observation& a, const v1::Observation& b) {
-    return CatalogPosition(a) < CatalogPosition(b);
-  });
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [this](const v1::Observation& a, const v1::Observation& b) {
+                     return CatalogPosition(a) < CatalogPosition(b);
+                   });
   for (const v1::Observation& target : ordered) {
     *response->add_comparisons() = JudgeTarget(target, FindActual(target, actuals), IndicatorOf(target));
   }

@@ -38,7 +38,8 @@ class IndicatorService {
   // `catalog`, `store` and `clock` must outlive the service.
   IndicatorService(const CatalogIndex* catalog, ObservationStore* store, const Clock* clock);
 
-  absl::Status ListIndicators(const v1::ListIndicatorsRequest& request, v1::ListIndicatorsResponse* response) const;
+  absl::Status ListIndicators(const v1::ListIndicatorsRequest& request,
+                              v1::ListIndicatorsResponse* response) const;
   absl::Status GetIndicator(const v1::GetIndicatorRequest& request, v1::Indicator* response) const;
   absl::Status ListRegions(const v1::ListRegionsRequest& request, v1::ListRegionsResponse* response) const;
   absl::Status RecordObservations(const v1::RecordObservationsRequest& request,
@@ -46,7 +47,8 @@ class IndicatorService {
   absl::Status QueryObservations(const v1::QueryObservationsRequest& request,
                                  v1::QueryObservationsResponse* response) const;
   absl::Status GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const;
-  absl::Status CompareTargets(const v1::CompareTargetsRequest& request, v1::CompareTargetsResponse* response) const;
+  absl::Status CompareTargets(const v1::CompareTargetsRequest& request,
+                              v1::CompareTargetsResponse* response) const;
 
   // CSV of every observation matching request.filter (its paging is ignored), handed to `sink` in chunks of
   // about `chunk_bytes`; the first chunk starts with the UTF-8 BOM and the header. CANCELLED when `sink`

@@ -66,7 +66,15 @@ class IndicatorServiceTest : public ServiceFixture {
 TEST_F(IndicatorServiceTest, GetIndicatorByIdNameOrAlias) {
   for (const char* name : {"gdp", "地区生产总值", "GDP", "经济总量"}) {
     v1::Indicator i;
-    ASSERT_TRUE(service_->GetIndicator([&] { v1::GetIndicatorRequest r; r.set_id(name); return r; }(), &i).ok());
+    ASSERT_TRUE(service_
+                    ->GetIndicator(
+                        [&] {
+                          v1::GetIndicatorRequest r;
+                          r.set_id(name);
+                          return r;
+                        }(),
+                        &i)
+                    .ok());
     EXPECT_EQ(i.id(), "gdp") << name;
   }
   v1::GetIndicatorRequest unknown;
@@ -101,7 +109,8 @@ TEST_F(IndicatorServiceTest, ListRegionsReturnsTheHierarchy) {
 // ---- Recording: normalization, idempotency, validation ----
 
 TEST_F(IndicatorServiceTest, RecordNormalizesNamesAndPeriods) {
-  ASSERT_TRUE(Record({Obs("k1").Indicator("").Surface("规上工业总产值").Region("亦庄").Period("2020M01-M06")}).ok());
+  ASSERT_TRUE(
+      Record({Obs("k1").Indicator("").Surface("规上工业总产值").Region("亦庄").Period("2020M01-M06")}).ok());
   v1::QueryObservationsResponse r = Query({});
   ASSERT_EQ(r.observations_size(), 1);
   EXPECT_EQ(r.observations(0).indicator_id(), "industrial_output_above_scale");
@@ -146,7 +155,9 @@ TEST_F(IndicatorServiceTest, SameKeyWithDifferentFigureIsAConflict) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("new source key"));
 }
 
-TEST_F(IndicatorServiceTest, RefusesMissingSourceKey) { ExpectRefused({Obs("ok"), Obs("")}, 1, "source_key is empty"); }
+TEST_F(IndicatorServiceTest, RefusesMissingSourceKey) {
+  ExpectRefused({Obs("ok"), Obs("")}, 1, "source_key is empty");
+}
 
 TEST_F(IndicatorServiceTest, RefusesUnknownPeriodSyntax) {
   ExpectRefused({Obs("a"), Obs("b"), Obs("c").Period("2024H3")}, 2, "period \"2024H3\" is not a period code");
@@ -157,7 +168,8 @@ TEST_F(IndicatorServiceTest, RefusesEmptyValueWithoutQualitativeText) {
 }
 
 TEST_F(IndicatorServiceTest, AcceptsQualitativeFigureWithoutValue) {
-  EXPECT_TRUE(Record({Obs("a").Target().NoValue().Measure(v1::MEASURE_QUALITATIVE).Text("达到市级要求")}).ok());
+  EXPECT_TRUE(
+      Record({Obs("a").Target().NoValue().Measure(v1::MEASURE_QUALITATIVE).Text("达到市级要求")}).ok());
 }
 
 TEST_F(IndicatorServiceTest, RefusesUnitIncompatibleWithMeasure) {
@@ -167,10 +179,11 @@ TEST_F(IndicatorServiceTest, RefusesUnitIncompatibleWithMeasure) {
 
 TEST_F(IndicatorServiceTest, AcceptsWhatTheExtractorWritesForMultiplesRatesAndFalls) {
   // 翻一番 (a multiple with direction up), a rate in ‰, a fall range sent with a negative lower end.
-  EXPECT_TRUE(Record({Obs("a").Measure(v1::MEASURE_MULTIPLE).Value("2", "倍").Direction(v1::CHANGE_DIRECTION_UP),
-                      Obs("b").Growth("3.1").Value("3.1", "‰"),
-                      Obs("c").Fall("-3").Upper("5").Bound(v1::BOUND_RANGE)})
-                  .ok());
+  EXPECT_TRUE(
+      Record({Obs("a").Measure(v1::MEASURE_MULTIPLE).Value("2", "倍").Direction(v1::CHANGE_DIRECTION_UP),
+              Obs("b").Growth("3.1").Value("3.1", "‰"),
+              Obs("c").Fall("-3").Upper("5").Bound(v1::BOUND_RANGE)})
+          .ok());
 }
 
 TEST_F(IndicatorServiceTest, RefusesUnknownIndicatorId) {
@@ -186,7 +199,8 @@ TEST_F(IndicatorServiceTest, RefusesMissingIndicatorRegionStatusMeasure) {
 
 TEST_F(IndicatorServiceTest, RefusesMalformedRanges) {
   ExpectRefused({Obs("a").Bound(v1::BOUND_RANGE)}, 0, "needs both value and upper_value");
-  ExpectRefused({Obs("a").Value("5", "个").Upper("3").Bound(v1::BOUND_RANGE)}, 0, "upper_value is below value");
+  ExpectRefused({Obs("a").Value("5", "个").Upper("3").Bound(v1::BOUND_RANGE)}, 0,
+                "upper_value is below value");
   ExpectRefused({Obs("a").Upper("3")}, 0, "only meaningful with bound BOUND_RANGE");
 }
 
@@ -213,11 +227,12 @@ TEST_F(IndicatorServiceTest, LatestVintageByDefaultAndHistoryOnRequest) {
 }
 
 TEST_F(IndicatorServiceTest, SeriesAlignsEquivalentPeriodsAndKeepsSpansApart) {
-  ASSERT_TRUE(Record({Obs("h1-2020").Period("2020H1").Growth("3.2").Direction(v1::CHANGE_DIRECTION_DOWN).AsOfDay(1),
-                      Obs("cum-2020").Period("2020M01-M06").Fall("3.0").AsOfDay(5),
-                      Obs("y-2020").Period("2020").Growth("1.1"), Obs("y-2024").Period("2024").Growth("5.2"),
-                      Obs("q1-2020").Period("2020Q1").Fall("6.6")})
-                  .ok());
+  ASSERT_TRUE(
+      Record({Obs("h1-2020").Period("2020H1").Growth("3.2").Direction(v1::CHANGE_DIRECTION_DOWN).AsOfDay(1),
+              Obs("cum-2020").Period("2020M01-M06").Fall("3.0").AsOfDay(5),
+              Obs("y-2020").Period("2020").Growth("1.1"), Obs("y-2024").Period("2024").Growth("5.2"),
+              Obs("q1-2020").Period("2020Q1").Fall("6.6")})
+          .ok());
   v1::Series s = Series("地区生产总值", "大兴", /*history=*/true);
   EXPECT_EQ(s.indicator().id(), "gdp");
   EXPECT_EQ(s.region().name(), "大兴区");
@@ -257,7 +272,8 @@ TEST_F(IndicatorServiceTest, SeriesOfUnknownIndicatorIsNotFound) {
 // ---- Queries and paging ----
 
 TEST_F(IndicatorServiceTest, RegionFilterCanIncludeChildren) {
-  ASSERT_TRUE(Record({Obs("city").Region("北京市"), Obs("daxing").Region("大兴区"), Obs("bda").Region("亦庄")}).ok());
+  ASSERT_TRUE(
+      Record({Obs("city").Region("北京市"), Obs("daxing").Region("大兴区"), Obs("bda").Region("亦庄")}).ok());
   v1::QueryObservationsRequest req;
   req.set_region("北京");
   EXPECT_EQ(Keys(Query(req)), std::vector<std::string>{"city"});
@@ -268,8 +284,8 @@ TEST_F(IndicatorServiceTest, RegionFilterCanIncludeChildren) {
 }
 
 TEST_F(IndicatorServiceTest, PeriodRangeFiltersOnTheStartOfEachPeriod) {
-  ASSERT_TRUE(Record({Obs("2019").Period("2019"), Obs("2020H2").Period("2020H2"), Obs("2021Q1").Period("2021Q1"),
-                      Obs("2022").Period("2022")})
+  ASSERT_TRUE(Record({Obs("2019").Period("2019"), Obs("2020H2").Period("2020H2"),
+                      Obs("2021Q1").Period("2021Q1"), Obs("2022").Period("2022")})
                   .ok());
   v1::QueryObservationsRequest req;
   req.set_period_from("2020H1");
@@ -283,7 +299,8 @@ TEST_F(IndicatorServiceTest, PeriodRangeFiltersOnTheStartOfEachPeriod) {
 }
 
 TEST_F(IndicatorServiceTest, FiltersByStatusMeasureAndDocument) {
-  ASSERT_TRUE(Record({Obs("actual"), Obs("target").Target().Growth("5"), Obs("other-doc").Period("2023").Document("d9")})
+  ASSERT_TRUE(Record({Obs("actual"), Obs("target").Target().Growth("5"),
+                      Obs("other-doc").Period("2023").Document("d9")})
                   .ok());
   v1::QueryObservationsRequest req;
   req.set_status(v1::OBSERVATION_STATUS_TARGET);
@@ -342,18 +359,28 @@ TEST_F(IndicatorServiceTest, PageTokenOfAnotherQueryIsRefused) {
 
 TEST_F(IndicatorServiceTest, CompareTargetsPairsEachTargetWithItsActual) {
   // Seed 004's 2023 targets and figures a later report gives for 2023.
-  ASSERT_TRUE(Record({Obs("t-gdp").Target().Period("2023").Growth("4.5").Bound(v1::BOUND_AT_LEAST).Base("比上年"),
-                      Obs("t-rev").Target().Period("2023").Indicator("general_budget_revenue").Value("104", "亿元"),
-                      Obs("t-pm").Target().Period("2023").Indicator("pm25").Value("30", "微克/立方米"),
-                      Obs("t-forest").Target().Period("2023").Indicator("forest_coverage").NoValue()
-                          .Measure(v1::MEASURE_QUALITATIVE).Text("达到市级要求"),
-                      Obs("t-other-year").Target().Period("2024").Growth("5")})
-                  .ok());
-  ASSERT_TRUE(Record({Obs("a-gdp").Period("2023").Growth("5.2").Base("同比"),
-                      Obs("a-rev").Period("2023").Indicator("general_budget_revenue").Value("1025000", "万元"),
-                      Obs("a-pm-forecast").Period("2023").Indicator("pm25").Value("29", "微克/立方米")
-                          .Status(v1::OBSERVATION_STATUS_FORECAST)})
-                  .ok());
+  ASSERT_TRUE(
+      Record({Obs("t-gdp").Target().Period("2023").Growth("4.5").Bound(v1::BOUND_AT_LEAST).Base("比上年"),
+              Obs("t-rev").Target().Period("2023").Indicator("general_budget_revenue").Value("104", "亿元"),
+              Obs("t-pm").Target().Period("2023").Indicator("pm25").Value("30", "微克/立方米"),
+              Obs("t-forest")
+                  .Target()
+                  .Period("2023")
+                  .Indicator("forest_coverage")
+                  .NoValue()
+                  .Measure(v1::MEASURE_QUALITATIVE)
+                  .Text("达到市级要求"),
+              Obs("t-other-year").Target().Period("2024").Growth("5")})
+          .ok());
+  ASSERT_TRUE(
+      Record({Obs("a-gdp").Period("2023").Growth("5.2").Base("同比"),
+              Obs("a-rev").Period("2023").Indicator("general_budget_revenue").Value("1025000", "万元"),
+              Obs("a-pm-forecast")
+                  .Period("2023")
+                  .Indicator("pm25")
+                  .Value("29", "微克/立方米")
+                  .Status(v1::OBSERVATION_STATUS_FORECAST)})
+          .ok());
   v1::CompareTargetsResponse r = Compare("大兴区", 2023);
   ASSERT_EQ(r.comparisons_size(), 4);
   std::map<std::string, v1::TargetComparison> by_key;
@@ -393,10 +420,17 @@ TEST_F(IndicatorServiceTest, CompareTargetsValidatesItsRequest) {
 // ---- Export ----
 
 TEST_F(IndicatorServiceTest, ExportWritesCsvWithBomHeaderAndSourceSentence) {
-  ASSERT_TRUE(Record({Obs("k1").Period("2023"), Obs("k2").Growth("5.2").Sentence("同比增长5.2%,\"稳中向好\"")}).ok());
+  ASSERT_TRUE(
+      Record({Obs("k1").Period("2023"), Obs("k2").Growth("5.2").Sentence("同比增长5.2%,\"稳中向好\"")}).ok());
   std::vector<std::string> chunks;
   v1::ExportObservationsRequest req;
-  ASSERT_TRUE(service_->ExportObservations(req, [&](const std::string& c) { chunks.push_back(c); return true; }).ok());
+  ASSERT_TRUE(service_
+                  ->ExportObservations(req,
+                                       [&](const std::string& c) {
+                                         chunks.push_back(c);
+                                         return true;
+                                       })
+                  .ok());
   std::string csv;
   for (const auto& c : chunks) csv += c;
   ASSERT_EQ(csv.rfind(kUtf8Bom, 0), 0u) << "must start with the UTF-8 BOM";
@@ -416,28 +450,34 @@ TEST_F(IndicatorServiceTest, ExportWritesCsvWithBomHeaderAndSourceSentence) {
 
 TEST_F(IndicatorServiceTest, ExportStreamsInChunksAndStopsWhenTheClientLeaves) {
   v1::RecordObservationsRequest batch;
-  for (int i = 0; i < 300; ++i) *batch.add_observations() = Obs("k" + std::to_string(i)).Period(std::to_string(1900 + i));
+  for (int i = 0; i < 300; ++i)
+    *batch.add_observations() = Obs("k" + std::to_string(i)).Period(std::to_string(1900 + i));
   v1::RecordObservationsResponse ignored;
   ASSERT_TRUE(service_->RecordObservations(batch, &ignored).ok());
   int chunks = 0;
   size_t rows = 0;
   ASSERT_TRUE(service_
-                  ->ExportObservations({}, [&](const std::string& c) {
-                    ++chunks;
-                    for (size_t p = 0; (p = c.find("\r\n", p)) != std::string::npos; p += 2) ++rows;
-                    return true;
-                  }, 4096)
+                  ->ExportObservations(
+                      {},
+                      [&](const std::string& c) {
+                        ++chunks;
+                        for (size_t p = 0; (p = c.find("\r\n", p)) != std::string::npos; p += 2) ++rows;
+                        return true;
+                      },
+                      4096)
                   .ok());
   EXPECT_GT(chunks, 5);
   EXPECT_EQ(rows, 301u);
   int calls = 0;
-  absl::Status s = service_->ExportObservations({}, [&](const std::string&) { return ++calls < 2; }, 4096);
+  absl::Status s = service_->ExportObservations(
+      {}, [&](const std::string&) { return ++calls < 2; }, 4096);
   EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(calls, 2);
 }
 
 TEST(ComparisonBaseTest, YearOnYearWordingsAreOneBase) {
-  for (const char* b : {"", "同比", "比上年", "上年同期", "较上年", "比去年同期"}) EXPECT_EQ(NormalizeComparisonBase(b), "") << b;
+  for (const char* b : {"", "同比", "比上年", "上年同期", "较上年", "比去年同期"})
+    EXPECT_EQ(NormalizeComparisonBase(b), "") << b;
   EXPECT_EQ(NormalizeComparisonBase("较一季度"), "一季度");
   EXPECT_EQ(NormalizeComparisonBase("比2020年"), "2020年");
 }

@@ -8,19 +8,19 @@
 // Writes go through one client in batches of --batch with durable commits (synchronous=FULL, one fsync
 // per batch); reads come from --clients threads, each on its own connection, alternating GetSeries for a
 // random indicator × region and a page of QueryObservations filtered by region, period range and status.
+#include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
@@ -36,13 +36,15 @@
 #include "services/indicators/indicator_service.h"
 #include "services/indicators/sqlite_store.h"
 
-ABSL_FLAG(std::string, sizes, "10000,100000,1000000", "Database sizes (observations) at which reads are measured.");
+ABSL_FLAG(std::string, sizes, "10000,100000,1000000",
+          "Database sizes (observations) at which reads are measured.");
 ABSL_FLAG(int, regions, 50, "Number of regions.");
 ABSL_FLAG(int, indicators, 300, "Number of indicators.");
 ABSL_FLAG(int, years, 20, "Number of years.");
 ABSL_FLAG(int, batch, 500, "Observations per RecordObservations call.");
 ABSL_FLAG(int, clients, 16, "Concurrent reading clients.");
-ABSL_FLAG(int, requests, 4000, "Read requests per size (spread over the clients; half GetSeries, half Query).");
+ABSL_FLAG(int, requests, 4000,
+          "Read requests per size (spread over the clients; half GetSeries, half Query).");
 ABSL_FLAG(std::string, synchronous, "FULL", "SQLite synchronous mode: FULL (durable commits) or NORMAL.");
 ABSL_FLAG(bool, keep, false, "Keep the database file afterwards (for EXPLAIN QUERY PLAN and the like).");
 ABSL_FLAG(std::string, dir, "", "Directory for the temporary database (default: the system temp directory).");
@@ -105,7 +107,8 @@ v1::Observation MakeObservation(int64_t n, const Shape& s) {
   o.mutable_as_of()->set_seconds(1600000000 + n);
   o.mutable_provenance()->set_document_id(absl::StrCat("doc-", n / 5000));
   o.mutable_provenance()->set_sentence_index(static_cast<int>(n % 400));
-  o.mutable_provenance()->set_sentence(absl::StrCat("地区生产总值完成", n % 9000, ".", n % 10, "亿元,同比增长5.2%"));
+  o.mutable_provenance()->set_sentence(
+      absl::StrCat("地区生产总值完成", n % 9000, ".", n % 10, "亿元,同比增长5.2%"));
   return o;
 }
 
@@ -151,7 +154,8 @@ struct Latencies {
 void ReadClient(const std::string& target, int requests, const Shape& s, int seed, Latencies* out) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // its own connection, like a separate client
-  auto stub = v1::IndicatorService::NewStub(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  auto stub = v1::IndicatorService::NewStub(
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   std::mt19937 rng(seed);
   for (int i = 0; i < requests; ++i) {
     const std::string region = RegionId(static_cast<int>(rng() % s.regions));
@@ -209,7 +213,8 @@ Latencies MeasureReads(const std::string& target, const Shape& s, int clients, i
 }
 
 int Run() {
-  const Shape shape{absl::GetFlag(FLAGS_regions), absl::GetFlag(FLAGS_indicators), absl::GetFlag(FLAGS_years)};
+  const Shape shape{absl::GetFlag(FLAGS_regions), absl::GetFlag(FLAGS_indicators),
+                    absl::GetFlag(FLAGS_years)};
   std::vector<int64_t> sizes;
   for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',', absl::SkipEmpty())) {
     int64_t n;
@@ -241,13 +246,18 @@ int Run() {
     return 1;
   }
   const std::string target = absl::StrCat("127.0.0.1:", host.port());
-  auto writer = v1::IndicatorService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto writer =
+      v1::IndicatorService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 
-  std::printf("database %s (synchronous=%s), %d regions × %d indicators × %d years, batches of %d, %d read clients\n\n",
-              path.c_str(), options.synchronous.c_str(), shape.regions, shape.indicators, shape.years,
-              absl::GetFlag(FLAGS_batch), absl::GetFlag(FLAGS_clients));
-  std::printf("| observations | record obs/s | obs per CPU-s | GetSeries p50 | p99 | points/series | Query page p50 | p99 "
-              "| rows/page | CPU ms/read |\n");
+  std::printf(
+      "database %s (synchronous=%s), %d regions × %d indicators × %d years, batches of %d, %d read "
+      "clients\n\n",
+      path.c_str(), options.synchronous.c_str(), shape.regions, shape.indicators, shape.years,
+      absl::GetFlag(FLAGS_batch), absl::GetFlag(FLAGS_clients));
+  std::printf(
+      "| observations | record obs/s | obs per CPU-s | GetSeries p50 | p99 | points/series | Query page p50 "
+      "| p99 "
+      "| rows/page | CPU ms/read |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int64_t stored = 0;
   for (int64_t size : sizes) {
@@ -271,7 +281,8 @@ int Run() {
     std::fflush(stdout);
   }
   double load[3] = {0, 0, 0};
-  if (getloadavg(load, 3) == 3) std::printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+  if (getloadavg(load, 3) == 3)
+    std::printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   host.Shutdown(absl::Seconds(5));
   store->reset();
   if (!absl::GetFlag(FLAGS_keep)) {
@@ -286,7 +297,8 @@ int Run() {
 int main(int argc, char** argv) {
   // 16 clients plus the server's own pollers need more than the service default of 16 threads.
   absl::SetFlag(&FLAGS_max_threads, 64);
-  luoshi::ParseFlags(argc, argv,
-                     "luoshi_indicators_bench: RecordObservations throughput and read latency as the database grows.");
+  luoshi::ParseFlags(
+      argc, argv,
+      "luoshi_indicators_bench: RecordObservations throughput and read latency as the database grows.");
   return luoshi::indicators::Run();
 }

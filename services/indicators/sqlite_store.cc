@@ -116,7 +116,8 @@ absl::StatusOr<int> CheckRedelivery(sql::Connection& c, size_t index, const v1::
   return SourceKeyConflict(index, body.source_key());
 }
 
-absl::Status Insert(sql::Connection& c, const ObservationRecord& r, const v1::Observation& body, bool is_latest) {
+absl::Status Insert(sql::Connection& c, const ObservationRecord& r, const v1::Observation& body,
+                    bool is_latest) {
   absl::StatusOr<sql::Statement> insert = c.Prepare(kInsert);
   if (!insert.ok()) return insert.status();
   insert->Bind(1, body.source_key()).Bind(2, r.indicator_key).Bind(3, r.region_key);
@@ -241,7 +242,8 @@ absl::StatusOr<std::unique_ptr<SqliteObservationStore>> SqliteObservationStore::
   sql::DatabaseOptions db_options;
   db_options.reader_count = options.reader_count;
   db_options.synchronous = options.synchronous;
-  absl::StatusOr<std::unique_ptr<sql::Database>> db = sql::Database::Open(path, ObservationMigrations(), db_options);
+  absl::StatusOr<std::unique_ptr<sql::Database>> db =
+      sql::Database::Open(path, ObservationMigrations(), db_options);
   if (!db.ok()) return db.status();
   // A larger page cache keeps the indexes of a million observations in memory (64 MiB on the writer), and
   // less frequent checkpoints write each hot index page once per 40 MiB of WAL instead of once per 4 MiB.

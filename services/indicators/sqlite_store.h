@@ -32,7 +32,7 @@ class SqliteObservationStore final : public ObservationStore {
   // Opens or creates the database file at `path` and brings its schema up to date.
   // FAILED_PRECONDITION when the file was written by a newer Luoshi; INTERNAL on I/O errors.
   static absl::StatusOr<std::unique_ptr<SqliteObservationStore>> Open(const std::string& path,
-                                                                       SqliteStoreOptions options = {});
+                                                                      SqliteStoreOptions options = {});
 
   absl::StatusOr<RecordOutcome> Record(const std::vector<ObservationRecord>& records) override;
   absl::StatusOr<ObservationPage> Query(const ObservationFilter& filter,

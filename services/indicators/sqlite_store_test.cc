@@ -13,7 +13,8 @@ namespace {
 using testing_util::FreshDbPath;
 using testing_util::Obs;
 
-ObservationRecord Rec(const v1::Observation& o, int64_t as_of = 0, const std::string& region_key = "beijing.daxing") {
+ObservationRecord Rec(const v1::Observation& o, int64_t as_of = 0,
+                      const std::string& region_key = "beijing.daxing") {
   ObservationRecord r;
   r.observation = o;
   r.observation.set_region(region_key);
@@ -98,18 +99,20 @@ TEST_F(SqliteStoreTest, LatestVintageIsGreatestAsOfThenLaterRecording) {
 }
 
 TEST_F(SqliteStoreTest, DifferentMeasuresStatusesAndBasesAreSeparateCells) {
-  ASSERT_TRUE(store_->Record({Rec(Obs("level")), Rec(Obs("growth").Growth("5.2")),
-                              Rec(Obs("target").Target().Growth("5")),
-                              Rec(Obs("two-year").Growth("9").Base("2020年"))})
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->Record({Rec(Obs("level")), Rec(Obs("growth").Growth("5.2")),
+                    Rec(Obs("target").Target().Growth("5")), Rec(Obs("two-year").Growth("9").Base("2020年"))})
+          .ok());
   EXPECT_EQ(All().size(), 4u);
 }
 
 TEST_F(SqliteStoreTest, FiltersByIndicatorRegionPeriodMeasureStatusDocument) {
-  ASSERT_TRUE(store_->Record({Rec(Obs("a").Period("2020H1")), Rec(Obs("b").Period("2021")),
-                              Rec(Obs("c").Indicator("pm25").Value("34", "微克/立方米")),
-                              Rec(Obs("d"), 0, "beijing.bda"), Rec(Obs("e").Document("doc-2").Period("2022")),
-                              Rec(Obs("f").Growth("5.2"))})
+  ASSERT_TRUE(store_
+                  ->Record({Rec(Obs("a").Period("2020H1")), Rec(Obs("b").Period("2021")),
+                            Rec(Obs("c").Indicator("pm25").Value("34", "微克/立方米")),
+                            Rec(Obs("d"), 0, "beijing.bda"), Rec(Obs("e").Document("doc-2").Period("2022")),
+                            Rec(Obs("f").Growth("5.2"))})
                   .ok());
   ObservationFilter f;
   f.indicator_keys = {"gdp"};
@@ -131,7 +134,8 @@ TEST_F(SqliteStoreTest, FiltersByIndicatorRegionPeriodMeasureStatusDocument) {
 
 TEST_F(SqliteStoreTest, PagesAreStableWhenRowsArriveBetweenPages) {
   std::vector<ObservationRecord> batch;
-  for (int year = 2001; year <= 2010; ++year) batch.push_back(Rec(Obs("y" + std::to_string(year)).Period(std::to_string(year))));
+  for (int year = 2001; year <= 2010; ++year)
+    batch.push_back(Rec(Obs("y" + std::to_string(year)).Period(std::to_string(year))));
   ASSERT_TRUE(store_->Record(batch).ok());
   ObservationFilter f;
   auto first = store_->Query(f, std::nullopt, 4);

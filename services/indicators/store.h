@@ -33,8 +33,8 @@ struct ObservationRecord {
   std::string indicator_key;    // catalog id, or "~" + surface name for figures outside the catalog
   std::string region_key;       // catalog region id, or the region name as written
   Period period;
-  std::string base_key;         // normalized comparison base ("" = year on year)
-  int64_t as_of_micros = 0;     // Unix microseconds; 0 when the document gave no date
+  std::string base_key;      // normalized comparison base ("" = year on year)
+  int64_t as_of_micros = 0;  // Unix microseconds; 0 when the document gave no date
   int64_t recorded_at_micros = 0;
 };
 

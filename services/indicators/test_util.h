@@ -39,16 +39,43 @@ class Obs {
     o_.mutable_provenance()->set_document_id("doc-1");
     o_.mutable_provenance()->set_sentence("地区生产总值总量完成1334.8亿元,同比增长5.2%");
   }
-  Obs& Indicator(const std::string& id) { o_.set_indicator_id(id); return *this; }
-  Obs& Surface(const std::string& name) { o_.set_surface_name(name); return *this; }
-  Obs& Region(const std::string& r) { o_.set_region(r); return *this; }
-  Obs& Period(const std::string& p) { o_.set_period(p); return *this; }
-  Obs& Measure(v1::Measure m) { o_.set_measure(m); return *this; }
-  Obs& Status(v1::ObservationStatus s) { o_.set_status(s); return *this; }
+  Obs& Indicator(const std::string& id) {
+    o_.set_indicator_id(id);
+    return *this;
+  }
+  Obs& Surface(const std::string& name) {
+    o_.set_surface_name(name);
+    return *this;
+  }
+  Obs& Region(const std::string& r) {
+    o_.set_region(r);
+    return *this;
+  }
+  Obs& Period(const std::string& p) {
+    o_.set_period(p);
+    return *this;
+  }
+  Obs& Measure(v1::Measure m) {
+    o_.set_measure(m);
+    return *this;
+  }
+  Obs& Status(v1::ObservationStatus s) {
+    o_.set_status(s);
+    return *this;
+  }
   Obs& Target() { return Status(v1::OBSERVATION_STATUS_TARGET); }
-  Obs& Value(const std::string& v, const std::string& unit) { *o_.mutable_value() = Qty(v, unit); return *this; }
-  Obs& NoValue() { o_.clear_value(); return *this; }
-  Obs& Upper(const std::string& v) { *o_.mutable_upper_value() = Dec(v); return *this; }
+  Obs& Value(const std::string& v, const std::string& unit) {
+    *o_.mutable_value() = Qty(v, unit);
+    return *this;
+  }
+  Obs& NoValue() {
+    o_.clear_value();
+    return *this;
+  }
+  Obs& Upper(const std::string& v) {
+    *o_.mutable_upper_value() = Dec(v);
+    return *this;
+  }
   Obs& Growth(const std::string& v) {
     Measure(v1::MEASURE_GROWTH_RATE);
     Direction(v1::CHANGE_DIRECTION_UP);
@@ -59,12 +86,30 @@ class Obs {
     Direction(v1::CHANGE_DIRECTION_DOWN);
     return Value(v, "%");
   }
-  Obs& Bound(v1::Bound b) { o_.set_bound(b); return *this; }
-  Obs& Direction(v1::ChangeDirection d) { o_.set_change_direction(d); return *this; }
-  Obs& Base(const std::string& b) { o_.set_comparison_base(b); return *this; }
-  Obs& Text(const std::string& t) { o_.set_qualitative_text(t); return *this; }
-  Obs& Document(const std::string& d) { o_.mutable_provenance()->set_document_id(d); return *this; }
-  Obs& Sentence(const std::string& s) { o_.mutable_provenance()->set_sentence(s); return *this; }
+  Obs& Bound(v1::Bound b) {
+    o_.set_bound(b);
+    return *this;
+  }
+  Obs& Direction(v1::ChangeDirection d) {
+    o_.set_change_direction(d);
+    return *this;
+  }
+  Obs& Base(const std::string& b) {
+    o_.set_comparison_base(b);
+    return *this;
+  }
+  Obs& Text(const std::string& t) {
+    o_.set_qualitative_text(t);
+    return *this;
+  }
+  Obs& Document(const std::string& d) {
+    o_.mutable_provenance()->set_document_id(d);
+    return *this;
+  }
+  Obs& Sentence(const std::string& s) {
+    o_.mutable_provenance()->set_sentence(s);
+    return *this;
+  }
   Obs& AsOfDay(int day_of_2025) {
     o_.mutable_as_of()->set_seconds(1735689600 + static_cast<int64_t>(day_of_2025) * 86400);
     return *this;
@@ -83,8 +128,8 @@ inline std::string CatalogFile() {
 
 inline std::string FreshDbPath(const std::string& name) {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string path = ::testing::TempDir() + "/luoshi_ind_" + info->test_suite_name() + "_" + info->name() + "_" +
-                     name + ".db";
+  std::string path = ::testing::TempDir() + "/luoshi_ind_" + info->test_suite_name() + "_" + info->name() +
+                     "_" + name + ".db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
   return path;
 }

@@ -93,7 +93,8 @@ absl::StatusOr<v1::Decimal> ConvertUnit(const v1::Decimal& value, const std::str
                                         const std::string& to_unit) {
   if (from_unit == to_unit) return value;
   ScaledUnit from = SplitUnit(from_unit), to = SplitUnit(to_unit);
-  bool same_base = from.base == to.base || (IsPercentagePointUnit(from.base) && IsPercentagePointUnit(to.base));
+  bool same_base =
+      from.base == to.base || (IsPercentagePointUnit(from.base) && IsPercentagePointUnit(to.base));
   if (!same_base) {
     return absl::FailedPreconditionError(
         absl::StrCat("units \"", from_unit, "\" and \"", to_unit, "\" are not comparable"));

@@ -20,9 +20,9 @@ struct ScaledUnit {
 };
 ScaledUnit SplitUnit(const std::string& unit);
 
-bool IsPercentUnit(const std::string& unit);            // "%", "％"
-bool IsRateUnit(const std::string& unit);               // percent or "‰"
-bool IsPercentagePointUnit(const std::string& unit);    // "个百分点", "百分点", "pp"
+bool IsPercentUnit(const std::string& unit);          // "%", "％"
+bool IsRateUnit(const std::string& unit);             // percent or "‰"
+bool IsPercentagePointUnit(const std::string& unit);  // "个百分点", "百分点", "pp"
 
 // OK when `unit` can carry a figure of `measure`; INVALID_ARGUMENT saying why not otherwise
 // (a growth rate in 亿元, a level in 个百分点 …). An empty unit always fits.
