@@ -148,6 +148,32 @@ TEST_F(IndicatorServiceTest, RedeliveredBatchChangesNothing) {
   EXPECT_EQ(r.observations(0).recorded_at().seconds(), 1767225600) << "the first recording stays";
 }
 
+TEST_F(IndicatorServiceTest, RepeatedKeyInsideOneBatch) {
+  auto same = Record({Obs("dup"), Obs("dup")});
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->recorded(), 1);
+  EXPECT_EQ(same->unchanged(), 1);
+  auto different = Record({Obs("x").Period("2020"), Obs("x").Period("2021")});
+  EXPECT_EQ(different.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(different.status().message()), HasSubstr("observation 1"));
+  v1::QueryObservationsRequest all;
+  all.set_all_vintages(true);
+  EXPECT_EQ(Keys(Query(all)), std::vector<std::string>{"dup"});
+}
+
+TEST_F(IndicatorServiceTest, SeriesOfTargetsOnRequest) {
+  ASSERT_TRUE(Record({Obs("actual").Growth("5.2"), Obs("target").Target().Growth("5")}).ok());
+  v1::GetSeriesRequest req;
+  req.set_indicator_id("gdp");
+  req.set_region("大兴区");
+  req.set_status(v1::OBSERVATION_STATUS_TARGET);
+  v1::Series s;
+  ASSERT_TRUE(service_->GetSeries(req, &s).ok());
+  ASSERT_EQ(s.points_size(), 1);
+  EXPECT_EQ(s.points(0).observation().source_key(), "target");
+  EXPECT_EQ(Series("gdp", "大兴区").points(0).observation().source_key(), "actual") << "actuals by default";
+}
+
 TEST_F(IndicatorServiceTest, SameKeyWithDifferentFigureIsAConflict) {
   ASSERT_TRUE(Record({Obs("doc1#0")}).ok());
   auto r = Record({Obs("doc1#0").Value("1400", "亿元")});
