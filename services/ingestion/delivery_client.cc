@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <utility>
+
 #include "services/common/status.h"
 
 namespace luoshi::ingestion {
@@ -21,18 +23,23 @@ void ConnectNow(grpc::Channel* channel, std::chrono::system_clock::time_point de
 }  // namespace
 
 GrpcDeliveryClient::GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators,
-                                       std::shared_ptr<grpc::Channel> tasks, absl::Duration deadline)
+                                       std::shared_ptr<grpc::Channel> tasks, absl::Duration deadline,
+                                       Identity identity)
     : indicators_channel_(indicators),
       tasks_channel_(tasks),
       indicators_(v1::IndicatorService::NewStub(indicators)),
       tasks_(v1::TaskService::NewStub(tasks)),
-      deadline_(deadline) {}
+      deadline_(deadline),
+      identity_(std::move(identity)) {}
+
+Identity GrpcDeliveryClient::ServiceIdentity() { return Identity{"luoshi-ingestion", "", Role::kSupervisor}; }
 
 absl::Status GrpcDeliveryClient::RecordObservations(const v1::RecordObservationsRequest& request) {
   const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline_);
   ConnectNow(indicators_channel_.get(), deadline);
   grpc::ClientContext context;
   context.set_deadline(deadline);
+  AttachIdentity(identity_, &context);
   v1::RecordObservationsResponse response;
   return FromGrpcStatus(indicators_->RecordObservations(&context, request, &response));
 }
@@ -42,6 +49,7 @@ absl::Status GrpcDeliveryClient::ImportPlan(const v1::ImportPlanRequest& request
   ConnectNow(tasks_channel_.get(), deadline);
   grpc::ClientContext context;
   context.set_deadline(deadline);
+  AttachIdentity(identity_, &context);
   v1::ImportPlanResponse response;
   return FromGrpcStatus(tasks_->ImportPlan(&context, request, &response));
 }

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "luoshi/v1/indicators.grpc.pb.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
+#include "services/common/identity.h"
 
 namespace luoshi::ingestion {
 
@@ -29,8 +30,13 @@ class GrpcDeliveryClient : public DeliveryClient {
   // dispatcher already spaces its attempts, and gRPC's backoff (up to two minutes) would otherwise
   // fail the first attempts after a peer comes back without even trying to connect. While a peer is
   // down, a call therefore takes up to `deadline` before it reports UNAVAILABLE or DEADLINE_EXCEEDED.
+  //
+  // Calls are made as `identity` (the task service lets supervisors and administrators import plans).
   GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators, std::shared_ptr<grpc::Channel> tasks,
-                     absl::Duration deadline);
+                     absl::Duration deadline, Identity identity = ServiceIdentity());
+
+  // Who the ingestion service is when it delivers: user "luoshi-ingestion", role supervisor.
+  static Identity ServiceIdentity();
 
   absl::Status RecordObservations(const v1::RecordObservationsRequest& request) override;
   absl::Status ImportPlan(const v1::ImportPlanRequest& request) override;
@@ -41,6 +47,7 @@ class GrpcDeliveryClient : public DeliveryClient {
   std::unique_ptr<v1::IndicatorService::Stub> indicators_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   absl::Duration deadline_;
+  Identity identity_;
 };
 
 }  // namespace luoshi::ingestion

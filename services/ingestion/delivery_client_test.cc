@@ -26,6 +26,20 @@ class FakeIndicators final : public v1::IndicatorService::Service {
   }
 };
 
+class IdentityRecordingTasks final : public v1::TaskService::Service {
+ public:
+  grpc::Status ImportPlan(grpc::ServerContext* context, const v1::ImportPlanRequest*,
+                          v1::ImportPlanResponse*) override {
+    absl::StatusOr<Identity> who = IdentityFromContext(*context);
+    if (!who.ok()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(who.status().message()));
+    user = who->user;
+    role = who->role;
+    return grpc::Status::OK;
+  }
+  std::string user;
+  Role role = Role::kViewer;
+};
+
 class SlowTasks final : public v1::TaskService::Service {
  public:
   grpc::Status ImportPlan(grpc::ServerContext* context, const v1::ImportPlanRequest*,
@@ -65,6 +79,17 @@ TEST(GrpcDeliveryClientTest, PassesAnswersThroughAndEnforcesTheDeadline) {
   EXPECT_EQ(client.ImportPlan(v1::ImportPlanRequest()).code(), absl::StatusCode::kDeadlineExceeded);
   indicators_host->Shutdown(absl::ZeroDuration());
   tasks_host->Shutdown(absl::ZeroDuration());
+}
+
+TEST(GrpcDeliveryClientTest, CallsAsTheIngestionServiceAccount) {
+  IdentityRecordingTasks tasks;
+  auto host = StartPeer(&tasks, "127.0.0.1:0");
+  auto channel = MakeChannel("127.0.0.1:" + std::to_string(host->port()));
+  GrpcDeliveryClient client(channel, channel, absl::Seconds(5));
+  EXPECT_TRUE(client.ImportPlan(v1::ImportPlanRequest()).ok());
+  EXPECT_EQ(tasks.user, "luoshi-ingestion");
+  EXPECT_EQ(tasks.role, Role::kSupervisor);
+  host->Shutdown(absl::ZeroDuration());
 }
 
 TEST(GrpcDeliveryClientTest, FirstCallAfterThePeerReturnsGoesThrough) {
