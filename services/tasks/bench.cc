@@ -278,9 +278,7 @@ int Main() {
     }
   });
 
-  std::atomic<int> report_errors{0};
-  t0 = Clock::now();
-  auto reports = RunClients(clients, seconds, [&](std::mt19937& r) {
+  auto report_call = [&](std::mt19937& r) {
     const auto& [id, unit] = task_units[r() % task_units.size()];
     grpc::ClientContext ctx;
     AttachDeadline(&ctx, Identity{"bench", unit, Role::kOffice});
@@ -290,7 +288,10 @@ int Main() {
     req.set_narrative("基准测试进展");
     v1::Task resp;
     return stub().ReportProgress(&ctx, req, &resp).ok();
-  }, &report_errors);
+  };
+  std::atomic<int> report_errors{0};
+  t0 = Clock::now();
+  auto reports = RunClients(clients, seconds, report_call, &report_errors);
   const double report_s = std::chrono::duration<double>(Clock::now() - t0).count();
   absl::SleepFor(absl::Milliseconds(200));
   watch_ctx.TryCancel();
@@ -298,6 +299,18 @@ int Main() {
   (void)reader->Finish();
   auto report_lat = Summarize(reports);
   auto watch = Summarize(watch_ms);
+
+  // Mixed: half the clients report while the other half read ledgers (the cache is invalidated by
+  // every report to a plan, so many ledgers are recomputed).
+  std::atomic<int> mixed_errors{0};
+  std::vector<double> mixed_ledger;
+  std::thread writers([&] {
+    std::atomic<int> e{0};
+    RunClients(std::max(1, clients / 2), seconds, report_call, &e);
+  });
+  mixed_ledger = RunClients(std::max(1, clients / 2), seconds, ledger_call, &mixed_errors);
+  writers.join();
+  auto mixed = Summarize(mixed_ledger);
   tracker.Shutdown();
   host.Shutdown(absl::Seconds(2));
 
@@ -317,6 +330,8 @@ int Main() {
       report_errors.load());
   std::printf("| WatchTasks change latency during the report load | %zu | %.2f | %.2f | %.2f | - |\n",
               watch.count, watch.p50_ms, watch.p99_ms, watch.max_ms);
+  row(absl::StrCat("GetLedger, ", std::max(1, clients / 2), " clients, while ",
+                   std::max(1, clients / 2), " clients report").c_str(), mixed, mixed_errors.load());
   std::printf("\nReportProgress throughput: %.0f durable reports/s with %d clients\n",
               report_lat.count / report_s, clients);
   return 0;
