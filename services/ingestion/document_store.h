@@ -132,7 +132,8 @@ class DocumentStore {
   // The earliest next attempt among pending entries, if any (lets the dispatcher sleep until then).
   virtual absl::StatusOr<std::optional<absl::Time>> NextDueTime() const = 0;
 
-  // Outcome of one attempt on a pending entry; each increments `attempts`. Entries that are no longer
+  // Outcome of one attempt on a pending entry; each increments `attempts`. Delivery clears
+  // `last_error` (an error that no longer holds would mislead; `attempts` keeps the history). Entries that are no longer
   // pending (superseded meanwhile) are left unchanged. NOT_FOUND for an unknown entry id.
   virtual absl::Status MarkDelivered(int64_t entry_id, absl::Time at) = 0;
   virtual absl::Status MarkRetry(int64_t entry_id, const std::string& error, absl::Time next_attempt_at) = 0;

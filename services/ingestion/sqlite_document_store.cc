@@ -96,7 +96,7 @@ const char kDueDeliveries[] =
 const char kNextDue[] = "SELECT MIN(next_attempt_at_us) FROM outbox WHERE state = 'pending'";
 const char kMarkDelivered[] =
     "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at_us = ?2,"
-    " next_attempt_at_us = NULL WHERE id = ?1 AND state = 'pending'";
+    " next_attempt_at_us = NULL, last_error = '' WHERE id = ?1 AND state = 'pending'";
 const char kMarkRetry[] =
     "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at_us = ?3"
     " WHERE id = ?1 AND state = 'pending'";

@@ -193,6 +193,7 @@ TEST_F(SqliteDocumentStoreTest, AttemptOutcomesAreRecorded) {
   EXPECT_EQ(deliveries[0].state, OutboxState::kDelivered);
   EXPECT_EQ(deliveries[0].attempts, 2);
   EXPECT_EQ(deliveries[0].delivered_at, kT0 + absl::Seconds(3));
+  EXPECT_EQ(deliveries[0].last_error, "");  // the outage is over: its error no longer applies
   EXPECT_FALSE(deliveries[0].next_attempt_at.has_value());
   EXPECT_EQ(deliveries[1].state, OutboxState::kFailed);
   EXPECT_EQ(deliveries[1].attempts, 1);
