@@ -29,7 +29,10 @@ std::string DescribePermanent(const std::string& target, const absl::Status& sta
 
 Dispatcher::Dispatcher(DocumentStore* store, DeliveryClient* client, const Clock* clock,
                        DispatcherOptions options, std::function<double()> random01)
-    : store_(store), client_(client), clock_(clock), options_(options), random01_(std::move(random01)) {}
+    : store_(store), client_(client), clock_(clock), options_(options), random01_(std::move(random01)) {
+  lanes_[0].target = kIndicatorsTarget;
+  lanes_[1].target = kTasksTarget;
+}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
@@ -38,7 +41,9 @@ void Dispatcher::Start() {
     absl::MutexLock lock(&mu_);
     stopping_ = false;
   }
-  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  for (Lane& lane : lanes_) {
+    if (!lane.thread.joinable()) lane.thread = std::thread([this, &lane] { Loop(lane); });
+  }
 }
 
 void Dispatcher::Stop() {
@@ -46,24 +51,27 @@ void Dispatcher::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  for (Lane& lane : lanes_) {
+    if (lane.thread.joinable()) lane.thread.join();
+  }
 }
 
 void Dispatcher::Wake() {
   absl::MutexLock lock(&mu_);
-  woken_ = true;
+  for (Lane& lane : lanes_) lane.woken = true;
 }
 
-void Dispatcher::Loop() {
+void Dispatcher::Loop(Lane& lane) {
   while (true) {
-    if (absl::StatusOr<DispatchStats> stats = RunOnce(); !stats.ok()) {
-      LogWarning("outbox pass failed", {{"error", std::string(stats.status().message())}});
+    DispatchStats stats;
+    if (absl::Status s = Pass(lane, &stats); !s.ok()) {
+      LogWarning("outbox pass failed", {{"target", lane.target}, {"error", std::string(s.message())}});
     }
     absl::MutexLock lock(&mu_);
-    auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || woken_; };
+    auto ready = [this, &lane]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || lane.woken; };
     mu_.AwaitWithTimeout(absl::Condition(&ready), options_.poll_interval);
     if (stopping_) return;
-    woken_ = false;
+    lane.woken = false;
   }
 }
 
@@ -84,32 +92,34 @@ absl::Duration Dispatcher::BackoffAfter(int failed_attempts) {
   absl::Duration base = options_.initial_backoff;
   for (int i = 1; i < failed_attempts && base < options_.max_backoff; ++i) base *= 2;
   base = std::min(base, options_.max_backoff);
-  double r = std::clamp(random01_ ? random01_() : 1.0, 0.0, 1.0);
+  double r = 1.0;
+  {
+    absl::MutexLock lock(&random_mu_);
+    if (random01_) r = std::clamp(random01_(), 0.0, 1.0);
+  }
   return base * (0.5 + 0.5 * r);
 }
 
 absl::StatusOr<DispatchStats> Dispatcher::RunOnce() {
-  absl::MutexLock lock(&pass_mu_);
   DispatchStats stats;
-  for (const char* target : {kIndicatorsTarget, kTasksTarget}) {
-    if (absl::Status s = DeliverTarget(target, &stats); !s.ok()) return s;
+  for (Lane& lane : lanes_) {
+    if (absl::Status s = Pass(lane, &stats); !s.ok()) return s;
   }
   return stats;
 }
 
-absl::Status Dispatcher::DeliverTarget(const std::string& target, DispatchStats* stats) {
+absl::Status Dispatcher::Pass(Lane& lane, DispatchStats* stats) {
+  absl::MutexLock lock(&lane.pass_mu);
   const absl::Time now = clock_->Now();
-  auto paused = target_paused_until_.find(target);
-  if (paused != target_paused_until_.end() && now < paused->second) {
+  if (now < lane.paused_until) {
     ++stats->paused_targets;
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<OutboxEntry>> due = store_->DueDeliveries(target, now, options_.entries_per_pass);
+  absl::StatusOr<std::vector<OutboxEntry>> due = store_->DueDeliveries(lane.target, now, options_.entries_per_pass);
   if (!due.ok()) return due.status();
   for (const OutboxEntry& entry : *due) {
-    absl::Status outcome = Send(entry);
-    Record(entry, outcome, stats);
-    if (target_paused_until_.count(target) > 0) break;  // the peer is failing: back off as a whole
+    Record(lane, entry, Send(entry), stats);
+    if (lane.failures > 0) break;  // the peer is failing: back off as a whole
   }
   return absl::OkStatus();
 }
@@ -139,12 +149,12 @@ absl::Status Dispatcher::SendPlan(const std::string& payload) {
   return client_->ImportPlan(request);
 }
 
-void Dispatcher::Record(const OutboxEntry& entry, const absl::Status& outcome, DispatchStats* stats) {
+void Dispatcher::Record(Lane& lane, const OutboxEntry& entry, const absl::Status& outcome, DispatchStats* stats) {
   const absl::Time now = clock_->Now();
   absl::Status stored;
   if (outcome.ok() || IsPermanent(outcome.code())) {  // the peer answered: it is up
-    target_failures_.erase(entry.target);
-    target_paused_until_.erase(entry.target);
+    lane.failures = 0;
+    lane.paused_until = absl::InfinitePast();
   }
   if (outcome.ok()) {
     stored = store_->MarkDelivered(entry.id, now);
@@ -157,8 +167,8 @@ void Dispatcher::Record(const OutboxEntry& entry, const absl::Status& outcome, D
     ++stats->failed;
     LogError("delivery rejected", {{"document", entry.document_id}, {"target", entry.target}, {"error", error}});
   } else {
-    const absl::Time next = now + BackoffAfter(++target_failures_[entry.target]);
-    target_paused_until_[entry.target] = next;
+    const absl::Time next = now + BackoffAfter(++lane.failures);
+    lane.paused_until = next;
     std::string error = DescribeTransient(entry.target, outcome);
     stored = store_->MarkRetry(entry.id, error, next);
     ++stats->retried;

@@ -1,7 +1,9 @@
 // Dispatcher: delivers the outbox to the indicator and task services.
 //
-// One background thread (Start/Stop) runs passes; RunOnce() is one pass and is what tests drive with a
-// FakeClock. A pass takes the pending entries that are due (per the injected Clock) and, per entry:
+// Each target has its own lane: a background thread (Start/Stop) that runs passes over that target's
+// entries, so a peer that is slow or down never delays the other. RunOnce() runs one pass of every lane
+// in the calling thread and is what tests drive with a FakeClock. A pass takes the lane's pending
+// entries that are due (per the injected Clock) and, per entry:
 //   - indicators: RecordObservations in batches of `batch_size` (the service is idempotent by
 //     source_key, so a batch resent after a partial failure changes nothing);
 //   - tasks: one ImportPlan (idempotent by document_sha256);
@@ -16,15 +18,15 @@
 //                               per pending document, and the other target keeps flowing;
 //   - a permanent error (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, NOT_FOUND, ALREADY_EXISTS)
 //                             → failed: last_error says why, and it is not retried.
-// Between passes the thread waits `poll_interval` or until Wake() (called after new entries are queued).
+// Between passes a lane waits `poll_interval` or until Wake() (called after new entries are queued).
 //
-// Thread safety: Start/Stop from one owner thread; Wake and RunOnce from any thread (passes are
-// serialized).
+// Thread safety: Start/Stop from one owner thread; Wake and RunOnce from any thread (passes of one lane
+// are serialized). `random01` is called under a lock, so it need not be thread-safe.
 #ifndef LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
 #define LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
 
+#include <array>
 #include <functional>
-#include <map>
 #include <string>
 #include <thread>
 
@@ -65,7 +67,7 @@ class Dispatcher {
   void Stop();
   void Wake();
 
-  // Runs one pass now. Returns the storage error if the due entries cannot be read.
+  // Runs one pass of every lane now. Returns the storage error if the due entries cannot be read.
   absl::StatusOr<DispatchStats> RunOnce();
 
   // Delay before the attempt after `failed_attempts` failures (>= 1), jitter included.
@@ -75,30 +77,35 @@ class Dispatcher {
   static bool IsPermanent(absl::StatusCode code);
 
  private:
-  absl::Status DeliverTarget(const std::string& target, DispatchStats* stats)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  // One target's worker and its backoff state.
+  struct Lane {
+    std::string target;
+    absl::Mutex pass_mu;  // one pass of this lane at a time
+    int failures ABSL_GUARDED_BY(pass_mu) = 0;  // consecutive transient failures
+    absl::Time paused_until ABSL_GUARDED_BY(pass_mu) = absl::InfinitePast();
+    bool woken = false;  // guarded by Dispatcher::mu_
+    std::thread thread;
+  };
+
+  absl::Status Pass(Lane& lane, DispatchStats* stats);
   absl::Status Send(const OutboxEntry& entry);
   absl::Status SendObservations(const std::string& payload);
   absl::Status SendPlan(const std::string& payload);
-  void Record(const OutboxEntry& entry, const absl::Status& outcome, DispatchStats* stats)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
-  void Loop();
+  void Record(Lane& lane, const OutboxEntry& entry, const absl::Status& outcome, DispatchStats* stats)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lane.pass_mu);
+  void Loop(Lane& lane);
 
   DocumentStore* store_;
   DeliveryClient* client_;
   const Clock* clock_;
   DispatcherOptions options_;
-  std::function<double()> random01_;
+  absl::Mutex random_mu_;
+  std::function<double()> random01_ ABSL_GUARDED_BY(random_mu_);
 
-  absl::Mutex pass_mu_;  // one pass at a time
-  // Per target, while it is failing: consecutive transient failures and the end of the current pause.
-  std::map<std::string, int> target_failures_ ABSL_GUARDED_BY(pass_mu_);
-  std::map<std::string, absl::Time> target_paused_until_ ABSL_GUARDED_BY(pass_mu_);
+  std::array<Lane, 2> lanes_;
 
-  absl::Mutex mu_;
+  absl::Mutex mu_;  // stopping_ and every Lane::woken
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool woken_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
 };
 
 }  // namespace luoshi::ingestion

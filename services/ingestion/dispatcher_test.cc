@@ -234,5 +234,15 @@ TEST_F(DispatcherTest, BackgroundThreadDeliversPromptlyAfterIngest) {
   EXPECT_THAT(client_.accepted_observations(), SizeIs(1));
 }
 
+TEST_F(DispatcherTest, AHangingPeerDoesNotDelayTheOtherTarget) {
+  client_.Hold("indicators");  // the lane served first in a pass
+  dispatcher_->Start();
+  Ingest("指标服务卡住", 2, 2);
+  EXPECT_TRUE(client_.WaitForAccepted("tasks", 1, absl::Seconds(30)));
+  client_.Release("indicators");
+  EXPECT_TRUE(client_.WaitForAccepted("indicators", 1, absl::Seconds(30)));
+  dispatcher_->Stop();
+}
+
 }  // namespace
 }  // namespace luoshi::ingestion

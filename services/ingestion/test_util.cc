@@ -66,6 +66,8 @@ std::string FakeDocument(const std::string& title, int observations, int tasks, 
 }
 
 absl::Status FakeDeliveryClient::Answer(const std::string& target) {
+  auto released = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_.count(target) == 0; };
+  mu_.Await(absl::Condition(&released));
   ++calls_[target];
   std::vector<absl::Status>& script = script_[target];
   if (script.empty()) {
@@ -97,6 +99,16 @@ absl::Status FakeDeliveryClient::ImportPlan(const v1::ImportPlanRequest& request
 void FakeDeliveryClient::Script(const std::string& target, std::vector<absl::Status> answers) {
   absl::MutexLock lock(&mu_);
   script_[target] = std::move(answers);
+}
+
+void FakeDeliveryClient::Hold(const std::string& target) {
+  absl::MutexLock lock(&mu_);
+  held_.insert(target);
+}
+
+void FakeDeliveryClient::Release(const std::string& target) {
+  absl::MutexLock lock(&mu_);
+  held_.erase(target);
 }
 
 int FakeDeliveryClient::calls(const std::string& target) const {

@@ -55,6 +55,9 @@ class FakeDeliveryClient : public DeliveryClient {
   // How many times each observation source key / plan sha256 was accepted.
   std::map<std::string, int> accepted_observations() const;
   std::map<std::string, int> accepted_plans() const;
+  // While held, calls to `target` wait (like a peer that hangs) until Release(target).
+  void Hold(const std::string& target);
+  void Release(const std::string& target);
   // Blocks until at least `n` accepted calls to `target` happened, or `timeout` passed; true if reached.
   bool WaitForAccepted(const std::string& target, int n, absl::Duration timeout) const;
 
@@ -67,6 +70,7 @@ class FakeDeliveryClient : public DeliveryClient {
   std::map<std::string, int> accepted_calls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> observations_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> plans_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> held_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace luoshi::ingestion::testing
