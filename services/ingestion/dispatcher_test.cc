@@ -26,9 +26,8 @@ absl::Status Unavailable() { return absl::UnavailableError("connection refused")
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = ::testing::TempDir() + "/dispatcher_" +
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    db_file_ = std::make_unique<testing::TempDatabase>("dispatcher");
+    const std::string& path = db_file_->path();
     auto store = SqliteDocumentStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -78,6 +77,7 @@ class DispatcherTest : public ::testing::Test {
   FakeDeliveryClient client_;
   DispatcherOptions options_;
   double jitter_ = 1.0;
+  std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
   std::unique_ptr<IngestionHandler> handler_;
   std::unique_ptr<Dispatcher> dispatcher_;

@@ -32,9 +32,8 @@ v1::IngestDocumentRequest Request(const std::string& content, const std::string&
 class IngestionHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = ::testing::TempDir() + "/handler_" +
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    db_file_ = std::make_unique<testing::TempDatabase>("handler");
+    const std::string& path = db_file_->path();
     auto store = SqliteDocumentStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -62,6 +61,7 @@ class IngestionHandlerTest : public ::testing::Test {
 
   FakeClock clock_{kT0};
   FakeExtractionEngine engine_;
+  std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
   std::unique_ptr<IngestionHandler> handler_;
   int notifications_ = 0;

@@ -5,8 +5,8 @@
 //   IngestionHandler              validation, dedupe by SHA-256, dry runs, paging, reprocessing
 //   ExtractionEngine              the extraction library behind a small interface (bytes → Extraction)
 //   DocumentStore                 documents, extractions and the outbox (SQLite by default)
-//   Dispatcher + DeliveryClient   a background thread that drains the outbox to the indicator and task
-//                                 services with deadlines, backoff and idempotent keys
+//   Dispatcher + DeliveryClient   one background thread per target that drains the outbox to the
+//                                 indicator and task services with deadlines, backoff and idempotent keys
 //
 // A request's flow (IngestDocument): gRPC thread → handler validates size and emptiness → hashes the
 // bytes → returns the stored document if the hash is known → otherwise runs the extractor, stamps

@@ -22,9 +22,8 @@ using testing::FakeDocument;
 class IngestionServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = ::testing::TempDir() + "/server_" +
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    db_file_ = std::make_unique<testing::TempDatabase>("server");
+    const std::string& path = db_file_->path();
     auto store = SqliteDocumentStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -55,6 +54,7 @@ class IngestionServerTest : public ::testing::Test {
   }
 
   testing::FakeExtractionEngine engine_;
+  std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
   std::unique_ptr<IngestionHandler> handler_;
   std::unique_ptr<IngestionServer> server_;

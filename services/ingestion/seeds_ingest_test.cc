@@ -47,8 +47,8 @@ class SeedsIngestTest : public ::testing::Test {
     auto catalog = LoadCatalog(SourceDir() + "/data/catalog.json");
     ASSERT_TRUE(catalog.ok()) << catalog.status();
     engine_ = std::make_unique<LibraryExtractionEngine>(*catalog);
-    std::string path = ::testing::TempDir() + "/seeds_ingest.db";
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    db_file_ = std::make_unique<testing::TempDatabase>("seeds");
+    const std::string& path = db_file_->path();
     auto store = SqliteDocumentStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -59,6 +59,7 @@ class SeedsIngestTest : public ::testing::Test {
 
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   std::unique_ptr<LibraryExtractionEngine> engine_;
+  std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
   std::unique_ptr<IngestionHandler> handler_;
   testing::FakeDeliveryClient client_;

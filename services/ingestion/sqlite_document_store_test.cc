@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/ingestion/ids.h"
+#include "services/ingestion/test_util.h"
 
 namespace luoshi::ingestion {
 namespace {
@@ -16,12 +17,6 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
-
-std::string TempDbPath(const std::string& name) {
-  std::string path = ::testing::TempDir() + "/" + name + ".db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-  return path;
-}
 
 v1::Extraction MakeExtraction(const std::string& title, int observations, int tasks) {
   v1::Extraction e;
@@ -51,7 +46,8 @@ DocumentRecord MakeRecord(const std::string& bytes, absl::Time at = kT0) {
 class SqliteDocumentStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = TempDbPath(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    db_file_ = std::make_unique<testing::TempDatabase>("store");
+    path_ = db_file_->path();
     auto store = SqliteDocumentStore::Open(path_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -68,6 +64,7 @@ class SqliteDocumentStoreTest : public ::testing::Test {
     return r;
   }
 
+  std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::string path_;
   std::unique_ptr<SqliteDocumentStore> store_;
 };

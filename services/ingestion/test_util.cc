@@ -1,5 +1,11 @@
 #include "services/ingestion/test_util.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -7,6 +13,18 @@
 #include "absl/strings/strip.h"
 
 namespace luoshi::ingestion::testing {
+
+std::string FreshDatabasePath(const std::string& prefix) {
+  std::string path = absl::StrCat(::testing::TempDir(), "/", prefix, "_",
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
+                                  getpid(), ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  return path;
+}
+
+TempDatabase::~TempDatabase() {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+}
 
 absl::StatusOr<v1::Extraction> FakeExtractionEngine::Extract(std::string_view bytes,
                                                              const ExtractRequest& request) const {

@@ -14,6 +14,21 @@
 
 namespace luoshi::ingestion::testing {
 
+// A fresh SQLite path in the test temporary directory for the running test, unique per process so
+// concurrent runs of the suite do not share files. Removes leftovers of an earlier run.
+std::string FreshDatabasePath(const std::string& prefix);
+
+// Owns such a path and deletes the database files when destroyed (declare it before the store).
+class TempDatabase {
+ public:
+  explicit TempDatabase(const std::string& prefix) : path_(FreshDatabasePath(prefix)) {}
+  ~TempDatabase();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // Reads a tiny line format instead of real documents, so handler tests control exactly what an
 // "extraction" contains:
 //   title: 标题            type: 3 (DocumentType number)   region: 大兴区   year: 2023
