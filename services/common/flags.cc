@@ -25,7 +25,8 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: when set, clients must present a certificate signed by it (mutual TLS).");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA bundle used to verify the servers this process calls. Empty: plaintext calls.");
-ABSL_FLAG(int, max_threads, 16, "Upper bound on threads serving requests in this process.");
+ABSL_FLAG(int, max_threads, 64,
+          "Upper bound on threads serving requests in this process (each open WatchTasks stream holds one).");
 ABSL_FLAG(std::string, catalog, "",
           "Path of the indicator and region catalog (proto3 JSON). Default: data/catalog.json of the "
           "source tree this binary was built from.");

@@ -22,7 +22,7 @@ TEST(FlagsTest, EnvironmentSetsFlags) {
   EXPECT_EQ(ListenAddress("127.0.0.1:1"), "127.0.0.1:9999");
   EXPECT_EQ(absl::GetFlag(FLAGS_max_threads), 7);
   absl::SetFlag(&FLAGS_listen, "");
-  absl::SetFlag(&FLAGS_max_threads, 16);
+  absl::SetFlag(&FLAGS_max_threads, 64);
 }
 
 TEST(FlagsTest, BadEnvironmentValueNamesTheVariable) {

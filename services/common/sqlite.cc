@@ -164,11 +164,15 @@ Database::~Database() {
 absl::Status Database::ApplyMigrations(const std::vector<Migration>& migrations) {
   absl::MutexLock lock(&write_mu_);
   Connection& w = *writer_;
-  auto stmt = w.Prepare("PRAGMA user_version");
-  if (!stmt.ok()) return stmt.status();
-  auto row = stmt->Step();
-  if (!row.ok()) return row.status();
-  int current = static_cast<int>(stmt->ColumnInt(0));
+  int current = 0;
+  {
+    // Scoped so the statement is reset before migrations run (an open statement blocks DROP INDEX).
+    auto stmt = w.Prepare("PRAGMA user_version");
+    if (!stmt.ok()) return stmt.status();
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    current = static_cast<int>(stmt->ColumnInt(0));
+  }
   int latest = migrations.empty() ? 0 : migrations.back().version;
   if (current > latest) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -25,6 +25,13 @@ ServiceProcess::~ServiceProcess() {
 }
 
 absl::Status ServiceProcess::Start(const std::string& binary, const std::vector<std::string>& args) {
+  if (pid_ > 0) return absl::FailedPreconditionError("already running");
+  if (reader_.joinable()) reader_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    port_ = 0;
+    log_.clear();
+  }
   int fds[2];
   if (pipe(fds) != 0) return absl::InternalError("pipe failed");
   std::vector<std::string> argv_s = {binary, "--listen=127.0.0.1:0"};

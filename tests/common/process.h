@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,7 +39,7 @@ class ServiceProcess {
  private:
   void ReadLoop(int fd);
   pid_t pid_ = -1;
-  int port_ = 0;
+  std::atomic<int> port_{0};  // written by the reader thread
   std::thread reader_;
   mutable absl::Mutex mu_;
   std::string log_ ABSL_GUARDED_BY(mu_);

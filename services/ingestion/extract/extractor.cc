@@ -122,11 +122,20 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
   google::protobuf::Timestamp as_of;
   bool dated = SetTimestamp(doc.metadata.published_date(), &as_of) ||
                SetTimestamp(doc.metadata.written_date(), &as_of);
-  for (size_t i = 0; i < observations.size(); ++i) {
+  for (auto& found : observations) {
+    v1::Observation& obs = found.observation;
+    // A percentage is never a multiple: in a paired list (增长3.5倍、54.76%) the second figure is a rate.
+    if (obs.measure() == v1::MEASURE_MULTIPLE && obs.value().unit() == "%") obs.set_measure(v1::MEASURE_GROWTH_RATE);
+    // A figure whose subject could not be named is no observation of anything: report it instead.
+    if (obs.indicator_id().empty() && obs.surface_name().empty()) {
+      e.add_warnings(absl::StrCat("figure without a subject left out: ", obs.provenance().sentence()));
+      continue;
+    }
+    const int index = e.observations_size();
     auto* o = e.add_observations();
-    *o = std::move(observations[i].observation);
+    *o = std::move(obs);
     if (!options.source_key_prefix.empty()) {
-      o->set_source_key(absl::StrCat(options.source_key_prefix, ":", i));
+      o->set_source_key(absl::StrCat(options.source_key_prefix, ":", index));
     }
     if (dated) *o->mutable_as_of() = as_of;
   }
