@@ -17,7 +17,8 @@ stop_all() {
     wait "${PIDS[@]}" 2>/dev/null || true
   fi
 }
-trap stop_all INT TERM EXIT
+trap stop_all EXIT
+trap 'stop_all; exit 0' INT TERM
 
 for port in 7100 7101 7102 7103; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
