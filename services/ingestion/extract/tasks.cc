@@ -231,7 +231,7 @@ size_t TaskReader::ReadTable(size_t header_line, std::vector<v1::TaskDefinition>
         SetField(columns[c], b, e, &task);
       }
     }
-    std::u32string_view number = Utf8ToU32(task.number());
+    const std::u32string number = Utf8ToU32(task.number());
     bool numeric = !number.empty() &&
                    std::all_of(number.begin(), number.end(), [](char32_t c) { return IsAsciiDigit(c); });
     if (!numeric || text_b < 0) continue;
