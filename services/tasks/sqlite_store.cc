@@ -445,6 +445,25 @@ class QueryBuilder {
   std::vector<Arg> args_;
 };
 
+// Rows of one task's child table (reports, reviews, journal) read in one snapshot, each row turned into a
+// message by `to_message`. The query binds the task's sequence number as its only parameter.
+template <typename T, typename RowFn>
+absl::StatusOr<std::vector<T>> RowsOfTask(sql::Database& db, int64_t task_seq, const std::string& query,
+                                          RowFn to_message) {
+  std::vector<T> out;
+  TASKS_RETURN_IF_ERROR(db.Read([&](Connection& c) -> absl::Status {
+    TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(query));
+    st.Bind(1, task_seq);
+    while (true) {
+      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(to_message(st));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 }  // namespace
 
 const std::vector<sql::Migration>& SqliteTaskStore::Migrations() {
@@ -696,99 +715,73 @@ std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(
   return results;
 }
 
-absl::StatusOr<std::vector<v1::ProgressReport>> SqliteTaskStore::ReportsOf(
-    const std::string& task_id) {
+absl::StatusOr<std::vector<v1::ProgressReport>> SqliteTaskStore::ReportsOf(const std::string& task_id) {
   std::optional<int64_t> seq = SeqOf(task_id, 'T');
   if (!seq) return TaskNotFound(task_id);
-  std::vector<v1::ProgressReport> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("SELECT seq, unit, reporter, period, percent, stage, narrative, problems, "
-                  "next_steps, evidence_links, claims_completion, reported_at FROM reports "
-                  "WHERE task_seq = ? ORDER BY seq DESC"));
-    st.Bind(1, *seq);
-    while (true) {
-      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      v1::ProgressReport r;
-      r.set_id(Id('R', st.ColumnInt(0)));
-      r.set_task_id(task_id);
-      r.set_unit(st.ColumnText(1));
-      r.set_reporter(st.ColumnText(2));
-      r.set_period(st.ColumnText(3));
-      if (!st.ColumnIsNull(4)) {
-        r.set_percent(static_cast<int>(st.ColumnInt(4)));
-      } else if (!st.ColumnText(5).empty()) {
-        r.set_stage(st.ColumnText(5));
-      }
-      r.set_narrative(st.ColumnText(6));
-      r.set_problems(st.ColumnText(7));
-      r.set_next_steps(st.ColumnText(8));
-      for (absl::string_view link : absl::StrSplit(st.ColumnText(9), '\n', absl::SkipEmpty())) {
-        r.add_evidence_links(std::string(link));
-      }
-      r.set_claims_completion(st.ColumnInt(10) != 0);
-      *r.mutable_reported_at() = ToTimestamp(FromMicros(st.ColumnInt(11)));
-      out.push_back(std::move(r));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return RowsOfTask<v1::ProgressReport>(
+      *db_, *seq,
+      "SELECT seq, unit, reporter, period, percent, stage, narrative, problems, "
+      "next_steps, evidence_links, claims_completion, reported_at FROM reports "
+      "WHERE task_seq = ? ORDER BY seq DESC",
+      [&](const Statement& st) {
+        v1::ProgressReport r;
+        r.set_id(Id('R', st.ColumnInt(0)));
+        r.set_task_id(task_id);
+        r.set_unit(st.ColumnText(1));
+        r.set_reporter(st.ColumnText(2));
+        r.set_period(st.ColumnText(3));
+        if (!st.ColumnIsNull(4)) {
+          r.set_percent(static_cast<int>(st.ColumnInt(4)));
+        } else if (!st.ColumnText(5).empty()) {
+          r.set_stage(st.ColumnText(5));
+        }
+        r.set_narrative(st.ColumnText(6));
+        r.set_problems(st.ColumnText(7));
+        r.set_next_steps(st.ColumnText(8));
+        for (absl::string_view link : absl::StrSplit(st.ColumnText(9), '\n', absl::SkipEmpty())) {
+          r.add_evidence_links(std::string(link));
+        }
+        r.set_claims_completion(st.ColumnInt(10) != 0);
+        *r.mutable_reported_at() = ToTimestamp(FromMicros(st.ColumnInt(11)));
+        return r;
+      });
 }
 
 absl::StatusOr<std::vector<v1::Review>> SqliteTaskStore::ReviewsOf(const std::string& task_id) {
   std::optional<int64_t> seq = SeqOf(task_id, 'T');
   if (!seq) return TaskNotFound(task_id);
-  std::vector<v1::Review> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st,
-                           c.Prepare("SELECT seq, reviewer, accepted, comment, reviewed_at FROM "
-                                     "reviews WHERE task_seq = ? ORDER BY seq DESC"));
-    st.Bind(1, *seq);
-    while (true) {
-      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      v1::Review r;
-      r.set_id(Id('V', st.ColumnInt(0)));
-      r.set_task_id(task_id);
-      r.set_reviewer(st.ColumnText(1));
-      r.set_accepted(st.ColumnInt(2) != 0);
-      r.set_comment(st.ColumnText(3));
-      *r.mutable_reviewed_at() = ToTimestamp(FromMicros(st.ColumnInt(4)));
-      out.push_back(std::move(r));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return RowsOfTask<v1::Review>(*db_, *seq,
+                                "SELECT seq, reviewer, accepted, comment, reviewed_at FROM "
+                                "reviews WHERE task_seq = ? ORDER BY seq DESC",
+                                [&](const Statement& st) {
+                                  v1::Review r;
+                                  r.set_id(Id('V', st.ColumnInt(0)));
+                                  r.set_task_id(task_id);
+                                  r.set_reviewer(st.ColumnText(1));
+                                  r.set_accepted(st.ColumnInt(2) != 0);
+                                  r.set_comment(st.ColumnText(3));
+                                  *r.mutable_reviewed_at() = ToTimestamp(FromMicros(st.ColumnInt(4)));
+                                  return r;
+                                });
 }
 
-absl::StatusOr<std::vector<v1::JournalEntry>> SqliteTaskStore::JournalOf(
-    const std::string& task_id) {
+absl::StatusOr<std::vector<v1::JournalEntry>> SqliteTaskStore::JournalOf(const std::string& task_id) {
   std::optional<int64_t> seq = SeqOf(task_id, 'T');
   if (!seq) return TaskNotFound(task_id);
-  std::vector<v1::JournalEntry> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st,
-                           c.Prepare("SELECT actor, at, action, field, old_value, new_value FROM "
-                                     "journal WHERE task_seq = ? ORDER BY seq"));
-    st.Bind(1, *seq);
-    while (true) {
-      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      v1::JournalEntry e;
-      e.set_task_id(task_id);
-      e.set_actor(st.ColumnText(0));
-      *e.mutable_at() = ToTimestamp(FromMicros(st.ColumnInt(1)));
-      e.set_action(st.ColumnText(2));
-      e.set_field(st.ColumnText(3));
-      e.set_old_value(st.ColumnText(4));
-      e.set_new_value(st.ColumnText(5));
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return RowsOfTask<v1::JournalEntry>(*db_, *seq,
+                                      "SELECT actor, at, action, field, old_value, new_value FROM "
+                                      "journal WHERE task_seq = ? ORDER BY seq",
+                                      [&](const Statement& st) {
+                                        v1::JournalEntry e;
+                                        e.set_task_id(task_id);
+                                        e.set_actor(st.ColumnText(0));
+                                        *e.mutable_at() = ToTimestamp(FromMicros(st.ColumnInt(1)));
+                                        e.set_action(st.ColumnText(2));
+                                        e.set_field(st.ColumnText(3));
+                                        e.set_old_value(st.ColumnText(4));
+                                        e.set_new_value(st.ColumnText(5));
+                                        return e;
+                                      });
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteTaskStore::UnitNames() {
