@@ -2,35 +2,36 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "luoshi/v1/indicators.grpc.pb.h"
 #include "services/cli/cli.h"
 #include "services/cli/format.h"
-#include "services/common/decimal.h"
 #include "services/common/server.h"
+#include "services/indicators/format.h"
+#include "services/tasks/format.h"
 
 namespace luoshi::cli {
 namespace {
 
 using Stub = v1::IndicatorService::Stub;
 
-std::string ObservationLine(const v1::Observation& o) {
-  std::string value = o.has_value() ? BoundSymbol(o.bound()) + FormatQuantity(o.value()) : o.qualitative_text();
-  if (o.bound() == v1::BOUND_RANGE && o.has_upper_value()) {
-    value = absl::StrCat(FormatQuantity(o.value()), "–", FormatDecimal(o.upper_value()), o.value().unit());
-  }
-  if (o.change_direction() == v1::CHANGE_DIRECTION_DOWN) value = "↓" + value;
-  return absl::StrFormat("%-12s %-13s %-9s %-16s %s", o.period(), ShortEnumName(v1::Measure_descriptor(), o.measure()),
-                         ShortEnumName(v1::ObservationStatus_descriptor(), o.status()), value,
-                         o.indicator_id().empty() ? o.surface_name() : o.indicator_id());
+// "2024  growth rate  actual  增长5.2%  gdp": period, measure, status, figure and (unless the caller
+// already named it, as a series does) the indicator.
+std::string ObservationLine(const v1::Observation& o, bool with_indicator = true) {
+  using tasks::PadRight;
+  std::string line = absl::StrCat(PadRight(o.period(), 12), " ", PadRight(indicators::MeasureLabel(o.measure()), 12),
+                                  " ", PadRight(indicators::StatusLabel(o.status()), 9), " ",
+                                  indicators::FormatObservationValue(o));
+  if (!with_indicator) return line;
+  return absl::StrCat(PadRight(line, 12 + 1 + 12 + 1 + 9 + 1 + 16), " ",
+                      o.indicator_id().empty() ? o.surface_name() : o.indicator_id());
 }
 
 void PrintSource(std::ostream& out, const v1::Observation& o) {
   const auto& p = o.provenance();
   if (p.sentence().empty()) return;
-  out << "    " << p.document_id() << ": " << Ellipsize(p.sentence(), 90) << "\n";
+  out << "    ↳ " << p.document_id() << ": " << tasks::Shorten(p.sentence(), 160) << "\n";
 }
 
 absl::Status Check(const grpc::Status& s, const Context& ctx) {
@@ -46,9 +47,9 @@ absl::Status List(Context& ctx, Stub& stub, const Args& args) {
   ctx.Prepare(&context);
   if (auto s = Check(stub.ListIndicators(&context, req, &resp), ctx); !s.ok()) return s;
   for (const auto& i : resp.indicators()) {
-    *ctx.out << absl::StrFormat("%-32s %-10s %-9s %-8s %s\n", i.id(), i.category(),
-                                ShortEnumName(v1::IndicatorNature_descriptor(), i.nature()), i.default_unit(),
-                                i.name());
+    *ctx.out << tasks::PadRight(i.id(), 32) << " " << tasks::PadRight(i.category(), 10) << " "
+             << tasks::PadRight(ShortEnumName(v1::IndicatorNature_descriptor(), i.nature()), 9) << " "
+             << tasks::PadRight(i.default_unit(), 8) << " " << i.name() << "\n";
   }
   return absl::OkStatus();
 }
@@ -59,8 +60,8 @@ absl::Status Regions(Context& ctx, Stub& stub, const Args&) {
   ctx.Prepare(&context);
   if (auto s = Check(stub.ListRegions(&context, v1::ListRegionsRequest(), &resp), ctx); !s.ok()) return s;
   for (const auto& r : resp.regions()) {
-    *ctx.out << absl::StrFormat("%-20s %-20s parent=%s aliases=%s\n", r.id(), r.name(), r.parent_id(),
-                                absl::StrJoin(r.aliases(), ","));
+    *ctx.out << tasks::PadRight(r.id(), 20) << " " << tasks::PadRight(r.name(), 20) << " parent=" << r.parent_id()
+             << " aliases=" << absl::StrJoin(r.aliases(), ",") << "\n";
   }
   return absl::OkStatus();
 }
@@ -92,10 +93,10 @@ absl::Status Series(Context& ctx, Stub& stub, const Args& args) {
   *ctx.out << resp.indicator().name() << " (" << resp.indicator().id() << ") — " << resp.region().name() << "\n";
   if (resp.points().empty()) *ctx.out << "no figures yet\n";
   for (const auto& p : resp.points()) {
-    *ctx.out << ObservationLine(p.observation()) << "\n";
+    *ctx.out << ObservationLine(p.observation(), false) << "\n";
     PrintSource(*ctx.out, p.observation());
     for (const auto& h : p.history()) {
-      *ctx.out << "  earlier: " << ObservationLine(h) << "\n";
+      *ctx.out << "  earlier: " << ObservationLine(h, false) << "\n";
       PrintSource(*ctx.out, h);
     }
   }
@@ -136,7 +137,7 @@ absl::Status Query(Context& ctx, Stub& stub, const Args& args) {
     ctx.Prepare(&context);
     if (auto s = Check(stub.QueryObservations(&context, req, &resp), ctx); !s.ok()) return s;
     for (const auto& o : resp.observations()) {
-      *ctx.out << absl::StrFormat("%-10s ", o.region()) << ObservationLine(o) << "\n";
+      *ctx.out << tasks::PadRight(o.region(), 14) << " " << ObservationLine(o) << "\n";
       if (args.Has("sources")) PrintSource(*ctx.out, o);
       ++shown;
     }
@@ -164,8 +165,9 @@ absl::Status Compare(Context& ctx, Stub& stub, const Args& args) {
   if (resp.comparisons().empty()) *ctx.out << "no targets for " << req.region() << " " << req.year() << "\n";
   for (const auto& c : resp.comparisons()) {
     const auto& t = c.target();
-    *ctx.out << absl::StrFormat("%-14s %-30s %s\n", ShortEnumName(v1::Verdict_descriptor(), c.verdict()),
-                                t.indicator_id().empty() ? t.surface_name() : t.indicator_id(), c.explanation());
+    *ctx.out << tasks::PadRight(indicators::VerdictLabel(c.verdict()), 14) << " "
+             << tasks::PadRight(t.indicator_id().empty() ? t.surface_name() : t.indicator_id(), 30) << " "
+             << c.explanation() << "\n";
     if (args.Has("sources")) {
       PrintSource(*ctx.out, t);
       if (c.has_actual()) PrintSource(*ctx.out, c.actual());

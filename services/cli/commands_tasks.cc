@@ -4,13 +4,12 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/cli/cli.h"
 #include "services/cli/credentials.h"
 #include "services/cli/format.h"
 #include "services/common/server.h"
+#include "services/tasks/format.h"
 
 namespace luoshi::cli {
 namespace {
@@ -21,33 +20,15 @@ absl::Status Check(const grpc::Status& s, const Context& ctx) {
   return s.ok() ? absl::OkStatus() : RpcError("tasks", ctx.tasks_addr, s);
 }
 
-const char* LightMark(v1::Light light) {
-  switch (light) {
-    case v1::LIGHT_GREEN: return "green ";
-    case v1::LIGHT_YELLOW: return "YELLOW";
-    case v1::LIGHT_RED: return "RED   ";
-    default: return "-     ";
-  }
-}
-
-void PrintTaskLine(std::ostream& out, const v1::Task& t) {
-  const auto& d = t.definition();
-  std::string units = absl::StrJoin(d.responsible_units(), "、");
-  out << absl::StrFormat("%-10s %4s %s %-21s %3d%% due %-10s %s | %s\n", t.id(), d.number(), LightMark(t.light()),
-                         ShortEnumName(v1::TaskStatus_descriptor(), t.status()), t.percent_complete(),
-                         d.deadline().date().empty() ? d.deadline().text() : d.deadline().date(),
-                         Ellipsize(units, 24), Ellipsize(d.text(), 40));
-}
-
 absl::Status Plans(Context& ctx, Stub& stub, const Args&) {
   v1::ListPlansResponse resp;
   grpc::ClientContext context;
   ctx.Prepare(&context);
   if (auto s = Check(stub.ListPlans(&context, v1::ListPlansRequest(), &resp), ctx); !s.ok()) return s;
-  if (resp.plans().empty()) *ctx.out << "no plans yet: ingest a division plan (luoshi ingest FILE)\n";
-  for (const auto& p : resp.plans()) {
-    *ctx.out << absl::StrFormat("%-12s v%d%s %4d %-10s %3d tasks  %s\n", p.id(), p.version(), p.current() ? " " : "*",
-                                p.year(), p.region(), p.task_count(), p.title());
+  if (resp.plans().empty()) {
+    *ctx.out << "no plans yet: ingest a division plan (luoshi ingest FILE)\n";
+  } else {
+    *ctx.out << tasks::FormatPlans(resp);
   }
   return absl::OkStatus();
 }
@@ -76,24 +57,24 @@ absl::Status List(Context& ctx, Stub& stub, const Args& args) {
   v1::ListTasksRequest req;
   if (auto s = FillFilter(args, req.mutable_filter()); !s.ok()) return s;
   req.mutable_page()->set_page_size(200);
-  int shown = 0, total = 0;
+  const bool json = args.Get("format") == "json";
+  v1::ListTasksResponse all;  // every page, shown as one table
   do {
     v1::ListTasksResponse resp;
     grpc::ClientContext context;
     ctx.Prepare(&context);
     if (auto s = Check(stub.ListTasks(&context, req, &resp), ctx); !s.ok()) return s;
     for (const auto& t : resp.tasks()) {
-      if (args.Get("format") == "json") {
+      if (json) {
         *ctx.out << ToJson(t) << "\n";
       } else {
-        PrintTaskLine(*ctx.out, t);
+        *all.add_tasks() = t;
       }
-      ++shown;
     }
-    total = resp.total();
+    all.set_total(resp.total());
     req.mutable_page()->set_page_token(resp.next_page_token());
   } while (!req.page().page_token().empty());
-  if (args.Get("format") != "json") *ctx.out << shown << " of " << total << " tasks\n";
+  if (!json) *ctx.out << tasks::FormatTaskList(all);
   return absl::OkStatus();
 }
 
@@ -109,36 +90,7 @@ absl::Status Show(Context& ctx, Stub& stub, const Args& args) {
     *ctx.out << ToJson(resp) << "\n";
     return absl::OkStatus();
   }
-  const auto& t = resp.task();
-  const auto& d = t.definition();
-  std::ostream& out = *ctx.out;
-  out << "task " << t.id() << " (no. " << d.number() << " of plan " << t.plan_id() << ")\n"
-      << "section:   " << absl::StrJoin(d.section_path(), " › ") << "\n"
-      << "text:      " << d.text() << "\n"
-      << "leaders:   " << absl::StrJoin(d.lead_leaders(), "、") << "\n"
-      << "units:     " << absl::StrJoin(d.responsible_units(), "、")
-      << (d.cooperating_units().empty() ? "" : "  (with " + absl::StrJoin(d.cooperating_units(), "、") + ")") << "\n"
-      << "deadline:  " << d.deadline().text() << (d.deadline().date().empty() ? "" : " → " + d.deadline().date())
-      << "\nstatus:    " << ShortEnumName(v1::TaskStatus_descriptor(), t.status()) << ", "
-      << LightMark(t.light()) << " " << t.percent_complete() << "%\n";
-  if (!d.indicator_id().empty()) {
-    out << "indicator: " << d.indicator_id() << "  latest actual: "
-        << (t.indicator_actual().empty() ? "none yet" : t.indicator_actual()) << "\n";
-  }
-  for (const auto& m : d.milestones()) out << "milestone: " << m.text() << "\n";
-  for (const auto& r : resp.reports()) {
-    out << "report " << r.period() << " by " << r.unit() << " (" << r.reporter() << ", " << FormatTime(r.reported_at())
-        << "): " << (r.progress_case() == v1::ProgressReport::kPercent ? absl::StrCat(r.percent(), "%") : r.stage())
-        << (r.claims_completion() ? " — claims completion" : "") << "\n    " << r.narrative() << "\n";
-  }
-  for (const auto& r : resp.reviews()) {
-    out << "review by " << r.reviewer() << " (" << FormatTime(r.reviewed_at()) << "): "
-        << (r.accepted() ? "accepted" : "returned") << (r.comment().empty() ? "" : " — " + r.comment()) << "\n";
-  }
-  for (const auto& j : resp.journal()) {
-    out << "journal " << FormatTime(j.at()) << " " << j.actor() << " " << j.action()
-        << (j.field().empty() ? "" : " " + j.field() + ": " + j.old_value() + " → " + j.new_value()) << "\n";
-  }
+  *ctx.out << tasks::FormatTask(resp);
   return absl::OkStatus();
 }
 
@@ -165,8 +117,7 @@ absl::Status Report(Context& ctx, Stub& stub, const Args& args) {
   grpc::ClientContext context;
   ctx.Prepare(&context);
   if (auto s = Check(stub.ReportProgress(&context, req, &resp), ctx); !s.ok()) return s;
-  *ctx.out << "reported. ";
-  PrintTaskLine(*ctx.out, resp);
+  *ctx.out << "reported:\n" << tasks::FormatTaskLine(resp);
   return absl::OkStatus();
 }
 
@@ -181,8 +132,7 @@ absl::Status ReviewCmd(Context& ctx, Stub& stub, const Args& args) {
   grpc::ClientContext context;
   ctx.Prepare(&context);
   if (auto s = Check(stub.ReviewTask(&context, req, &resp), ctx); !s.ok()) return s;
-  *ctx.out << "reviewed. ";
-  PrintTaskLine(*ctx.out, resp);
+  *ctx.out << "reviewed:\n" << tasks::FormatTaskLine(resp);
   return absl::OkStatus();
 }
 
@@ -207,13 +157,7 @@ absl::Status LedgerCmd(Context& ctx, Stub& stub, const Args& args) {
     *ctx.out << ToJson(resp) << "\n";
     return absl::OkStatus();
   }
-  *ctx.out << absl::StrFormat("%5s %5s %7s %7s %7s %6s  %-16s %s\n", "tasks", "done", "working", "overdue", "new",
-                              "rate", "last report", "by " + ShortEnumName(v1::LedgerGrouping_descriptor(), *grouping));
-  for (const auto& r : resp.rows()) {
-    *ctx.out << absl::StrFormat("%5d %5d %7d %7d %7d %5s%%  %-16s %s\n", r.task_count(), r.done(), r.in_progress(),
-                                r.overdue(), r.not_started(), r.completion_rate(), FormatTime(r.last_report_at()),
-                                r.key());
-  }
+  *ctx.out << tasks::FormatLedger(resp);
   return absl::OkStatus();
 }
 
@@ -228,13 +172,7 @@ absl::Status Due(Context& ctx, Stub& stub, const Args& args) {
   grpc::ClientContext context;
   ctx.Prepare(&context);
   if (auto s = Check(stub.ListDueTasks(&context, req, &resp), ctx); !s.ok()) return s;
-  auto section = [&](const char* title, const auto& tasks) {
-    *ctx.out << title << " (" << tasks.size() << ")\n";
-    for (const auto& t : tasks) PrintTaskLine(*ctx.out, t);
-  };
-  section("overdue", resp.overdue());
-  section(absl::StrCat("due within ", *within, " days").c_str(), resp.due_soon());
-  section("no report this period", resp.without_report());
+  *ctx.out << tasks::FormatDueTasks(resp);
   return absl::OkStatus();
 }
 
@@ -246,8 +184,7 @@ absl::Status Watch(Context& ctx, Stub& stub, const Args& args) {
   auto reader = stub.WatchTasks(&context, req);
   v1::TaskEvent event;
   while (reader->Read(&event)) {
-    *ctx.out << FormatTime(event.at()) << " " << event.action() << ": ";
-    PrintTaskLine(*ctx.out, event.task());
+    *ctx.out << tasks::FormatTaskEvent(event);
     ctx.out->flush();
   }
   return Check(reader->Finish(), ctx);

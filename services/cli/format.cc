@@ -6,25 +6,8 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
-#include "services/common/decimal.h"
 
 namespace luoshi::cli {
-
-std::string FormatQuantity(const v1::Quantity& q) {
-  if (!q.has_value()) return "";
-  return FormatDecimal(q.value()) + q.unit();
-}
-
-std::string BoundSymbol(v1::Bound bound) {
-  switch (bound) {
-    case v1::BOUND_AT_LEAST: return "≥";
-    case v1::BOUND_MORE_THAN: return ">";
-    case v1::BOUND_AT_MOST: return "≤";
-    case v1::BOUND_LESS_THAN: return "<";
-    case v1::BOUND_ABOUT: return "≈";
-    default: return "";
-  }
-}
 
 namespace {
 // Common prefix of an enum's value names: "MEASURE_" for Measure.

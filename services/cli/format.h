@@ -1,4 +1,6 @@
-// Text formatting shared by the CLI's commands: exact decimals, enum names, timestamps, JSON.
+// Text formatting shared by the CLI's commands: enum names, timestamps, JSON. Figures, tasks and ledgers
+// are rendered by the services' own client-side formatters (services/indicators/format.h,
+// services/tasks/format.h), so that every client shows them the same way.
 #ifndef LUOSHI_SERVICES_CLI_FORMAT_H_
 #define LUOSHI_SERVICES_CLI_FORMAT_H_
 
@@ -11,10 +13,6 @@
 
 namespace luoshi::cli {
 
-// "5.2%", "1334.8亿元", "" for an absent quantity.
-std::string FormatQuantity(const v1::Quantity& q);
-// "≥", "≤", ">", "<", "≈", "" (exact), for showing bounds before values.
-std::string BoundSymbol(v1::Bound bound);
 // Enum value name without its prefix, lower case: MEASURE_GROWTH_RATE → "growth_rate".
 std::string ShortEnumName(const google::protobuf::EnumDescriptor* type, int value);
 // Parses "growth_rate" / "GROWTH_RATE" / "MEASURE_GROWTH_RATE" into the enum's number.

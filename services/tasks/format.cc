@@ -55,19 +55,6 @@ std::string Row(const std::vector<std::pair<std::string, int>>& cells) {
   return line + "\n";
 }
 
-std::string TaskLine(const v1::Task& t) {
-  const v1::TaskDefinition& d = t.definition();
-  const std::string unit = d.responsible_units().empty() ? "-" : d.responsible_units(0);
-  return Row({{t.id(), 7},
-              {d.number(), 4},
-              {LightLabel(t.light()), 2},
-              {StatusLabel(t.status()), 8},
-              {absl::StrCat(t.percent_complete(), "%"), 4},
-              {Deadline(d), 10},
-              {Shorten(unit, 20), 20},
-              {Shorten(d.text(), 40), 0}});
-}
-
 }  // namespace
 
 absl::TimeZone DisplayZone() { return absl::FixedTimeZone(8 * 60 * 60); }
@@ -102,10 +89,23 @@ std::string Shorten(const std::string& text, int width) {
   return out + "…";
 }
 
+std::string FormatTaskLine(const v1::Task& t) {
+  const v1::TaskDefinition& d = t.definition();
+  const std::string unit = d.responsible_units().empty() ? "-" : d.responsible_units(0);
+  return Row({{t.id(), 7},
+              {d.number(), 4},
+              {LightLabel(t.light()), 2},
+              {StatusLabel(t.status()), 8},
+              {absl::StrCat(t.percent_complete(), "%"), 4},
+              {Deadline(d), 10},
+              {Shorten(unit, 20), 20},
+              {Shorten(d.text(), 40), 0}});
+}
+
 std::string FormatTaskList(const v1::ListTasksResponse& r) {
   std::string out = Row({{"ID", 7}, {"编号", 4}, {"灯", 2}, {"状态", 8}, {"进度", 4},
                          {"完成时限", 10}, {"责任单位", 20}, {"任务", 0}});
-  for (const v1::Task& t : r.tasks()) out += TaskLine(t);
+  for (const v1::Task& t : r.tasks()) out += FormatTaskLine(t);
   absl::StrAppend(&out, "共 ", r.total(), " 项", r.next_page_token().empty() ? "" : "（还有下一页）",
                   "\n");
   return out;
@@ -189,7 +189,7 @@ std::string FormatDueTasks(const v1::ListDueTasksResponse& r) {
   std::string out;
   auto section = [&](const char* title, const google::protobuf::RepeatedPtrField<v1::Task>& tasks) {
     absl::StrAppend(&out, title, "（", tasks.size(), "）\n");
-    for (const v1::Task& t : tasks) out += "  " + TaskLine(t);
+    for (const v1::Task& t : tasks) out += "  " + FormatTaskLine(t);
   };
   section("已逾期", r.overdue());
   section("即将到期", r.due_soon());
@@ -211,7 +211,7 @@ std::string FormatPlans(const v1::ListPlansResponse& r) {
 }
 
 std::string FormatTaskEvent(const v1::TaskEvent& e) {
-  return absl::StrCat(Time(e.at()), "  ", e.action(), "  ", TaskLine(e.task()));
+  return absl::StrCat(Time(e.at()), "  ", e.action(), "  ", FormatTaskLine(e.task()));
 }
 
 }  // namespace luoshi::tasks

@@ -14,7 +14,9 @@ namespace luoshi::tasks {
 // Display zone for timestamps (China Standard Time).
 absl::TimeZone DisplayZone();
 
-// One line per task: id, number, light, status, percent, deadline, lead unit, text (shortened).
+// One line for a task: id, number, light, status, percent, deadline, lead unit, text (shortened).
+std::string FormatTaskLine(const v1::Task& task);
+// A header, one FormatTaskLine per task, and the total.
 std::string FormatTaskList(const v1::ListTasksResponse& response);
 // Full card: definition, state, indicator actual, then reports (newest first), reviews, journal.
 std::string FormatTask(const v1::TaskDetail& detail);
