@@ -29,6 +29,14 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int busy_timeou
   return db;
 }
 
+// The per-connection settings of `options` (cache and memory map), as PRAGMA statements.
+std::string ConnectionPragmas(const DatabaseOptions& options) {
+  std::string pragmas;
+  if (options.cache_kib > 0) absl::StrAppend(&pragmas, "PRAGMA cache_size=-", options.cache_kib, ";");
+  if (options.mmap_bytes > 0) absl::StrAppend(&pragmas, "PRAGMA mmap_size=", options.mmap_bytes, ";");
+  return pragmas;
+}
+
 }  // namespace
 
 Statement::~Statement() {
@@ -86,6 +94,11 @@ std::string Statement::ColumnBlob(int col) const {
   const void* p = sqlite3_column_blob(stmt_, col);
   return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : "";
 }
+std::pair<const char*, size_t> Statement::ColumnBytes(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (!p) return {"", 0};
+  return {static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+}
 bool Statement::ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 Connection::~Connection() {
@@ -136,6 +149,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     absl::Status s = w.Exec("PRAGMA journal_mode=WAL");
     if (s.ok()) s = w.Exec(absl::StrCat("PRAGMA synchronous=", options.synchronous));
     if (s.ok()) s = w.Exec("PRAGMA foreign_keys=ON");
+    if (s.ok() && !ConnectionPragmas(options).empty()) s = w.Exec(ConnectionPragmas(options));
     if (!s.ok()) return s;
   }
   if (absl::Status s = db->ApplyMigrations(migrations); !s.ok()) return s;
@@ -143,7 +157,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     auto reader = OpenConnection(path, options.busy_timeout_ms);
     if (!reader.ok()) return reader.status();
     auto conn = std::unique_ptr<Connection>(new Connection(*reader));
-    if (absl::Status s = conn->Exec("PRAGMA foreign_keys=ON; PRAGMA query_only=ON"); !s.ok()) return s;
+    if (absl::Status s = conn->Exec(
+            absl::StrCat("PRAGMA foreign_keys=ON; PRAGMA query_only=ON;", ConnectionPragmas(options)));
+        !s.ok()) {
+      return s;
+    }
     absl::MutexLock lock(&db->read_mu_);
     db->idle_readers_.push_back(std::move(conn));
   }

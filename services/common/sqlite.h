@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -63,6 +64,8 @@ class Statement {
   int64_t ColumnInt(int col) const;
   std::string ColumnText(int col) const;
   std::string ColumnBlob(int col) const;
+  // The column's bytes without a copy; valid until the next Step() or the statement's reset.
+  std::pair<const char*, size_t> ColumnBytes(int col) const;
   bool ColumnIsNull(int col) const;
 
  private:
@@ -95,6 +98,12 @@ struct DatabaseOptions {
   int busy_timeout_ms = 5000;
   // "FULL" makes each commit durable across power loss; "NORMAL" only across process crashes.
   std::string synchronous = "FULL";
+  // Page cache per connection (writer and each reader), in KiB; 0 keeps SQLite's default (2 MiB).
+  int cache_kib = 0;
+  // Memory-mapped I/O per connection (PRAGMA mmap_size), in bytes; 0 keeps it off. Reads of mapped pages
+  // are plain memory accesses instead of a read() system call and a copy per page; SQLite falls back to
+  // ordinary reads where mapping is unavailable. Writes still go through the WAL, so durability is unchanged.
+  int64_t mmap_bytes = 0;
 };
 
 class Database {

@@ -46,6 +46,39 @@ absl::Status Insert(Connection& c, const std::string& name) {
   return st->Bind(1, name).Run();
 }
 
+int64_t PragmaValue(Connection& c, const std::string& pragma) {
+  auto st = c.Prepare("PRAGMA " + pragma);
+  if (!st.ok() || !st->Step().value_or(false)) return -1;
+  return st->ColumnInt(0);
+}
+
+TEST_F(SqliteTest, CacheAndMemoryMapApplyToWriterAndReaders) {
+  DatabaseOptions options;
+  options.reader_count = 2;
+  options.cache_kib = 4096;
+  options.mmap_bytes = 64 << 20;
+  auto db = Database::Open(path_, Schema(), options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Write([](Connection& c) {
+                     EXPECT_EQ(PragmaValue(c, "cache_size"), -4096);
+                     EXPECT_EQ(PragmaValue(c, "mmap_size"), 64 << 20);
+                     return Insert(c, std::string("bytes\0inside", 12));
+                   }).ok());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE((*db)->Read([](Connection& c) {
+                       EXPECT_EQ(PragmaValue(c, "cache_size"), -4096);
+                       // SQLite may cap the map below the request (compile-time limit), never turn it off.
+                       EXPECT_GT(PragmaValue(c, "mmap_size"), 0);
+                       auto st = c.Prepare("SELECT CAST(name AS BLOB) FROM items");
+                       if (!st.ok()) return st.status();
+                       EXPECT_TRUE(st->Step().value_or(false));
+                       auto [data, size] = st->ColumnBytes(0);
+                       EXPECT_EQ(std::string(data, size), std::string("bytes\0inside", 12));
+                       return absl::OkStatus();
+                     }).ok());
+  }
+}
+
 TEST_F(SqliteTest, MigrationsRunOnceAndInOrder) {
   {
     auto db = Database::Open(path_, Schema());

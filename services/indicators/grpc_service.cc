@@ -1,5 +1,8 @@
 #include "services/indicators/grpc_service.h"
 
+#include <string>
+#include <utility>
+
 #include "services/common/status.h"
 
 namespace luoshi::indicators {
@@ -12,6 +15,29 @@ bool SendChunk(grpc::ServerContext* context, grpc::ServerWriter<v1::ExportChunk>
   v1::ExportChunk chunk;
   chunk.set_data(data);
   return writer->Write(chunk);
+}
+
+// A raw callback method: decodes the request, lets `answer` write the serialized response, finishes the
+// call. The answer is computed on the calling gRPC thread: a read is a short, CPU-bound SQLite query.
+template <typename Request, typename Answer>
+grpc::ServerUnaryReactor* AnswerWithBytes(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response, const Answer& answer) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Request decoded;
+  grpc::ByteBuffer copy(*request);  // shares the slices; Deserialize consumes its argument
+  grpc::Status parsed = grpc::SerializationTraits<Request>::Deserialize(&copy, &decoded);
+  if (!parsed.ok()) {
+    reactor->Finish(parsed);
+    return reactor;
+  }
+  std::string bytes;
+  absl::Status s = answer(decoded, &bytes);
+  if (s.ok()) {
+    grpc::Slice slice(bytes);  // one copy of the answer into gRPC's buffer
+    *response = grpc::ByteBuffer(&slice, 1);
+  }
+  reactor->Finish(ToGrpc(s));
+  return reactor;
 }
 
 }  // namespace
@@ -38,15 +64,22 @@ grpc::Status IndicatorGrpcService::RecordObservations(grpc::ServerContext*,
   return ToGrpc(service_->RecordObservations(*request, response));
 }
 
-grpc::Status IndicatorGrpcService::QueryObservations(grpc::ServerContext*,
-                                                     const v1::QueryObservationsRequest* request,
-                                                     v1::QueryObservationsResponse* response) {
-  return ToGrpc(service_->QueryObservations(*request, response));
+grpc::ServerUnaryReactor* IndicatorGrpcService::QueryObservations(grpc::CallbackServerContext* context,
+                                                                  const grpc::ByteBuffer* request,
+                                                                  grpc::ByteBuffer* response) {
+  return AnswerWithBytes<v1::QueryObservationsRequest>(
+      context, request, response,
+      [this](const v1::QueryObservationsRequest& r, std::string* out) {
+        return service_->QueryObservationsWire(r, out);
+      });
 }
 
-grpc::Status IndicatorGrpcService::GetSeries(grpc::ServerContext*, const v1::GetSeriesRequest* request,
-                                             v1::Series* response) {
-  return ToGrpc(service_->GetSeries(*request, response));
+grpc::ServerUnaryReactor* IndicatorGrpcService::GetSeries(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
+  return AnswerWithBytes<v1::GetSeriesRequest>(
+      context, request, response,
+      [this](const v1::GetSeriesRequest& r, std::string* out) { return service_->GetSeriesWire(r, out); });
 }
 
 grpc::Status IndicatorGrpcService::CompareTargets(grpc::ServerContext*,

@@ -8,11 +8,13 @@
 //   store / sqlite_store  observations in SQLite behind the ObservationStore interface
 //   period, units      pure helpers: period codes, unit magnitudes
 //
-// A request's flow, e.g. GetSeries("gdp", "大兴区"): the sync gRPC server hands the call to a thread of its
-// bounded pool → IndicatorGrpcService::GetSeries → IndicatorService::GetSeries resolves 大兴区 to
+// A request's flow, e.g. GetSeries("gdp", "大兴区"): gRPC runs the callback handler on one of its own threads
+// (the two read calls that carry many observations, GetSeries and QueryObservations, are callback methods
+// on raw bytes; the others go through the sync server's bounded pool) → IndicatorGrpcService::GetSeries → IndicatorService::GetSeries resolves 大兴区 to
 // "beijing.daxing" and gdp through the catalog → ObservationStore::Query reads the latest vintages from a
 // reader connection (WAL, concurrent with writes) → the service groups them into points by normalized
-// period → the Series goes back with status OK, or the absl::Status (NOT_FOUND, INVALID_ARGUMENT …) is
+// period → the Series goes back, as bytes assembled from the stored observations (no decoding and
+// re-encoding of each observation on the server), with status OK, or the absl::Status (NOT_FOUND, INVALID_ARGUMENT …) is
 // mapped to a grpc::Status in services/common/status.cc.
 #ifndef LUOSHI_SERVICES_INDICATORS_GRPC_SERVICE_H_
 #define LUOSHI_SERVICES_INDICATORS_GRPC_SERVICE_H_
@@ -22,7 +24,11 @@
 
 namespace luoshi::indicators {
 
-class IndicatorGrpcService final : public v1::IndicatorService::Service {
+// The generated service with GetSeries and QueryObservations as callback methods on raw bytes.
+using IndicatorServiceBase = v1::IndicatorService::WithRawCallbackMethod_GetSeries<
+    v1::IndicatorService::WithRawCallbackMethod_QueryObservations<v1::IndicatorService::Service>>;
+
+class IndicatorGrpcService final : public IndicatorServiceBase {
  public:
   // `service` must outlive this object.
   explicit IndicatorGrpcService(IndicatorService* service) : service_(service) {}
@@ -35,10 +41,10 @@ class IndicatorGrpcService final : public v1::IndicatorService::Service {
                            v1::ListRegionsResponse* response) override;
   grpc::Status RecordObservations(grpc::ServerContext* context, const v1::RecordObservationsRequest* request,
                                   v1::RecordObservationsResponse* response) override;
-  grpc::Status QueryObservations(grpc::ServerContext* context, const v1::QueryObservationsRequest* request,
-                                 v1::QueryObservationsResponse* response) override;
-  grpc::Status GetSeries(grpc::ServerContext* context, const v1::GetSeriesRequest* request,
-                         v1::Series* response) override;
+  grpc::ServerUnaryReactor* QueryObservations(grpc::CallbackServerContext* context,
+                                              const grpc::ByteBuffer* request, grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetSeries(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::Status CompareTargets(grpc::ServerContext* context, const v1::CompareTargetsRequest* request,
                               v1::CompareTargetsResponse* response) override;
   grpc::Status ExportObservations(grpc::ServerContext* context, const v1::ExportObservationsRequest* request,

@@ -21,6 +21,7 @@
 #include "services/indicators/errors.h"
 #include "services/indicators/period.h"
 #include "services/indicators/units.h"
+#include "services/indicators/wire.h"
 
 namespace luoshi::indicators {
 namespace {
@@ -311,6 +312,14 @@ absl::StatusOr<ObservationFilter> IndicatorService::FilterFrom(
 
 absl::Status IndicatorService::QueryObservations(const v1::QueryObservationsRequest& request,
                                                  v1::QueryObservationsResponse* response) const {
+  std::string bytes;
+  if (absl::Status s = QueryObservationsWire(request, &bytes); !s.ok()) return s;
+  if (!response->ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
+  return absl::OkStatus();
+}
+
+absl::Status IndicatorService::QueryObservationsWire(const v1::QueryObservationsRequest& request,
+                                                     std::string* response) const {
   absl::StatusOr<ObservationFilter> filter = FilterFrom(request);
   if (!filter.ok()) return filter.status();
   absl::StatusOr<int> size = PageSize(request.page());
@@ -322,10 +331,19 @@ absl::Status IndicatorService::QueryObservations(const v1::QueryObservationsRequ
     if (!c.ok()) return c.status();
     after = *c;
   }
-  absl::StatusOr<ObservationPage> page = store_->Query(*filter, after, *size);
+  absl::StatusOr<ObservationBytesPage> page = store_->QueryBytes(*filter, after, *size);
   if (!page.ok()) return page.status();
-  for (StoredObservation& s : page->observations) *response->add_observations() = std::move(s.observation);
-  if (page->next) response->set_next_page_token(EncodePageToken(fingerprint, *page->next));
+  response->clear();
+  size_t total = 0;
+  for (const StoredObservationBytes& s : page->observations) total += s.wire.size() + 4;
+  response->reserve(total + 64);
+  for (const StoredObservationBytes& s : page->observations) {
+    wire::AppendBytesField(v1::QueryObservationsResponse::kObservationsFieldNumber, s.wire, response);
+  }
+  if (page->next) {
+    wire::AppendBytesField(v1::QueryObservationsResponse::kNextPageTokenFieldNumber,
+                           EncodePageToken(fingerprint, *page->next), response);
+  }
   return absl::OkStatus();
 }
 
@@ -334,23 +352,29 @@ namespace {
 // Series points are keyed by period, then measure and comparison base (each its own line).
 using PointKey = std::tuple<int, int, int, std::string>;
 
-PointKey KeyOfPoint(const v1::Observation& o, const Period& p) {
-  return {p.StartKey(), p.EndKey(), static_cast<int>(o.measure()),
-          NormalizeComparisonBase(o.comparison_base())};
+PointKey KeyOfPoint(const StoredObservationBytes& o) {
+  return {o.start_key, o.end_key, static_cast<int>(o.measure), o.base_key};
 }
 
 // Vintages of one cell arrive in recorded order; newest first = latest as_of first, later recording first.
-void SortNewestFirst(std::vector<v1::Observation>* vintages) {
+void SortNewestFirst(std::vector<const StoredObservationBytes*>* vintages) {
   std::reverse(vintages->begin(), vintages->end());
   std::stable_sort(vintages->begin(), vintages->end(),
-                   [](const v1::Observation& a, const v1::Observation& b) {
-                     return Micros(a.as_of()) > Micros(b.as_of());
+                   [](const StoredObservationBytes* a, const StoredObservationBytes* b) {
+                     return a->as_of_micros > b->as_of_micros;
                    });
 }
 
 }  // namespace
 
 absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const {
+  std::string bytes;
+  if (absl::Status s = GetSeriesWire(request, &bytes); !s.ok()) return s;
+  if (!response->ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
+  return absl::OkStatus();
+}
+
+absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request, std::string* response) const {
   if (request.indicator_id().empty())
     return MissingField("indicator_id", "give an indicator id, name or alias");
   if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");
@@ -361,35 +385,43 @@ absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1
                                                                     : request.status();
   f.measure = request.measure();
   f.all_vintages = request.include_history();
-  absl::StatusOr<ObservationPage> rows = store_->Query(f, std::nullopt, 0);
+  absl::StatusOr<ObservationBytesPage> rows = store_->QueryBytes(f, std::nullopt, 0);
   if (!rows.ok()) return rows.status();
   const v1::Indicator* indicator = catalog_->FindIndicator(request.indicator_id());
   const v1::Region* region = catalog_->FindRegion(f.region_keys[0]);
   if (rows->observations.empty() && !indicator) return IndicatorNotFound(request.indicator_id());
   if (rows->observations.empty() && !region) return RegionNotFound(request.region());
+  response->clear();
+  size_t total = 0;
+  for (const StoredObservationBytes& s : rows->observations) total += s.wire.size() + s.period.size() + 8;
+  response->reserve(total + 512);
   if (indicator) {
-    *response->mutable_indicator() = *indicator;
+    wire::AppendMessageField(v1::Series::kIndicatorFieldNumber, *indicator, response);
   } else {
-    response->mutable_indicator()->set_name(request.indicator_id());
+    v1::Indicator named;
+    named.set_name(request.indicator_id());
+    wire::AppendMessageField(v1::Series::kIndicatorFieldNumber, named, response);
   }
   if (region) {
-    *response->mutable_region() = *region;
+    wire::AppendMessageField(v1::Series::kRegionFieldNumber, *region, response);
   } else {
-    response->mutable_region()->set_id(f.region_keys[0]);
-    response->mutable_region()->set_name(f.region_keys[0]);
+    v1::Region named;
+    named.set_id(f.region_keys[0]);
+    named.set_name(f.region_keys[0]);
+    wire::AppendMessageField(v1::Series::kRegionFieldNumber, named, response);
   }
-  std::map<PointKey, std::vector<v1::Observation>> cells;
-  for (StoredObservation& s : rows->observations) {
-    absl::StatusOr<Period> p = ParsePeriod(s.observation.period());
-    if (!p.ok()) return absl::DataLossError(absl::StrCat("stored period is damaged: ", p.status().message()));
-    cells[KeyOfPoint(s.observation, *p)].push_back(std::move(s.observation));
-  }
+  std::map<PointKey, std::vector<const StoredObservationBytes*>> cells;
+  for (const StoredObservationBytes& s : rows->observations) cells[KeyOfPoint(s)].push_back(&s);
+  std::string point;
   for (auto& [key, vintages] : cells) {
     SortNewestFirst(&vintages);
-    v1::SeriesPoint* point = response->add_points();
-    *point->mutable_observation() = std::move(vintages.front());
-    point->set_period(point->observation().period());
-    for (size_t i = 1; i < vintages.size(); ++i) *point->add_history() = std::move(vintages[i]);
+    point.clear();
+    wire::AppendBytesField(v1::SeriesPoint::kPeriodFieldNumber, vintages.front()->period, &point);
+    wire::AppendBytesField(v1::SeriesPoint::kObservationFieldNumber, vintages.front()->wire, &point);
+    for (size_t i = 1; i < vintages.size(); ++i) {
+      wire::AppendBytesField(v1::SeriesPoint::kHistoryFieldNumber, vintages[i]->wire, &point);
+    }
+    wire::AppendBytesField(v1::Series::kPointsFieldNumber, point, response);
   }
   return absl::OkStatus();
 }

@@ -47,6 +47,11 @@ class IndicatorService {
   absl::Status QueryObservations(const v1::QueryObservationsRequest& request,
                                  v1::QueryObservationsResponse* response) const;
   absl::Status GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const;
+  // The two read answers that carry many observations, as serialized luoshi.v1.QueryObservationsResponse /
+  // luoshi.v1.Series bytes, assembled from the stored observations without decoding them (the gRPC layer
+  // sends these bytes as they are). The typed methods above decode exactly these bytes.
+  absl::Status QueryObservationsWire(const v1::QueryObservationsRequest& request, std::string* response) const;
+  absl::Status GetSeriesWire(const v1::GetSeriesRequest& request, std::string* response) const;
   absl::Status CompareTargets(const v1::CompareTargetsRequest& request,
                               v1::CompareTargetsResponse* response) const;
 

@@ -35,8 +35,8 @@ class SqliteObservationStore final : public ObservationStore {
                                                                       SqliteStoreOptions options = {});
 
   absl::StatusOr<RecordOutcome> Record(const std::vector<ObservationRecord>& records) override;
-  absl::StatusOr<ObservationPage> Query(const ObservationFilter& filter,
-                                        const std::optional<PageCursor>& after, int limit) override;
+  absl::StatusOr<ObservationBytesPage> QueryBytes(const ObservationFilter& filter,
+                                                  const std::optional<PageCursor>& after, int limit) override;
 
   int schema_version() const { return db_->schema_version(); }
 

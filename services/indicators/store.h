@@ -43,6 +43,21 @@ struct StoredObservation {
   bool latest = false;          // the latest vintage of its series cell
 };
 
+// A stored observation in wire form, for answers that pass observations through unchanged: `wire` is a
+// serialized luoshi.v1.Observation with id and recorded_at set (decoding it gives StoredObservation's
+// `observation`). The stored columns beside it let a reader group and order without decoding.
+struct StoredObservationBytes {
+  std::string wire;
+  std::string period;  // canonical period code, as in the observation
+  int start_key = 0;   // Period::StartKey() / EndKey()
+  int end_key = 0;
+  v1::Measure measure = v1::MEASURE_UNSPECIFIED;
+  std::string base_key;  // normalized comparison base ("" = year on year)
+  int64_t as_of_micros = 0;
+  int64_t sequence = 0;  // recorded order
+  bool latest = false;
+};
+
 // Which observations a query wants. Empty / unspecified fields match everything.
 struct ObservationFilter {
   std::vector<std::string> indicator_keys;
@@ -69,6 +84,11 @@ struct ObservationPage {
   std::optional<PageCursor> next;  // absent on the last page
 };
 
+struct ObservationBytesPage {
+  std::vector<StoredObservationBytes> observations;
+  std::optional<PageCursor> next;  // absent on the last page
+};
+
 struct RecordOutcome {
   int recorded = 0;
   int unchanged = 0;
@@ -86,9 +106,14 @@ class ObservationStore {
   virtual absl::StatusOr<RecordOutcome> Record(const std::vector<ObservationRecord>& records) = 0;
 
   // Matching observations ordered by (period start, period end, recorded order), at most `limit` of them
-  // (0 = no limit) after `after`. INTERNAL on I/O errors.
-  virtual absl::StatusOr<ObservationPage> Query(const ObservationFilter& filter,
-                                                const std::optional<PageCursor>& after, int limit) = 0;
+  // (0 = no limit) after `after`, in wire form. INTERNAL on I/O errors.
+  virtual absl::StatusOr<ObservationBytesPage> QueryBytes(const ObservationFilter& filter,
+                                                          const std::optional<PageCursor>& after,
+                                                          int limit) = 0;
+
+  // The same, decoded. DATA_LOSS when a stored observation cannot be decoded.
+  absl::StatusOr<ObservationPage> Query(const ObservationFilter& filter, const std::optional<PageCursor>& after,
+                                        int limit);
 };
 
 }  // namespace luoshi::indicators
