@@ -7,15 +7,9 @@
 #include <vector>
 
 #include "luoshi/v1/indicators.pb.h"
+#include "services/common/csv.h"  // CsvField, AppendCsvRecord, kUtf8Bom
 
 namespace luoshi::indicators {
-
-inline constexpr char kUtf8Bom[] = "\xEF\xBB\xBF";
-
-// Quotes a field when it holds a comma, quote, CR or LF (quotes doubled).
-std::string CsvField(const std::string& value);
-// Appends one record (fields joined by commas, CRLF at the end).
-void AppendCsvRecord(const std::vector<std::string>& fields, std::string* out);
 
 // The header record of an observation export (without BOM).
 std::vector<std::string> ObservationCsvHeader();

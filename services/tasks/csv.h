@@ -7,13 +7,9 @@
 
 #include "absl/time/time.h"
 #include "luoshi/v1/tasks.pb.h"
+#include "services/common/csv.h"  // CsvLine, kUtf8Bom
 
 namespace luoshi::tasks {
-
-inline constexpr char kUtf8Bom[] = "\xEF\xBB\xBF";
-
-std::string CsvField(const std::string& value);
-std::string CsvLine(const std::vector<std::string>& fields);
 
 std::string TaskCsvHeader();
 std::string TaskCsvRow(const v1::Task& task, absl::TimeZone zone);
