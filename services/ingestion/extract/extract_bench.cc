@@ -2,6 +2,7 @@
 // the library on the seed corpus (single thread).
 //
 //   luoshi_extract_bench [--source=DIR] [--seconds=N]   figures for docs/benchmarks.md
+//   luoshi_extract_bench --verbose                      also the observations that cost precision
 //   luoshi_extract_bench --dump FILE                    the readable extraction of one file
 #include <chrono>
 #include <cstdio>
@@ -32,11 +33,13 @@ int main(int argc, char** argv) {
   std::string source = LUOSHI_SOURCE_DIR;
   double seconds = 3;
   std::string dump;
+  bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--source=", 0) == 0) source = a.substr(9);
     else if (a.rfind("--seconds=", 0) == 0) seconds = std::stod(a.substr(10));
     else if (a == "--dump" && i + 1 < argc) dump = argv[++i];
+    else if (a == "--verbose") verbose = true;
   }
   auto catalog = luoshi::LoadCatalog(source + "/data/catalog.json");
   if (!catalog.ok()) {
@@ -79,6 +82,10 @@ int main(int argc, char** argv) {
     std::printf("%-40s core P=%.3f R=%.3f (%d/%d/%d)   all-figures P=%.3f R=%.3f\n",
                 c.name.c_str(), r.core.precision(), r.core.recall(), r.core.matched, r.core.extracted,
                 r.core.expected, r.all.precision(), r.all.recall());
+    if (verbose) {
+      for (const auto& x : r.extra) std::printf("  %s\n", x.c_str());
+      for (const auto& x : r.unmatched) std::printf("  %s\n", x.c_str());
+    }
   }
   std::printf("TOTAL core-catalog   precision %.3f  recall %.3f  (matched %d, extracted %d, expected %d)\n",
               core.precision(), core.recall(), core.matched, core.extracted, core.expected);

@@ -1,5 +1,7 @@
 #include "services/ingestion/extract/extractor.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -122,13 +124,22 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
   google::protobuf::Timestamp as_of;
   bool dated = SetTimestamp(doc.metadata.published_date(), &as_of) ||
                SetTimestamp(doc.metadata.written_date(), &as_of);
+  // Figures that are no observation (see FoundObservation::left_out), counted per reason for one
+  // warning each: a long plan leaves out dozens, and a warning per figure would bury the others.
+  std::vector<std::pair<std::string, int>> left_out;
   for (auto& found : observations) {
     v1::Observation& obs = found.observation;
     // A percentage is never a multiple: in a paired list (增长3.5倍、54.76%) the second figure is a rate.
     if (obs.measure() == v1::MEASURE_MULTIPLE && obs.value().unit() == "%") obs.set_measure(v1::MEASURE_GROWTH_RATE);
-    // A figure whose subject could not be named is no observation of anything: report it instead.
-    if (obs.indicator_id().empty() && obs.surface_name().empty()) {
-      e.add_warnings(absl::StrCat("figure without a subject left out: ", obs.provenance().sentence()));
+    // A figure whose subject could not be named is no observation of anything.
+    if (found.left_out.empty() && obs.indicator_id().empty() && obs.surface_name().empty()) {
+      found.left_out = "no understandable name";
+    }
+    if (!found.left_out.empty()) {
+      auto it = std::find_if(left_out.begin(), left_out.end(),
+                             [&](const auto& r) { return r.first == found.left_out; });
+      if (it == left_out.end()) left_out.push_back({found.left_out, 1});
+      else ++it->second;
       continue;
     }
     const int index = e.observations_size();
@@ -138,6 +149,10 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
       o->set_source_key(absl::StrCat(options.source_key_prefix, ":", index));
     }
     if (dated) *o->mutable_as_of() = as_of;
+  }
+  for (const auto& [reason, count] : left_out) {
+    e.add_warnings(absl::StrCat(count, count == 1 ? " figure" : " figures",
+                                " outside the catalog left out (", reason, ")"));
   }
   if (doc.metadata.region().empty()) e.add_warnings("the document does not name its region");
   if (doc.metadata.year() == 0) e.add_warnings("the document does not give its year");

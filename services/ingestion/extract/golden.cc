@@ -239,7 +239,11 @@ ObservationComparison CompareObservations(const GoldenCase& c, const v1::Extract
       if (!used[i]) r.extra.push_back(absl::StrCat(c.path, ": unexpected: ", DescribeObservation(o),
                                                    "\n    in: ", o.provenance().sentence()));
     }
-    if (annotated_sentences.count(o.provenance().sentence_index())) ++r.all.extracted;
+    if (annotated_sentences.count(o.provenance().sentence_index())) {
+      ++r.all.extracted;
+      if (!used[i]) r.unmatched.push_back(absl::StrCat(c.path, ": no line for: ", DescribeObservation(o),
+                                                        "\n    in: ", o.provenance().sentence()));
+    }
   }
   return r;
 }

@@ -62,6 +62,7 @@ struct ObservationComparison {
   Score all;   // every figure; precision over the sentences the golden file annotates
   std::vector<std::string> failures;  // "file:line: …" for each golden obs line not found
   std::vector<std::string> extra;     // catalog observations not in the golden file
+  std::vector<std::string> unmatched;  // observations in annotated sentences that match no line
 };
 ObservationComparison CompareObservations(const GoldenCase& c, const v1::Extraction& e);
 

@@ -18,7 +18,12 @@
 //   - period: time words before the figure in the sentence or earlier in the paragraph, else the
 //     section's or the document's period; status: 预计 → forecast, plan sections (计划/安排/重点工作/
 //     预期目标, division plans) and 力争 → target, else actual;
-//   - qualitative figures (稳步增长, 保持稳定, 达到市级要求 …) are emitted for catalog indicators only.
+//   - qualitative figures (稳步增长, 保持稳定, 达到市级要求 …) are emitted for catalog indicators only;
+//   - a figure outside the catalog needs a name a reader understands on its own: the noun phrase right
+//     after a number and classifier is what it counts ("召开98次防控领导小组会议"), else the head; a
+//     generic head noun (项目, 企业), an action verb (召开, 组建), an example list ending in 等, or a
+//     prepositional object (为全区) is no name. Unnamed figures, counts of plan items (121项重点工作,
+//     19条措施) and figures inside names (“惠企8条”, 1000万元以上企业) are marked left_out.
 #ifndef LUOSHI_SERVICES_INGESTION_EXTRACT_INDICATORS_H_
 #define LUOSHI_SERVICES_INGESTION_EXTRACT_INDICATORS_H_
 
@@ -62,6 +67,10 @@ struct FoundObservation {
   int begin = 0;          // figure (or qualitative phrase), folded
   int end = 0;
   int subject_begin = -1;  // subject as written in this clause, -1 when carried
+  // Why the figure is no observation (it stays a task milestone): empty = it is one. Figures outside
+  // the catalog are left out when they count the plan's own items, when the figure is part of a name
+  // ("惠企8条", "1000万元以上企业"), or when no understandable name is found for them.
+  std::string left_out;
 };
 
 std::vector<FoundObservation> ExtractObservations(const Doc& doc, const CatalogMatcher& matcher,
