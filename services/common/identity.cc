@@ -63,14 +63,14 @@ std::string PercentDecode(const std::string& s) {
 }
 
 namespace {
-std::string Header(const grpc::ServerContext& context, const char* name) {
+std::string Header(const grpc::ServerContextBase& context, const char* name) {
   const auto& md = context.client_metadata();
   auto it = md.find(name);
   return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 }  // namespace
 
-absl::StatusOr<Identity> IdentityFromContext(const grpc::ServerContext& context) {
+absl::StatusOr<Identity> IdentityFromContext(const grpc::ServerContextBase& context) {
   std::string role = Header(context, kRoleHeader);
   if (role.empty()) {
     return absl::UnauthenticatedError(

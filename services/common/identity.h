@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;  // base of ServerContext (sync API) and CallbackServerContext
 class ClientContext;
 }  // namespace grpc
 
@@ -32,7 +32,7 @@ inline constexpr char kRoleHeader[] = "x-luoshi-role";
 
 // UNAUTHENTICATED when no identity was presented, INVALID_ARGUMENT for an unknown role.
 // Unit values are percent-decoded (metadata is ASCII-only, unit names are Chinese).
-absl::StatusOr<Identity> IdentityFromContext(const grpc::ServerContext& context);
+absl::StatusOr<Identity> IdentityFromContext(const grpc::ServerContextBase& context);
 void AttachIdentity(const Identity& identity, grpc::ClientContext* context);
 
 // Percent-encoding for non-ASCII metadata values.

@@ -11,14 +11,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
@@ -36,6 +39,9 @@ ABSL_FLAG(double, seconds, 5, "Duration of each measured phase.");
 ABSL_FLAG(std::string, bench_db, "/tmp/luoshi_tasks_bench.db", "Database file (recreated).");
 ABSL_FLAG(bool, reuse_db, false,
           "Keep an existing --bench_db loaded by an earlier run instead of loading it again.");
+ABSL_FLAG(std::string, phases, "list1,list,ledger1,ledger,report,mixed",
+          "Measured phases to run (comma-separated subset; list1/ledger1 are the one-client runs), "
+          "e.g. --phases=list for profiling.");
 
 namespace luoshi::tasks {
 namespace {
@@ -61,6 +67,13 @@ Percentiles Summarize(std::vector<double> ms) {
 std::string UnitName(int i) { return absl::StrFormat("测试单位%04d", i); }
 
 const Identity kAdmin{"bench", "", Role::kAdmin};
+
+// CPU time of the calling thread.
+absl::Duration ThreadCpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return absl::DurationFromTimespec(ts);
+}
 
 void AttachDeadline(grpc::ClientContext* ctx, const Identity& who) {
   AttachIdentity(who, ctx);
@@ -256,27 +269,68 @@ int Main() {
     v1::Ledger resp;
     return stub().GetLedger(&ctx, req, &resp).ok();
   };
-  std::atomic<int> list_errors{0}, ledger_errors{0};
-  auto list1 = Summarize(RunClients(1, seconds / 2, list_call, &list_errors));
-  auto ledger1 = Summarize(RunClients(1, seconds / 2, ledger_call, &ledger_errors));
-  auto list = Summarize(RunClients(clients, seconds, list_call, &list_errors));
-  auto ledger = Summarize(RunClients(clients, seconds, ledger_call, &ledger_errors));
-
-  // Watcher: every task, measuring receive time − updated_at (stamped inside the write).
-  std::vector<double> watch_ms;
-  grpc::ClientContext watch_ctx;
-  AttachIdentity(kAdmin, &watch_ctx);
-  auto watch_stub = v1::TaskService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
-  auto reader = watch_stub->WatchTasks(&watch_ctx, v1::WatchTasksRequest());
-  reader->WaitForInitialMetadata();
-  std::thread watcher([&] {
-    v1::TaskEvent event;
-    while (reader->Read(&event)) {
-      const int64_t updated =
-          google::protobuf::util::TimeUtil::TimestampToMicroseconds(event.task().updated_at());
-      watch_ms.push_back((absl::ToUnixMicros(absl::Now()) - updated) / 1000.0);
-    }
-  });
+  const std::vector<std::string> phases = absl::StrSplit(absl::GetFlag(FLAGS_phases), ',');
+  auto want = [&](const char* phase) {
+    return std::find(phases.begin(), phases.end(), phase) != phases.end();
+  };
+  // One table row per measurement; CPU is the whole process's (server and clients share it) per
+  // call, which shows the cost of a call independently of how busy the machine is.
+  struct Row {
+    std::string name;
+    Percentiles p;
+    int errors = 0;
+    double cpu_ms_per_call = -1;
+  };
+  std::vector<Row> table;
+  auto measure = [&](const std::string& name, int n, double secs, auto call) {
+    std::atomic<int> errors{0};
+    const std::clock_t cpu0 = std::clock();
+    Row r{name, Summarize(RunClients(n, secs, call, &errors)), 0, -1};
+    const double cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+    r.errors = errors.load();
+    if (r.p.count > 0) r.cpu_ms_per_call = cpu_ms / r.p.count;
+    table.push_back(r);
+  };
+  // Diagnostic: the service's own work per call (tracker and store, no gRPC), one thread, CPU time
+  // of that thread. Not part of the default phases.
+  auto direct = [&](const char* what, auto call) {
+    std::mt19937 r(99);
+    const int n = 2000;
+    for (int i = 0; i < 200; ++i) call(r);  // warm caches
+    const absl::Duration cpu0 = ThreadCpu();
+    for (int i = 0; i < n; ++i) call(r);
+    std::printf("%s without gRPC: %.1f us CPU per call (%d calls, one thread)\n", what,
+                absl::ToDoubleMicroseconds(ThreadCpu() - cpu0) / n, n);
+  };
+  if (want("direct")) {
+    direct("ListTasks", [&](std::mt19937& r) {
+      v1::ListTasksRequest req;
+      req.mutable_filter()->set_unit(UnitName(r() % n_units));
+      req.mutable_filter()->set_status(v1::TASK_STATUS_IN_PROGRESS);
+      req.mutable_page()->set_page_size(50);
+      return tracker.ListTasks(kAdmin, req).ok();
+    });
+    direct("GetLedger", [&](std::mt19937& r) {
+      v1::GetLedgerRequest req;
+      req.set_plan_id(plan_ids[r() % plan_ids.size()]);
+      req.set_grouping(v1::LEDGER_GROUPING_UNIT);
+      return tracker.GetLedgerBytes(kAdmin, req).ok();
+    });
+  }
+  if (want("list1")) {
+    measure("ListTasks (unit + status filter, page 50), 1 client", 1, seconds / 2, list_call);
+  }
+  if (want("list")) {
+    measure(absl::StrCat("ListTasks (unit + status filter, page 50), ", clients, " clients"),
+            clients, seconds, list_call);
+  }
+  if (want("ledger1")) {
+    measure("GetLedger (one plan, by unit), 1 client", 1, seconds / 2, ledger_call);
+  }
+  if (want("ledger")) {
+    measure(absl::StrCat("GetLedger (one plan, by unit), ", clients, " clients"), clients, seconds,
+            ledger_call);
+  }
 
   auto report_call = [&](std::mt19937& r) {
     const auto& [id, unit] = task_units[r() % task_units.size()];
@@ -289,51 +343,69 @@ int Main() {
     v1::Task resp;
     return stub().ReportProgress(&ctx, req, &resp).ok();
   };
-  std::atomic<int> report_errors{0};
-  t0 = Clock::now();
-  auto reports = RunClients(clients, seconds, report_call, &report_errors);
-  const double report_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  absl::SleepFor(absl::Milliseconds(200));
-  watch_ctx.TryCancel();
-  watcher.join();
-  (void)reader->Finish();
-  auto report_lat = Summarize(reports);
-  auto watch = Summarize(watch_ms);
+  double reports_per_s = -1;
+  Percentiles watch;
+  if (want("report")) {
+    // Watcher: every task, measuring receive time − updated_at (stamped inside the write).
+    std::vector<double> watch_ms;
+    grpc::ClientContext watch_ctx;
+    AttachIdentity(kAdmin, &watch_ctx);
+    auto watch_stub =
+        v1::TaskService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+    auto reader = watch_stub->WatchTasks(&watch_ctx, v1::WatchTasksRequest());
+    reader->WaitForInitialMetadata();
+    std::thread watcher([&] {
+      v1::TaskEvent event;
+      while (reader->Read(&event)) {
+        const int64_t updated =
+            google::protobuf::util::TimeUtil::TimestampToMicroseconds(event.task().updated_at());
+        watch_ms.push_back((absl::ToUnixMicros(absl::Now()) - updated) / 1000.0);
+      }
+    });
+    t0 = Clock::now();
+    measure(absl::StrCat("ReportProgress (durable), ", clients, " clients"), clients, seconds,
+            report_call);
+    const double report_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    reports_per_s = table.back().p.count / report_s;
+    absl::SleepFor(absl::Milliseconds(200));
+    watch_ctx.TryCancel();
+    watcher.join();
+    (void)reader->Finish();
+    watch = Summarize(watch_ms);
+  }
 
-  // Mixed: half the clients report while the other half read ledgers (the cache is invalidated by
-  // every report to a plan, so many ledgers are recomputed).
-  std::atomic<int> mixed_errors{0};
-  std::vector<double> mixed_ledger;
-  std::thread writers([&] {
-    std::atomic<int> e{0};
-    RunClients(std::max(1, clients / 2), seconds, report_call, &e);
-  });
-  mixed_ledger = RunClients(std::max(1, clients / 2), seconds, ledger_call, &mixed_errors);
-  writers.join();
-  auto mixed = Summarize(mixed_ledger);
+  if (want("mixed")) {
+    // Mixed: half the clients report while the other half read ledgers (the cache is invalidated
+    // by every report to a plan, so many ledgers are recomputed).
+    std::thread writers([&] {
+      std::atomic<int> e{0};
+      RunClients(std::max(1, clients / 2), seconds, report_call, &e);
+    });
+    measure(absl::StrCat("GetLedger, ", std::max(1, clients / 2), " clients, while ",
+                         std::max(1, clients / 2), " clients report"),
+            std::max(1, clients / 2), seconds, ledger_call);
+    writers.join();
+    table.back().cpu_ms_per_call = -1;  // shared with the writers: not a per-read cost
+  }
   tracker.Shutdown();
   host.Shutdown(absl::Seconds(2));
 
-  std::printf("\n| measurement | calls | p50 ms | p99 ms | max ms | errors |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|\n");
-  auto row = [](const char* name, const Percentiles& p, int errors) {
-    std::printf("| %s | %zu | %.2f | %.2f | %.2f | %d |\n", name, p.count, p.p50_ms, p.p99_ms,
-                p.max_ms, errors);
-  };
-  row("ListTasks (unit + status filter, page 50), 1 client", list1, 0);
-  row(absl::StrCat("ListTasks (unit + status filter, page 50), ", clients, " clients").c_str(), list,
-      list_errors.load());
-  row("GetLedger (one plan, by unit), 1 client", ledger1, 0);
-  row(absl::StrCat("GetLedger (one plan, by unit), ", clients, " clients").c_str(), ledger,
-      ledger_errors.load());
-  row(absl::StrCat("ReportProgress (durable), ", clients, " clients").c_str(), report_lat,
-      report_errors.load());
-  std::printf("| WatchTasks change latency during the report load | %zu | %.2f | %.2f | %.2f | - |\n",
-              watch.count, watch.p50_ms, watch.p99_ms, watch.max_ms);
-  row(absl::StrCat("GetLedger, ", std::max(1, clients / 2), " clients, while ",
-                   std::max(1, clients / 2), " clients report").c_str(), mixed, mixed_errors.load());
-  std::printf("\nReportProgress throughput: %.0f durable reports/s with %d clients\n",
-              report_lat.count / report_s, clients);
+  std::printf("\n| measurement | calls | p50 ms | p99 ms | max ms | errors | CPU ms/call |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  for (const Row& r : table) {
+    std::printf("| %s | %zu | %.2f | %.2f | %.2f | %d | %s |\n", r.name.c_str(), r.p.count,
+                r.p.p50_ms, r.p.p99_ms, r.p.max_ms, r.errors,
+                r.cpu_ms_per_call < 0 ? "-" : absl::StrFormat("%.3f", r.cpu_ms_per_call).c_str());
+    if (absl::StartsWith(r.name, "ReportProgress")) {
+      std::printf(
+          "| WatchTasks change latency during the report load | %zu | %.2f | %.2f | %.2f | - | - |\n",
+          watch.count, watch.p50_ms, watch.p99_ms, watch.max_ms);
+    }
+  }
+  if (reports_per_s >= 0) {
+    std::printf("\nReportProgress throughput: %.0f durable reports/s with %d clients\n",
+                reports_per_s, clients);
+  }
   return 0;
 }
 

@@ -1,5 +1,11 @@
 #include "services/tasks/grpc_service.h"
 
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
+#include <memory>
+#include <string>
+
 #include "services/common/identity.h"
 #include "services/common/status.h"
 
@@ -8,13 +14,21 @@ namespace {
 
 // Calls `fn(identity)` when the caller identified itself and stores the answer in `out`.
 template <typename Response, typename Fn>
-grpc::Status Call(grpc::ServerContext* context, Response* out, Fn fn) {
+grpc::Status Call(grpc::ServerContextBase* context, Response* out, Fn fn) {
   absl::StatusOr<Identity> who = IdentityFromContext(*context);
   if (!who.ok()) return ToGrpc(who.status());
   auto result = fn(*who);
   if (!result.ok()) return ToGrpc(result.status());
   *out = std::move(*result);
   return grpc::Status::OK;
+}
+
+// The same for a callback-API method: answers at once on the calling (gRPC) thread.
+template <typename Response, typename Fn>
+grpc::ServerUnaryReactor* CallNow(grpc::CallbackServerContext* context, Response* out, Fn fn) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(Call(context, out, fn));
+  return reactor;
 }
 
 constexpr absl::Duration kWatchPollSlice = absl::Milliseconds(100);
@@ -31,9 +45,10 @@ grpc::Status TaskGrpcService::ListPlans(grpc::ServerContext* c, const v1::ListPl
   return Call(c, resp, [&](const Identity& who) { return tracker_->ListPlans(who, *req); });
 }
 
-grpc::Status TaskGrpcService::ListTasks(grpc::ServerContext* c, const v1::ListTasksRequest* req,
-                                        v1::ListTasksResponse* resp) {
-  return Call(c, resp, [&](const Identity& who) { return tracker_->ListTasks(who, *req); });
+grpc::ServerUnaryReactor* TaskGrpcService::ListTasks(grpc::CallbackServerContext* c,
+                                                     const v1::ListTasksRequest* req,
+                                                     v1::ListTasksResponse* resp) {
+  return CallNow(c, resp, [&](const Identity& who) { return tracker_->ListTasks(who, *req); });
 }
 
 grpc::Status TaskGrpcService::GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
@@ -56,9 +71,31 @@ grpc::Status TaskGrpcService::ReviewTask(grpc::ServerContext* c, const v1::Revie
   return Call(c, resp, [&](const Identity& who) { return tracker_->ReviewTask(who, *req); });
 }
 
-grpc::Status TaskGrpcService::GetLedger(grpc::ServerContext* c, const v1::GetLedgerRequest* req,
-                                        v1::Ledger* resp) {
-  return Call(c, resp, [&](const Identity& who) { return tracker_->GetLedger(who, *req); });
+grpc::ServerUnaryReactor* TaskGrpcService::GetLedger(grpc::CallbackServerContext* c,
+                                                     const grpc::ByteBuffer* req,
+                                                     grpc::ByteBuffer* resp) {
+  grpc::ServerUnaryReactor* reactor = c->DefaultReactor();
+  reactor->Finish([&]() -> grpc::Status {
+    absl::StatusOr<Identity> who = IdentityFromContext(*c);
+    if (!who.ok()) return ToGrpc(who.status());
+    v1::GetLedgerRequest request;
+    grpc::ByteBuffer in(*req);  // shares the slices; Deserialize consumes its argument
+    if (grpc::Status s = grpc::SerializationTraits<v1::GetLedgerRequest>::Deserialize(&in, &request);
+        !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<std::shared_ptr<const std::string>> bytes = tracker_->GetLedgerBytes(*who, request);
+    if (!bytes.ok()) return ToGrpc(bytes.status());
+    // The slice points into the cached string and keeps it alive until gRPC has sent it.
+    auto* keep = new std::shared_ptr<const std::string>(std::move(*bytes));
+    grpc::Slice slice(const_cast<char*>((*keep)->data()), (*keep)->size(),
+                      [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); },
+                      keep);
+    grpc::ByteBuffer out(&slice, 1);
+    resp->Swap(&out);
+    return grpc::Status::OK;
+  }());
+  return reactor;
 }
 
 grpc::Status TaskGrpcService::ListDueTasks(grpc::ServerContext* c,

@@ -10,7 +10,15 @@
 
 namespace luoshi::tasks {
 
-class TaskGrpcService final : public v1::TaskService::Service {
+// Reads that never wait on anything but a short SQLite read (ListTasks, GetLedger) use the callback
+// API: gRPC runs them on its own polling threads as soon as the request is read, with no hand-off to
+// a worker thread. GetLedger is a raw method: it sends the cached, already serialized ledger
+// (TaskTracker::GetLedgerBytes) without copying it. Calls that can wait (ReportProgress behind a
+// group commit and its fsync, WatchTasks, ExportTasks …) stay on the sync thread pool.
+using TaskServiceBase = v1::TaskService::WithCallbackMethod_ListTasks<
+    v1::TaskService::WithRawCallbackMethod_GetLedger<v1::TaskService::Service>>;
+
+class TaskGrpcService final : public TaskServiceBase {
  public:
   explicit TaskGrpcService(TaskTracker* tracker) : tracker_(tracker) {}
 
@@ -18,8 +26,9 @@ class TaskGrpcService final : public v1::TaskService::Service {
                           v1::ImportPlanResponse* resp) override;
   grpc::Status ListPlans(grpc::ServerContext* c, const v1::ListPlansRequest* req,
                          v1::ListPlansResponse* resp) override;
-  grpc::Status ListTasks(grpc::ServerContext* c, const v1::ListTasksRequest* req,
-                         v1::ListTasksResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* c,
+                                      const v1::ListTasksRequest* req,
+                                      v1::ListTasksResponse* resp) override;
   grpc::Status GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
                        v1::TaskDetail* resp) override;
   grpc::Status ListUnits(grpc::ServerContext* c, const v1::ListUnitsRequest* req,
@@ -28,8 +37,8 @@ class TaskGrpcService final : public v1::TaskService::Service {
                               v1::Task* resp) override;
   grpc::Status ReviewTask(grpc::ServerContext* c, const v1::ReviewTaskRequest* req,
                           v1::Task* resp) override;
-  grpc::Status GetLedger(grpc::ServerContext* c, const v1::GetLedgerRequest* req,
-                         v1::Ledger* resp) override;
+  grpc::ServerUnaryReactor* GetLedger(grpc::CallbackServerContext* c, const grpc::ByteBuffer* req,
+                                      grpc::ByteBuffer* resp) override;
   grpc::Status ListDueTasks(grpc::ServerContext* c, const v1::ListDueTasksRequest* req,
                             v1::ListDueTasksResponse* resp) override;
   grpc::Status WatchTasks(grpc::ServerContext* c, const v1::WatchTasksRequest* req,

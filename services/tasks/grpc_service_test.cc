@@ -157,6 +157,56 @@ TEST_F(GrpcServiceTest, ShutdownEndsOpenWatchers) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
+// GetLedger is served from the cached, already serialized ledger: over the wire it must be the same
+// message the tracker builds, follow a report at once, and refuse what the tracker refuses.
+TEST_F(GrpcServiceTest, LedgerOverTheWireMatchesTheTrackerAndFollowsReports) {
+  auto ledger_of = [&](const std::string& plan_id, grpc::Status* status) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, Identity{"v", "", Role::kViewer});
+    v1::GetLedgerRequest req;
+    req.set_plan_id(plan_id);
+    v1::Ledger ledger;
+    *status = stub_->GetLedger(&ctx, req, &ledger);
+    return ledger;
+  };
+  auto row_of = [](const v1::Ledger& ledger, const std::string& key) {
+    for (const v1::LedgerRow& row : ledger.rows()) {
+      if (row.key() == key) return row;
+    }
+    return v1::LedgerRow();
+  };
+  grpc::Status status;
+  v1::Ledger wire = ledger_of(plan_id_, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::GetLedgerRequest direct_req;
+  direct_req.set_plan_id(plan_id_);
+  auto direct = tracker_->GetLedger(Identity{"v", "", Role::kViewer}, direct_req);
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(wire.SerializeAsString(), direct->SerializeAsString());
+  EXPECT_EQ(row_of(wire, "区住房城乡建设委").task_count(), 10);
+  EXPECT_EQ(row_of(wire, "区财政局").in_progress(), 0);
+
+  // Twice from the cache, then a report: the next ledger shows it.
+  EXPECT_EQ(ledger_of(plan_id_, &status).SerializeAsString(), wire.SerializeAsString());
+  {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, Identity{"李四", "区财政局", Role::kOffice});
+    v1::ReportProgressRequest req;
+    req.set_task_id(TaskId("2"));
+    req.set_percent(30);
+    v1::Task resp;
+    ASSERT_TRUE(stub_->ReportProgress(&ctx, req, &resp).ok());
+  }
+  EXPECT_EQ(row_of(ledger_of(plan_id_, &status), "区财政局").in_progress(), 1);
+
+  ledger_of("P999", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::ClientContext anonymous;
+  v1::Ledger ledger;
+  EXPECT_EQ(stub_->GetLedger(&anonymous, v1::GetLedgerRequest(), &ledger).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(GrpcServiceTest, ExportStreamsCsv) {
   grpc::ClientContext ctx;
   Prepare(&ctx, Identity{"v", "", Role::kViewer});

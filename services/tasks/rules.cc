@@ -86,8 +86,26 @@ absl::Status ValidatePeriod(const std::string& period, const RuleOptions& option
 }
 
 std::optional<absl::CivilDay> ParseIsoDate(const std::string& text) {
+  if (text.size() != 10) return std::nullopt;
+  // The form every stored deadline has ("2023-12-31") is read directly: this runs for every task of
+  // a listing. It accepts exactly what absl::ParseCivilTime accepts for such strings (month 1–12,
+  // a day that exists in that month); anything else takes the general parser.
+  auto digit = [&](int i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (digit(0) && digit(1) && digit(2) && digit(3) && text[4] == '-' && digit(5) && digit(6) &&
+      text[7] == '-' && digit(8) && digit(9)) {
+    auto number = [&](int from, int len) {
+      int v = 0;
+      for (int i = from; i < from + len; ++i) v = v * 10 + (text[i] - '0');
+      return v;
+    };
+    const int year = number(0, 4), month = number(5, 2), day = number(8, 2);
+    if (month < 1 || month > 12 || day < 1) return std::nullopt;
+    const absl::CivilDay civil(year, month, day);
+    if (civil.month() != month || civil.day() != day) return std::nullopt;  // 2023-02-30
+    return civil;
+  }
   absl::CivilDay day;
-  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  if (!absl::ParseCivilTime(text, &day)) return std::nullopt;
   return day;
 }
 
@@ -106,19 +124,31 @@ bool IsOverdue(const std::string& deadline_date, v1::TaskStatus status, absl::Ti
   return day && now >= DeadlineInstant(*day, options);
 }
 
+LightClock LightClockAt(absl::Time now, const RuleOptions& options) {
+  LightClock clock;
+  clock.now = now;
+  clock.previous_period = PreviousPeriod(PeriodOf(now, options), options);
+  clock.previous_start = PeriodStart(clock.previous_period, options);
+  return clock;
+}
+
 v1::Light DeriveLight(const LightInputs& in, absl::Time now, const RuleOptions& options) {
+  return DeriveLight(in, LightClockAt(now, options), options);
+}
+
+v1::Light DeriveLight(const LightInputs& in, const LightClock& clock, const RuleOptions& options) {
+  const absl::Time now = clock.now;
   if (in.status == v1::TASK_STATUS_DONE) return v1::LIGHT_GREEN;
-  if (IsOverdue(in.deadline_date, in.status, now, options)) return v1::LIGHT_RED;
+  std::optional<absl::CivilDay> day = ParseIsoDate(in.deadline_date);
+  if (day && now >= DeadlineInstant(*day, options)) return v1::LIGHT_RED;  // overdue
 
   if (in.status != v1::TASK_STATUS_COMPLETION_CLAIMED) {
-    const std::string previous = PreviousPeriod(PeriodOf(now, options), options);
-    std::optional<absl::Time> previous_start = PeriodStart(previous, options);
-    const bool expected_to_report = previous_start && in.assigned_at < *previous_start;
-    const bool reported = !in.last_report_period.empty() && in.last_report_period >= previous;
+    const bool expected_to_report = clock.previous_start && in.assigned_at < *clock.previous_start;
+    const bool reported =
+        !in.last_report_period.empty() && in.last_report_period >= clock.previous_period;
     if (expected_to_report && !reported) return v1::LIGHT_RED;
   }
 
-  std::optional<absl::CivilDay> day = ParseIsoDate(in.deadline_date);
   if (!day) return v1::LIGHT_GREEN;
   const absl::Time deadline = DeadlineInstant(*day, options);
   if (now < deadline - absl::Hours(24) * options.yellow_window_days) return v1::LIGHT_GREEN;

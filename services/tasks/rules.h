@@ -61,6 +61,17 @@ struct LightInputs {
 //  - GREEN otherwise.
 v1::Light DeriveLight(const LightInputs& in, absl::Time now, const RuleOptions& options);
 
+// The parts of the light rule that depend only on `now`, computed once for many tasks (a page of a
+// listing is judged at one instant, and the period arithmetic is not repeated per task).
+struct LightClock {
+  absl::Time now;
+  std::string previous_period;                // the period before the one holding `now`
+  std::optional<absl::Time> previous_start;   // its first instant
+};
+LightClock LightClockAt(absl::Time now, const RuleOptions& options);
+// Same answer as DeriveLight(in, clock.now, options).
+v1::Light DeriveLight(const LightInputs& in, const LightClock& clock, const RuleOptions& options);
+
 // True when the task is past its deadline and not done.
 bool IsOverdue(const std::string& deadline_date, v1::TaskStatus status, absl::Time now,
                const RuleOptions& options);

@@ -105,6 +105,22 @@ TEST(LightTest, OngoingTaskIsNeverOverdue) {
   EXPECT_EQ(DeriveLight(in, At(2025, 1, 15), kOptions), LIGHT_GREEN);
 }
 
+TEST(DateTest, IsoDatesAsTheGeneralParserReadsThem) {
+  EXPECT_EQ(*ParseIsoDate("2023-12-31"), absl::CivilDay(2023, 12, 31));
+  EXPECT_EQ(*ParseIsoDate("2024-02-29"), absl::CivilDay(2024, 2, 29));
+  for (const char* bad : {"2023-02-29", "2023-04-31", "2023-13-01", "2023-00-10", "2023-01-00",
+                          "2023-1-5", "2023/01/05", "", "长期坚持", "2023-01-05x"}) {
+    EXPECT_FALSE(ParseIsoDate(bad).has_value()) << bad;
+    absl::CivilDay day;
+    // The fast path never accepts what absl refuses (it may refuse odd spellings absl takes).
+    if (!absl::ParseCivilTime(bad, &day)) EXPECT_FALSE(ParseIsoDate(bad)) << bad;
+  }
+  // Every day of a leap and a common year round-trips.
+  for (absl::CivilDay d(2023, 1, 1); d < absl::CivilDay(2025, 1, 1); ++d) {
+    ASSERT_EQ(ParseIsoDate(absl::FormatCivilTime(d)), d);
+  }
+}
+
 TEST(StatusTest, EveryTransition) {
   ProgressState fresh;
   auto report = ApplyReport("T1", fresh, 40, false);

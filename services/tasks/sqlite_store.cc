@@ -108,6 +108,32 @@ CREATE TABLE journal (
 CREATE INDEX journal_by_task ON journal(task_seq, seq);
 )sql";
 
+// Version 2: listings driven by a unit or a leader read that unit's (leader's) rows in listing order
+// and filter them without touching the tasks table. task_units and task_leaders carry copies of
+// their task's sort_key, active and status (kept equal by WriteTaskPeople, the plan-version switch
+// in WritePlan and ApplyChange), so a page walks the index in order and stops at the page size,
+// and a count never leaves the index. The tasks indexes also carry the status, so a status count
+// over a plan or over all current tasks is index-only too.
+const char kSchemaV2[] = R"sql(
+ALTER TABLE task_units ADD COLUMN sort_key INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE task_units ADD COLUMN active INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE task_units ADD COLUMN status INTEGER NOT NULL DEFAULT 0;
+UPDATE task_units SET (sort_key, active, status) =
+  (SELECT t.sort_key, t.active, t.status FROM tasks t WHERE t.seq = task_units.task_seq);
+CREATE INDEX task_units_listing ON task_units(unit, role, sort_key, active, status);
+ALTER TABLE task_leaders ADD COLUMN sort_key INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE task_leaders ADD COLUMN active INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE task_leaders ADD COLUMN status INTEGER NOT NULL DEFAULT 0;
+UPDATE task_leaders SET (sort_key, active, status) =
+  (SELECT t.sort_key, t.active, t.status FROM tasks t WHERE t.seq = task_leaders.task_seq);
+CREATE INDEX task_leaders_listing ON task_leaders(leader, sort_key, active, status);
+DROP INDEX tasks_by_plan;
+CREATE INDEX tasks_by_plan ON tasks(plan_seq, sort_key, status);
+DROP INDEX tasks_by_active;
+CREATE INDEX tasks_by_active ON tasks(active, sort_key, status);
+)sql";
+
+// Sort keys are plan_seq * kTasksPerPlanKeySpace + position, so a plan's tasks are one key range.
 constexpr int64_t kTasksPerPlanKeySpace = 1000000;
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
@@ -156,7 +182,8 @@ absl::StatusOr<StoredTask> TaskFromRow(const Statement& st) {
   t.id = Id('T', st.ColumnInt(0));
   t.plan_id = Id('P', st.ColumnInt(1));
   t.region = st.ColumnText(2);
-  if (!t.definition.ParseFromString(st.ColumnBlob(3))) {
+  const auto [bytes, size] = st.ColumnBytes(3);
+  if (!t.definition.ParseFromArray(bytes, static_cast<int>(size))) {
     return absl::InternalError(absl::StrCat("stored definition of task ", t.id, " is corrupt"));
   }
   t.state.status = static_cast<v1::TaskStatus>(st.ColumnInt(4));
@@ -232,11 +259,14 @@ absl::Status WriteTaskPeople(Connection& c, int64_t task_seq, const v1::TaskDefi
     st.Bind(1, task_seq);
     TASKS_RETURN_IF_ERROR(st.Run());
   }
+  // The listing columns are copied from the task row as it is now (see kSchemaV2).
   auto add_unit = [&](const std::string& unit, int role, int position) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st,
-                           c.Prepare("INSERT OR IGNORE INTO task_units (unit, task_seq, role, "
-                                     "position) VALUES (?, ?, ?, ?)"));
-    st.Bind(1, unit).Bind(2, task_seq).Bind(3, role).Bind(4, position);
+    TASKS_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("INSERT OR IGNORE INTO task_units (unit, task_seq, role, position, sort_key, "
+                  "active, status) SELECT ?, seq, ?, ?, sort_key, active, status FROM tasks "
+                  "WHERE seq = ?"));
+    st.Bind(1, unit).Bind(2, role).Bind(3, position).Bind(4, task_seq);
     TASKS_RETURN_IF_ERROR(st.Run());
     return RegisterName(c, "units", unit);
   };
@@ -249,7 +279,8 @@ absl::Status WriteTaskPeople(Connection& c, int64_t task_seq, const v1::TaskDefi
   for (const std::string& leader : def.lead_leaders()) {
     TASKS_ASSIGN_OR_RETURN(
         Statement st,
-        c.Prepare("INSERT OR IGNORE INTO task_leaders (leader, task_seq) VALUES (?, ?)"));
+        c.Prepare("INSERT OR IGNORE INTO task_leaders (leader, task_seq, sort_key, active, "
+                  "status) SELECT ?, seq, sort_key, active, status FROM tasks WHERE seq = ?"));
     st.Bind(1, leader).Bind(2, task_seq);
     TASKS_RETURN_IF_ERROR(st.Run());
     TASKS_RETURN_IF_ERROR(RegisterName(c, "leaders", leader));
@@ -303,22 +334,36 @@ absl::Status MoveTask(Connection& c, int64_t task_seq, int64_t plan_seq, int64_t
   return absl::OkStatus();
 }
 
-absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id, TaskChange& change) {
+absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
+                         v1::TaskStatus old_status, TaskChange& change) {
   const TaskState& s = change.state;
+  if (s.status != old_status) {
+    // The listing copies of the status (kSchemaV2); most reports leave the status as it was.
+    for (const char* sql : {"UPDATE task_units SET status = ? WHERE task_seq = ?",
+                            "UPDATE task_leaders SET status = ? WHERE task_seq = ?"}) {
+      TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+      st.Bind(1, static_cast<int64_t>(s.status)).Bind(2, seq);
+      TASKS_RETURN_IF_ERROR(st.Run());
+    }
+  }
+  // The status column is only written when it changes: the indexes holding it are then left alone.
   TASKS_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare("UPDATE tasks SET status = ?, percent = ?, percent_before_claim = ?, stage = ?, "
-                "last_report_at = ?, last_report_period = ?, updated_at = ? WHERE seq = ?"));
-  st.Bind(1, static_cast<int64_t>(s.status))
-      .Bind(2, s.percent)
-      .Bind(3, s.percent_before_claim)
-      .Bind(4, s.stage);
+      c.Prepare(s.status != old_status
+                    ? "UPDATE tasks SET percent = ?1, percent_before_claim = ?2, stage = ?3, "
+                      "last_report_at = ?4, last_report_period = ?5, updated_at = ?6, "
+                      "status = ?8 WHERE seq = ?7"
+                    : "UPDATE tasks SET percent = ?1, percent_before_claim = ?2, stage = ?3, "
+                      "last_report_at = ?4, last_report_period = ?5, updated_at = ?6 "
+                      "WHERE seq = ?7"));
+  st.Bind(1, s.percent).Bind(2, s.percent_before_claim).Bind(3, s.stage);
   if (s.last_report_at) {
-    st.Bind(5, Micros(*s.last_report_at));
+    st.Bind(4, Micros(*s.last_report_at));
   } else {
-    st.BindNull(5);
+    st.BindNull(4);
   }
-  st.Bind(6, s.last_report_period).Bind(7, Micros(s.updated_at)).Bind(8, seq);
+  st.Bind(5, s.last_report_period).Bind(6, Micros(s.updated_at)).Bind(7, seq);
+  if (s.status != old_status) st.Bind(8, static_cast<int64_t>(s.status));
   TASKS_RETURN_IF_ERROR(st.Run());
 
   using google::protobuf::util::TimeUtil;
@@ -367,52 +412,73 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
   return absl::OkStatus();
 }
 
-// The WHERE clause of a task query, built from fixed fragments; values are always bound.
+// The SQL of a task query, built from fixed fragments; values are always bound.
 class QueryBuilder {
  public:
-  // The most selective index drives the query: a unit's or a leader's task list when one is asked
-  // for (CROSS JOIN fixes that order), otherwise the plan's or the active tasks in sort order.
+  // The most selective index drives the query. With a unit (or a leader) it is that unit's rows in
+  // task_units_listing order: plan, active, status and the page cursor are checked on the index
+  // (kSchemaV2), so a page stops after `limit` matches and a count needs the tasks table only for
+  // the filters the index does not carry (dates, text, report period). Otherwise the plan's or the
+  // current tasks in sort order.
   explicit QueryBuilder(const TaskQuery& q, bool paged) {
     if (!q.unit.empty()) {
-      from_ = " FROM task_units tu CROSS JOIN tasks t ON t.seq = tu.task_seq";
+      driver_ = "tu";
+      from_ = " FROM task_units tu INDEXED BY task_units_listing";
       Add("tu.unit = ? AND tu.role = 0", Arg::Text(q.unit));
     } else if (!q.leader.empty()) {
-      from_ = " FROM task_leaders tl CROSS JOIN tasks t ON t.seq = tl.task_seq";
+      driver_ = "tl";
+      from_ = " FROM task_leaders tl INDEXED BY task_leaders_listing";
       Add("tl.leader = ?", Arg::Text(q.leader));
     } else {
+      driver_ = "t";
       from_ = " FROM tasks t";
     }
+    const std::string d = driver_ + ".";
     if (!q.plan_id.empty()) {
-      Add("t.plan_seq = ?", Arg::Int(SeqOf(q.plan_id, 'P').value_or(0)));
+      const int64_t plan = SeqOf(q.plan_id, 'P').value_or(0);
+      if (driver_ == "t") {
+        Add("t.plan_seq = ?", Arg::Int(plan));
+      } else {
+        Add(d + "sort_key >= ?", Arg::Int(plan * kTasksPerPlanKeySpace));
+        Add(d + "sort_key < ?", Arg::Int((plan + 1) * kTasksPerPlanKeySpace));
+      }
     } else {
-      Add("t.active = 1");
+      Add(d + "active = 1");
     }
     if (!q.unit.empty() && !q.leader.empty()) {
-      Add("t.seq IN (SELECT task_seq FROM task_leaders WHERE leader = ?)", Arg::Text(q.leader));
+      Add("tu.task_seq IN (SELECT task_seq FROM task_leaders WHERE leader = ?)", Arg::Text(q.leader));
     }
     if (!q.statuses.empty()) {
-      std::string in = "t.status IN (";
+      std::string in = d + "status IN (";
       for (size_t i = 0; i < q.statuses.size(); ++i) {
         absl::StrAppend(&in, i ? ", ?" : "?");
         args_.push_back(Arg::Int(q.statuses[i]));
       }
       Add(in + ")");
     }
+    if (q.exclude_done) Add(d + "status <> 4");
+    if (paged && q.after_sort_key >= 0) Add(d + "sort_key > ?", Arg::Int(q.after_sort_key));
+    // Filters on the task row itself.
     if (!q.due_before.empty()) {
-      Add("t.deadline_date <> '' AND t.deadline_date <= ?", Arg::Text(q.due_before));
+      AddTask("t.deadline_date <> '' AND t.deadline_date <= ?", Arg::Text(q.due_before));
     }
-    if (!q.due_after.empty()) Add("t.deadline_date >= ?", Arg::Text(q.due_after));
-    if (!q.text.empty()) Add("instr(t.text, ?) > 0", Arg::Text(q.text));
-    if (q.exclude_done) Add("t.status <> 4");
+    if (!q.due_after.empty()) AddTask("t.deadline_date >= ?", Arg::Text(q.due_after));
+    if (!q.text.empty()) AddTask("instr(t.text, ?) > 0", Arg::Text(q.text));
     if (!q.reported_before_period.empty()) {
-      Add("t.last_report_period < ?", Arg::Text(q.reported_before_period));
+      AddTask("t.last_report_period < ?", Arg::Text(q.reported_before_period));
     }
-    if (paged && q.after_sort_key >= 0) Add("t.sort_key > ?", Arg::Int(q.after_sort_key));
   }
 
-  // " FROM …" with the driving table first.
-  const std::string& from() const { return from_; }
-  const std::string& where() const { return where_; }
+  // Up to `limit` (the last parameter) full task rows in listing order.
+  std::string PageSql() const {
+    return absl::StrCat("SELECT ", kTaskColumns, from_, TaskJoin(),
+                        " JOIN plans p ON p.seq = t.plan_seq", where_, " ORDER BY ", driver_,
+                        ".sort_key LIMIT ?");
+  }
+  // The number of matches; joins the tasks table only when a filter needs it.
+  std::string CountSql() const {
+    return absl::StrCat("SELECT COUNT(*)", from_, needs_task_ ? TaskJoin() : "", where_);
+  }
   void BindAll(Statement& st) const {
     int i = 1;
     for (const Arg& a : args_) {
@@ -433,6 +499,9 @@ class QueryBuilder {
     static Arg Text(std::string s) { return Arg{true, std::move(s), 0}; }
     static Arg Int(int64_t n) { return Arg{false, "", n}; }
   };
+  std::string TaskJoin() const {
+    return driver_ == "t" ? "" : absl::StrCat(" CROSS JOIN tasks t ON t.seq = ", driver_, ".task_seq");
+  }
   void Add(const std::string& fragment) {
     absl::StrAppend(&where_, where_.empty() ? " WHERE " : " AND ", fragment);
   }
@@ -440,9 +509,15 @@ class QueryBuilder {
     Add(fragment);
     args_.push_back(std::move(arg));
   }
+  void AddTask(const std::string& fragment, Arg arg) {
+    needs_task_ = true;
+    Add(fragment, std::move(arg));
+  }
+  std::string driver_;
   std::string from_;
   std::string where_;
   std::vector<Arg> args_;
+  bool needs_task_ = false;
 };
 
 // Rows of one task's child table (reports, reviews, journal) read in one snapshot, each row turned into a
@@ -467,8 +542,15 @@ absl::StatusOr<std::vector<T>> RowsOfTask(sql::Database& db, int64_t task_seq, c
 }  // namespace
 
 const std::vector<sql::Migration>& SqliteTaskStore::Migrations() {
-  static const auto* migrations = new std::vector<sql::Migration>{{1, kSchemaV1}};
+  static const auto* migrations =
+      new std::vector<sql::Migration>{{1, kSchemaV1}, {2, kSchemaV2}};
   return *migrations;
+}
+
+sql::DatabaseOptions SqliteTaskStore::DefaultOptions() {
+  sql::DatabaseOptions options;
+  options.mmap_bytes = int64_t{1} << 30;
+  return options;
 }
 
 absl::StatusOr<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string& path,
@@ -497,8 +579,13 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
     const int version = current ? current->version() + 1 : 1;
     if (current) {
       const int64_t old_seq = *SeqOf(current_id, 'P');
-      for (const char* sql : {"UPDATE plans SET current = 0 WHERE seq = ?",
-                              "UPDATE tasks SET active = 0 WHERE plan_seq = ?"}) {
+      for (const char* sql :
+           {"UPDATE plans SET current = 0 WHERE seq = ?",
+            "UPDATE tasks SET active = 0 WHERE plan_seq = ?",
+            "UPDATE task_units SET active = 0 WHERE task_seq IN "
+            "(SELECT seq FROM tasks WHERE plan_seq = ?1)",
+            "UPDATE task_leaders SET active = 0 WHERE task_seq IN "
+            "(SELECT seq FROM tasks WHERE plan_seq = ?1)"}) {
         TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
         st.Bind(1, old_seq);
         TASKS_RETURN_IF_ERROR(st.Run());
@@ -604,17 +691,31 @@ absl::StatusOr<StoredTask> SqliteTaskStore::GetTask(const std::string& task_id) 
   return std::move(*out);
 }
 
+namespace {
+
+absl::StatusOr<std::vector<StoredTask>> ReadPage(Connection& c, const QueryBuilder& b,
+                                                 const std::string& sql, int limit) {
+  TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  b.BindAll(st);
+  st.Bind(b.arg_count() + 1, limit);
+  return CollectTasks(st);
+}
+
+absl::StatusOr<int> ReadCount(Connection& c, const QueryBuilder& b, const std::string& sql) {
+  TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  b.BindAll(st);
+  TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? static_cast<int>(st.ColumnInt(0)) : 0;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::QueryTasks(const TaskQuery& query) {
   QueryBuilder b(query, /*paged=*/true);
-  const std::string sql =
-      absl::StrCat("SELECT ", kTaskColumns, b.from(), " JOIN plans p ON p.seq = t.plan_seq",
-                   b.where(), " ORDER BY t.sort_key LIMIT ?");
+  const std::string sql = b.PageSql();
   std::vector<StoredTask> out;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
-    b.BindAll(st);
-    st.Bind(b.arg_count() + 1, query.limit);
-    TASKS_ASSIGN_OR_RETURN(out, CollectTasks(st));
+    TASKS_ASSIGN_OR_RETURN(out, ReadPage(c, b, sql, query.limit));
     return absl::OkStatus();
   }));
   return out;
@@ -622,16 +723,27 @@ absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::QueryTasks(const TaskQu
 
 absl::StatusOr<int> SqliteTaskStore::CountTasks(const TaskQuery& query) {
   QueryBuilder b(query, /*paged=*/false);
-  const std::string sql = absl::StrCat("SELECT COUNT(*)", b.from(), b.where());
+  const std::string sql = b.CountSql();
   int count = 0;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
-    b.BindAll(st);
-    TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row) count = static_cast<int>(st.ColumnInt(0));
+    TASKS_ASSIGN_OR_RETURN(count, ReadCount(c, b, sql));
     return absl::OkStatus();
   }));
   return count;
+}
+
+absl::StatusOr<TaskPage> SqliteTaskStore::QueryTaskPage(const TaskQuery& query) {
+  QueryBuilder paged(query, /*paged=*/true);
+  QueryBuilder all(query, /*paged=*/false);
+  const std::string page_sql = paged.PageSql();
+  const std::string count_sql = all.CountSql();
+  TaskPage page;
+  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    TASKS_ASSIGN_OR_RETURN(page.tasks, ReadPage(c, paged, page_sql, query.limit));
+    TASKS_ASSIGN_OR_RETURN(page.total, ReadCount(c, all, count_sql));
+    return absl::OkStatus();
+  }));
+  return page;
 }
 
 absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::TasksOfPlan(const std::string& plan_id) {
@@ -697,7 +809,8 @@ std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(
         if (!current) return TaskNotFound(task_id);
         TASKS_ASSIGN_OR_RETURN(TaskChange change, mutator(*current));
         TASKS_RETURN_IF_ERROR(c.Exec("SAVEPOINT task_change"));
-        if (absl::Status applied = ApplyChange(c, *seq, task_id, change); !applied.ok()) {
+        if (absl::Status applied = ApplyChange(c, *seq, task_id, current->state.status, change);
+            !applied.ok()) {
           (void)c.Exec("ROLLBACK TO task_change");
           (void)c.Exec("RELEASE task_change");
           return applied;

@@ -104,6 +104,12 @@ struct LedgerCounts {
   std::vector<std::string> overdue_task_ids;
 };
 
+// A page of a listing and the number of all matches, read in one snapshot.
+struct TaskPage {
+  std::vector<StoredTask> tasks;
+  int total = 0;
+};
+
 class TaskStore {
  public:
   virtual ~TaskStore() = default;
@@ -124,6 +130,8 @@ class TaskStore {
   virtual absl::StatusOr<std::vector<StoredTask>> QueryTasks(const TaskQuery& query) = 0;
   // Number of tasks matching the query (ignoring after_sort_key and limit).
   virtual absl::StatusOr<int> CountTasks(const TaskQuery& query) = 0;
+  // QueryTasks and CountTasks of the same query in one read transaction (consistent with each other).
+  virtual absl::StatusOr<TaskPage> QueryTaskPage(const TaskQuery& query) = 0;
   // Tasks of one plan version (including tasks carried into later versions: no), in plan order.
   virtual absl::StatusOr<std::vector<StoredTask>> TasksOfPlan(const std::string& plan_id) = 0;
 

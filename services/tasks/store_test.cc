@@ -50,7 +50,119 @@ TEST_F(StoreTest, MigrationsApplyOnceAndSurviveReopen) {
   ASSERT_TRUE(plans.ok());
   ASSERT_EQ(plans->size(), 1u);
   EXPECT_EQ((*plans)[0].id(), plan->id());
-  EXPECT_EQ(SqliteTaskStore::Migrations().back().version, 1);
+  EXPECT_EQ(SqliteTaskStore::Migrations().back().version, 2);
+}
+
+// Listings driven by a unit or a leader read copies of each task's sort key, current-version flag
+// and status kept in task_units / task_leaders. Counts every row whose copy differs from its task.
+int StaleListingCopies(const std::string& path) {
+  auto db = sql::Database::Open(path, SqliteTaskStore::Migrations());
+  EXPECT_TRUE(db.ok()) << db.status();
+  int stale = -1;
+  EXPECT_TRUE((*db)->Read([&](sql::Connection& c) -> absl::Status {
+    auto st = c.Prepare(
+        "SELECT (SELECT COUNT(*) FROM task_units x JOIN tasks t ON t.seq = x.task_seq "
+        "        WHERE x.sort_key <> t.sort_key OR x.active <> t.active OR x.status <> t.status) + "
+        "       (SELECT COUNT(*) FROM task_leaders x JOIN tasks t ON t.seq = x.task_seq "
+        "        WHERE x.sort_key <> t.sort_key OR x.active <> t.active OR x.status <> t.status)");
+    if (!st.ok()) return st.status();
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    stale = static_cast<int>(st->ColumnInt(0));
+    return absl::OkStatus();
+  }).ok());
+  return stale;
+}
+
+absl::StatusOr<TaskChange> SetStatus(const StoredTask& t, v1::TaskStatus status) {
+  TaskChange c;
+  c.state = t.state;
+  c.state.status = status;
+  return c;
+}
+
+TEST_F(StoreTest, ListingCopiesFollowEveryWrite) {
+  auto v1_plan = store_->WritePlan(Plan("a", ""));
+  ASSERT_TRUE(v1_plan.ok());
+  const std::string id = (*store_->TasksOfPlan(v1_plan->id()))[0].id;
+  EXPECT_EQ(StaleListingCopies(path_), 0);
+  ASSERT_TRUE(store_->MutateTask(id, [](const StoredTask& t) {
+    return SetStatus(t, v1::TASK_STATUS_IN_PROGRESS);
+  }).ok());
+  EXPECT_EQ(StaleListingCopies(path_), 0);
+
+  TaskQuery by_unit;
+  by_unit.unit = "甲局";
+  by_unit.statuses = {v1::TASK_STATUS_IN_PROGRESS};
+  EXPECT_EQ(*store_->CountTasks(by_unit), 1);
+  by_unit.statuses = {v1::TASK_STATUS_NOT_STARTED};
+  EXPECT_EQ(*store_->CountTasks(by_unit), 0);
+
+  // A new version carries the task (new sort key); the old version's rows are no longer current.
+  PlanWrite next = Plan("b", v1_plan->id());
+  next.tasks[0].carried_task_id = id;
+  PlanTaskWrite added = next.tasks[0];
+  added.carried_task_id.clear();
+  added.definition.set_number("2");
+  added.definition.set_text("新任务");
+  next.tasks.push_back(added);
+  auto v2_plan = store_->WritePlan(next);
+  ASSERT_TRUE(v2_plan.ok()) << v2_plan.status();
+  EXPECT_EQ(StaleListingCopies(path_), 0);
+  ASSERT_TRUE(store_->MutateTask(id, [](const StoredTask& t) {
+    return SetStatus(t, v1::TASK_STATUS_COMPLETION_CLAIMED);
+  }).ok());
+  EXPECT_EQ(StaleListingCopies(path_), 0);
+
+  TaskQuery current;
+  current.leader = "张三";
+  auto page = store_->QueryTaskPage(current);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->tasks.size(), 2u);
+  EXPECT_EQ(page->total, 2);
+  EXPECT_EQ(page->tasks[0].id, id);
+  EXPECT_EQ(page->tasks[0].plan_id, v2_plan->id());
+  current.statuses = {v1::TASK_STATUS_COMPLETION_CLAIMED};
+  EXPECT_EQ(store_->QueryTaskPage(current)->total, 1);
+  TaskQuery old_version;
+  old_version.unit = "甲局";
+  old_version.plan_id = v1_plan->id();
+  EXPECT_EQ(*store_->CountTasks(old_version), 0);  // its only task moved to v2
+}
+
+// A database written by the version-1 schema gets the listing copies filled when it is opened.
+TEST_F(StoreTest, Version1DatabaseIsUpgraded) {
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
+  {
+    auto db = sql::Database::Open(path_, {SqliteTaskStore::Migrations()[0]});
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->Write([](sql::Connection& c) {
+      return c.Exec(
+          "INSERT INTO plans VALUES (1, 'key', 1, '方案', 2023, '大兴区', 'd', 'sha', 2, 0, 1);"
+          "INSERT INTO tasks VALUES (1, 1, 1, 1000000, '1', '甲', '', '2023-12-31', x'', 2, 10, "
+          "  10, '', NULL, '', 0, 0);"
+          "INSERT INTO tasks VALUES (2, 1, 1, 1000001, '2', '乙', '', '', x'', 1, 0, 0, '', NULL, "
+          "  '', 0, 0);"
+          "INSERT INTO task_units VALUES ('甲局', 1, 0, 0), ('甲局', 2, 0, 0), ('乙局', 2, 1, 0);"
+          "INSERT INTO task_leaders VALUES ('张三', 2);");
+    }).ok());
+  }
+  auto store = SqliteTaskStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(StaleListingCopies(path_), 0);
+  TaskQuery q;
+  q.unit = "甲局";
+  auto page = (*store)->QueryTaskPage(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->tasks.size(), 2u);
+  EXPECT_EQ(page->tasks[0].id, "T1");
+  EXPECT_EQ(page->total, 2);
+  q.statuses = {v1::TASK_STATUS_IN_PROGRESS};
+  EXPECT_EQ((*store)->QueryTaskPage(q)->total, 1);
+  TaskQuery by_leader;
+  by_leader.leader = "张三";
+  EXPECT_EQ((*store)->QueryTaskPage(by_leader)->tasks.at(0).id, "T2");
 }
 
 TEST_F(StoreTest, DuplicateDocumentAndStaleVersionAreRefused) {

@@ -101,25 +101,31 @@ TaskTracker::TaskTracker(TaskStore* store, const UnitDirectory* units, const Clo
       broadcaster_(options.watch_queue_capacity) {}
 
 v1::Task TaskTracker::ToProto(const StoredTask& t) const {
+  StoredTask copy = t;
   v1::Task out;
-  out.set_id(t.id);
-  out.set_plan_id(t.plan_id);
-  *out.mutable_definition() = t.definition;
-  out.set_status(t.state.status);
+  FillTask(std::move(copy), LightClockAt(clock_->Now(), options_.rules), &out);
+  return out;
+}
+
+void TaskTracker::FillTask(StoredTask&& t, const LightClock& clock, v1::Task* out) const {
+  out->set_id(std::move(t.id));
+  out->set_plan_id(std::move(t.plan_id));
+  out->set_status(t.state.status);
   LightInputs in;
   in.status = t.state.status;
   in.percent = t.state.percent;
   in.deadline_date = t.definition.deadline().date();
   in.assigned_at = t.assigned_at;
-  in.last_report_period = t.state.last_report_period;
-  out.set_light(DeriveLight(in, clock_->Now(), options_.rules));
-  out.set_percent_complete(t.state.percent);
-  if (t.state.last_report_at) *out.mutable_last_report_at() = ToTimestamp(*t.state.last_report_at);
+  in.last_report_period = std::move(t.state.last_report_period);
+  out->set_light(DeriveLight(in, clock, options_.rules));
+  out->set_percent_complete(t.state.percent);
+  if (t.state.last_report_at) *out->mutable_last_report_at() = ToTimestamp(*t.state.last_report_at);
   if (indicators_ != nullptr && !t.definition.indicator_id().empty()) {
-    out.set_indicator_actual(indicators_->LatestActual(t.definition.indicator_id(), t.region));
+    out->set_indicator_actual(indicators_->LatestActual(t.definition.indicator_id(), t.region));
   }
-  *out.mutable_updated_at() = ToTimestamp(t.state.updated_at);
-  return out;
+  *out->mutable_updated_at() = ToTimestamp(t.state.updated_at);
+  // Swap when both live on the heap (no copy); a response on an arena takes a copy instead.
+  out->mutable_definition()->Swap(&t.definition);
 }
 
 bool TaskTracker::Matches(const v1::Task& task, const v1::TaskFilter& f) const {
@@ -370,16 +376,18 @@ absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who
   const v1::Light light = request.filter().light();
   v1::ListTasksResponse response;
 
+  const LightClock clock = LightClockAt(clock_->Now(), options_.rules);
   if (light == v1::LIGHT_UNSPECIFIED) {
     query.after_sort_key = cursor;
     query.limit = page_size + 1;
-    TASKS_ASSIGN_OR_RETURN(std::vector<StoredTask> rows, store_->QueryTasks(query));
+    TASKS_ASSIGN_OR_RETURN(TaskPage page, store_->QueryTaskPage(query));
+    std::vector<StoredTask>& rows = page.tasks;
     const bool more = static_cast<int>(rows.size()) > page_size;
     if (more) rows.resize(page_size);
-    for (const StoredTask& t : rows) *response.add_tasks() = ToProto(t);
     if (more) response.set_next_page_token(TokenFromCursor(rows.back().sort_key));
-    TASKS_ASSIGN_OR_RETURN(int total, store_->CountTasks(query));
-    response.set_total(total);
+    response.mutable_tasks()->Reserve(static_cast<int>(rows.size()));
+    for (StoredTask& t : rows) FillTask(std::move(t), clock, response.add_tasks());
+    response.set_total(page.total);
     return response;
   }
 
@@ -393,15 +401,17 @@ absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who
   while (true) {
     query.after_sort_key = last_key;
     TASKS_ASSIGN_OR_RETURN(std::vector<StoredTask> rows, store_->QueryTasks(query));
-    for (const StoredTask& t : rows) {
+    for (StoredTask& t : rows) {
       last_key = t.sort_key;
-      v1::Task task = ToProto(t);
+      const int64_t sort_key = t.sort_key;
+      v1::Task task;
+      FillTask(std::move(t), clock, &task);
       if (task.light() != light) continue;
       ++total;
-      if (t.sort_key <= cursor) continue;
+      if (sort_key <= cursor) continue;
       if (response.tasks_size() < page_size) {
         *response.add_tasks() = std::move(task);
-        page_last_key = t.sort_key;
+        page_last_key = sort_key;
       } else {
         more = true;
       }
@@ -560,8 +570,19 @@ absl::StatusOr<v1::Task> TaskTracker::ReviewTask(const Identity& who,
 
 absl::StatusOr<v1::Ledger> TaskTracker::GetLedger(const Identity& who,
                                                   const v1::GetLedgerRequest& request) {
+  TASKS_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
+  return entry->ledger;
+}
+
+absl::StatusOr<std::shared_ptr<const std::string>> TaskTracker::GetLedgerBytes(
+    const Identity& who, const v1::GetLedgerRequest& request) {
+  TASKS_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
+  return std::shared_ptr<const std::string>(entry, &entry->bytes);
+}
+
+absl::StatusOr<std::shared_ptr<const TaskTracker::CachedLedger>> TaskTracker::LedgerEntry(
+    const Identity& who, const v1::GetLedgerRequest& request) {
   TASKS_RETURN_IF_ERROR(CheckMayRead(who));
-  if (!request.plan_id().empty()) TASKS_RETURN_IF_ERROR(store_->GetPlan(request.plan_id()).status());
   const v1::LedgerGrouping grouping = request.grouping() == v1::LEDGER_GROUPING_UNSPECIFIED
                                           ? v1::LEDGER_GROUPING_UNIT
                                           : request.grouping();
@@ -570,22 +591,26 @@ absl::StatusOr<v1::Ledger> TaskTracker::GetLedger(const Identity& who,
   // Read the generation before the store: a write committed meanwhile makes this entry stale.
   const LedgerGeneration generation = CurrentGeneration(request.plan_id(), today);
   {
+    // An entry exists only for a plan that was found when it was built (plans are never deleted).
     absl::MutexLock lock(&cache_mu_);
     auto it = ledger_cache_.find(cache_key);
     if (it != ledger_cache_.end() && it->second.first == generation) return it->second.second;
   }
+  if (!request.plan_id().empty()) TASKS_RETURN_IF_ERROR(store_->GetPlan(request.plan_id()).status());
   TASKS_ASSIGN_OR_RETURN(std::vector<LedgerCounts> counts,
                          store_->Ledger(request.plan_id(), grouping, today));
   std::sort(counts.begin(), counts.end(), [](const LedgerCounts& a, const LedgerCounts& b) {
     if (a.overdue != b.overdue) return a.overdue > b.overdue;
     return a.key < b.key;
   });
-  v1::Ledger ledger;
+  auto entry = std::make_shared<CachedLedger>();
+  v1::Ledger& ledger = entry->ledger;
   ledger.set_plan_id(request.plan_id());
   ledger.set_grouping(grouping);
-  for (const LedgerCounts& c : counts) {
+  ledger.mutable_rows()->Reserve(static_cast<int>(counts.size()));
+  for (LedgerCounts& c : counts) {
     v1::LedgerRow* row = ledger.add_rows();
-    row->set_key(c.key);
+    row->set_key(std::move(c.key));
     row->set_task_count(c.task_count);
     row->set_done(c.done);
     row->set_in_progress(c.in_progress);
@@ -593,12 +618,15 @@ absl::StatusOr<v1::Ledger> TaskTracker::GetLedger(const Identity& who,
     row->set_not_started(c.not_started);
     row->set_completion_rate(CompletionRate(c.done, c.task_count));
     if (c.last_report_at) *row->mutable_last_report_at() = ToTimestamp(*c.last_report_at);
-    for (const std::string& id : c.overdue_task_ids) row->add_overdue_task_ids(id);
+    for (std::string& id : c.overdue_task_ids) row->add_overdue_task_ids(std::move(id));
+  }
+  if (!ledger.SerializeToString(&entry->bytes)) {
+    return absl::InternalError("the ledger could not be serialized");
   }
   absl::MutexLock lock(&cache_mu_);
   if (ledger_cache_.size() > 10000) ledger_cache_.clear();
-  ledger_cache_[cache_key] = {generation, ledger};
-  return ledger;
+  ledger_cache_[cache_key] = {generation, entry};
+  return std::shared_ptr<const CachedLedger>(std::move(entry));
 }
 
 absl::StatusOr<v1::ListDueTasksResponse> TaskTracker::ListDueTasks(

@@ -62,6 +62,10 @@ class TaskTracker {
                                           const v1::ReportProgressRequest& request);
   absl::StatusOr<v1::Task> ReviewTask(const Identity& who, const v1::ReviewTaskRequest& request);
   absl::StatusOr<v1::Ledger> GetLedger(const Identity& who, const v1::GetLedgerRequest& request);
+  // The same ledger already serialized (a v1::Ledger message), shared with the cache: what the gRPC
+  // layer sends as is, so a cached ledger costs neither a copy nor a serialization per call.
+  absl::StatusOr<std::shared_ptr<const std::string>> GetLedgerBytes(
+      const Identity& who, const v1::GetLedgerRequest& request);
   absl::StatusOr<v1::ListDueTasksResponse> ListDueTasks(const Identity& who,
                                                         const v1::ListDueTasksRequest& request);
   // A subscription delivering TaskEvents for tasks matching request.filter, from now on.
@@ -79,6 +83,9 @@ class TaskTracker {
 
   // The task as clients see it: state plus light (at the clock's now) and indicator actual.
   v1::Task ToProto(const StoredTask& task) const;
+  // The same into `out`, taking the definition out of `task` instead of copying it, with the light
+  // judged at `clock` (one instant for a whole page).
+  void FillTask(StoredTask&& task, const LightClock& clock, v1::Task* out) const;
   // Whether `task` matches `filter` (unit and leader compared after normalization).
   bool Matches(const v1::Task& task, const v1::TaskFilter& filter) const;
 
@@ -104,13 +111,21 @@ class TaskTracker {
   };
   LedgerGeneration CurrentGeneration(const std::string& plan_id, const std::string& today);
   void NoteWrite(const std::string& plan_id, bool import);
+  // A built ledger and its serialized form, immutable once cached.
+  struct CachedLedger {
+    v1::Ledger ledger;
+    std::string bytes;
+  };
+  absl::StatusOr<std::shared_ptr<const CachedLedger>> LedgerEntry(const Identity& who,
+                                                                  const v1::GetLedgerRequest& request);
 
   absl::Mutex cache_mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(cache_mu_) = 0;
   uint64_t all_writes_ ABSL_GUARDED_BY(cache_mu_) = 0;
   std::map<std::string, uint64_t> plan_writes_ ABSL_GUARDED_BY(cache_mu_);
-  std::map<std::pair<std::string, int>, std::pair<LedgerGeneration, v1::Ledger>> ledger_cache_
-      ABSL_GUARDED_BY(cache_mu_);
+  std::map<std::pair<std::string, int>,
+           std::pair<LedgerGeneration, std::shared_ptr<const CachedLedger>>>
+      ledger_cache_ ABSL_GUARDED_BY(cache_mu_);
 
   TaskStore* store_;
   const UnitDirectory* units_;
