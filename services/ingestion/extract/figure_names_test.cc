@@ -77,6 +77,8 @@ TEST(FigureNamesTest, ANounBeforeTheFigureStaysItsName) {
 TEST(FigureNamesTest, TheFullerPhraseWhenTheHeadNounIsGeneric) {
   EXPECT_THAT(Named("累计完成落地项目386个。"), ElementsAre(Pair("落地项目", "386个")));
   EXPECT_THAT(Named("实施“创新成长计划”,储备项目112个。"), ElementsAre(Pair("储备项目", "112个")));
+  // An unclosed parenthesis starts the name.
+  EXPECT_THAT(Named("建立项目库动态更新机制(目前重大项目共245个)。"), ElementsAre(Pair("重大项目", "245个")));
 }
 
 TEST(FigureNamesTest, GenericVerbalOrExampleNamesAreLeftOut) {

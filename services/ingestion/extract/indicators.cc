@@ -85,6 +85,18 @@ constexpr std::u32string_view kNameTrail[] = {U"至少", U"超过", U"不少于"
                                               U"和", U"及", U"与", U"或", U"的", U"均",
                                               U"共", U"有"};
 
+// Whether s may end with one of kActionVerbs: one lookup of its last character clears most phrases.
+bool MayEndWithActionVerb(std::u32string_view s) {
+  static const std::u32string kLast = [] {
+    std::u32string last;
+    for (auto v : kActionVerbs) {
+      if (last.find(v.back()) == std::u32string::npos) last += v.back();
+    }
+    return last;
+  }();
+  return !s.empty() && kLast.find(s.back()) != std::u32string::npos;
+}
+
 // A word or phrase with the direction of change it states (growth verbs, qualitative phrases).
 struct DirectedPhrase {
   std::u32string_view phrase;
@@ -672,10 +684,15 @@ Subject SentenceReader::PhraseAfter(const Figure& f, int ce) const {
   for (auto p : kPredicates) {
     if (StartsAt(s_, a, p)) return none;  // "6.6万余人投身疫情防控一线": no noun follows
   }
-  auto usable_so_far = [&](int e) {
-    auto [pb, pe] = Strip(a, e);
-    return pe > pb && UsableName(std::u32string_view(s_.data() + pb, pe - pb));
-  };
+  auto usable_so_far = [&](int e) { return UsableName(std::u32string_view(s_.data() + a, e - a)); };
+  // First characters of the predicates: most positions are rejected by one lookup.
+  static const std::u32string kPredicateFirst = [] {
+    std::u32string first;
+    for (auto p : kPredicates) {
+      if (first.find(p[0]) == std::u32string::npos) first += p[0];
+    }
+    return first;
+  }();
   int limit = std::min(ce, a + 16);
   int e = a;
   bool listed = false;
@@ -703,7 +720,9 @@ Subject SentenceReader::PhraseAfter(const Figure& f, int ce) const {
       continue;
     }
     bool predicate = false;
-    for (auto p : kPredicates) predicate = predicate || StartsAt(s_, e, p);
+    if (kPredicateFirst.find(c) != std::u32string::npos) {
+      for (auto p : kPredicates) predicate = predicate || StartsAt(s_, e, p);
+    }
     if (e > a && predicate && usable_so_far(e)) break;
     // "8个项目年底前签约": a time phrase starts the predicate.
     TimeInfo t;
@@ -735,7 +754,9 @@ Subject SentenceReader::PhraseAfter(const Figure& f, int ce) const {
   while (trimmed && pe > pb) {
     trimmed = false;
     for (auto w : kNameTrail) trim(w);
-    for (auto w : kActionVerbs) trim(w);
+    if (MayEndWithActionVerb(std::u32string_view(s_.data() + pb, pe - pb))) {
+      for (auto w : kActionVerbs) trim(w);
+    }
   }
   if (pe <= pb || !UsableName(std::u32string_view(s_.data() + pb, pe - pb))) return none;
   return Resolve(pb, pe);
@@ -753,8 +774,10 @@ bool SentenceReader::UsableName(std::u32string_view n) const {
       EndsWith(n, U"及") || EndsWith(n, U"与") || EndsWith(n, U"、")) {
     return false;
   }
-  for (auto verb : kActionVerbs) {
-    if (EndsWith(n, verb)) return false;
+  if (MayEndWithActionVerb(n)) {
+    for (auto verb : kActionVerbs) {
+      if (EndsWith(n, verb)) return false;
+    }
   }
   for (auto p : kPrepositions) {
     if (!StartsWith(n, p)) continue;
@@ -825,7 +848,16 @@ std::string SentenceReader::NameFigure(const Figure& f, bool first_of_group, v1:
         }
       }
     }
-    if (name.empty() && UsableName(head)) name = *subject;
+    // "…动态更新机制(目前重大项目已由245个…": an unclosed parenthesis starts the name.
+    size_t open = head.rfind(U'(');
+    if (name.empty() && span && open != std::u32string_view::npos &&
+        head.find(U')', open) == std::u32string_view::npos) {
+      auto [ib, ie] = Strip(subject->begin + static_cast<int>(open) + 1, subject->end);
+      Subject inner = Resolve(ib, ie);
+      if (ie > ib && UsableName(inner.surface)) name = inner;
+    } else if (name.empty() && UsableName(head)) {
+      name = *subject;
+    }
   }
   // "121项区政府重点工作", "25项任务", "12项预期性指标": the items of a plan, named by the words
   // right after the figure or by the subject.
