@@ -308,7 +308,7 @@ int Main() {
       req.mutable_filter()->set_unit(UnitName(r() % n_units));
       req.mutable_filter()->set_status(v1::TASK_STATUS_IN_PROGRESS);
       req.mutable_page()->set_page_size(50);
-      return tracker.ListTasks(kAdmin, req).ok();
+      return tracker.ListTasksBytes(kAdmin, req).ok();
     });
     direct("GetLedger", [&](std::mt19937& r) {
       v1::GetLedgerRequest req;

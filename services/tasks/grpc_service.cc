@@ -23,11 +23,42 @@ grpc::Status Call(grpc::ServerContextBase* context, Response* out, Fn fn) {
   return grpc::Status::OK;
 }
 
-// The same for a callback-API method: answers at once on the calling (gRPC) thread.
-template <typename Response, typename Fn>
-grpc::ServerUnaryReactor* CallNow(grpc::CallbackServerContext* context, Response* out, Fn fn) {
+// A serialized answer as a one-slice ByteBuffer, without copying it: the slice points into the
+// string and keeps it alive until gRPC has sent it.
+grpc::ByteBuffer BufferOf(std::string bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(owned->data(), owned->size(),
+                    [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  return grpc::ByteBuffer(&slice, 1);
+}
+grpc::ByteBuffer BufferOf(std::shared_ptr<const std::string> bytes) {
+  auto* kept = new std::shared_ptr<const std::string>(std::move(bytes));
+  grpc::Slice slice(const_cast<char*>((*kept)->data()), (*kept)->size(),
+                    [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); },
+                    kept);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// A raw callback-API method answered at once on the calling (gRPC) thread: parses the request,
+// takes the identity, and sends the bytes `fn(identity, request)` returns.
+template <typename Request, typename Fn>
+grpc::ServerUnaryReactor* CallRaw(grpc::CallbackServerContext* context, const grpc::ByteBuffer* req,
+                                  grpc::ByteBuffer* resp, Fn fn) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(Call(context, out, fn));
+  reactor->Finish([&]() -> grpc::Status {
+    absl::StatusOr<Identity> who = IdentityFromContext(*context);
+    if (!who.ok()) return ToGrpc(who.status());
+    Request request;
+    grpc::ByteBuffer in(*req);  // shares the slices; Deserialize consumes its argument
+    if (grpc::Status s = grpc::SerializationTraits<Request>::Deserialize(&in, &request); !s.ok()) {
+      return s;
+    }
+    auto bytes = fn(*who, request);
+    if (!bytes.ok()) return ToGrpc(bytes.status());
+    grpc::ByteBuffer out = BufferOf(std::move(*bytes));
+    resp->Swap(&out);
+    return grpc::Status::OK;
+  }());
   return reactor;
 }
 
@@ -46,9 +77,11 @@ grpc::Status TaskGrpcService::ListPlans(grpc::ServerContext* c, const v1::ListPl
 }
 
 grpc::ServerUnaryReactor* TaskGrpcService::ListTasks(grpc::CallbackServerContext* c,
-                                                     const v1::ListTasksRequest* req,
-                                                     v1::ListTasksResponse* resp) {
-  return CallNow(c, resp, [&](const Identity& who) { return tracker_->ListTasks(who, *req); });
+                                                     const grpc::ByteBuffer* req,
+                                                     grpc::ByteBuffer* resp) {
+  return CallRaw<v1::ListTasksRequest>(c, req, resp, [&](const Identity& who, const auto& request) {
+    return tracker_->ListTasksBytes(who, request);
+  });
 }
 
 grpc::Status TaskGrpcService::GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
@@ -74,28 +107,9 @@ grpc::Status TaskGrpcService::ReviewTask(grpc::ServerContext* c, const v1::Revie
 grpc::ServerUnaryReactor* TaskGrpcService::GetLedger(grpc::CallbackServerContext* c,
                                                      const grpc::ByteBuffer* req,
                                                      grpc::ByteBuffer* resp) {
-  grpc::ServerUnaryReactor* reactor = c->DefaultReactor();
-  reactor->Finish([&]() -> grpc::Status {
-    absl::StatusOr<Identity> who = IdentityFromContext(*c);
-    if (!who.ok()) return ToGrpc(who.status());
-    v1::GetLedgerRequest request;
-    grpc::ByteBuffer in(*req);  // shares the slices; Deserialize consumes its argument
-    if (grpc::Status s = grpc::SerializationTraits<v1::GetLedgerRequest>::Deserialize(&in, &request);
-        !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<std::shared_ptr<const std::string>> bytes = tracker_->GetLedgerBytes(*who, request);
-    if (!bytes.ok()) return ToGrpc(bytes.status());
-    // The slice points into the cached string and keeps it alive until gRPC has sent it.
-    auto* keep = new std::shared_ptr<const std::string>(std::move(*bytes));
-    grpc::Slice slice(const_cast<char*>((*keep)->data()), (*keep)->size(),
-                      [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); },
-                      keep);
-    grpc::ByteBuffer out(&slice, 1);
-    resp->Swap(&out);
-    return grpc::Status::OK;
-  }());
-  return reactor;
+  return CallRaw<v1::GetLedgerRequest>(c, req, resp, [&](const Identity& who, const auto& request) {
+    return tracker_->GetLedgerBytes(who, request);
+  });
 }
 
 grpc::Status TaskGrpcService::ListDueTasks(grpc::ServerContext* c,

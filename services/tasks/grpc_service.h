@@ -12,10 +12,11 @@ namespace luoshi::tasks {
 
 // Reads that never wait on anything but a short SQLite read (ListTasks, GetLedger) use the callback
 // API: gRPC runs them on its own polling threads as soon as the request is read, with no hand-off to
-// a worker thread. GetLedger is a raw method: it sends the cached, already serialized ledger
-// (TaskTracker::GetLedgerBytes) without copying it. Calls that can wait (ReportProgress behind a
-// group commit and its fsync, WatchTasks, ExportTasks …) stay on the sync thread pool.
-using TaskServiceBase = v1::TaskService::WithCallbackMethod_ListTasks<
+// a worker thread. Both are raw methods sending bytes the tracker prepared: a page assembled from
+// the stored task definitions (TaskTracker::ListTasksBytes), the cached serialized ledger
+// (TaskTracker::GetLedgerBytes) without a copy. Calls that can wait (ReportProgress behind a group
+// commit and its fsync, WatchTasks, ExportTasks …) stay on the sync thread pool.
+using TaskServiceBase = v1::TaskService::WithRawCallbackMethod_ListTasks<
     v1::TaskService::WithRawCallbackMethod_GetLedger<v1::TaskService::Service>>;
 
 class TaskGrpcService final : public TaskServiceBase {
@@ -26,9 +27,8 @@ class TaskGrpcService final : public TaskServiceBase {
                           v1::ImportPlanResponse* resp) override;
   grpc::Status ListPlans(grpc::ServerContext* c, const v1::ListPlansRequest* req,
                          v1::ListPlansResponse* resp) override;
-  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* c,
-                                      const v1::ListTasksRequest* req,
-                                      v1::ListTasksResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* c, const grpc::ByteBuffer* req,
+                                      grpc::ByteBuffer* resp) override;
   grpc::Status GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
                        v1::TaskDetail* resp) override;
   grpc::Status ListUnits(grpc::ServerContext* c, const v1::ListUnitsRequest* req,

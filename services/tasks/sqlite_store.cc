@@ -174,16 +174,21 @@ v1::Plan PlanFromRow(const Statement& st) {
 
 const char kTaskColumns[] =
     "t.seq, t.plan_seq, p.region, t.definition, t.status, t.percent, t.percent_before_claim, "
-    "t.stage, t.last_report_at, t.last_report_period, t.updated_at, t.assigned_at, t.sort_key";
+    "t.stage, t.last_report_at, t.last_report_period, t.updated_at, t.assigned_at, t.sort_key, "
+    "t.deadline_date";
 const char kTaskFrom[] = " FROM tasks t JOIN plans p ON p.seq = t.plan_seq";
 
-absl::StatusOr<StoredTask> TaskFromRow(const Statement& st) {
+// `definition_bytes`: keep the definition as stored (see TaskQuery::definition_bytes).
+absl::StatusOr<StoredTask> TaskFromRow(const Statement& st, bool definition_bytes = false) {
   StoredTask t;
   t.id = Id('T', st.ColumnInt(0));
   t.plan_id = Id('P', st.ColumnInt(1));
   t.region = st.ColumnText(2);
   const auto [bytes, size] = st.ColumnBytes(3);
-  if (!t.definition.ParseFromArray(bytes, static_cast<int>(size))) {
+  if (definition_bytes) {
+    t.definition_bytes.assign(bytes, size);
+    t.deadline_date = st.ColumnText(13);
+  } else if (!t.definition.ParseFromArray(bytes, static_cast<int>(size))) {
     return absl::InternalError(absl::StrCat("stored definition of task ", t.id, " is corrupt"));
   }
   t.state.status = static_cast<v1::TaskStatus>(st.ColumnInt(4));
@@ -198,12 +203,14 @@ absl::StatusOr<StoredTask> TaskFromRow(const Statement& st) {
   return t;
 }
 
-absl::StatusOr<std::vector<StoredTask>> CollectTasks(Statement& st) {
+absl::StatusOr<std::vector<StoredTask>> CollectTasks(Statement& st, bool definition_bytes = false,
+                                                     size_t expected = 0) {
   std::vector<StoredTask> out;
+  out.reserve(expected);
   while (true) {
     TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    TASKS_ASSIGN_OR_RETURN(StoredTask t, TaskFromRow(st));
+    TASKS_ASSIGN_OR_RETURN(StoredTask t, TaskFromRow(st, definition_bytes));
     out.push_back(std::move(t));
   }
   return out;
@@ -694,11 +701,12 @@ absl::StatusOr<StoredTask> SqliteTaskStore::GetTask(const std::string& task_id) 
 namespace {
 
 absl::StatusOr<std::vector<StoredTask>> ReadPage(Connection& c, const QueryBuilder& b,
-                                                 const std::string& sql, int limit) {
+                                                 const std::string& sql, const TaskQuery& q) {
   TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   b.BindAll(st);
-  st.Bind(b.arg_count() + 1, limit);
-  return CollectTasks(st);
+  st.Bind(b.arg_count() + 1, q.limit);
+  return CollectTasks(st, q.definition_bytes,
+                      static_cast<size_t>(std::clamp(q.limit, 0, 1000)));
 }
 
 absl::StatusOr<int> ReadCount(Connection& c, const QueryBuilder& b, const std::string& sql) {
@@ -715,7 +723,7 @@ absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::QueryTasks(const TaskQu
   const std::string sql = b.PageSql();
   std::vector<StoredTask> out;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(out, ReadPage(c, b, sql, query.limit));
+    TASKS_ASSIGN_OR_RETURN(out, ReadPage(c, b, sql, query));
     return absl::OkStatus();
   }));
   return out;
@@ -739,7 +747,7 @@ absl::StatusOr<TaskPage> SqliteTaskStore::QueryTaskPage(const TaskQuery& query) 
   const std::string count_sql = all.CountSql();
   TaskPage page;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(page.tasks, ReadPage(c, paged, page_sql, query.limit));
+    TASKS_ASSIGN_OR_RETURN(page.tasks, ReadPage(c, paged, page_sql, query));
     TASKS_ASSIGN_OR_RETURN(page.total, ReadCount(c, all, count_sql));
     return absl::OkStatus();
   }));

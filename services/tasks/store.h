@@ -49,6 +49,10 @@ struct StoredTask {
   TaskState state;
   absl::Time assigned_at;      // first import (交办); kept across plan versions
   int64_t sort_key = 0;        // position in listings: plans in import order, tasks in plan order
+  // Only from a query with TaskQuery::definition_bytes: `definition` stays empty and these hold the
+  // stored (serialized) definition and its deadline date, for listings that send it as stored.
+  std::string definition_bytes;
+  std::string deadline_date;
 };
 
 // A task of a new plan version: either new, or carried over from the previous version with its id,
@@ -91,6 +95,8 @@ struct TaskQuery {
   std::string reported_before_period;
   int64_t after_sort_key = -1;  // keyset paging: rows with a larger sort key
   int limit = 50;
+  // Leave definitions serialized (StoredTask::definition_bytes) instead of parsing them.
+  bool definition_bytes = false;
 };
 
 struct LedgerCounts {

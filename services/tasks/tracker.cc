@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "services/tasks/access.h"
 #include "services/tasks/csv.h"
 #include "services/tasks/errors.h"
@@ -67,6 +69,41 @@ absl::StatusOr<int64_t> CursorFromToken(const std::string& token) {
 
 std::string TokenFromCursor(int64_t sort_key) { return absl::StrCat(kPageTokenPrefix, sort_key); }
 
+// Protocol buffers wire format: a length-delimited field (tag, length, bytes) appended to `out`.
+void AppendLengthDelimited(int field, const std::string& bytes, std::string* out) {
+  using google::protobuf::internal::WireFormatLite;
+  auto varint = [out](uint64_t v) {
+    while (v >= 0x80) {
+      out->push_back(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    out->push_back(static_cast<char>(v));
+  };
+  varint(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  varint(bytes.size());
+  out->append(bytes);
+}
+
+// TaskDefinition.indicator_id read from a serialized definition without parsing the rest.
+std::string IndicatorIdOf(const std::string& definition_bytes) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(definition_bytes.data()),
+      static_cast<int>(definition_bytes.size()));
+  const uint32_t wanted = WireFormatLite::MakeTag(v1::TaskDefinition::kIndicatorIdFieldNumber,
+                                                  WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  std::string id;
+  while (const uint32_t tag = in.ReadTag()) {
+    if (tag == wanted) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length) || !in.ReadString(&id, static_cast<int>(length))) break;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      break;
+    }
+  }
+  return id;
+}
+
 std::string CompletionRate(int done, int count) {
   if (count == 0) return "0.0";
   const int64_t tenths = (static_cast<int64_t>(done) * 1000 + count / 2) / count;
@@ -108,24 +145,30 @@ v1::Task TaskTracker::ToProto(const StoredTask& t) const {
 }
 
 void TaskTracker::FillTask(StoredTask&& t, const LightClock& clock, v1::Task* out) const {
+  FillTaskState(t, clock, t.definition.deadline().date(), t.definition.indicator_id(), out);
+  // Swap when both live on the heap (no copy); a response on an arena takes a copy instead.
+  out->mutable_definition()->Swap(&t.definition);
+}
+
+void TaskTracker::FillTaskState(StoredTask& t, const LightClock& clock,
+                                const std::string& deadline_date, const std::string& indicator_id,
+                                v1::Task* out) const {
   out->set_id(std::move(t.id));
   out->set_plan_id(std::move(t.plan_id));
   out->set_status(t.state.status);
   LightInputs in;
   in.status = t.state.status;
   in.percent = t.state.percent;
-  in.deadline_date = t.definition.deadline().date();
+  in.deadline_date = deadline_date;
   in.assigned_at = t.assigned_at;
   in.last_report_period = std::move(t.state.last_report_period);
   out->set_light(DeriveLight(in, clock, options_.rules));
   out->set_percent_complete(t.state.percent);
   if (t.state.last_report_at) *out->mutable_last_report_at() = ToTimestamp(*t.state.last_report_at);
-  if (indicators_ != nullptr && !t.definition.indicator_id().empty()) {
-    out->set_indicator_actual(indicators_->LatestActual(t.definition.indicator_id(), t.region));
+  if (indicators_ != nullptr && !indicator_id.empty()) {
+    out->set_indicator_actual(indicators_->LatestActual(indicator_id, t.region));
   }
   *out->mutable_updated_at() = ToTimestamp(t.state.updated_at);
-  // Swap when both live on the heap (no copy); a response on an arena takes a copy instead.
-  out->mutable_definition()->Swap(&t.definition);
 }
 
 bool TaskTracker::Matches(const v1::Task& task, const v1::TaskFilter& f) const {
@@ -421,6 +464,49 @@ absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who
   if (more) response.set_next_page_token(TokenFromCursor(page_last_key));
   response.set_total(total);
   return response;
+}
+
+absl::StatusOr<std::string> TaskTracker::ListTasksBytes(const Identity& who,
+                                                        const v1::ListTasksRequest& request) {
+  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
+  if (request.filter().light() != v1::LIGHT_UNSPECIFIED) {
+    // Filtering by light scans and judges every match: no gain from the stored bytes there.
+    TASKS_ASSIGN_OR_RETURN(v1::ListTasksResponse response, ListTasks(who, request));
+    return response.SerializeAsString();
+  }
+  TASKS_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
+  TASKS_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request.page().page_token()));
+  TASKS_ASSIGN_OR_RETURN(TaskQuery query, QueryFromFilter(request.filter()));
+  const LightClock clock = LightClockAt(clock_->Now(), options_.rules);
+  query.after_sort_key = cursor;
+  query.limit = page_size + 1;
+  query.definition_bytes = true;
+  TASKS_ASSIGN_OR_RETURN(TaskPage page, store_->QueryTaskPage(query));
+  std::vector<StoredTask>& rows = page.tasks;
+  const bool more = static_cast<int>(rows.size()) > page_size;
+  if (more) rows.resize(page_size);
+
+  // Each task: the message without its definition, then the stored definition as field 3 (a
+  // parser accepts fields in any order), framed as field 1 of ListTasksResponse; then the page
+  // token and total as a message of their own (concatenated messages merge).
+  std::string out;
+  std::string task_bytes;
+  v1::Task shell;
+  for (StoredTask& t : rows) {
+    shell.Clear();
+    const std::string indicator_id =
+        indicators_ != nullptr ? IndicatorIdOf(t.definition_bytes) : std::string();
+    FillTaskState(t, clock, t.deadline_date, indicator_id, &shell);
+    task_bytes.clear();
+    shell.AppendToString(&task_bytes);
+    AppendLengthDelimited(v1::Task::kDefinitionFieldNumber, t.definition_bytes, &task_bytes);
+    AppendLengthDelimited(v1::ListTasksResponse::kTasksFieldNumber, task_bytes, &out);
+  }
+  v1::ListTasksResponse tail;
+  if (more) tail.set_next_page_token(TokenFromCursor(rows.back().sort_key));
+  tail.set_total(page.total);
+  tail.AppendToString(&out);
+  return out;
 }
 
 absl::StatusOr<v1::TaskDetail> TaskTracker::GetTask(const Identity& who,

@@ -55,6 +55,10 @@ class TaskTracker {
                                                   const v1::ListPlansRequest& request);
   absl::StatusOr<v1::ListTasksResponse> ListTasks(const Identity& who,
                                                   const v1::ListTasksRequest& request);
+  // The same answer already serialized (a v1::ListTasksResponse) for the gRPC layer: each task's
+  // definition is copied as stored instead of being parsed and serialized again.
+  absl::StatusOr<std::string> ListTasksBytes(const Identity& who,
+                                             const v1::ListTasksRequest& request);
   absl::StatusOr<v1::TaskDetail> GetTask(const Identity& who, const v1::GetTaskRequest& request);
   absl::StatusOr<v1::ListUnitsResponse> ListUnits(const Identity& who,
                                                   const v1::ListUnitsRequest& request);
@@ -86,6 +90,10 @@ class TaskTracker {
   // The same into `out`, taking the definition out of `task` instead of copying it, with the light
   // judged at `clock` (one instant for a whole page).
   void FillTask(StoredTask&& task, const LightClock& clock, v1::Task* out) const;
+  // Everything of FillTask but the definition; `deadline_date` and `indicator_id` are the
+  // definition's.
+  void FillTaskState(StoredTask& task, const LightClock& clock, const std::string& deadline_date,
+                     const std::string& indicator_id, v1::Task* out) const;
   // Whether `task` matches `filter` (unit and leader compared after normalization).
   bool Matches(const v1::Task& task, const v1::TaskFilter& filter) const;
 

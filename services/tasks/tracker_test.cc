@@ -683,5 +683,54 @@ TEST_F(TrackerTest, BadReportsAreRejectedWithReasons) {
   EXPECT_EQ(tracker_->ReportProgress(kAdmin, r).status().code(), absl::StatusCode::kNotFound);
 }
 
+// ListTasksBytes (what the gRPC layer sends) assembles pages from the stored definitions; read back
+// it must be the very answer ListTasks gives, for every kind of filter and across pages, including
+// the indicator actual read from the stored definition.
+TEST_F(TrackerTest, SerializedPagesEqualTheMessages) {
+  v1::Plan plan = ImportSeed();
+  ASSERT_TRUE(Report(Office("区财政局"), TaskId(plan.id(), "2"), 40).ok());
+  std::vector<v1::TaskFilter> filters(8);
+  filters[1].set_plan_id(plan.id());
+  filters[2].set_unit("区发改委");  // an alias
+  filters[3].set_unit("区农业农村局");
+  filters[3].set_status(v1::TASK_STATUS_NOT_STARTED);
+  filters[4].set_leader("常务副区长");
+  filters[5].set_text("产业");
+  filters[6].set_due_before("2023-06-30");
+  filters[7].set_light(v1::LIGHT_GREEN);
+  for (const v1::TaskFilter& filter : filters) {
+    v1::ListTasksRequest req;
+    *req.mutable_filter() = filter;
+    req.mutable_page()->set_page_size(7);
+    int pages = 0;
+    while (true) {
+      auto message = tracker_->ListTasks(kViewer, req);
+      auto bytes = tracker_->ListTasksBytes(kViewer, req);
+      ASSERT_TRUE(message.ok() && bytes.ok()) << filter.DebugString();
+      v1::ListTasksResponse parsed;
+      ASSERT_TRUE(parsed.ParseFromString(*bytes));
+      // Field order differs (the definition is appended), so compare canonical serializations.
+      ASSERT_EQ(parsed.SerializeAsString(), message->SerializeAsString()) << filter.DebugString();
+      ++pages;
+      if (message->next_page_token().empty()) break;
+      req.mutable_page()->set_page_token(message->next_page_token());
+    }
+    EXPECT_GE(pages, 1);
+  }
+  v1::ListTasksRequest gdp;
+  gdp.mutable_filter()->set_plan_id(plan.id());
+  gdp.mutable_filter()->set_text("地区生产总值");
+  v1::ListTasksResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(*tracker_->ListTasksBytes(kViewer, gdp)));
+  ASSERT_GE(parsed.tasks_size(), 1);
+  EXPECT_EQ(parsed.tasks(0).indicator_actual(), "增长5.2% (2023)");
+  v1::ListTasksRequest bad;
+  bad.mutable_page()->set_page_token("garbage");
+  EXPECT_EQ(tracker_->ListTasksBytes(kViewer, bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(tracker_->ListTasksBytes(Identity{}, v1::ListTasksRequest()).status().code(),
+            tracker_->ListTasks(Identity{}, v1::ListTasksRequest()).status().code());
+}
+
 }  // namespace
 }  // namespace luoshi::tasks
