@@ -38,15 +38,20 @@ std::string DeliverySummary(const v1::Document& d) {
     absl::StrAppend(&out, out.empty() ? "" : ", ", del.target(), " ",
                     ShortEnumName(v1::DeliveryState_descriptor(), del.state()));
     if (!del.last_error().empty()) absl::StrAppend(&out, " (", del.last_error(), ")");
+    if (del.left_out() > 0) absl::StrAppend(&out, " [", del.left_out(), " left out: ", del.left_out_reason(), "]");
   }
   return out.empty() ? "-" : out;
 }
 
 void PrintDocumentLine(std::ostream& out, const v1::Document& d) {
   const auto& m = d.metadata();
-  out << absl::StrFormat("%-22s %-16s %-10s %4d  %3d figures %3d tasks  %s\n", d.id(),
+  std::string failed;
+  for (const auto& del : d.deliveries()) {
+    if (del.state() == v1::DELIVERY_STATE_FAILED) absl::StrAppend(&failed, "  [", del.target(), " delivery FAILED]");
+  }
+  out << absl::StrFormat("%-22s %-16s %-10s %4d  %3d figures %3d tasks  %s%s\n", d.id(),
                          ShortEnumName(v1::DocumentType_descriptor(), m.type()), m.region(), m.year(),
-                         d.observation_count(), d.task_count(), Ellipsize(m.title(), 40));
+                         d.observation_count(), d.task_count(), Ellipsize(m.title(), 40), failed);
 }
 
 absl::Status Ingest(Context& ctx, const std::vector<std::string>& words) {
@@ -95,6 +100,35 @@ absl::Status Ingest(Context& ctx, const std::vector<std::string>& words) {
              << " tasks; delivery: " << DeliverySummary(d) << "\n";
   }
   if (failures > 0) return absl::UnknownError(absl::StrCat(failures, " of ", args->positional().size(), " files failed"));
+  return absl::OkStatus();
+}
+
+absl::Status Reprocess(Context& ctx, const std::vector<std::string>& words) {
+  auto args = Args::Parse(words, {"region", "year", "format"});
+  if (!args.ok()) return args.status();
+  if (args->positional().size() != 1) return absl::InvalidArgumentError("name one document id to reprocess");
+  auto year = args->GetInt("year", 0);
+  if (!year.ok()) return year.status();
+  auto stub = v1::IngestionService::NewStub(MakeChannel(ctx.ingestion_addr));
+  v1::ReprocessDocumentRequest req;
+  req.set_document_id(args->positional()[0]);
+  req.set_region_hint(args->Get("region"));
+  req.set_year_hint(*year);
+  v1::IngestDocumentResponse resp;
+  grpc::ClientContext context;
+  ctx.Prepare(&context);
+  if (grpc::Status s = stub->ReprocessDocument(&context, req, &resp); !s.ok()) {
+    return RpcError("ingestion", ctx.ingestion_addr, s);
+  }
+  if (args->Get("format") == "json") {
+    *ctx.out << ToJson(resp) << "\n";
+    return absl::OkStatus();
+  }
+  const auto& d = resp.document();
+  *ctx.out << d.id() << ": reprocessed (extractor " << d.extractor_version() << ")\n  " << d.metadata().title()
+           << " [" << ShortEnumName(v1::DocumentType_descriptor(), d.metadata().type()) << ", "
+           << d.metadata().region() << ", " << d.metadata().year() << "]\n  " << d.observation_count()
+           << " indicator figures, " << d.task_count() << " tasks; delivery: " << DeliverySummary(d) << "\n";
   return absl::OkStatus();
 }
 
@@ -169,7 +203,10 @@ std::vector<Command> IngestCommands() {
   return {{"ingest", "luoshi ingest FILE... [--region NAME] [--year YYYY] [--dry_run] [--format json]",
            "Uploads documents (text, HTML, .docx) and prints what was extracted.", Ingest},
           {"documents", "luoshi documents [ID] [--type T] [--region R] [--year Y] [--format json]",
-           "Lists stored documents, or shows one.", Documents}};
+           "Lists stored documents, or shows one.", Documents},
+          {"reprocess", "luoshi reprocess ID [--year YYYY] [--region NAME] [--format json]",
+           "Extracts a stored document again (with new hints, if given) and queues its deliveries again.",
+           Reprocess}};
 }
 
 }  // namespace luoshi::cli

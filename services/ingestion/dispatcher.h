@@ -16,8 +16,13 @@
 //                               injected randomness; the entry's next attempt is set to the end of the
 //                               pause. An outage thus costs one probing call per backoff period, not one
 //                               per pending document, and the other target keeps flowing;
-//   - a permanent error (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, NOT_FOUND, ALREADY_EXISTS)
-//                             → failed: last_error says why, and it is not retried.
+//   - a permanent error (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, NOT_FOUND, ALREADY_EXISTS,
+//     or a stored payload that no longer parses)
+//                             → failed (DELIVERY_STATE_FAILED): last_error says why, it is not retried,
+//                               and only a ReprocessDocument queues the document again. UNAUTHENTICATED
+//                               and PERMISSION_DENIED stay transient: they are about this service's
+//                               credentials, not the document, and deliveries resume by themselves once
+//                               an operator fixes them on the peer.
 // Between passes a lane waits `poll_interval` or until Wake() (called after new entries are queued).
 //
 // Thread safety: Start/Stop from one owner thread; Wake and RunOnce from any thread (passes of one lane

@@ -191,7 +191,7 @@ TEST_F(DispatcherTest, PermanentRejectionIsRecordedAndNotRetried) {
   DispatchStats stats = Pass();
   EXPECT_EQ(stats.failed, 1);
   v1::Delivery tasks = DeliveryOf(id, "tasks");
-  EXPECT_EQ(tasks.state(), v1::DELIVERY_STATE_PENDING);  // still owed: see docs/ingestion.md
+  EXPECT_EQ(tasks.state(), v1::DELIVERY_STATE_FAILED);
   EXPECT_EQ(tasks.attempts(), 1);
   EXPECT_FALSE(tasks.has_next_attempt_at());
   EXPECT_THAT(tasks.last_error(), HasSubstr("task 3 has no text"));
@@ -206,10 +206,29 @@ TEST_F(DispatcherTest, PermanentRejectionIsRecordedAndNotRetried) {
   // Reprocessing queues a fresh attempt, which goes through once the peer accepts it.
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(id);
-  ASSERT_TRUE(handler_->ReprocessDocument(reprocess).ok());
+  auto reprocessed = handler_->ReprocessDocument(reprocess);
+  ASSERT_TRUE(reprocessed.ok());
+  EXPECT_EQ(reprocessed->document().deliveries(1).state(), v1::DELIVERY_STATE_PENDING);
+  EXPECT_EQ(reprocessed->document().deliveries(1).attempts(), 0);
   Pass();
   EXPECT_EQ(client_.calls("tasks"), 2);
   EXPECT_EQ(DeliveryOf(id, "tasks").state(), v1::DELIVERY_STATE_DELIVERED);
+}
+
+TEST(DispatcherCodesTest, OnlyAnswersAboutTheRequestItselfArePermanent) {
+  for (absl::StatusCode code : {absl::StatusCode::kInvalidArgument, absl::StatusCode::kFailedPrecondition,
+                                absl::StatusCode::kOutOfRange, absl::StatusCode::kNotFound,
+                                absl::StatusCode::kAlreadyExists}) {
+    EXPECT_TRUE(Dispatcher::IsPermanent(code)) << absl::StatusCodeToString(code);
+  }
+  // Outages, overload, races and this service's own credentials: the same request can succeed later.
+  for (absl::StatusCode code :
+       {absl::StatusCode::kUnavailable, absl::StatusCode::kDeadlineExceeded, absl::StatusCode::kResourceExhausted,
+        absl::StatusCode::kAborted, absl::StatusCode::kInternal, absl::StatusCode::kUnknown,
+        absl::StatusCode::kCancelled, absl::StatusCode::kUnauthenticated, absl::StatusCode::kPermissionDenied,
+        absl::StatusCode::kUnimplemented}) {
+    EXPECT_FALSE(Dispatcher::IsPermanent(code)) << absl::StatusCodeToString(code);
+  }
 }
 
 TEST_F(DispatcherTest, ReprocessRedeliversUnderTheSameKeys) {

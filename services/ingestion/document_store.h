@@ -74,12 +74,16 @@ struct OutboxEntry {
   std::string last_error;
   std::optional<absl::Time> next_attempt_at;  // set while pending
   std::optional<absl::Time> delivered_at;
+  int32_t left_out = 0;  // extracted items the payload does not carry, and why
+  std::string left_out_reason;
 };
 
 // What to queue for a new generation. An empty payload means "nothing to deliver" (kNotNeeded).
 struct NewDelivery {
   std::string target;
   std::string payload;
+  int32_t left_out = 0;  // items of the extraction kept out of the payload (they cannot be stored)
+  std::string left_out_reason;
 };
 
 struct DocumentQuery {
@@ -113,12 +117,13 @@ class DocumentStore {
   // Newest first, filtered; at most query.limit documents.
   virtual absl::StatusOr<std::vector<DocumentRecord>> ListDocuments(const DocumentQuery& query) const = 0;
 
-  // Replaces the document's extraction (metadata, counts, extractor version), starts generation
-  // record.generation + 1, supersedes still-pending entries of older generations and queues
-  // `deliveries` due at `now`, all in one transaction. Returns the updated record. NOT_FOUND for an
-  // unknown id.
+  // Replaces the document's extraction (metadata, counts, extractor version) and the hints it was run
+  // with, starts generation record.generation + 1, supersedes still-pending entries of older
+  // generations and queues `deliveries` due at `now`, all in one transaction. Returns the updated
+  // record. NOT_FOUND for an unknown id.
   virtual absl::StatusOr<DocumentRecord> ReplaceExtraction(const std::string& id,
                                                            const v1::Extraction& extraction,
+                                                           const std::string& region_hint, int32_t year_hint,
                                                            const std::vector<NewDelivery>& deliveries,
                                                            absl::Time now) = 0;
 

@@ -46,6 +46,11 @@ absl::Status InvalidPageToken(const std::string& token) {
       "first page"));
 }
 
+absl::Status InvalidYearHint(int year) {
+  return absl::InvalidArgumentError(absl::StrCat("year_hint ", year, " is not a year: give one from ", kMinYearHint,
+                                                 " to ", kMaxYearHint, ", or 0 for none"));
+}
+
 absl::Status DocumentIdCollision(const std::string& id) {
   return absl::InternalError(absl::StrCat(
       "document id ", id, " already belongs to a document with different bytes; this is a hash-prefix "

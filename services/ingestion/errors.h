@@ -16,6 +16,10 @@ absl::Status DocumentTooLarge(const std::string& filename, int64_t size, int64_t
 absl::Status MissingDocumentId();
 absl::Status InvalidPageSize(int page_size);
 absl::Status InvalidPageToken(const std::string& token);
+// A year hint outside 0 (none) and kMinYearHint..kMaxYearHint.
+inline constexpr int kMinYearHint = 1949;
+inline constexpr int kMaxYearHint = 2100;
+absl::Status InvalidYearHint(int year);
 // The stored document and the one being inserted share an id but not a hash (a 64-bit prefix clash).
 absl::Status DocumentIdCollision(const std::string& id);
 

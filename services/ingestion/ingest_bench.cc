@@ -65,10 +65,8 @@ double Percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
 }
 
-// A delivery the peer refused as invalid: still owed, but not retried (no next attempt).
-bool Rejected(const v1::Delivery& d) {
-  return d.state() == v1::DELIVERY_STATE_PENDING && d.attempts() > 0 && !d.has_next_attempt_at();
-}
+// A delivery the peer refused as invalid: not retried.
+bool Rejected(const v1::Delivery& d) { return d.state() == v1::DELIVERY_STATE_FAILED; }
 
 // Polls until every document's deliveries are settled (delivered, not needed, or rejected); false on
 // timeout. Counts the rejected ones.

@@ -45,8 +45,15 @@ std::string StateLabel(const v1::Delivery& d) {
       if (d.attempts() == 0) return "pending";
       return absl::StrCat("pending (", d.attempts(), d.attempts() == 1 ? " attempt" : " attempts",
                           "; last error: ", d.last_error(), ")");
+    case v1::DELIVERY_STATE_FAILED: return absl::StrCat("FAILED, not retried (", d.last_error(), ")");
     default: return "unknown";
   }
+}
+
+// "; 3 left out: <reason>" when the delivery does not carry every extracted item.
+std::string LeftOutNote(const v1::Delivery& d) {
+  if (d.left_out() == 0) return "";
+  return absl::StrCat("; ", d.left_out(), " left out: ", d.left_out_reason());
 }
 
 std::string ObservationLine(const v1::Observation& o) {
@@ -100,7 +107,9 @@ std::string DocumentTypeLabel(v1::DocumentType type) {
 
 std::string FormatDeliveries(const v1::Document& document) {
   std::vector<std::string> parts;
-  for (const v1::Delivery& d : document.deliveries()) parts.push_back(absl::StrCat(d.target(), ": ", StateLabel(d)));
+  for (const v1::Delivery& d : document.deliveries()) {
+    parts.push_back(absl::StrCat(d.target(), ": ", StateLabel(d), LeftOutNote(d)));
+  }
   return parts.empty() ? "none" : absl::StrJoin(parts, " · ");
 }
 
@@ -124,6 +133,11 @@ std::string FormatIngestSummary(const v1::IngestDocumentResponse& response, cons
                   doc.extractor_version().empty() ? "" : absl::StrCat(" (extractor ", doc.extractor_version(), ")"),
                   "\n");
   if (!options.dry_run) absl::StrAppend(&out, "    delivery   ", FormatDeliveries(doc), "\n");
+  for (const v1::Delivery& d : doc.deliveries()) {
+    if (options.dry_run && d.left_out() > 0) {
+      absl::StrAppend(&out, "    would send ", d.target(), " without ", d.left_out(), ": ", d.left_out_reason(), "\n");
+    }
+  }
   for (const std::string& w : response.extraction().warnings()) absl::StrAppend(&out, "    warning    ", w, "\n");
   AppendList("figures", response.extraction().observations(), options.max_observations, ObservationLine, &out);
   AppendList("tasks", response.extraction().tasks(), options.max_tasks, TaskLine, &out);

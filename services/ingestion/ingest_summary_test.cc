@@ -82,6 +82,22 @@ TEST(IngestSummaryTest, DuplicatesAndDryRunsAreLabelled) {
   EXPECT_THAT(s, Not(HasSubstr("delivery")));
 }
 
+TEST(IngestSummaryTest, FailedDeliveriesAndLeftOutFiguresAreSpelledOut) {
+  v1::IngestDocumentResponse r = Response();
+  v1::Delivery* ind = r.mutable_document()->mutable_deliveries(0);
+  ind->set_left_out(3);
+  ind->set_left_out_reason("3 figures have no period");
+  v1::Delivery* tasks = r.mutable_document()->mutable_deliveries(1);
+  tasks->set_state(v1::DELIVERY_STATE_FAILED);
+  tasks->set_last_error("the task service rejected the delivery (INVALID_ARGUMENT: task 3 has no text)");
+  std::string s = FormatIngestSummary(r);
+  EXPECT_THAT(s, HasSubstr("indicators: delivered; 3 left out: 3 figures have no period · tasks: FAILED, not "
+                           "retried (the task service rejected the delivery (INVALID_ARGUMENT: task 3"));
+  SummaryOptions dry;
+  dry.dry_run = true;
+  EXPECT_THAT(FormatIngestSummary(r, dry), HasSubstr("would send indicators without 3: 3 figures have no period"));
+}
+
 TEST(IngestSummaryTest, LongTaskTextIsCutOnACharacterBoundary) {
   std::string s = FormatIngestSummary(Response());
   // Every line must remain valid UTF-8: the cut lands before a lead byte, followed by "…".

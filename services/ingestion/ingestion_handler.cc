@@ -2,10 +2,12 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/ingestion/errors.h"
@@ -24,9 +26,8 @@ v1::DeliveryState ProtoState(OutboxState state) {
   switch (state) {
     case OutboxState::kDelivered: return v1::DELIVERY_STATE_DELIVERED;
     case OutboxState::kNotNeeded: return v1::DELIVERY_STATE_NOT_NEEDED;
-    // A rejected delivery is still owed: it shows as pending without a next attempt, and its
-    // last_error says why and what to do (see docs/ingestion.md).
-    case OutboxState::kFailed:
+    case OutboxState::kFailed: return v1::DELIVERY_STATE_FAILED;  // last_error says why
+    // Superseded entries belong to older generations, which GetDocument does not show.
     case OutboxState::kPending:
     case OutboxState::kSuperseded: return v1::DELIVERY_STATE_PENDING;
   }
@@ -41,6 +42,8 @@ v1::Delivery DeliveryProto(const OutboxEntry& entry) {
   d.set_last_error(entry.last_error);
   if (entry.next_attempt_at) *d.mutable_next_attempt_at() = ToTimestamp(*entry.next_attempt_at);
   if (entry.delivered_at) *d.mutable_delivered_at() = ToTimestamp(*entry.delivered_at);
+  d.set_left_out(entry.left_out);
+  d.set_left_out_reason(entry.left_out_reason);
   return d;
 }
 
@@ -105,13 +108,52 @@ absl::StatusOr<int64_t> DecodePageToken(const std::string& token) {
   return position;
 }
 
+namespace {
+
+bool ValidYearHint(int year) { return year == 0 || (year >= kMinYearHint && year <= kMaxYearHint); }
+
+// Why figures were kept out of the indicator delivery, and how the user brings them in.
+std::string LeftOutReason(const std::string& document_id, int without_period, int without_region) {
+  std::vector<std::string> parts;
+  auto figures = [](int n) { return absl::StrCat(n, n == 1 ? " figure has" : " figures have"); };
+  if (without_period > 0) {
+    parts.push_back(absl::StrCat(figures(without_period),
+                                 " no period (neither the sentence nor the document gives a year): "
+                                 "reprocess with a year hint, e.g. luoshi reprocess ",
+                                 document_id, " --year YYYY"));
+  }
+  if (without_region > 0) {
+    parts.push_back(absl::StrCat(figures(without_region),
+                                 " no region (the document does not name one): reprocess with a region hint, "
+                                 "e.g. luoshi reprocess ",
+                                 document_id, " --region NAME"));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+}  // namespace
+
 std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::Extraction& extraction) {
   NewDelivery indicators{kIndicatorsTarget, ""};
-  if (extraction.observations_size() > 0) {
-    v1::RecordObservationsRequest request;
-    *request.mutable_observations() = extraction.observations();
-    indicators.payload = request.SerializeAsString();
+  // The indicator service files every figure under a period and a region; one without either cannot
+  // be stored, and would make it refuse the whole batch. Such figures stay in the extraction and are
+  // counted here instead of being sent.
+  v1::RecordObservationsRequest request;
+  int without_period = 0;
+  int without_region = 0;
+  for (const v1::Observation& o : extraction.observations()) {
+    const bool no_period = absl::StripAsciiWhitespace(o.period()).empty();
+    const bool no_region = absl::StripAsciiWhitespace(o.region()).empty();
+    without_period += no_period;
+    without_region += no_region;
+    if (no_period || no_region) {
+      ++indicators.left_out;
+      continue;
+    }
+    *request.add_observations() = o;
   }
+  if (request.observations_size() > 0) indicators.payload = request.SerializeAsString();
+  if (indicators.left_out > 0) indicators.left_out_reason = LeftOutReason(record.id, without_period, without_region);
   NewDelivery tasks{kTasksTarget, ""};
   if (extraction.tasks_size() > 0) {
     const v1::DocumentMetadata& m = extraction.metadata();
@@ -155,6 +197,7 @@ IngestionHandler::IngestionHandler(DocumentStore* store, const ExtractionEngine*
 absl::Status IngestionHandler::Validate(const v1::IngestDocumentRequest& request) const {
   const auto size = static_cast<int64_t>(request.content().size());
   if (size == 0) return EmptyDocument(request.filename());
+  if (!ValidYearHint(request.year_hint())) return InvalidYearHint(request.year_hint());
   if (size > options_.max_document_bytes) {
     return DocumentTooLarge(request.filename(), size, options_.max_document_bytes);
   }
@@ -177,10 +220,13 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::IngestDocument(
     ApplyExtraction(*extraction, &record);
     v1::IngestDocumentResponse response;
     *response.mutable_document() = DocumentProto(record, {});
-    for (const char* target : {kIndicatorsTarget, kTasksTarget}) {
+    // Nothing is sent, but what a real ingest would leave out is worth knowing before it.
+    for (const NewDelivery& planned : DeliveriesFor(record, *extraction)) {
       v1::Delivery* d = response.mutable_document()->add_deliveries();
-      d->set_target(target);
+      d->set_target(planned.target);
       d->set_state(v1::DELIVERY_STATE_NOT_NEEDED);
+      d->set_left_out(planned.left_out);
+      d->set_left_out_reason(planned.left_out_reason);
     }
     *response.mutable_extraction() = std::move(*extraction);
     response.set_created(false);
@@ -284,14 +330,20 @@ absl::StatusOr<v1::Extraction> IngestionHandler::GetExtraction(const v1::GetExtr
 absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::ReprocessDocument(
     const v1::ReprocessDocumentRequest& request) {
   if (request.document_id().empty()) return MissingDocumentId();
+  if (!ValidYearHint(request.year_hint())) return InvalidYearHint(request.year_hint());
   absl::StatusOr<DocumentRecord> record = store_->GetDocument(request.document_id());
   if (!record.ok()) return record.status();
   absl::StatusOr<std::string> bytes = store_->GetBytes(record->id);
   if (!bytes.ok()) return bytes.status();
+  // New hints replace the stored ones for this and every later run; absent ones keep theirs.
+  const std::string region_hint = std::string(absl::StripAsciiWhitespace(request.region_hint()));
+  if (!region_hint.empty()) record->region_hint = region_hint;
+  if (request.year_hint() > 0) record->year_hint = request.year_hint();
   absl::StatusOr<v1::Extraction> extraction = RunExtraction(*bytes, record->sha256, ExtractRequestFor(*record));
   if (!extraction.ok()) return extraction.status();
-  absl::StatusOr<DocumentRecord> updated = store_->ReplaceExtraction(
-      record->id, *extraction, DeliveriesFor(*record, *extraction), clock_->Now());
+  absl::StatusOr<DocumentRecord> updated =
+      store_->ReplaceExtraction(record->id, *extraction, record->region_hint, record->year_hint,
+                                DeliveriesFor(*record, *extraction), clock_->Now());
   if (!updated.ok()) return updated.status();
   NotifyQueued();
   absl::StatusOr<v1::Document> document = ToDocument(*updated);

@@ -209,6 +209,68 @@ TEST_F(IngestionHandlerTest, HintsFillInWhatTheDocumentDoesNotSay) {
   EXPECT_EQ(r->document().metadata().year(), 2021);
 }
 
+TEST_F(IngestionHandlerTest, YearHintMustBeAYear) {
+  for (int year : {-1, 23, 1900, 2101}) {
+    v1::IngestDocumentRequest request = Request(FakeDocument("年份", 1, 0));
+    request.set_year_hint(year);
+    auto r = handler_->IngestDocument(request);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << year;
+    EXPECT_THAT(r.status().message(), HasSubstr("is not a year")) << year;
+  }
+  EXPECT_THAT(ListIds({}), IsEmpty());
+}
+
+TEST_F(IngestionHandlerTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDeliveryAndCounted) {
+  // No year anywhere: nothing the indicator service could file; the plan still goes.
+  auto yearless = Ingest(FakeDocument("无年份", 2, 1, 1, "大兴区", 0));
+  const std::string id = yearless.document().id();
+  EXPECT_EQ(yearless.extraction().observations_size(), 2);  // the extraction keeps them
+  const v1::Delivery& indicators = yearless.document().deliveries(0);
+  EXPECT_EQ(indicators.state(), v1::DELIVERY_STATE_NOT_NEEDED);
+  EXPECT_EQ(indicators.left_out(), 2);
+  EXPECT_THAT(indicators.left_out_reason(), HasSubstr("2 figures have no period"));
+  EXPECT_THAT(indicators.left_out_reason(), HasSubstr("luoshi reprocess " + id + " --year YYYY"));
+  EXPECT_EQ(yearless.document().deliveries(1).state(), v1::DELIVERY_STATE_PENDING);
+  EXPECT_EQ(yearless.document().deliveries(1).left_out(), 0);
+
+  // No region: the same, with the region hint as the way out. A dry run says so before storing.
+  v1::IngestDocumentRequest dry = Request(FakeDocument("无地区", 1, 0, 1, "", 2023));
+  dry.set_dry_run(true);
+  auto preview = handler_->IngestDocument(dry);
+  ASSERT_TRUE(preview.ok()) << preview.status();
+  EXPECT_EQ(preview->document().deliveries(0).state(), v1::DELIVERY_STATE_NOT_NEEDED);
+  EXPECT_EQ(preview->document().deliveries(0).left_out(), 1);
+  EXPECT_THAT(preview->document().deliveries(0).left_out_reason(), HasSubstr("1 figure has no region"));
+  EXPECT_THAT(preview->document().deliveries(0).left_out_reason(), HasSubstr("--region NAME"));
+
+  // Reprocessing with a year hint brings them in, and the hint is kept for later runs.
+  v1::ReprocessDocumentRequest reprocess;
+  reprocess.set_document_id(id);
+  reprocess.set_year_hint(2022);
+  auto r = handler_->ReprocessDocument(reprocess);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->document().metadata().year(), 2022);
+  EXPECT_EQ(r->document().deliveries(0).state(), v1::DELIVERY_STATE_PENDING);
+  EXPECT_EQ(r->document().deliveries(0).left_out(), 0);
+  EXPECT_EQ(store_->GetDocument(id)->year_hint, 2022);
+  EXPECT_EQ(store_->GetDocument(id)->region_hint, "");
+  auto due = *store_->DueDeliveries(kIndicatorsTarget, clock_.Now(), 10);
+  ASSERT_THAT(due, SizeIs(1));
+  v1::RecordObservationsRequest payload;
+  ASSERT_TRUE(payload.ParseFromString(due[0].payload));
+  ASSERT_THAT(payload.observations(), SizeIs(2));
+  EXPECT_EQ(payload.observations(0).period(), "2022");
+
+  reprocess.set_year_hint(0);
+  reprocess.set_region_hint("通州区");
+  auto again = handler_->ReprocessDocument(reprocess);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->document().metadata().year(), 2022);  // kept
+  EXPECT_EQ(store_->GetDocument(id)->region_hint, "通州区");
+  reprocess.set_year_hint(99);
+  EXPECT_EQ(handler_->ReprocessDocument(reprocess).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(IngestionHandlerTest, ListDocumentsPagesNewestFirstWithStableTokens) {
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i) {
@@ -314,7 +376,7 @@ TEST_F(IngestionHandlerTest, GetExtractionAndGetDocumentFindStoredDocuments) {
 }
 
 TEST_F(IngestionHandlerTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliveries) {
-  v1::IngestDocumentRequest request = Request(FakeDocument("需要重跑", 2, 1, 1, "", 0));
+  v1::IngestDocumentRequest request = Request(FakeDocument("需要重跑", 2, 1, 1, "", 2023));
   request.set_region_hint("顺义区");
   auto first = handler_->IngestDocument(request);
   ASSERT_TRUE(first.ok());

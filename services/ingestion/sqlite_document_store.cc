@@ -56,12 +56,18 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox(target, next_attempt_at_us) WHERE state = 'pending';
 )sql";
 
+// Items an entry's payload leaves out (figures the peer could not store), and why.
+const char kSchemaOutboxLeftOut[] = R"sql(
+ALTER TABLE outbox ADD COLUMN left_out INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN left_out_reason TEXT NOT NULL DEFAULT '';
+)sql";
+
 #define DOCUMENT_COLUMNS                                                                          \
   "position, id, sha256, filename, content_type, size_bytes, region_hint, year_hint, metadata, " \
   "observation_count, task_count, extractor_version, ingested_at_us, generation"
 #define OUTBOX_COLUMNS                                                                         \
   "id, document_id, generation, target, payload, state, attempts, last_error, next_attempt_at_us, " \
-  "delivered_at_us"
+  "delivered_at_us, left_out, left_out_reason"
 
 const char kSelectBySha[] = "SELECT " DOCUMENT_COLUMNS " FROM documents WHERE sha256 = ?1";
 const char kSelectById[] = "SELECT " DOCUMENT_COLUMNS " FROM documents WHERE id = ?1";
@@ -77,13 +83,14 @@ const char kInsertDocument[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 const char kUpdateExtraction[] =
     "UPDATE documents SET doc_type = ?2, region = ?3, year = ?4, metadata = ?5, observation_count = ?6,"
-    " task_count = ?7, extractor_version = ?8, extraction = ?9, generation = generation + 1"
+    " task_count = ?7, extractor_version = ?8, extraction = ?9, region_hint = ?10, year_hint = ?11,"
+    " generation = generation + 1"
     " WHERE id = ?1";
 const char kSelectBytes[] = "SELECT bytes FROM documents WHERE id = ?1";
 const char kSelectExtraction[] = "SELECT extraction FROM documents WHERE id = ?1";
 const char kInsertOutbox[] =
     "INSERT INTO outbox (document_id, generation, target, payload, state, next_attempt_at_us,"
-    " created_at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    " created_at_us, left_out, left_out_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const char kSupersedePending[] =
     "UPDATE outbox SET state = 'superseded', next_attempt_at_us = NULL"
     " WHERE document_id = ?1 AND state = 'pending'";
@@ -162,6 +169,8 @@ absl::StatusOr<OutboxEntry> EntryFromRow(const Statement& row) {
   e.last_error = row.ColumnText(7);
   if (!row.ColumnIsNull(8)) e.next_attempt_at = FromMicros(row.ColumnInt(8));
   if (!row.ColumnIsNull(9)) e.delivered_at = FromMicros(row.ColumnInt(9));
+  e.left_out = static_cast<int32_t>(row.ColumnInt(10));
+  e.left_out_reason = row.ColumnText(11);
   return e;
 }
 
@@ -201,7 +210,7 @@ absl::Status InsertDeliveries(Connection& conn, const std::string& document_id, 
     } else {
       stmt->BindNull(6);
     }
-    stmt->Bind(7, ToMicros(now));
+    stmt->Bind(7, ToMicros(now)).Bind(8, d.left_out).Bind(9, d.left_out_reason);
     if (absl::Status s = stmt->Run(); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -213,6 +222,7 @@ const std::vector<sql::Migration>& SqliteDocumentStore::Migrations() {
   static const auto* migrations = new std::vector<sql::Migration>{
       {1, kSchemaDocuments},
       {2, kSchemaOutbox},
+      {3, kSchemaOutboxLeftOut},
   };
   return *migrations;
 }
@@ -317,6 +327,8 @@ absl::StatusOr<std::vector<DocumentRecord>> SqliteDocumentStore::ListDocuments(c
 
 absl::StatusOr<DocumentRecord> SqliteDocumentStore::ReplaceExtraction(const std::string& id,
                                                                       const v1::Extraction& extraction,
+                                                                      const std::string& region_hint,
+                                                                      int32_t year_hint,
                                                                       const std::vector<NewDelivery>& deliveries,
                                                                       absl::Time now) {
   const v1::DocumentMetadata& m = extraction.metadata();
@@ -327,7 +339,7 @@ absl::StatusOr<DocumentRecord> SqliteDocumentStore::ReplaceExtraction(const std:
     stmt->Bind(1, id).Bind(2, static_cast<int>(m.type())).Bind(3, m.region()).Bind(4, m.year());
     stmt->BindBlob(5, m.SerializeAsString()).Bind(6, extraction.observations_size());
     stmt->Bind(7, extraction.tasks_size()).Bind(8, extraction.extractor_version());
-    stmt->BindBlob(9, extraction.SerializeAsString());
+    stmt->BindBlob(9, extraction.SerializeAsString()).Bind(10, region_hint).Bind(11, year_hint);
     if (absl::Status run = stmt->Run(); !run.ok()) return run;
     if (conn.Changes() == 0) return DocumentNotFound(id);
     auto supersede = conn.Prepare(kSupersedePending);

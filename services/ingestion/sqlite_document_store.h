@@ -37,6 +37,7 @@ class SqliteDocumentStore : public DocumentStore {
   absl::StatusOr<v1::Extraction> GetExtraction(const std::string& id) const override;
   absl::StatusOr<std::vector<DocumentRecord>> ListDocuments(const DocumentQuery& query) const override;
   absl::StatusOr<DocumentRecord> ReplaceExtraction(const std::string& id, const v1::Extraction& extraction,
+                                                   const std::string& region_hint, int32_t year_hint,
                                                    const std::vector<NewDelivery>& deliveries,
                                                    absl::Time now) override;
   absl::StatusOr<std::vector<OutboxEntry>> ListDeliveries(const std::string& document_id) const override;

@@ -75,7 +75,7 @@ TEST_F(SqliteDocumentStoreTest, MigrationsCreateTheSchemaOnceAndReopenKeepsData)
   store_.reset();
   auto reopened = SqliteDocumentStore::Open(path_);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
-  EXPECT_EQ((*reopened)->schema_version(), 2);
+  EXPECT_EQ((*reopened)->schema_version(), static_cast<int>(SqliteDocumentStore::Migrations().size()));
   auto found = (*reopened)->GetDocument(r.id);
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->sha256, r.sha256);
@@ -113,7 +113,7 @@ TEST_F(SqliteDocumentStoreTest, UnknownDocumentIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(store_->GetBytes("doc-0000000000000000").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetExtraction("doc-0000000000000000").status()));
   EXPECT_TRUE(absl::IsNotFound(
-      store_->ReplaceExtraction("doc-0000000000000000", MakeExtraction("x", 1, 0), {}, kT0).status()));
+      store_->ReplaceExtraction("doc-0000000000000000", MakeExtraction("x", 1, 0), "", 0, {}, kT0).status()));
 }
 
 TEST_F(SqliteDocumentStoreTest, SameBytesTwiceIsAlreadyExistsAndWritesNothing) {
@@ -210,14 +210,18 @@ TEST_F(SqliteDocumentStoreTest, ReplaceExtractionStartsANewGenerationAndSupersed
 
   v1::Extraction newer = MakeExtraction("新标题", 4, 0);
   newer.set_extractor_version("test-2");
-  auto updated = store_->ReplaceExtraction(r.id, newer, {{kIndicatorsTarget, "obs-v2"}, {kTasksTarget, ""}},
-                                           kT0 + absl::Minutes(1));
+  auto updated = store_->ReplaceExtraction(
+      r.id, newer, "大兴区", 2024,
+      {{kIndicatorsTarget, "obs-v2", 2, "2 figures have no region"}, {kTasksTarget, ""}}, kT0 + absl::Minutes(1));
   ASSERT_TRUE(updated.ok()) << updated.status();
   EXPECT_EQ(updated->generation, 2);
   EXPECT_EQ(updated->observation_count, 4);
   EXPECT_EQ(updated->task_count, 0);
   EXPECT_EQ(updated->extractor_version, "test-2");
   EXPECT_EQ(updated->metadata.title(), "新标题");
+  EXPECT_EQ(updated->region_hint, "大兴区");  // the hints the new extraction ran with
+  EXPECT_EQ(updated->year_hint, 2024);
+  EXPECT_EQ(store_->GetDocument(r.id)->year_hint, 2024);
   EXPECT_EQ(store_->GetExtraction(r.id)->observations_size(), 4);
 
   auto deliveries = *store_->ListDeliveries(r.id);
@@ -225,11 +229,46 @@ TEST_F(SqliteDocumentStoreTest, ReplaceExtractionStartsANewGenerationAndSupersed
   EXPECT_EQ(deliveries[0].generation, 2);
   EXPECT_EQ(deliveries[0].state, OutboxState::kPending);
   EXPECT_EQ(deliveries[0].payload, "obs-v2");
+  EXPECT_EQ(deliveries[0].left_out, 2);
+  EXPECT_EQ(deliveries[0].left_out_reason, "2 figures have no region");
+  EXPECT_EQ(deliveries[1].left_out, 0);
   EXPECT_EQ(deliveries[1].state, OutboxState::kNotNeeded);
   // The old tasks entry was pending: it is superseded and never due again.
   EXPECT_THAT(*store_->DueDeliveries(kTasksTarget, kT0 + absl::Hours(1), 10), IsEmpty());
   EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0 + absl::Hours(1), 10),
               ElementsAre(Field(&OutboxEntry::payload, "obs-v2")));
+}
+
+TEST_F(SqliteDocumentStoreTest, DatabaseOfTheSecondSchemaVersionIsMigratedWithItsOutbox) {
+  testing::TempDatabase old_file("store_v2");
+  {
+    // A database written before the outbox counted left-out items (schema version 2).
+    std::vector<sql::Migration> v2(SqliteDocumentStore::Migrations().begin(),
+                                   SqliteDocumentStore::Migrations().begin() + 2);
+    auto db = sql::Database::Open(old_file.path(), v2);
+    ASSERT_TRUE(db.ok()) << db.status();
+    absl::Status s = (*db)->Write([](sql::Connection& conn) -> absl::Status {
+      for (const char* sql :
+           {"INSERT INTO documents VALUES (1, 'doc-1', 'aa', 'a.txt', 'text/plain', 3, '', 0, 1, '大兴区', 2023,"
+            " x'', 2, 0, 'v1', 1, 0, x'', x'616263')",
+            "INSERT INTO outbox (document_id, generation, target, payload, state, next_attempt_at_us,"
+            " created_at_us) VALUES ('doc-1', 1, 'indicators', x'00', 'pending', 0, 0)"}) {
+        auto stmt = conn.Prepare(sql);
+        if (!stmt.ok()) return stmt.status();
+        if (absl::Status run = stmt->Run(); !run.ok()) return run;
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  auto store = SqliteDocumentStore::Open(old_file.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto deliveries = (*store)->ListDeliveries("doc-1");
+  ASSERT_TRUE(deliveries.ok()) << deliveries.status();
+  ASSERT_THAT(*deliveries, SizeIs(1));
+  EXPECT_EQ((*deliveries)[0].state, OutboxState::kPending);
+  EXPECT_EQ((*deliveries)[0].left_out, 0);
+  EXPECT_EQ((*deliveries)[0].left_out_reason, "");
 }
 
 TEST_F(SqliteDocumentStoreTest, ListDocumentsIsNewestFirstWithFiltersAndCursor) {

@@ -58,7 +58,10 @@ absl::StatusOr<v1::Extraction> FakeExtractionEngine::Extract(std::string_view by
   if (extra_observation_) e.add_observations()->set_surface_name("extra");
   if (m->region().empty()) m->set_region(request.region_hint);
   if (m->year() == 0) m->set_year(request.year_hint);
-  for (v1::Observation& o : *e.mutable_observations()) o.set_region(m->region());
+  for (v1::Observation& o : *e.mutable_observations()) {
+    o.set_region(m->region());
+    if (m->year() != 0) o.set_period(std::to_string(m->year()));  // like the library: no year, no period
+  }
   e.set_extractor_version(Version());
   return e;
 }

@@ -35,7 +35,8 @@ class TempDatabase {
 //   obs: 地区生产总值 52     (one observation: surface name, integer value)
 //   task: 推进某项工作       (one task)
 //   reject: why           (the engine answers INVALID_ARGUMENT with this message)
-// Any other line is ignored. The region and year hints fill in when the text has none.
+// Any other line is ignored. The region and year hints fill in when the text has none; every
+// observation gets the document's region and its year as period (none without a year).
 class FakeExtractionEngine : public ExtractionEngine {
  public:
   explicit FakeExtractionEngine(std::string version = "fake-1") : version_(std::move(version)) {}
