@@ -9,6 +9,7 @@
 #include "services/cli/cli.h"
 #include "services/cli/format.h"
 #include "services/common/server.h"
+#include "services/tasks/format.h"
 
 namespace luoshi::cli {
 namespace {
@@ -49,9 +50,11 @@ void PrintDocumentLine(std::ostream& out, const v1::Document& d) {
   for (const auto& del : d.deliveries()) {
     if (del.state() == v1::DELIVERY_STATE_FAILED) absl::StrAppend(&failed, "  [", del.target(), " delivery FAILED]");
   }
-  out << absl::StrFormat("%-22s %-16s %-10s %4d  %3d figures %3d tasks  %s%s\n", d.id(),
-                         ShortEnumName(v1::DocumentType_descriptor(), m.type()), m.region(), m.year(),
-                         d.observation_count(), d.task_count(), Ellipsize(m.title(), 40), failed);
+  using tasks::PadRight;
+  out << PadRight(d.id(), 22) << " " << PadRight(ShortEnumName(v1::DocumentType_descriptor(), m.type()), 21) << " "
+      << PadRight(m.region(), 18) << " "
+      << absl::StrFormat("%4d  %3d figures %3d tasks  ", m.year(), d.observation_count(), d.task_count())
+      << tasks::Shorten(m.title(), 60) << failed << "\n";
 }
 
 absl::Status Ingest(Context& ctx, const std::vector<std::string>& words) {

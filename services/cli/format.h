@@ -21,8 +21,6 @@ absl::StatusOr<int> ParseEnum(const google::protobuf::EnumDescriptor* type, cons
 std::string FormatTime(const google::protobuf::Timestamp& t);
 // Canonical proto3 JSON, indented.
 std::string ToJson(const google::protobuf::Message& m);
-// Shortens a long text to `max_chars` Unicode characters with "…".
-std::string Ellipsize(const std::string& text, size_t max_chars);
 
 }  // namespace luoshi::cli
 
