@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: the C++ unit and integration tests (CTest), the web client's tests (node --test), and
-# the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer (skip with
-# LUOSHI_SKIP_SANITIZERS=1). Installs and builds what is missing first. Ends with "N passed, M failed".
+# Runs every test: the C++ unit and integration tests (CTest), the web client's tests (node --test),
+# libFuzzer on the extraction library for a bounded time (scripts/fuzz.sh, LUOSHI_FUZZ_SECONDS, default
+# 60; skip with LUOSHI_SKIP_FUZZ=1; counts as one test), and the C++ tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer (skip with LUOSHI_SKIP_SANITIZERS=1). Installs and builds what is missing
+# first. Ends with "N passed, M failed".
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh" || exit 1
@@ -46,8 +48,16 @@ run_web_tests() {
   record web "${pass:-0}" "${fail:-0}" "$rc"
 }
 
+run_fuzz() {  # one pass or one fail; the script prints the crashing input's path
+  log "libFuzzer on the extraction library"
+  "$ROOT/scripts/fuzz.sh"
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then record fuzz 1 0 0; else record fuzz 0 1 "$rc"; fi
+}
+
 run_ctest main "$BUILD_DIR"
 run_web_tests
+if [ "${LUOSHI_SKIP_FUZZ:-0}" != 1 ]; then run_fuzz; fi
 
 if [ "${LUOSHI_SKIP_SANITIZERS:-0}" != 1 ]; then
   ASAN_DIR="${LUOSHI_ASAN_BUILD_DIR:-$ROOT/build-asan}"
