@@ -100,8 +100,8 @@ class DownstreamTest : public ::testing::Test {
     auto indicator_store = indicators::SqliteObservationStore::Open(indicators_db_->path());
     ASSERT_TRUE(indicator_store.ok()) << indicator_store.status();
     indicator_store_ = std::move(*indicator_store);
-    indicator_service_ = std::make_unique<indicators::IndicatorService>(catalog_index_.get(), indicator_store_.get(),
-                                                                        SystemClock::Get());
+    indicator_service_ = std::make_unique<indicators::IndicatorService>(
+        catalog_index_.get(), indicator_store_.get(), SystemClock::Get());
     indicator_grpc_ = std::make_unique<indicators::IndicatorGrpcService>(indicator_service_.get());
     StartIndicators("127.0.0.1:0");
     indicators_address_ = "127.0.0.1:" + std::to_string(indicators_host_->port());
@@ -124,7 +124,8 @@ class DownstreamTest : public ::testing::Test {
     ingestion_host_ = std::make_unique<ServiceHost>("ingestion");
     ingestion_host_->AddService(server_.get(), "luoshi.v1.IngestionService");
     ASSERT_TRUE(ingestion_host_->Start("127.0.0.1:0").ok());
-    ingestion_ = v1::IngestionService::NewStub(MakeChannel("127.0.0.1:" + std::to_string(ingestion_host_->port())));
+    ingestion_ =
+        v1::IngestionService::NewStub(MakeChannel("127.0.0.1:" + std::to_string(ingestion_host_->port())));
   }
 
   void TearDown() override {
@@ -320,9 +321,9 @@ TEST_F(DownstreamTest, FiguresWithoutAYearAreLeftOutSaidSoAndComeInWithAYearHint
 }
 
 TEST_F(DownstreamTest, FiguresWhoseSentenceNamesTheYearAreDeliveredTheOthersCounted) {
-  v1::IngestDocumentResponse ingested = Ingest(
-      "大兴区经济运行简报\n全区地区生产总值增长5.2%。\n2022年全区社会消费品零售总额增长3.1%。\n",
-      "brief.txt");
+  v1::IngestDocumentResponse ingested =
+      Ingest("大兴区经济运行简报\n全区地区生产总值增长5.2%。\n2022年全区社会消费品零售总额增长3.1%。\n",
+             "brief.txt");
   const std::string id = ingested.document().id();
   ASSERT_EQ(ingested.extraction().observations_size(), 2);
   EXPECT_EQ(ingested.extraction().observations(0).period(), "");
