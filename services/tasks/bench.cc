@@ -4,7 +4,9 @@
 //   - durable ReportProgress throughput (synchronous=FULL: every acknowledged report survives power
 //     loss) with --clients concurrent writers;
 //   - WatchTasks change latency under that write load: a subscriber's receive time minus the task's
-//     updated_at, which the writer stamps inside the write transaction.
+//     updated_at, which the writer stamps inside the write transaction;
+//   - per row, the process's CPU time per call (server and clients share the process and the cores);
+//   - the read calls again by clients that parse answers into a reused arena (separate rows).
 // Sizes are flags, so `--tasks=5000 --units=200 --reports=20000 --seconds=2` is a quick run.
 #include <grpcpp/grpcpp.h>
 
@@ -24,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/common/flags.h"
 #include "services/common/server.h"
@@ -39,8 +42,10 @@ ABSL_FLAG(double, seconds, 5, "Duration of each measured phase.");
 ABSL_FLAG(std::string, bench_db, "/tmp/luoshi_tasks_bench.db", "Database file (recreated).");
 ABSL_FLAG(bool, reuse_db, false,
           "Keep an existing --bench_db loaded by an earlier run instead of loading it again.");
-ABSL_FLAG(std::string, phases, "list1,list,ledger1,ledger,report,mixed",
-          "Measured phases to run (comma-separated subset; list1/ledger1 are the one-client runs), "
+ABSL_FLAG(std::string, phases, "list1,list,ledger1,ledger,arena,report,mixed",
+          "Measured phases to run (comma-separated subset; list1/ledger1 are the one-client runs, "
+          "arena the read clients parsing into a reused protobuf arena, direct a no-gRPC "
+          "diagnostic), "
           "e.g. --phases=list for profiling.");
 
 namespace luoshi::tasks {
@@ -269,6 +274,38 @@ int Main() {
     v1::Ledger resp;
     return stub().GetLedger(&ctx, req, &resp).ok();
   };
+  // The same calls by a client that parses each answer into a reused arena (a board polling the
+  // same view does this); a separate measurement, the rows above keep the plain client.
+  auto arena_for_thread = [] {
+    thread_local std::vector<char> block(1 << 20);
+    thread_local google::protobuf::Arena arena([] {
+      google::protobuf::ArenaOptions options;
+      options.initial_block = block.data();
+      options.initial_block_size = block.size();
+      return options;
+    }());
+    arena.Reset();
+    return &arena;
+  };
+  auto list_call_arena = [&](std::mt19937& r) {
+    grpc::ClientContext ctx;
+    AttachDeadline(&ctx, kAdmin);
+    v1::ListTasksRequest req;
+    req.mutable_filter()->set_unit(UnitName(r() % n_units));
+    req.mutable_filter()->set_status(v1::TASK_STATUS_IN_PROGRESS);
+    req.mutable_page()->set_page_size(50);
+    auto* resp = google::protobuf::Arena::CreateMessage<v1::ListTasksResponse>(arena_for_thread());
+    return stub().ListTasks(&ctx, req, resp).ok();
+  };
+  auto ledger_call_arena = [&](std::mt19937& r) {
+    grpc::ClientContext ctx;
+    AttachDeadline(&ctx, kAdmin);
+    v1::GetLedgerRequest req;
+    req.set_plan_id(plan_ids[r() % plan_ids.size()]);
+    req.set_grouping(v1::LEDGER_GROUPING_UNIT);
+    auto* resp = google::protobuf::Arena::CreateMessage<v1::Ledger>(arena_for_thread());
+    return stub().GetLedger(&ctx, req, resp).ok();
+  };
   const std::vector<std::string> phases = absl::StrSplit(absl::GetFlag(FLAGS_phases), ',');
   auto want = [&](const char* phase) {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
@@ -330,6 +367,12 @@ int Main() {
   if (want("ledger")) {
     measure(absl::StrCat("GetLedger (one plan, by unit), ", clients, " clients"), clients, seconds,
             ledger_call);
+  }
+  if (want("arena")) {
+    measure(absl::StrCat("ListTasks, ", clients, " clients parsing into a reused arena"), clients,
+            seconds, list_call_arena);
+    measure(absl::StrCat("GetLedger, ", clients, " clients parsing into a reused arena"), clients,
+            seconds, ledger_call_arena);
   }
 
   auto report_call = [&](std::mt19937& r) {
