@@ -88,7 +88,8 @@ TEST(FigureNamesTest, GenericVerbalOrExampleNamesAreLeftOut) {
   EXPECT_THAT(Named("帮助昊硕科技、阳光宜康等7家企业解决口罩生产设备、厂房等问题。"), ElementsAre());
   EXPECT_THAT(Named("为全区637个社区、单位的义务消防队配备应急设备。"), ElementsAre());
   EXPECT_THAT(Named("年内认定首批5个。"), ElementsAre());                  // a batch
-  EXPECT_THAT(Warnings("开展服务不少于150家次。"), HasSubstr("1 figure outside the catalog left out (no understandable name)"));
+  EXPECT_THAT(Warnings("开展服务不少于150家次。"),
+              HasSubstr("1 figure outside the catalog left out (no understandable name)"));
 }
 
 // "每3万人至少有1个应急供应网点": the 3万人 is a rate's base, the 1个 counts 网点.

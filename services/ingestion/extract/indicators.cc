@@ -835,7 +835,8 @@ std::string SentenceReader::NameFigure(const Figure& f, bool first_of_group, v1:
   }
   if (name.empty() && !subject->empty() && !list_item) {
     std::u32string_view head = subject->surface;
-    bool span = subject->begin >= 0 && head == std::u32string_view(s_).substr(subject->begin, subject->end - subject->begin);
+    bool span = subject->begin >= 0 &&
+                head == std::u32string_view(s_).substr(subject->begin, subject->end - subject->begin);
     // The fuller noun phrase: "落地项目", "储备项目", where stripping the verb left a generic noun.
     if (span && !UsableName(head)) {
       for (auto w : {U"落地", U"储备", U"新建", U"建成", U"引进", U"引入", U"签约", U"入库", U"在建"}) {
