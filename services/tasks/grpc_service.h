@@ -1,5 +1,6 @@
-// TaskGrpcService: luoshi.v1.TaskService over gRPC (sync API). Each method is one line: take the
-// caller's identity from metadata, call TaskTracker, map the status (see tracker.h for the layers).
+// TaskGrpcService: luoshi.v1.TaskService over gRPC (sync API, ListTasks and GetLedger on the
+// callback API, see TaskServiceBase). Each method is one line: take the caller's identity from
+// metadata, call TaskTracker, map the status (see tracker.h for the layers).
 // WatchTasks polls its subscription in short slices so that it notices a cancelled client and a
 // closed broadcaster (TaskTracker::Shutdown) promptly and never holds up server shutdown.
 #ifndef LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
