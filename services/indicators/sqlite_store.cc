@@ -261,8 +261,10 @@ absl::StatusOr<std::unique_ptr<SqliteObservationStore>> SqliteObservationStore::
   if (!db.ok()) return db.status();
   // A larger page cache keeps the indexes of a million observations in memory (64 MiB on the writer), and
   // less frequent checkpoints write each hot index page once per 40 MiB of WAL instead of once per 4 MiB.
+  // The writer does not map the file: a page it changes would first be copied out of the map, and a batch
+  // changes about one index page per observation (measured: fewer observations per CPU-second with it).
   absl::Status s = (*db)->Write([](sql::Connection& c) {
-    return c.Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000");
+    return c.Exec("PRAGMA cache_size = -65536; PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 10000");
   });
   if (!s.ok()) return s;
   return std::unique_ptr<SqliteObservationStore>(new SqliteObservationStore(*std::move(db)));
