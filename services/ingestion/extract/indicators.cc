@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 
 #include "services/common/decimal.h"
 #include "services/ingestion/extract/numbers.h"
@@ -741,7 +742,10 @@ Subject SentenceReader::PhraseAfter(const Figure& f, int ce) const {
       if (other.begin >= e && other.begin <= e + 4) return none;
     }
   }
-  auto [pb, pe] = Strip(a, e);
+  // Plain variables, not structured bindings: the lambda below captures them (C++17 forbids capturing
+  // bindings; GCC accepts it, clang does not).
+  int pb = 0, pe = 0;
+  std::tie(pb, pe) = Strip(a, e);
   if (pe > pb && s_[pb] == U'的') ++pb;  // "3600余人的流调专业队伍"
   // Trailing linking words and a final verb: "2个市级现代农业产业园创建" counts 产业园.
   bool trimmed = true;
