@@ -563,6 +563,8 @@ sql::DatabaseOptions SqliteTaskStore::DefaultOptions() {
 absl::StatusOr<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string& path,
                                                                        sql::DatabaseOptions options) {
   TASKS_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, Migrations(), options));
+  // Only the readers map the file: a page the writer changes would first be copied out of the map.
+  TASKS_RETURN_IF_ERROR(db->Write([](Connection& c) { return c.Exec("PRAGMA mmap_size = 0"); }));
   return std::unique_ptr<SqliteTaskStore>(new SqliteTaskStore(std::move(db)));
 }
 

@@ -16,8 +16,9 @@ namespace luoshi::tasks {
 
 class SqliteTaskStore final : public TaskStore {
  public:
-  // The settings the service runs with: the database file memory-mapped (a board's reads touch
-  // pages all over the tasks table; mapped pages are read without a system call and a copy each).
+  // The settings the service runs with: the database file memory-mapped for the readers (a board's
+  // reads touch pages all over the tasks table; mapped pages are read without a system call and a
+  // copy each). Open turns the map off again for the writer.
   static sql::DatabaseOptions DefaultOptions();
   // Opens or creates the database at `path` and applies pending migrations.
   static absl::StatusOr<std::unique_ptr<SqliteTaskStore>> Open(
