@@ -20,8 +20,9 @@ bool SendChunk(grpc::ServerContext* context, grpc::ServerWriter<v1::ExportChunk>
 // A raw callback method: decodes the request, lets `answer` write the serialized response, finishes the
 // call. The answer is computed on the calling gRPC thread: a read is a short, CPU-bound SQLite query.
 template <typename Request, typename Answer>
-grpc::ServerUnaryReactor* AnswerWithBytes(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-                                          grpc::ByteBuffer* response, const Answer& answer) {
+grpc::ServerUnaryReactor* AnswerWithBytes(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                                          const Answer& answer) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Request decoded;
   grpc::ByteBuffer copy(*request);  // shares the slices; Deserialize consumes its argument
@@ -68,8 +69,7 @@ grpc::ServerUnaryReactor* IndicatorGrpcService::QueryObservations(grpc::Callback
                                                                   const grpc::ByteBuffer* request,
                                                                   grpc::ByteBuffer* response) {
   return AnswerWithBytes<v1::QueryObservationsRequest>(
-      context, request, response,
-      [this](const v1::QueryObservationsRequest& r, std::string* out) {
+      context, request, response, [this](const v1::QueryObservationsRequest& r, std::string* out) {
         return service_->QueryObservationsWire(r, out);
       });
 }

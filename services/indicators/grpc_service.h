@@ -10,12 +10,13 @@
 //
 // A request's flow, e.g. GetSeries("gdp", "大兴区"): gRPC runs the callback handler on one of its own threads
 // (the two read calls that carry many observations, GetSeries and QueryObservations, are callback methods
-// on raw bytes; the others go through the sync server's bounded pool) → IndicatorGrpcService::GetSeries → IndicatorService::GetSeries resolves 大兴区 to
-// "beijing.daxing" and gdp through the catalog → ObservationStore::Query reads the latest vintages from a
-// reader connection (WAL, concurrent with writes) → the service groups them into points by normalized
-// period → the Series goes back, as bytes assembled from the stored observations (no decoding and
-// re-encoding of each observation on the server), with status OK, or the absl::Status (NOT_FOUND, INVALID_ARGUMENT …) is
-// mapped to a grpc::Status in services/common/status.cc.
+// on raw bytes; the others go through the sync server's bounded pool) → IndicatorGrpcService::GetSeries →
+// IndicatorService::GetSeries resolves 大兴区 to "beijing.daxing" and gdp through the catalog →
+// ObservationStore::QueryBytes reads the latest vintages from a reader connection (WAL, concurrent with
+// writes) → the service groups them into points by normalized period → the Series goes back, as bytes
+// assembled from the stored observations (no decoding and re-encoding of each observation on the server),
+// with status OK, or the absl::Status (NOT_FOUND, INVALID_ARGUMENT …) is mapped to a grpc::Status in
+// services/common/status.cc.
 #ifndef LUOSHI_SERVICES_INDICATORS_GRPC_SERVICE_H_
 #define LUOSHI_SERVICES_INDICATORS_GRPC_SERVICE_H_
 
@@ -42,7 +43,8 @@ class IndicatorGrpcService final : public IndicatorServiceBase {
   grpc::Status RecordObservations(grpc::ServerContext* context, const v1::RecordObservationsRequest* request,
                                   v1::RecordObservationsResponse* response) override;
   grpc::ServerUnaryReactor* QueryObservations(grpc::CallbackServerContext* context,
-                                              const grpc::ByteBuffer* request, grpc::ByteBuffer* response) override;
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetSeries(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override;
   grpc::Status CompareTargets(grpc::ServerContext* context, const v1::CompareTargetsRequest* request,

@@ -374,7 +374,8 @@ absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1
   return absl::OkStatus();
 }
 
-absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request, std::string* response) const {
+absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request,
+                                             std::string* response) const {
   if (request.indicator_id().empty())
     return MissingField("indicator_id", "give an indicator id, name or alias");
   if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");

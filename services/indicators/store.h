@@ -112,8 +112,8 @@ class ObservationStore {
                                                           int limit) = 0;
 
   // The same, decoded. DATA_LOSS when a stored observation cannot be decoded.
-  absl::StatusOr<ObservationPage> Query(const ObservationFilter& filter, const std::optional<PageCursor>& after,
-                                        int limit);
+  absl::StatusOr<ObservationPage> Query(const ObservationFilter& filter,
+                                        const std::optional<PageCursor>& after, int limit);
 };
 
 }  // namespace luoshi::indicators
