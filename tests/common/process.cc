@@ -7,16 +7,25 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 namespace luoshi::testing {
 
 std::string BinaryPath(const std::string& relative) {
   const char* dir = std::getenv("LUOSHI_BINARY_DIR");
   return std::string(dir ? dir : ".") + "/services/" + relative;
+}
+
+std::string FreshTestDir(const std::string& name) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/", name, "_", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 ServiceProcess::~ServiceProcess() {

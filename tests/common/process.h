@@ -19,6 +19,10 @@ namespace luoshi::testing {
 // Path of a built binary, e.g. BinaryPath("tasks/luoshi-tasks"), from LUOSHI_BINARY_DIR.
 std::string BinaryPath(const std::string& relative);
 
+// A fresh, empty directory under the test temp dir whose name carries `name` and this process's id, so
+// that the same test run twice at once (two checkouts, two build dirs) never shares files.
+std::string FreshTestDir(const std::string& name);
+
 class ServiceProcess {
  public:
   ServiceProcess() = default;

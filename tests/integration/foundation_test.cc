@@ -43,10 +43,7 @@ HttpResult HttpGet(int port, const std::string& target) {
 class SystemTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/luoshi_system_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = FreshTestDir(std::string("luoshi_system_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_NO_FATAL_FAILURE(Launch(indicators_, "indicators/luoshi-indicators", {"--db=" + dir_ + "/indicators.db"}));
     ASSERT_NO_FATAL_FAILURE(Launch(tasks_, "tasks/luoshi-tasks", {"--db=" + dir_ + "/tasks.db"}));
     ASSERT_NO_FATAL_FAILURE(Launch(ingestion_, "ingestion/luoshi-ingestion",
