@@ -347,7 +347,8 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& w
       }
     } else {
       tw.journal.push_back(Entry(who, now, "import", "task", "",
-                                 absl::StrCat("assigned by plan ", plan_key, " ", new_version,
+                                 absl::StrCat("assigned by plan ", new_version, " ",
+                                              request.title().empty() ? plan_key : request.title(),
                                               " (document ", request.document_id(), ")")));
       if (same_number != nullptr) {
         tw.journal.push_back(Entry(who, now, "import", "text", same_number->definition.text(),
