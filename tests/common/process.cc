@@ -18,7 +18,7 @@ namespace luoshi::testing {
 
 std::string BinaryPath(const std::string& relative) {
   const char* dir = std::getenv("LUOSHI_BINARY_DIR");
-  return std::string(dir ? dir : ".") + "/services/" + relative;
+  return std::string(dir ? dir : LUOSHI_BUILD_DIR) + "/services/" + relative;
 }
 
 std::string FreshTestDir(const std::string& name) {

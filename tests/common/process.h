@@ -16,7 +16,7 @@
 
 namespace luoshi::testing {
 
-// Path of a built binary, e.g. BinaryPath("tasks/luoshi-tasks"), from LUOSHI_BINARY_DIR.
+// Path of a built binary, e.g. BinaryPath("tasks/luoshi-tasks"), in this build tree (or LUOSHI_BINARY_DIR).
 std::string BinaryPath(const std::string& relative);
 
 // A fresh, empty directory under the test temp dir whose name carries `name` and this process's id, so
