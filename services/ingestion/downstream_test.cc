@@ -5,10 +5,7 @@
 // "retried later" and "never retried" are observable without waiting for backoffs.
 #include <grpcpp/grpcpp.h>
 
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
@@ -31,21 +28,15 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::Each;
+using testing::Seeds;  // luoshi::ingestion::testing
+using testing::SourceDir;
 using ::testing::HasSubstr;
 using ::testing::Property;
 
-std::string SourceDir() {
-  const char* dir = std::getenv("LUOSHI_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
+// The bytes of the seed whose file name starts with `prefix`.
 std::string ReadSeed(const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/data/seeds")) {
-    if (e.path().filename().string().rfind(prefix, 0) != 0) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+  for (const auto& [name, bytes] : Seeds()) {
+    if (name.rfind(prefix, 0) == 0) return bytes;
   }
   ADD_FAILURE() << "no seed " << prefix;
   return "";

@@ -1,9 +1,6 @@
 // The five seed documents through the real extraction library, the handler, the SQLite store and the
 // dispatcher (with the in-process fake peers): every figure and task arrives downstream exactly once,
 // under keys that survive re-ingesting and reprocessing.
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,27 +16,10 @@ namespace luoshi::ingestion {
 namespace {
 
 using ::testing::Each;
+using testing::Seeds;  // luoshi::ingestion::testing
+using testing::SourceDir;
 using ::testing::Pair;
 using ::testing::SizeIs;
-
-std::string SourceDir() {
-  const char* dir = std::getenv("LUOSHI_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
-std::vector<std::pair<std::string, std::string>> Seeds() {
-  std::vector<std::filesystem::path> paths;
-  for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/data/seeds")) paths.push_back(e.path());
-  std::sort(paths.begin(), paths.end());
-  std::vector<std::pair<std::string, std::string>> seeds;
-  for (const auto& p : paths) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    seeds.emplace_back(p.filename().string(), ss.str());
-  }
-  return seeds;
-}
 
 class SeedsIngestTest : public ::testing::Test {
  protected:

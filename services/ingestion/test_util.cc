@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "gtest/gtest.h"
 
@@ -20,6 +24,27 @@ std::string FreshDatabasePath(const std::string& prefix) {
                                   getpid(), ".db");
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   return path;
+}
+
+std::string SourceDir() {
+  const char* dir = std::getenv("LUOSHI_SOURCE_DIR");
+  return dir ? dir : ".";
+}
+
+std::vector<std::pair<std::string, std::string>> Seeds() {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/data/seeds")) {
+    paths.push_back(e.path());
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<std::pair<std::string, std::string>> seeds;
+  for (const auto& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    seeds.emplace_back(p.filename().string(), ss.str());
+  }
+  return seeds;
 }
 
 TempDatabase::~TempDatabase() {

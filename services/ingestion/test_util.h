@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -17,6 +18,12 @@ namespace luoshi::ingestion::testing {
 // A fresh SQLite path in the test temporary directory for the running test, unique per process so
 // concurrent runs of the suite do not share files. Removes leftovers of an earlier run.
 std::string FreshDatabasePath(const std::string& prefix);
+
+// The source tree: LUOSHI_SOURCE_DIR when set, else the working directory (CTest runs tests from the
+// source root).
+std::string SourceDir();
+// The sample documents in data/seeds/ as (file name, bytes), sorted by name.
+std::vector<std::pair<std::string, std::string>> Seeds();
 
 // Owns such a path and deletes the database files when destroyed (declare it before the store).
 class TempDatabase {
