@@ -21,7 +21,7 @@
 #include "services/indicators/errors.h"
 #include "services/indicators/period.h"
 #include "services/indicators/units.h"
-#include "services/indicators/wire.h"
+#include "services/common/wire.h"
 
 namespace luoshi::indicators {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/common/log.h"
-#include "services/indicators/wire.h"
+#include "services/common/wire.h"
 
 namespace luoshi::indicators {
 

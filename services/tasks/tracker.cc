@@ -12,6 +12,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "services/common/wire.h"
 #include "services/tasks/access.h"
 #include "services/tasks/csv.h"
 #include "services/tasks/errors.h"
@@ -68,21 +69,6 @@ absl::StatusOr<int64_t> CursorFromToken(const std::string& token) {
 }
 
 std::string TokenFromCursor(int64_t sort_key) { return absl::StrCat(kPageTokenPrefix, sort_key); }
-
-// Protocol buffers wire format: a length-delimited field (tag, length, bytes) appended to `out`.
-void AppendLengthDelimited(int field, const std::string& bytes, std::string* out) {
-  using google::protobuf::internal::WireFormatLite;
-  auto varint = [out](uint64_t v) {
-    while (v >= 0x80) {
-      out->push_back(static_cast<char>((v & 0x7F) | 0x80));
-      v >>= 7;
-    }
-    out->push_back(static_cast<char>(v));
-  };
-  varint(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-  varint(bytes.size());
-  out->append(bytes);
-}
 
 // TaskDefinition.indicator_id read from a serialized definition without parsing the rest.
 std::string IndicatorIdOf(const std::string& definition_bytes) {
@@ -500,8 +486,8 @@ absl::StatusOr<std::string> TaskTracker::ListTasksBytes(const Identity& who,
     FillTaskState(t, clock, t.deadline_date, indicator_id, &shell);
     task_bytes.clear();
     shell.AppendToString(&task_bytes);
-    AppendLengthDelimited(v1::Task::kDefinitionFieldNumber, t.definition_bytes, &task_bytes);
-    AppendLengthDelimited(v1::ListTasksResponse::kTasksFieldNumber, task_bytes, &out);
+    wire::AppendBytesField(v1::Task::kDefinitionFieldNumber, t.definition_bytes, &task_bytes);
+    wire::AppendBytesField(v1::ListTasksResponse::kTasksFieldNumber, task_bytes, &out);
   }
   v1::ListTasksResponse tail;
   if (more) tail.set_next_page_token(TokenFromCursor(rows.back().sort_key));

@@ -1,4 +1,4 @@
-#include "services/indicators/wire.h"
+#include "services/common/wire.h"
 
 #include <string>
 
@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "luoshi/v1/indicators.pb.h"
 
-namespace luoshi::indicators::wire {
+namespace luoshi::wire {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
@@ -75,4 +75,4 @@ TEST(WireTest, VarintsAndZeroFields) {
 }
 
 }  // namespace
-}  // namespace luoshi::indicators::wire
+}  // namespace luoshi::wire

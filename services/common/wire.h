@@ -1,17 +1,17 @@
-// Protocol-buffer wire format, written by hand for the read path: stored observations are kept as
-// serialized luoshi.v1.Observation, so a response can be assembled from those bytes without decoding each
-// observation and encoding it again. Only what the read path needs: varints, tags and length-delimited
+// Protocol-buffer wire format, written by hand for read paths that answer from stored bytes: the
+// indicator service keeps observations (the task service, task definitions) serialized, so a response can
+// be assembled from those bytes without decoding each message and encoding it again. Only what the read path needs: varints, tags and length-delimited
 // fields (strings, bytes, embedded messages). Decoding the result with the generated classes gives the
 // same messages as building them field by field (the wire_test checks this).
-#ifndef LUOSHI_SERVICES_INDICATORS_WIRE_H_
-#define LUOSHI_SERVICES_INDICATORS_WIRE_H_
+#ifndef LUOSHI_SERVICES_COMMON_WIRE_H_
+#define LUOSHI_SERVICES_COMMON_WIRE_H_
 
 #include <cstdint>
 #include <string>
 
 #include "google/protobuf/message_lite.h"
 
-namespace luoshi::indicators::wire {
+namespace luoshi::wire {
 
 inline void AppendVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
@@ -62,6 +62,6 @@ inline void AppendTimestampField(int field, int64_t micros, std::string* out) {
   AppendBytesField(field, ts, out);
 }
 
-}  // namespace luoshi::indicators::wire
+}  // namespace luoshi::wire
 
-#endif  // LUOSHI_SERVICES_INDICATORS_WIRE_H_
+#endif  // LUOSHI_SERVICES_COMMON_WIRE_H_
