@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "services/common/raw_call.h"
 #include "services/common/status.h"
 
 namespace luoshi::indicators {
@@ -17,28 +18,14 @@ bool SendChunk(grpc::ServerContext* context, grpc::ServerWriter<v1::ExportChunk>
   return writer->Write(chunk);
 }
 
-// A raw callback method: decodes the request, lets `answer` write the serialized response, finishes the
-// call. The answer is computed on the calling gRPC thread: a read is a short, CPU-bound SQLite query.
-template <typename Request, typename Answer>
-grpc::ServerUnaryReactor* AnswerWithBytes(grpc::CallbackServerContext* context,
-                                          const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                          const Answer& answer) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Request decoded;
-  grpc::ByteBuffer copy(*request);  // shares the slices; Deserialize consumes its argument
-  grpc::Status parsed = grpc::SerializationTraits<Request>::Deserialize(&copy, &decoded);
-  if (!parsed.ok()) {
-    reactor->Finish(parsed);
-    return reactor;
-  }
-  std::string bytes;
-  absl::Status s = answer(decoded, &bytes);
-  if (s.ok()) {
-    grpc::Slice slice(bytes);  // one copy of the answer into gRPC's buffer
-    *response = grpc::ByteBuffer(&slice, 1);
-  }
-  reactor->Finish(ToGrpc(s));
-  return reactor;
+// GetSeries / QueryObservations answer in wire form through an out-parameter; raw methods want the bytes.
+template <typename Request, typename Wire>
+auto Bytes(Wire wire) {
+  return [wire](const Request& request) -> absl::StatusOr<std::string> {
+    std::string out;
+    if (absl::Status s = wire(request, &out); !s.ok()) return s;
+    return out;
+  };
 }
 
 }  // namespace
@@ -68,18 +55,21 @@ grpc::Status IndicatorGrpcService::RecordObservations(grpc::ServerContext*,
 grpc::ServerUnaryReactor* IndicatorGrpcService::QueryObservations(grpc::CallbackServerContext* context,
                                                                   const grpc::ByteBuffer* request,
                                                                   grpc::ByteBuffer* response) {
-  return AnswerWithBytes<v1::QueryObservationsRequest>(
-      context, request, response, [this](const v1::QueryObservationsRequest& r, std::string* out) {
+  return AnswerRaw<v1::QueryObservationsRequest>(
+      context, request, response,
+      Bytes<v1::QueryObservationsRequest>([this](const v1::QueryObservationsRequest& r, std::string* out) {
         return service_->QueryObservationsWire(r, out);
-      });
+      }));
 }
 
 grpc::ServerUnaryReactor* IndicatorGrpcService::GetSeries(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request,
                                                           grpc::ByteBuffer* response) {
-  return AnswerWithBytes<v1::GetSeriesRequest>(
+  return AnswerRaw<v1::GetSeriesRequest>(
       context, request, response,
-      [this](const v1::GetSeriesRequest& r, std::string* out) { return service_->GetSeriesWire(r, out); });
+      Bytes<v1::GetSeriesRequest>([this](const v1::GetSeriesRequest& r, std::string* out) {
+        return service_->GetSeriesWire(r, out);
+      }));
 }
 
 grpc::Status IndicatorGrpcService::CompareTargets(grpc::ServerContext*,

@@ -1,12 +1,7 @@
 #include "services/tasks/grpc_service.h"
 
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/slice.h>
-
-#include <memory>
-#include <string>
-
 #include "services/common/identity.h"
+#include "services/common/raw_call.h"
 #include "services/common/status.h"
 
 namespace luoshi::tasks {
@@ -23,43 +18,14 @@ grpc::Status Call(grpc::ServerContextBase* context, Response* out, Fn fn) {
   return grpc::Status::OK;
 }
 
-// A serialized answer as a one-slice ByteBuffer, without copying it: the slice points into the
-// string and keeps it alive until gRPC has sent it.
-grpc::ByteBuffer BufferOf(std::string bytes) {
-  auto* owned = new std::string(std::move(bytes));
-  grpc::Slice slice(owned->data(), owned->size(),
-                    [](void* p) { delete static_cast<std::string*>(p); }, owned);
-  return grpc::ByteBuffer(&slice, 1);
-}
-grpc::ByteBuffer BufferOf(std::shared_ptr<const std::string> bytes) {
-  auto* kept = new std::shared_ptr<const std::string>(std::move(bytes));
-  grpc::Slice slice(const_cast<char*>((*kept)->data()), (*kept)->size(),
-                    [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); },
-                    kept);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-// A raw callback-API method answered at once on the calling (gRPC) thread: parses the request,
-// takes the identity, and sends the bytes `fn(identity, request)` returns.
+// A raw callback-API method answered at once on the calling (gRPC) thread: takes the identity,
+// parses the request, and sends the bytes `fn(identity, request)` returns.
 template <typename Request, typename Fn>
 grpc::ServerUnaryReactor* CallRaw(grpc::CallbackServerContext* context, const grpc::ByteBuffer* req,
                                   grpc::ByteBuffer* resp, Fn fn) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish([&]() -> grpc::Status {
-    absl::StatusOr<Identity> who = IdentityFromContext(*context);
-    if (!who.ok()) return ToGrpc(who.status());
-    Request request;
-    grpc::ByteBuffer in(*req);  // shares the slices; Deserialize consumes its argument
-    if (grpc::Status s = grpc::SerializationTraits<Request>::Deserialize(&in, &request); !s.ok()) {
-      return s;
-    }
-    auto bytes = fn(*who, request);
-    if (!bytes.ok()) return ToGrpc(bytes.status());
-    grpc::ByteBuffer out = BufferOf(std::move(*bytes));
-    resp->Swap(&out);
-    return grpc::Status::OK;
-  }());
-  return reactor;
+  absl::StatusOr<Identity> who = IdentityFromContext(*context);
+  if (!who.ok()) return FinishNow(context, ToGrpc(who.status()));
+  return AnswerRaw<Request>(context, req, resp, [&](const Request& request) { return fn(*who, request); });
 }
 
 constexpr absl::Duration kWatchPollSlice = absl::Milliseconds(100);
