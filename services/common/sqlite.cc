@@ -140,6 +140,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   }
   std::unique_ptr<Database> db(new Database());
   db->path_ = path;
+  // Settings every connection gets, writer and readers alike.
+  const std::string per_connection = absl::StrCat("PRAGMA foreign_keys=ON;", ConnectionPragmas(options));
   auto writer = OpenConnection(path, options.busy_timeout_ms);
   if (!writer.ok()) return writer.status();
   {
@@ -148,8 +150,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     auto& w = *db->writer_;
     absl::Status s = w.Exec("PRAGMA journal_mode=WAL");
     if (s.ok()) s = w.Exec(absl::StrCat("PRAGMA synchronous=", options.synchronous));
-    if (s.ok()) s = w.Exec("PRAGMA foreign_keys=ON");
-    if (s.ok() && !ConnectionPragmas(options).empty()) s = w.Exec(ConnectionPragmas(options));
+    if (s.ok()) s = w.Exec(per_connection);
     if (!s.ok()) return s;
   }
   if (absl::Status s = db->ApplyMigrations(migrations); !s.ok()) return s;
@@ -157,11 +158,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     auto reader = OpenConnection(path, options.busy_timeout_ms);
     if (!reader.ok()) return reader.status();
     auto conn = std::unique_ptr<Connection>(new Connection(*reader));
-    if (absl::Status s = conn->Exec(
-            absl::StrCat("PRAGMA foreign_keys=ON; PRAGMA query_only=ON;", ConnectionPragmas(options)));
-        !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = conn->Exec(per_connection + "PRAGMA query_only=ON;"); !s.ok()) return s;
     absl::MutexLock lock(&db->read_mu_);
     db->idle_readers_.push_back(std::move(conn));
   }
