@@ -11,8 +11,13 @@
 #include <sstream>
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
 
@@ -37,7 +42,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
   std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
   std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   if (cert.empty() && key.empty()) {
-    if (!client_ca.empty()) return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+    if (!client_ca.empty())
+      return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
     return grpc::InsecureServerCredentials();
   }
   if (cert.empty() || key.empty()) return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
@@ -75,6 +81,15 @@ ServiceHost::~ServiceHost() {
   if (server_) Shutdown(absl::ZeroDuration());
 }
 
+void TuneProcessForServing() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);    // a fixed threshold also stops glibc adjusting the trim threshold
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);  // give memory back only when 128 MiB are free at the heap top
+  mallopt(M_TOP_PAD, 16 << 20);          // grow the heap in 16 MiB steps
+#endif
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
+
 void ServiceHost::AddService(grpc::Service* service, const std::string& full_name) {
   services_.emplace_back(service, full_name);
 }
@@ -95,8 +110,9 @@ absl::Status ServiceHost::Start(const std::string& address) {
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", address, ": the address is malformed or already in use (try --listen=127.0.0.1:0)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address,
+                     ": the address is malformed or already in use (try --listen=127.0.0.1:0)"));
   }
   auto* health = server_->GetHealthCheckService();
   for (auto& [service, full_name] : services_) health->SetServingStatus(full_name, true);

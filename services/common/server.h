@@ -35,6 +35,16 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
 // Channel to a peer: TLS verified against --tls_ca when set, plaintext otherwise.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
 
+// Process-wide settings for a long-running server, called once from a service's main (and the
+// benchmarks), not from tests:
+// - glibc malloc keeps freed memory instead of giving it back to the kernel and faulting it in again:
+//   request handlers and SQLite allocate and free tens of kilobytes per call on many threads, and with
+//   glibc's defaults the heap top was trimmed and regrown constantly (`sysmalloc` and page faults were
+//   10-15 % of a write-heavy run's CPU; docs/benchmarks.md). No effect with another C library.
+// - absl::Mutex deadlock detection is off (Debian's Abseil enables it; it builds a lock graph on every
+//   acquisition). Tests keep it on.
+void TuneProcessForServing();
+
 class ServiceHost {
  public:
   explicit ServiceHost(std::string name) : name_(std::move(name)) {}

@@ -16,12 +16,12 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/common/decimal.h"
+#include "services/common/wire.h"
 #include "services/indicators/compare.h"
 #include "services/indicators/csv.h"
 #include "services/indicators/errors.h"
 #include "services/indicators/period.h"
 #include "services/indicators/units.h"
-#include "services/common/wire.h"
 
 namespace luoshi::indicators {
 namespace {
@@ -349,20 +349,20 @@ absl::Status IndicatorService::QueryObservationsWire(const v1::QueryObservations
 
 namespace {
 
-// Series points are keyed by period, then measure and comparison base (each its own line).
-using PointKey = std::tuple<int, int, int, std::string>;
-
-PointKey KeyOfPoint(const StoredObservationBytes& o) {
-  return {o.start_key, o.end_key, static_cast<int>(o.measure), o.base_key};
+// Series points are keyed by period, then measure and comparison base (each its own line); the vintages
+// of one point come newest first: latest as_of first, then the later recording first.
+bool PointOrder(const StoredObservationBytes* a, const StoredObservationBytes* b) {
+  if (a->start_key != b->start_key) return a->start_key < b->start_key;
+  if (a->end_key != b->end_key) return a->end_key < b->end_key;
+  if (a->measure != b->measure) return a->measure < b->measure;
+  if (a->base_key != b->base_key) return a->base_key < b->base_key;
+  if (a->as_of_micros != b->as_of_micros) return a->as_of_micros > b->as_of_micros;
+  return a->sequence > b->sequence;
 }
 
-// Vintages of one cell arrive in recorded order; newest first = latest as_of first, later recording first.
-void SortNewestFirst(std::vector<const StoredObservationBytes*>* vintages) {
-  std::reverse(vintages->begin(), vintages->end());
-  std::stable_sort(vintages->begin(), vintages->end(),
-                   [](const StoredObservationBytes* a, const StoredObservationBytes* b) {
-                     return a->as_of_micros > b->as_of_micros;
-                   });
+bool SamePoint(const StoredObservationBytes* a, const StoredObservationBytes* b) {
+  return a->start_key == b->start_key && a->end_key == b->end_key && a->measure == b->measure &&
+         a->base_key == b->base_key;
 }
 
 }  // namespace
@@ -411,18 +411,27 @@ absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request
     named.set_name(f.region_keys[0]);
     wire::AppendMessageField(v1::Series::kRegionFieldNumber, named, response);
   }
-  std::map<PointKey, std::vector<const StoredObservationBytes*>> cells;
-  for (const StoredObservationBytes& s : rows->observations) cells[KeyOfPoint(s)].push_back(&s);
-  std::string point;
-  for (auto& [key, vintages] : cells) {
-    SortNewestFirst(&vintages);
-    point.clear();
-    wire::AppendBytesField(v1::SeriesPoint::kPeriodFieldNumber, vintages.front()->period, &point);
-    wire::AppendBytesField(v1::SeriesPoint::kObservationFieldNumber, vintages.front()->wire, &point);
-    for (size_t i = 1; i < vintages.size(); ++i) {
-      wire::AppendBytesField(v1::SeriesPoint::kHistoryFieldNumber, vintages[i]->wire, &point);
+  std::vector<const StoredObservationBytes*> order;
+  order.reserve(rows->observations.size());
+  for (const StoredObservationBytes& s : rows->observations) order.push_back(&s);
+  std::sort(order.begin(), order.end(), PointOrder);
+  for (size_t first = 0; first < order.size();) {
+    size_t end = first + 1;
+    while (end < order.size() && SamePoint(order[first], order[end])) ++end;
+    // SeriesPoint: the period, the newest vintage, then the older ones as history.
+    size_t point_size =
+        wire::BytesFieldSize(v1::SeriesPoint::kPeriodFieldNumber, order[first]->period.size()) +
+        wire::BytesFieldSize(v1::SeriesPoint::kObservationFieldNumber, order[first]->wire.size());
+    for (size_t i = first + 1; i < end; ++i) {
+      point_size += wire::BytesFieldSize(v1::SeriesPoint::kHistoryFieldNumber, order[i]->wire.size());
     }
-    wire::AppendBytesField(v1::Series::kPointsFieldNumber, point, response);
+    wire::AppendBytesHeader(v1::Series::kPointsFieldNumber, point_size, response);
+    wire::AppendBytesField(v1::SeriesPoint::kPeriodFieldNumber, order[first]->period, response);
+    wire::AppendBytesField(v1::SeriesPoint::kObservationFieldNumber, order[first]->wire, response);
+    for (size_t i = first + 1; i < end; ++i) {
+      wire::AppendBytesField(v1::SeriesPoint::kHistoryFieldNumber, order[i]->wire, response);
+    }
+    first = end;
   }
   return absl::OkStatus();
 }

@@ -4,11 +4,14 @@
 //
 //   luoshi_indicators_bench                                  # the full run (a few minutes)
 //   luoshi_indicators_bench --sizes=10000,50000 --requests=400   # a quick run
+//   luoshi_indicators_bench --bench_db=/tmp/ind.db --sizes=1000000   # fill once, then re-measure reads
+//                                                                    # (later runs reuse the file)
 //
 // Writes go through one client in batches of --batch with durable commits (synchronous=FULL, one fsync
 // per batch); reads come from --clients threads, each on its own connection, alternating GetSeries for a
 // random indicator × region and a page of QueryObservations filtered by region, period range and status.
 #include <grpcpp/grpcpp.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -48,6 +51,18 @@ ABSL_FLAG(int, requests, 4000,
 ABSL_FLAG(std::string, synchronous, "FULL", "SQLite synchronous mode: FULL (durable commits) or NORMAL.");
 ABSL_FLAG(bool, keep, false, "Keep the database file afterwards (for EXPLAIN QUERY PLAN and the like).");
 ABSL_FLAG(std::string, dir, "", "Directory for the temporary database (default: the system temp directory).");
+ABSL_FLAG(std::string, bench_db, "",
+          "Database file to use and keep; observations it already holds (from an earlier run with the same "
+          "shape) are not recorded again, so reads can be measured repeatedly without refilling.");
+ABSL_FLAG(bool, distribution, false, "Also print latency percentiles from p50 to the maximum for each size.");
+ABSL_FLAG(int, in_process, 0,
+          "After the sizes, time this many GetSeries calls made directly on the service object (no gRPC).");
+ABSL_FLAG(int, readers, 8, "SQLite reader connections of the store.");
+ABSL_FLAG(int, writer_cache_mib, 64, "SQLite page cache of the writing connection, MiB.");
+ABSL_FLAG(int, checkpoint_pages, 10000,
+          "WAL pages after which a commit checkpoints (PRAGMA wal_autocheckpoint).");
+ABSL_FLAG(int, reader_mmap_mib, 1024,
+          "Memory map per reader connection, MiB (0: read through the page cache).");
 
 namespace luoshi::indicators {
 namespace {
@@ -221,6 +236,42 @@ Latencies MeasureReads(const std::string& target, const Shape& s, int clients, i
   return all;
 }
 
+// Latency percentiles of the last measurement, one line per percentile.
+void PrintDistribution(const Latencies& l) {
+  std::printf("\n| percentile | GetSeries | Query page |\n|---:|---:|---:|\n");
+  for (double q : {0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1.0}) {
+    std::printf("| %.1f | %.2f ms | %.2f ms |\n", q * 100, Percentile(l.series_ms, q),
+                Percentile(l.query_ms, q));
+  }
+  std::printf("\n");
+}
+
+// The server's own work for a series (storage read and answer assembly, no gRPC), on one thread: `calls`
+// random series twice over, timing the second pass (every page already read once).
+void MeasureInProcess(const IndicatorService& service, const Shape& s, int calls) {
+  std::mt19937 rng(7);
+  std::vector<double> ms;
+  std::string bytes;
+  for (int pass = 0; pass < 2; ++pass) {
+    ms.clear();
+    for (int i = 0; i < calls; ++i) {
+      v1::GetSeriesRequest req;
+      req.set_indicator_id(IndicatorId(static_cast<int>(rng() % s.indicators)));
+      req.set_region(RegionId(static_cast<int>(rng() % s.regions)));
+      auto start = Clock::now();
+      if (absl::Status st = service.GetSeriesWire(req, &bytes); !st.ok()) {
+        std::fprintf(stderr, "GetSeriesWire failed: %s\n", std::string(st.message()).c_str());
+        std::exit(1);
+      }
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+  }
+  std::printf(
+      "\nGetSeries in process (no gRPC), one thread, %d calls after as many warm-up calls: p50 %.3f ms, "
+      "p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+      calls, Percentile(ms, 0.5), Percentile(ms, 0.9), Percentile(ms, 0.99), Percentile(ms, 1.0));
+}
+
 int Run() {
   const Shape shape{absl::GetFlag(FLAGS_regions), absl::GetFlag(FLAGS_indicators),
                     absl::GetFlag(FLAGS_years)};
@@ -236,11 +287,17 @@ int Run() {
   std::sort(sizes.begin(), sizes.end());
   std::string dir = absl::GetFlag(FLAGS_dir);
   if (dir.empty()) dir = std::filesystem::temp_directory_path().string();
-  const std::string path = absl::StrCat(dir, "/luoshi_indicators_bench_", getpid(), ".db");
+  std::string path = absl::GetFlag(FLAGS_bench_db);
+  const bool keep = absl::GetFlag(FLAGS_keep) || !path.empty();
+  if (path.empty()) path = absl::StrCat(dir, "/luoshi_indicators_bench_", getpid(), ".db");
 
   CatalogIndex catalog(MakeCatalog(shape));
   SqliteStoreOptions options;
   options.synchronous = absl::GetFlag(FLAGS_synchronous);
+  options.reader_mmap_bytes = int64_t{absl::GetFlag(FLAGS_reader_mmap_mib)} << 20;
+  options.reader_count = absl::GetFlag(FLAGS_readers);
+  options.writer_cache_kib = absl::GetFlag(FLAGS_writer_cache_mib) * 1024;
+  options.checkpoint_pages = absl::GetFlag(FLAGS_checkpoint_pages);
   auto store = SqliteObservationStore::Open(path, options);
   if (!store.ok()) {
     std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), std::string(store.status().message()).c_str());
@@ -269,12 +326,30 @@ int Run() {
       "| rows/page | CPU ms/read |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int64_t stored = 0;
+  {
+    // Observations left by an earlier run were recorded in the same order, so the fill resumes after them.
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* count = nullptr;
+      if (sqlite3_prepare_v2(raw, "SELECT count(*) FROM observations", -1, &count, nullptr) == SQLITE_OK &&
+          sqlite3_step(count) == SQLITE_ROW) {
+        stored = sqlite3_column_int64(count, 0);
+      }
+      sqlite3_finalize(count);
+    }
+    sqlite3_close(raw);
+    if (stored > 0)
+      std::printf("(reusing %lld observations already in %s)\n\n", static_cast<long long>(stored),
+                  path.c_str());
+  }
   for (int64_t size : sizes) {
+    if (size < stored) continue;
     double cpu_before = ProcessCpuSeconds();
     double seconds = Fill(writer.get(), stored, size, shape, absl::GetFlag(FLAGS_batch));
     double fill_cpu = ProcessCpuSeconds() - cpu_before;
-    double rate = static_cast<double>(size - stored) / seconds;
-    double per_cpu = static_cast<double>(size - stored) / fill_cpu;
+    // Nothing recorded (a reused database already held this size): the write columns stay at 0.
+    double rate = size > stored ? static_cast<double>(size - stored) / seconds : 0;
+    double per_cpu = size > stored ? static_cast<double>(size - stored) / fill_cpu : 0;
     stored = size;
     MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_clients) * 4);  // warm-up
     cpu_before = ProcessCpuSeconds();
@@ -287,14 +362,16 @@ int Run() {
                 static_cast<double>(l.series_points) / std::max<size_t>(1, l.series_ms.size()),
                 Percentile(l.query_ms, 0.5), Percentile(l.query_ms, 0.99),
                 static_cast<double>(l.query_rows) / std::max<size_t>(1, l.query_ms.size()), read_cpu_ms);
+    if (absl::GetFlag(FLAGS_distribution)) PrintDistribution(l);
     std::fflush(stdout);
   }
+  if (absl::GetFlag(FLAGS_in_process) > 0) MeasureInProcess(service, shape, absl::GetFlag(FLAGS_in_process));
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) == 3)
     std::printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   host.Shutdown(absl::Seconds(5));
   store->reset();
-  if (!absl::GetFlag(FLAGS_keep)) {
+  if (!keep) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   }
   return 0;
@@ -309,5 +386,6 @@ int main(int argc, char** argv) {
   luoshi::ParseFlags(
       argc, argv,
       "luoshi_indicators_bench: RecordObservations throughput and read latency as the database grows.");
+  luoshi::TuneProcessForServing();  // as the service binary does
   return luoshi::indicators::Run();
 }

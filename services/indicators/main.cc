@@ -32,6 +32,7 @@ int Fail(const std::string& what, const absl::Status& status) {
 int main(int argc, char** argv) {
   luoshi::ParseFlags(argc, argv, kUsage);
   luoshi::InitLogging("indicators");
+  luoshi::TuneProcessForServing();
 
   const std::string catalog_path = luoshi::CatalogPath();
   absl::StatusOr<luoshi::v1::Catalog> catalog = luoshi::LoadCatalog(catalog_path);

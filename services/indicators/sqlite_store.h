@@ -25,6 +25,10 @@ struct SqliteStoreOptions {
   int reader_count = 8;
   // "FULL": every committed batch survives power loss. "NORMAL" only for throwaway data.
   std::string synchronous = "FULL";
+  // Memory map per reader connection (0: reads go through SQLite's page cache).
+  int64_t reader_mmap_bytes = int64_t{1} << 30;
+  int writer_cache_kib = 64 * 1024;
+  int checkpoint_pages = 10000;
 };
 
 class SqliteObservationStore final : public ObservationStore {

@@ -7,7 +7,8 @@
 // one of the seeds with a counter line appended, so each one is new (no dedupe shortcut).
 //
 //   luoshi_ingest_bench --documents=300 --clients=4
-//   luoshi_ingest_bench --documents=300 --clients=4 --indicators_addr=127.0.0.1:7102 --tasks_addr=127.0.0.1:7103
+//   luoshi_ingest_bench --documents=300 --clients=4 --indicators_addr=127.0.0.1:7102
+//   --tasks_addr=127.0.0.1:7103
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -36,10 +37,13 @@
 
 ABSL_FLAG(int, documents, 300, "How many distinct documents to ingest.");
 ABSL_FLAG(int, clients, 4, "Concurrent client threads, each with its own channel.");
-ABSL_FLAG(std::string, seeds_dir, "", "Directory of seed documents (default: data/seeds of the source tree).");
-ABSL_FLAG(std::string, work_dir, "", "Where the benchmark database goes (default: a fresh temporary directory).");
-ABSL_FLAG(std::string, indicators_addr, "",
-          "Indicator service to deliver to; with --tasks_addr, also measures time until everything is delivered.");
+ABSL_FLAG(std::string, seeds_dir, "",
+          "Directory of seed documents (default: data/seeds of the source tree).");
+ABSL_FLAG(std::string, work_dir, "",
+          "Where the benchmark database goes (default: a fresh temporary directory).");
+ABSL_FLAG(
+    std::string, indicators_addr, "",
+    "Indicator service to deliver to; with --tasks_addr, also measures time until everything is delivered.");
 ABSL_FLAG(std::string, tasks_addr, "", "Task service to deliver to.");
 
 namespace luoshi::ingestion {
@@ -106,7 +110,8 @@ int Run() {
   }
   std::string work_dir = absl::GetFlag(FLAGS_work_dir);
   if (work_dir.empty()) {
-    work_dir = (std::filesystem::temp_directory_path() / absl::StrCat("luoshi_ingest_bench_", getpid())).string();
+    work_dir =
+        (std::filesystem::temp_directory_path() / absl::StrCat("luoshi_ingest_bench_", getpid())).string();
   }
   std::filesystem::remove_all(work_dir);
   std::filesystem::create_directories(work_dir);
@@ -123,12 +128,14 @@ int Run() {
   }
   LibraryExtractionEngine engine(*catalog);
 
-  const bool deliver = !absl::GetFlag(FLAGS_indicators_addr).empty() && !absl::GetFlag(FLAGS_tasks_addr).empty();
+  const bool deliver =
+      !absl::GetFlag(FLAGS_indicators_addr).empty() && !absl::GetFlag(FLAGS_tasks_addr).empty();
   std::unique_ptr<GrpcDeliveryClient> client;
   std::unique_ptr<Dispatcher> dispatcher;
   if (deliver) {
-    client = std::make_unique<GrpcDeliveryClient>(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
-                                                  MakeChannel(absl::GetFlag(FLAGS_tasks_addr)), absl::Seconds(10));
+    client =
+        std::make_unique<GrpcDeliveryClient>(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
+                                             MakeChannel(absl::GetFlag(FLAGS_tasks_addr)), absl::Seconds(10));
     DispatcherOptions options;
     options.poll_interval = absl::Milliseconds(50);
     options.initial_backoff = absl::Milliseconds(100);
@@ -192,19 +199,21 @@ int Run() {
     all_ids.insert(all_ids.end(), ids[c].begin(), ids[c].end());
   }
   const double seconds = absl::ToDoubleSeconds(ingest_time);
-  std::printf("ingest: %d documents (%.1f MB) with %d clients in %.2f s: %.1f documents/s, %.2f MB/s; "
-              "latency p50 %.1f ms, p99 %.1f ms; %d failures\n",
-              documents, bytes.load() / 1e6, clients, seconds, all_ids.size() / seconds,
-              bytes.load() / 1e6 / seconds, Percentile(all, 0.5), Percentile(all, 0.99), failures.load());
+  std::printf(
+      "ingest: %d documents (%.1f MB) with %d clients in %.2f s: %.1f documents/s, %.2f MB/s; "
+      "latency p50 %.1f ms, p99 %.1f ms; %d failures\n",
+      documents, bytes.load() / 1e6, clients, seconds, all_ids.size() / seconds, bytes.load() / 1e6 / seconds,
+      Percentile(all, 0.5), Percentile(all, 0.99), failures.load());
   int rc = failures.load() == 0 ? 0 : 1;
   if (deliver) {
     int rejected = 0;
     const bool settled = WaitForDeliveries(handler, all_ids, absl::Minutes(5), &rejected);
     const double total = absl::ToDoubleSeconds(absl::Now() - start);
     if (settled) {
-      std::printf("ingest + delivery: all %zu documents settled with the indicator and task services after "
-                  "%.2f s: %.1f documents/s end to end; %d deliveries rejected by a peer as invalid\n",
-                  all_ids.size(), total, all_ids.size() / total, rejected);
+      std::printf(
+          "ingest + delivery: all %zu documents settled with the indicator and task services after "
+          "%.2f s: %.1f documents/s end to end; %d deliveries rejected by a peer as invalid\n",
+          all_ids.size(), total, all_ids.size() / total, rejected);
     } else {
       std::printf("delivery did not finish within 5 minutes\n");
       rc = 1;
@@ -223,5 +232,6 @@ int main(int argc, char** argv) {
   luoshi::ParseFlags(argc, argv, "luoshi_ingest_bench: documents per second through IngestDocument.");
   luoshi::SetLogService("ingest-bench");
   luoshi::SetLogLevel(luoshi::LogLevel::kWarning);
+  luoshi::TuneProcessForServing();  // as the service binary does
   return luoshi::ingestion::Run();
 }

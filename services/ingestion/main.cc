@@ -35,7 +35,8 @@ ABSL_FLAG(int, dispatch_interval_ms, 500,
 ABSL_FLAG(int, retry_initial_ms, 1000,
           "Backoff after the first failed delivery to an unavailable peer, in milliseconds; it doubles "
           "with each consecutive failure up to --retry_max_ms (with jitter).");
-ABSL_FLAG(int, retry_max_ms, 60000, "Longest backoff between delivery attempts to an unavailable peer, in ms.");
+ABSL_FLAG(int, retry_max_ms, 60000,
+          "Longest backoff between delivery attempts to an unavailable peer, in ms.");
 ABSL_FLAG(int, delivery_deadline_ms, 10000, "Deadline of each call to the indicator or task service, in ms.");
 ABSL_FLAG(int, delivery_batch_size, 500, "Observations per RecordObservations call.");
 
@@ -55,7 +56,8 @@ IngestionOptions IngestionOptionsFromFlags() {
   options.max_document_bytes = absl::GetFlag(FLAGS_max_document_bytes);
   if (options.max_document_bytes <= 0 || options.max_document_bytes > kTransportLimitBytes) {
     std::fprintf(stderr, "--max_document_bytes must be between 1 and %lld, not %lld\n",
-                 static_cast<long long>(kTransportLimitBytes), static_cast<long long>(options.max_document_bytes));
+                 static_cast<long long>(kTransportLimitBytes),
+                 static_cast<long long>(options.max_document_bytes));
     std::exit(2);
   }
   return options;
@@ -77,7 +79,9 @@ std::unique_ptr<SqliteDocumentStore> OpenStore() {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) Die("cannot create the database directory", absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message())));
+  if (ec)
+    Die("cannot create the database directory",
+        absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message())));
   auto store = SqliteDocumentStore::Open(path);
   if (!store.ok()) Die("cannot open the database", store.status());
   LogInfo("database open", {{"path", path}});
@@ -107,8 +111,8 @@ int Run() {
   host.AddService(&server, "luoshi.v1.IngestionService");
   if (absl::Status s = host.Start(ListenAddress(kDefaultIngestionAddress)); !s.ok()) Die("cannot start", s);
   dispatcher.Start();
-  LogInfo("delivering to", {{"indicators", absl::GetFlag(FLAGS_indicators_addr)},
-                            {"tasks", absl::GetFlag(FLAGS_tasks_addr)}});
+  LogInfo("delivering to",
+          {{"indicators", absl::GetFlag(FLAGS_indicators_addr)}, {"tasks", absl::GetFlag(FLAGS_tasks_addr)}});
   host.WaitForShutdownSignal();
   host.Shutdown();
   dispatcher.Stop();
@@ -119,12 +123,14 @@ int Run() {
 }  // namespace luoshi::ingestion
 
 int main(int argc, char** argv) {
-  luoshi::ParseFlags(argc, argv,
-                     "luoshi-ingestion: the Luoshi ingestion service: stores uploaded reports, extracts "
-                     "indicators and tasks, and delivers them to the indicator and task services.\n"
-                     "Flags: --listen, --db, --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
-                     "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
-                     "--log_level, --tls_*.");
+  luoshi::ParseFlags(
+      argc, argv,
+      "luoshi-ingestion: the Luoshi ingestion service: stores uploaded reports, extracts "
+      "indicators and tasks, and delivers them to the indicator and task services.\n"
+      "Flags: --listen, --db, --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
+      "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
+      "--log_level, --tls_*.");
   luoshi::InitLogging("ingestion");
+  luoshi::TuneProcessForServing();
   return luoshi::ingestion::Run();
 }

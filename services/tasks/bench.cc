@@ -91,8 +91,8 @@ std::vector<double> RunClients(int clients, double seconds, Fn call, std::atomic
   absl::Mutex mu;
   std::vector<double> all;
   std::vector<std::thread> threads;
-  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::duration<double>(seconds));
+  const auto end =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       std::mt19937 rng(1234 + c);
@@ -161,8 +161,7 @@ int Main() {
       d->add_lead_leaders(absl::StrCat("领导", rng() % 100));
       d->add_responsible_units(UnitName(rng() % n_units));
       if (i % 3 == 0) d->add_responsible_units(UnitName(rng() % n_units));
-      d->mutable_deadline()->set_date(
-          absl::FormatCivilTime(today + static_cast<int>(rng() % 360) - 180));
+      d->mutable_deadline()->set_date(absl::FormatCivilTime(today + static_cast<int>(rng() % 360) - 180));
     }
     auto resp = tracker.ImportPlan(kAdmin, req);
     if (!resp.ok()) {
@@ -180,8 +179,7 @@ int Main() {
       task_units.emplace_back(t.id, t.definition.responsible_units(0));
     }
   }
-  std::printf("loaded %zu tasks in %zu plans in %.1f s\n", task_units.size(), plan_ids.size(),
-              import_s);
+  std::printf("loaded %zu tasks in %zu plans in %.1f s\n", task_units.size(), plan_ids.size(), import_s);
 
   // ---- Preload report history (batched commits) --------------------------------------------
   t0 = Clock::now();
@@ -198,8 +196,8 @@ int Main() {
         c.state.status = v1::TASK_STATUS_IN_PROGRESS;
         c.state.percent = percent;
         c.state.last_report_at = std::max(at, t.state.last_report_at.value_or(at));
-        c.state.last_report_period = std::max(t.state.last_report_period,
-                                              absl::FormatTime("%Y-%m", at, zone));
+        c.state.last_report_period =
+            std::max(t.state.last_report_period, absl::FormatTime("%Y-%m", at, zone));
         c.state.updated_at = at;
         v1::ProgressReport r;
         r.set_unit(unit);
@@ -245,8 +243,8 @@ int Main() {
   for (int c = 0; c < clients; ++c) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", c);  // separate connections, like separate offices
-    stubs.push_back(v1::TaskService::NewStub(
-        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(
+        v1::TaskService::NewStub(grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
   }
   std::atomic<int> next_stub{0};
   thread_local int my_stub = -1;
@@ -358,8 +356,8 @@ int Main() {
     measure("ListTasks (unit + status filter, page 50), 1 client", 1, seconds / 2, list_call);
   }
   if (want("list")) {
-    measure(absl::StrCat("ListTasks (unit + status filter, page 50), ", clients, " clients"),
-            clients, seconds, list_call);
+    measure(absl::StrCat("ListTasks (unit + status filter, page 50), ", clients, " clients"), clients,
+            seconds, list_call);
   }
   if (want("ledger1")) {
     measure("GetLedger (one plan, by unit), 1 client", 1, seconds / 2, ledger_call);
@@ -369,10 +367,10 @@ int Main() {
             ledger_call);
   }
   if (want("arena")) {
-    measure(absl::StrCat("ListTasks, ", clients, " clients parsing into a reused arena"), clients,
-            seconds, list_call_arena);
-    measure(absl::StrCat("GetLedger, ", clients, " clients parsing into a reused arena"), clients,
-            seconds, ledger_call_arena);
+    measure(absl::StrCat("ListTasks, ", clients, " clients parsing into a reused arena"), clients, seconds,
+            list_call_arena);
+    measure(absl::StrCat("GetLedger, ", clients, " clients parsing into a reused arena"), clients, seconds,
+            ledger_call_arena);
   }
 
   auto report_call = [&](std::mt19937& r) {
@@ -393,8 +391,7 @@ int Main() {
     std::vector<double> watch_ms;
     grpc::ClientContext watch_ctx;
     AttachIdentity(kAdmin, &watch_ctx);
-    auto watch_stub =
-        v1::TaskService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+    auto watch_stub = v1::TaskService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
     auto reader = watch_stub->WatchTasks(&watch_ctx, v1::WatchTasksRequest());
     reader->WaitForInitialMetadata();
     std::thread watcher([&] {
@@ -406,8 +403,7 @@ int Main() {
       }
     });
     t0 = Clock::now();
-    measure(absl::StrCat("ReportProgress (durable), ", clients, " clients"), clients, seconds,
-            report_call);
+    measure(absl::StrCat("ReportProgress (durable), ", clients, " clients"), clients, seconds, report_call);
     const double report_s = std::chrono::duration<double>(Clock::now() - t0).count();
     reports_per_s = table.back().p.count / report_s;
     absl::SleepFor(absl::Milliseconds(200));
@@ -436,18 +432,17 @@ int Main() {
   std::printf("\n| measurement | calls | p50 ms | p99 ms | max ms | errors | CPU ms/call |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : table) {
-    std::printf("| %s | %zu | %.2f | %.2f | %.2f | %d | %s |\n", r.name.c_str(), r.p.count,
-                r.p.p50_ms, r.p.p99_ms, r.p.max_ms, r.errors,
+    std::printf("| %s | %zu | %.2f | %.2f | %.2f | %d | %s |\n", r.name.c_str(), r.p.count, r.p.p50_ms,
+                r.p.p99_ms, r.p.max_ms, r.errors,
                 r.cpu_ms_per_call < 0 ? "-" : absl::StrFormat("%.3f", r.cpu_ms_per_call).c_str());
     if (absl::StartsWith(r.name, "ReportProgress")) {
-      std::printf(
-          "| WatchTasks change latency during the report load | %zu | %.2f | %.2f | %.2f | - | - |\n",
-          watch.count, watch.p50_ms, watch.p99_ms, watch.max_ms);
+      std::printf("| WatchTasks change latency during the report load | %zu | %.2f | %.2f | %.2f | - | - |\n",
+                  watch.count, watch.p50_ms, watch.p99_ms, watch.max_ms);
     }
   }
   if (reports_per_s >= 0) {
-    std::printf("\nReportProgress throughput: %.0f durable reports/s with %d clients\n",
-                reports_per_s, clients);
+    std::printf("\nReportProgress throughput: %.0f durable reports/s with %d clients\n", reports_per_s,
+                clients);
   }
   return 0;
 }
@@ -457,5 +452,6 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  luoshi::TuneProcessForServing();  // as the service binary does
   return luoshi::tasks::Main();
 }

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
              "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
              "--yellow_window_days, --reporting_period, --indicators_addr, --log_level, --tls_*.");
   InitLogging("tasks");
+  TuneProcessForServing();
 
   tasks::TrackerOptions options;
   options.rules.yellow_window_days = absl::GetFlag(FLAGS_yellow_window_days);
