@@ -29,11 +29,23 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int busy_timeou
   return db;
 }
 
-// The per-connection settings of `options` (cache and memory map), as PRAGMA statements.
-std::string ConnectionPragmas(const DatabaseOptions& options) {
-  std::string pragmas;
+// The settings of a reader connection (cache and memory map), as PRAGMA statements.
+std::string ReaderPragmas(const DatabaseOptions& options) {
+  std::string pragmas = "PRAGMA foreign_keys=ON;PRAGMA query_only=ON;";
   if (options.cache_kib > 0) absl::StrAppend(&pragmas, "PRAGMA cache_size=-", options.cache_kib, ";");
   if (options.mmap_bytes > 0) absl::StrAppend(&pragmas, "PRAGMA mmap_size=", options.mmap_bytes, ";");
+  return pragmas;
+}
+
+// The settings of the writer connection, as PRAGMA statements (journal mode and durability first).
+std::string WriterPragmas(const DatabaseOptions& options) {
+  std::string pragmas = absl::StrCat("PRAGMA journal_mode=WAL;PRAGMA synchronous=", options.synchronous,
+                                     ";PRAGMA foreign_keys=ON;PRAGMA mmap_size=0;");
+  const int cache_kib = options.writer_cache_kib > 0 ? options.writer_cache_kib : options.cache_kib;
+  if (cache_kib > 0) absl::StrAppend(&pragmas, "PRAGMA cache_size=-", cache_kib, ";");
+  if (options.checkpoint_pages > 0) {
+    absl::StrAppend(&pragmas, "PRAGMA wal_autocheckpoint=", options.checkpoint_pages, ";");
+  }
   return pragmas;
 }
 
@@ -136,29 +148,24 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
                                                          const std::vector<Migration>& migrations,
                                                          DatabaseOptions options) {
   if (path.empty() || path == ":memory:") {
-    return absl::InvalidArgumentError("a database file path is required (in-memory databases are not supported)");
+    return absl::InvalidArgumentError(
+        "a database file path is required (in-memory databases are not supported)");
   }
   std::unique_ptr<Database> db(new Database());
   db->path_ = path;
-  // Settings every connection gets, writer and readers alike.
-  const std::string per_connection = absl::StrCat("PRAGMA foreign_keys=ON;", ConnectionPragmas(options));
   auto writer = OpenConnection(path, options.busy_timeout_ms);
   if (!writer.ok()) return writer.status();
   {
     absl::MutexLock lock(&db->write_mu_);
     db->writer_.reset(new Connection(*writer));
-    auto& w = *db->writer_;
-    absl::Status s = w.Exec("PRAGMA journal_mode=WAL");
-    if (s.ok()) s = w.Exec(absl::StrCat("PRAGMA synchronous=", options.synchronous));
-    if (s.ok()) s = w.Exec(per_connection);
-    if (!s.ok()) return s;
+    if (absl::Status s = db->writer_->Exec(WriterPragmas(options)); !s.ok()) return s;
   }
   if (absl::Status s = db->ApplyMigrations(migrations); !s.ok()) return s;
   for (int i = 0; i < std::max(1, options.reader_count); ++i) {
     auto reader = OpenConnection(path, options.busy_timeout_ms);
     if (!reader.ok()) return reader.status();
     auto conn = std::unique_ptr<Connection>(new Connection(*reader));
-    if (absl::Status s = conn->Exec(per_connection + "PRAGMA query_only=ON;"); !s.ok()) return s;
+    if (absl::Status s = conn->Exec(ReaderPragmas(options)); !s.ok()) return s;
     absl::MutexLock lock(&db->read_mu_);
     db->idle_readers_.push_back(std::move(conn));
   }
@@ -190,15 +197,15 @@ absl::Status Database::ApplyMigrations(const std::vector<Migration>& migrations)
   }
   int latest = migrations.empty() ? 0 : migrations.back().version;
   if (current > latest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database ", path_, " has schema version ", current, " but this binary knows only up to ", latest,
-        "; run a newer Luoshi or restore a matching backup"));
+    return absl::FailedPreconditionError(absl::StrCat("database ", path_, " has schema version ", current,
+                                                      " but this binary knows only up to ", latest,
+                                                      "; run a newer Luoshi or restore a matching backup"));
   }
   for (size_t i = 0; i < migrations.size(); ++i) {
     const Migration& m = migrations[i];
     if (m.version != static_cast<int>(i) + 1) {
-      return absl::InternalError(absl::StrCat("migration numbers must be 1, 2, 3 …; found ", m.version,
-                                              " at position ", i + 1));
+      return absl::InternalError(
+          absl::StrCat("migration numbers must be 1, 2, 3 …; found ", m.version, " at position ", i + 1));
     }
     if (m.version <= current) continue;
     absl::Status s = w.Exec("BEGIN IMMEDIATE");

@@ -98,12 +98,17 @@ struct DatabaseOptions {
   int busy_timeout_ms = 5000;
   // "FULL" makes each commit durable across power loss; "NORMAL" only across process crashes.
   std::string synchronous = "FULL";
-  // Page cache per connection (writer and each reader), in KiB; 0 keeps SQLite's default (2 MiB).
+  // Page cache of each reader connection, in KiB; 0 keeps SQLite's default (2 MiB).
   int cache_kib = 0;
-  // Memory-mapped I/O per connection (PRAGMA mmap_size), in bytes; 0 keeps it off. Reads of mapped pages
-  // are plain memory accesses instead of a read() system call and a copy per page; SQLite falls back to
-  // ordinary reads where mapping is unavailable. Writes still go through the WAL, so durability is unchanged.
+  // Memory-mapped I/O for each reader connection (PRAGMA mmap_size), in bytes; 0 keeps it off. Reads of
+  // mapped pages are plain memory accesses instead of a read() system call and a copy per page; SQLite falls
+  // back to ordinary reads where mapping is unavailable. The writer never maps the file: a page it changes
+  // would first be copied out of the map (measured in docs/benchmarks.md: no gain, some loss).
   int64_t mmap_bytes = 0;
+  // Page cache of the writer connection, in KiB; 0 takes cache_kib.
+  int writer_cache_kib = 0;
+  // WAL pages after which a commit checkpoints (PRAGMA wal_autocheckpoint); 0 keeps SQLite's 1000.
+  int checkpoint_pages = 0;
 };
 
 class Database {

@@ -52,30 +52,44 @@ int64_t PragmaValue(Connection& c, const std::string& pragma) {
   return st->ColumnInt(0);
 }
 
-TEST_F(SqliteTest, CacheAndMemoryMapApplyToWriterAndReaders) {
+// Readers get the cache and the memory map; the writer its own cache and checkpoint interval, never a map.
+TEST_F(SqliteTest, CacheAndMemoryMapApplyToReadersAndWriterSettingsToTheWriter) {
   DatabaseOptions options;
   options.reader_count = 2;
   options.cache_kib = 4096;
   options.mmap_bytes = 64 << 20;
+  options.writer_cache_kib = 8192;
+  options.checkpoint_pages = 5000;
   auto db = Database::Open(path_, Schema(), options);
   ASSERT_TRUE(db.ok()) << db.status();
-  ASSERT_TRUE((*db)->Write([](Connection& c) {
-                     EXPECT_EQ(PragmaValue(c, "cache_size"), -4096);
-                     EXPECT_EQ(PragmaValue(c, "mmap_size"), 64 << 20);
-                     return Insert(c, std::string("bytes\0inside", 12));
-                   }).ok());
+  ASSERT_TRUE((*db)
+                  ->Write([](Connection& c) {
+                    EXPECT_EQ(PragmaValue(c, "cache_size"), -8192);
+                    EXPECT_EQ(PragmaValue(c, "mmap_size"), 0);
+                    EXPECT_EQ(PragmaValue(c, "wal_autocheckpoint"), 5000);
+                    EXPECT_EQ(PragmaValue(c, "synchronous"), 2);  // FULL
+                    auto mode = c.Prepare("PRAGMA journal_mode");
+                    if (!mode.ok()) return mode.status();
+                    EXPECT_TRUE(mode->Step().value_or(false));
+                    auto [text, size] = mode->ColumnBytes(0);
+                    EXPECT_EQ(std::string(text, size), "wal");
+                    return Insert(c, std::string("bytes\0inside", 12));
+                  })
+                  .ok());
   for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE((*db)->Read([](Connection& c) {
-                       EXPECT_EQ(PragmaValue(c, "cache_size"), -4096);
-                       // SQLite may cap the map below the request (compile-time limit), never turn it off.
-                       EXPECT_GT(PragmaValue(c, "mmap_size"), 0);
-                       auto st = c.Prepare("SELECT CAST(name AS BLOB) FROM items");
-                       if (!st.ok()) return st.status();
-                       EXPECT_TRUE(st->Step().value_or(false));
-                       auto [data, size] = st->ColumnBytes(0);
-                       EXPECT_EQ(std::string(data, size), std::string("bytes\0inside", 12));
-                       return absl::OkStatus();
-                     }).ok());
+    ASSERT_TRUE((*db)
+                    ->Read([](Connection& c) {
+                      EXPECT_EQ(PragmaValue(c, "cache_size"), -4096);
+                      // SQLite may cap the map below the request (compile-time limit), never turn it off.
+                      EXPECT_GT(PragmaValue(c, "mmap_size"), 0);
+                      auto st = c.Prepare("SELECT CAST(name AS BLOB) FROM items");
+                      if (!st.ok()) return st.status();
+                      EXPECT_TRUE(st->Step().value_or(false));
+                      auto [data, size] = st->ColumnBytes(0);
+                      EXPECT_EQ(std::string(data, size), std::string("bytes\0inside", 12));
+                      return absl::OkStatus();
+                    })
+                    .ok());
   }
 }
 
@@ -129,7 +143,8 @@ TEST_F(SqliteTest, PreparedStatementsBindTextSafely) {
   const std::string tricky = "x'); DROP TABLE items; --";
   ASSERT_TRUE((*db)->Write([&](Connection& c) { return Insert(c, tricky); }).ok());
   std::string back;
-  ASSERT_TRUE((*db)->Read([&](Connection& c) {
+  ASSERT_TRUE((*db)
+                  ->Read([&](Connection& c) {
                     auto st = c.Prepare("SELECT name FROM items WHERE name = ?");
                     if (!st.ok()) return st.status();
                     st->Bind(1, tricky);
@@ -137,7 +152,8 @@ TEST_F(SqliteTest, PreparedStatementsBindTextSafely) {
                     if (!row.ok()) return row.status();
                     if (*row) back = st->ColumnText(0);
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(back, tricky);
 }
 
@@ -148,7 +164,8 @@ TEST_F(SqliteTest, ReadersSeeCommittedDataWhileWritersWork) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        ASSERT_TRUE((*db)->Write([&](Connection& c) { return Insert(c, std::to_string(t * 1000 + i)); }).ok());
+        ASSERT_TRUE(
+            (*db)->Write([&](Connection& c) { return Insert(c, std::to_string(t * 1000 + i)); }).ok());
         EXPECT_GE(CountItems(**db), 1);
       }
     });

@@ -266,19 +266,13 @@ absl::StatusOr<std::unique_ptr<SqliteObservationStore>> SqliteObservationStore::
   // page per observation, so this is most of SQLite's cost of a read on a large database.
   db_options.mmap_bytes = options.reader_mmap_bytes;
   db_options.cache_kib = 16 * 1024;
+  // The writer's larger cache keeps the indexes of a million observations in memory, and less frequent
+  // checkpoints write each hot index page once per 40 MiB of WAL instead of once per 4 MiB.
+  db_options.writer_cache_kib = options.writer_cache_kib;
+  db_options.checkpoint_pages = options.checkpoint_pages;
   absl::StatusOr<std::unique_ptr<sql::Database>> db =
       sql::Database::Open(path, ObservationMigrations(), db_options);
   if (!db.ok()) return db.status();
-  // A larger page cache keeps the indexes of a million observations in memory (64 MiB on the writer), and
-  // less frequent checkpoints write each hot index page once per 40 MiB of WAL instead of once per 4 MiB.
-  // The writer does not map the file: a page it changes would first be copied out of the map, and a batch
-  // changes about one index page per observation (a run with it recorded fewer observations per CPU-second).
-  absl::Status s = (*db)->Write([&](sql::Connection& c) {
-    return c.Exec(
-        absl::StrCat("PRAGMA cache_size = -", options.writer_cache_kib,
-                     "; PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = ", options.checkpoint_pages));
-  });
-  if (!s.ok()) return s;
   return std::unique_ptr<SqliteObservationStore>(new SqliteObservationStore(*std::move(db)));
 }
 

@@ -27,8 +27,8 @@ struct SqliteStoreOptions {
   std::string synchronous = "FULL";
   // Memory map per reader connection (0: reads go through SQLite's page cache).
   int64_t reader_mmap_bytes = int64_t{1} << 30;
-  int writer_cache_kib = 64 * 1024;
-  int checkpoint_pages = 10000;
+  int writer_cache_kib = 64 * 1024;  // page cache of the writing connection
+  int checkpoint_pages = 10000;      // WAL pages after which a commit checkpoints
 };
 
 class SqliteObservationStore final : public ObservationStore {

@@ -227,8 +227,8 @@ absl::StatusOr<std::optional<v1::Plan>> QueryOnePlan(Connection& c, const std::s
 }
 
 absl::StatusOr<std::optional<StoredTask>> LoadTask(Connection& c, int64_t seq) {
-  TASKS_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare(absl::StrCat("SELECT ", kTaskColumns, kTaskFrom, " WHERE t.seq = ?")));
+  TASKS_ASSIGN_OR_RETURN(Statement st,
+                         c.Prepare(absl::StrCat("SELECT ", kTaskColumns, kTaskFrom, " WHERE t.seq = ?")));
   st.Bind(1, seq);
   TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<StoredTask>();
@@ -252,16 +252,16 @@ absl::Status InsertJournal(Connection& c, int64_t task_seq, const v1::JournalEnt
 }
 
 absl::Status RegisterName(Connection& c, const char* table, const std::string& name) {
-  TASKS_ASSIGN_OR_RETURN(
-      Statement st, c.Prepare(absl::StrCat("INSERT OR IGNORE INTO ", table, " (name) VALUES (?)")));
+  TASKS_ASSIGN_OR_RETURN(Statement st,
+                         c.Prepare(absl::StrCat("INSERT OR IGNORE INTO ", table, " (name) VALUES (?)")));
   st.Bind(1, name);
   return st.Run();
 }
 
 // Replaces the unit and leader rows of a task from its definition.
 absl::Status WriteTaskPeople(Connection& c, int64_t task_seq, const v1::TaskDefinition& def) {
-  for (const char* sql : {"DELETE FROM task_units WHERE task_seq = ?",
-                          "DELETE FROM task_leaders WHERE task_seq = ?"}) {
+  for (const char* sql :
+       {"DELETE FROM task_units WHERE task_seq = ?", "DELETE FROM task_leaders WHERE task_seq = ?"}) {
     TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
     st.Bind(1, task_seq);
     TASKS_RETURN_IF_ERROR(st.Run());
@@ -269,10 +269,9 @@ absl::Status WriteTaskPeople(Connection& c, int64_t task_seq, const v1::TaskDefi
   // The listing columns are copied from the task row as it is now (see kSchemaV2).
   auto add_unit = [&](const std::string& unit, int role, int position) -> absl::Status {
     TASKS_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("INSERT OR IGNORE INTO task_units (unit, task_seq, role, position, sort_key, "
-                  "active, status) SELECT ?, seq, ?, ?, sort_key, active, status FROM tasks "
-                  "WHERE seq = ?"));
+        Statement st, c.Prepare("INSERT OR IGNORE INTO task_units (unit, task_seq, role, position, sort_key, "
+                                "active, status) SELECT ?, seq, ?, ?, sort_key, active, status FROM tasks "
+                                "WHERE seq = ?"));
     st.Bind(1, unit).Bind(2, role).Bind(3, position).Bind(4, task_seq);
     TASKS_RETURN_IF_ERROR(st.Run());
     return RegisterName(c, "units", unit);
@@ -285,9 +284,8 @@ absl::Status WriteTaskPeople(Connection& c, int64_t task_seq, const v1::TaskDefi
   }
   for (const std::string& leader : def.lead_leaders()) {
     TASKS_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("INSERT OR IGNORE INTO task_leaders (leader, task_seq, sort_key, active, "
-                  "status) SELECT ?, seq, sort_key, active, status FROM tasks WHERE seq = ?"));
+        Statement st, c.Prepare("INSERT OR IGNORE INTO task_leaders (leader, task_seq, sort_key, active, "
+                                "status) SELECT ?, seq, sort_key, active, status FROM tasks WHERE seq = ?"));
     st.Bind(1, leader).Bind(2, task_seq);
     TASKS_RETURN_IF_ERROR(st.Run());
     TASKS_RETURN_IF_ERROR(RegisterName(c, "leaders", leader));
@@ -301,12 +299,11 @@ std::string SectionOf(const v1::TaskDefinition& def) {
 
 absl::StatusOr<int64_t> InsertNewTask(Connection& c, int64_t plan_seq, int64_t sort_key,
                                       const v1::TaskDefinition& def, absl::Time at) {
-  TASKS_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare("INSERT INTO tasks (plan_seq, active, sort_key, number, text, section, "
-                "deadline_date, definition, status, percent, percent_before_claim, stage, "
-                "last_report_at, last_report_period, assigned_at, updated_at) "
-                "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', NULL, '', ?, ?)"));
+  TASKS_ASSIGN_OR_RETURN(Statement st,
+                         c.Prepare("INSERT INTO tasks (plan_seq, active, sort_key, number, text, section, "
+                                   "deadline_date, definition, status, percent, percent_before_claim, stage, "
+                                   "last_report_at, last_report_period, assigned_at, updated_at) "
+                                   "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', NULL, '', ?, ?)"));
   st.Bind(1, plan_seq)
       .Bind(2, sort_key)
       .Bind(3, def.number())
@@ -341,8 +338,8 @@ absl::Status MoveTask(Connection& c, int64_t task_seq, int64_t plan_seq, int64_t
   return absl::OkStatus();
 }
 
-absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
-                         v1::TaskStatus old_status, TaskChange& change) {
+absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id, v1::TaskStatus old_status,
+                         TaskChange& change) {
   const TaskState& s = change.state;
   if (s.status != old_status) {
     // The listing copies of the status (kSchemaV2); most reports leave the status as it was.
@@ -355,14 +352,13 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
   }
   // The status column is only written when it changes: the indexes holding it are then left alone.
   TASKS_ASSIGN_OR_RETURN(
-      Statement st,
-      c.Prepare(s.status != old_status
-                    ? "UPDATE tasks SET percent = ?1, percent_before_claim = ?2, stage = ?3, "
-                      "last_report_at = ?4, last_report_period = ?5, updated_at = ?6, "
-                      "status = ?8 WHERE seq = ?7"
-                    : "UPDATE tasks SET percent = ?1, percent_before_claim = ?2, stage = ?3, "
-                      "last_report_at = ?4, last_report_period = ?5, updated_at = ?6 "
-                      "WHERE seq = ?7"));
+      Statement st, c.Prepare(s.status != old_status
+                                  ? "UPDATE tasks SET percent = ?1, percent_before_claim = ?2, stage = ?3, "
+                                    "last_report_at = ?4, last_report_period = ?5, updated_at = ?6, "
+                                    "status = ?8 WHERE seq = ?7"
+                                  : "UPDATE tasks SET percent = ?1, percent_before_claim = ?2, stage = ?3, "
+                                    "last_report_at = ?4, last_report_period = ?5, updated_at = ?6 "
+                                    "WHERE seq = ?7"));
   st.Bind(1, s.percent).Bind(2, s.percent_before_claim).Bind(3, s.stage);
   if (s.last_report_at) {
     st.Bind(4, Micros(*s.last_report_at));
@@ -376,11 +372,10 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
   using google::protobuf::util::TimeUtil;
   if (change.report) {
     v1::ProgressReport& r = *change.report;
-    TASKS_ASSIGN_OR_RETURN(
-        Statement ins,
-        c.Prepare("INSERT INTO reports (task_seq, unit, reporter, period, percent, stage, "
-                  "narrative, problems, next_steps, evidence_links, claims_completion, "
-                  "reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    TASKS_ASSIGN_OR_RETURN(Statement ins,
+                           c.Prepare("INSERT INTO reports (task_seq, unit, reporter, period, percent, stage, "
+                                     "narrative, problems, next_steps, evidence_links, claims_completion, "
+                                     "reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     ins.Bind(1, seq).Bind(2, r.unit()).Bind(3, r.reporter()).Bind(4, r.period());
     if (r.progress_case() == v1::ProgressReport::kPercent) {
       ins.Bind(5, r.percent());
@@ -478,9 +473,8 @@ class QueryBuilder {
 
   // Up to `limit` (the last parameter) full task rows in listing order.
   std::string PageSql() const {
-    return absl::StrCat("SELECT ", kTaskColumns, from_, TaskJoin(),
-                        " JOIN plans p ON p.seq = t.plan_seq", where_, " ORDER BY ", driver_,
-                        ".sort_key LIMIT ?");
+    return absl::StrCat("SELECT ", kTaskColumns, from_, TaskJoin(), " JOIN plans p ON p.seq = t.plan_seq",
+                        where_, " ORDER BY ", driver_, ".sort_key LIMIT ?");
   }
   // The number of matches; joins the tasks table only when a filter needs it.
   std::string CountSql() const {
@@ -549,8 +543,7 @@ absl::StatusOr<std::vector<T>> RowsOfTask(sql::Database& db, int64_t task_seq, c
 }  // namespace
 
 const std::vector<sql::Migration>& SqliteTaskStore::Migrations() {
-  static const auto* migrations =
-      new std::vector<sql::Migration>{{1, kSchemaV1}, {2, kSchemaV2}};
+  static const auto* migrations = new std::vector<sql::Migration>{{1, kSchemaV1}, {2, kSchemaV2}};
   return *migrations;
 }
 
@@ -563,34 +556,29 @@ sql::DatabaseOptions SqliteTaskStore::DefaultOptions() {
 absl::StatusOr<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string& path,
                                                                        sql::DatabaseOptions options) {
   TASKS_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, Migrations(), options));
-  // Only the readers map the file: a page the writer changes would first be copied out of the map.
-  TASKS_RETURN_IF_ERROR(db->Write([](Connection& c) { return c.Exec("PRAGMA mmap_size = 0"); }));
   return std::unique_ptr<SqliteTaskStore>(new SqliteTaskStore(std::move(db)));
 }
 
 absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
   v1::Plan result;
   absl::Status s = db_->Write([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(auto existing,
-                           QueryOnePlan(c, "document_sha256 = ?", write.document_sha256));
+    TASKS_ASSIGN_OR_RETURN(auto existing, QueryOnePlan(c, "document_sha256 = ?", write.document_sha256));
     if (existing) {
       return absl::AlreadyExistsError(
-          absl::StrCat("document ", write.document_sha256, " was already imported as plan ",
-                       existing->id()));
+          absl::StrCat("document ", write.document_sha256, " was already imported as plan ", existing->id()));
     }
     TASKS_ASSIGN_OR_RETURN(auto current,
                            QueryOnePlan(c, "plan_key = ? AND current = 1", write.plan.plan_key()));
     const std::string current_id = current ? current->id() : "";
     if (current_id != write.replaces_plan_id) {
-      return absl::AbortedError(absl::StrCat("plan ", write.plan.plan_key(),
-                                             " changed while importing; import again"));
+      return absl::AbortedError(
+          absl::StrCat("plan ", write.plan.plan_key(), " changed while importing; import again"));
     }
     const int version = current ? current->version() + 1 : 1;
     if (current) {
       const int64_t old_seq = *SeqOf(current_id, 'P');
       for (const char* sql :
-           {"UPDATE plans SET current = 0 WHERE seq = ?",
-            "UPDATE tasks SET active = 0 WHERE plan_seq = ?",
+           {"UPDATE plans SET current = 0 WHERE seq = ?", "UPDATE tasks SET active = 0 WHERE plan_seq = ?",
             "UPDATE task_units SET active = 0 WHERE task_seq IN "
             "(SELECT seq FROM tasks WHERE plan_seq = ?1)",
             "UPDATE task_leaders SET active = 0 WHERE task_seq IN "
@@ -601,10 +589,9 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
       }
     }
     TASKS_ASSIGN_OR_RETURN(
-        Statement ins,
-        c.Prepare("INSERT INTO plans (plan_key, version, title, year, region, document_id, "
-                  "document_sha256, task_count, imported_at, current) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"));
+        Statement ins, c.Prepare("INSERT INTO plans (plan_key, version, title, year, region, document_id, "
+                                 "document_sha256, task_count, imported_at, current) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"));
     ins.Bind(1, write.plan.plan_key())
         .Bind(2, version)
         .Bind(3, write.plan.title())
@@ -642,8 +629,7 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
   return result;
 }
 
-absl::StatusOr<std::optional<v1::Plan>> SqliteTaskStore::FindPlanByDocument(
-    const std::string& sha256) {
+absl::StatusOr<std::optional<v1::Plan>> SqliteTaskStore::FindPlanByDocument(const std::string& sha256) {
   std::optional<v1::Plan> out;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     TASKS_ASSIGN_OR_RETURN(out, QueryOnePlan(c, "document_sha256 = ?", sha256));
@@ -676,8 +662,8 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::GetPlan(const std::string& plan_id) {
 absl::StatusOr<std::vector<v1::Plan>> SqliteTaskStore::ListPlans() {
   std::vector<v1::Plan> out;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare(absl::StrCat("SELECT ", kPlanColumns, " FROM plans ORDER BY seq")));
+    TASKS_ASSIGN_OR_RETURN(Statement st,
+                           c.Prepare(absl::StrCat("SELECT ", kPlanColumns, " FROM plans ORDER BY seq")));
     while (true) {
       TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
@@ -702,13 +688,12 @@ absl::StatusOr<StoredTask> SqliteTaskStore::GetTask(const std::string& task_id) 
 
 namespace {
 
-absl::StatusOr<std::vector<StoredTask>> ReadPage(Connection& c, const QueryBuilder& b,
-                                                 const std::string& sql, const TaskQuery& q) {
+absl::StatusOr<std::vector<StoredTask>> ReadPage(Connection& c, const QueryBuilder& b, const std::string& sql,
+                                                 const TaskQuery& q) {
   TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   b.BindAll(st);
   st.Bind(b.arg_count() + 1, q.limit);
-  return CollectTasks(st, q.definition_bytes,
-                      static_cast<size_t>(std::clamp(q.limit, 0, 1000)));
+  return CollectTasks(st, q.definition_bytes, static_cast<size_t>(std::clamp(q.limit, 0, 1000)));
 }
 
 absl::StatusOr<int> ReadCount(Connection& c, const QueryBuilder& b, const std::string& sql) {
@@ -761,9 +746,9 @@ absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::TasksOfPlan(const std::
   if (!seq) return PlanNotFound(plan_id);
   std::vector<StoredTask> out;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare(absl::StrCat("SELECT ", kTaskColumns, kTaskFrom,
-                                             " WHERE t.plan_seq = ? ORDER BY t.sort_key")));
+    TASKS_ASSIGN_OR_RETURN(Statement st,
+                           c.Prepare(absl::StrCat("SELECT ", kTaskColumns, kTaskFrom,
+                                                  " WHERE t.plan_seq = ? ORDER BY t.sort_key")));
     st.Bind(1, *seq);
     TASKS_ASSIGN_OR_RETURN(out, CollectTasks(st));
     return absl::OkStatus();
@@ -807,8 +792,7 @@ absl::StatusOr<StoredTask> SqliteTaskStore::MutateTask(const std::string& task_i
 
 std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(
     const std::vector<std::pair<std::string, TaskMutator>>& mutations) {
-  std::vector<absl::StatusOr<StoredTask>> results(mutations.size(),
-                                                  absl::InternalError("not attempted"));
+  std::vector<absl::StatusOr<StoredTask>> results(mutations.size(), absl::InternalError("not attempted"));
   absl::Status s = db_->Write([&](Connection& c) -> absl::Status {
     for (size_t i = 0; i < mutations.size(); ++i) {
       const auto& [task_id, mutator] = mutations[i];
@@ -922,8 +906,8 @@ absl::StatusOr<std::vector<std::string>> SqliteTaskStore::UnitNames() {
 }
 
 absl::StatusOr<std::vector<LedgerCounts>> SqliteTaskStore::Ledger(const std::string& plan_id,
-                                                                 v1::LedgerGrouping grouping,
-                                                                 const std::string& today) {
+                                                                  v1::LedgerGrouping grouping,
+                                                                  const std::string& today) {
   std::string key_column;
   std::string join;
   switch (grouping) {
@@ -945,11 +929,11 @@ absl::StatusOr<std::vector<LedgerCounts>> SqliteTaskStore::Ledger(const std::str
     if (!plan_seq) return PlanNotFound(plan_id);
   }
   const char kOverdue[] = "(t.status <> 4 AND t.deadline_date <> '' AND t.deadline_date < ?1)";
-  const std::string sql = absl::StrCat(
-      "SELECT ", key_column, ", COUNT(*), SUM(t.status = 4), SUM(t.status IN (2, 3, 5)), ",
-      "SUM(t.status = 1), SUM(", kOverdue, "), MAX(t.last_report_at), ",
-      "GROUP_CONCAT(CASE WHEN ", kOverdue, " THEN t.seq END) FROM tasks t", join,
-      plan_seq ? " WHERE t.plan_seq = ?2" : " WHERE t.active = 1", " GROUP BY ", key_column);
+  const std::string sql =
+      absl::StrCat("SELECT ", key_column, ", COUNT(*), SUM(t.status = 4), SUM(t.status IN (2, 3, 5)), ",
+                   "SUM(t.status = 1), SUM(", kOverdue, "), MAX(t.last_report_at), ",
+                   "GROUP_CONCAT(CASE WHEN ", kOverdue, " THEN t.seq END) FROM tasks t", join,
+                   plan_seq ? " WHERE t.plan_seq = ?2" : " WHERE t.active = 1", " GROUP BY ", key_column);
   std::vector<LedgerCounts> out;
   TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
