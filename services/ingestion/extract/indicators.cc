@@ -131,8 +131,11 @@ bool IsClauseBreak(char32_t c) {
   return c == U',' || c == U';' || c == U':' || c == U'。' || c == U'!' || c == U'?' || c == U'\t' ||
          c == U'|';
 }
+// 和, 及, 与: the words that join two nouns ("企业和楼宇").
+bool IsConjunction(char32_t c) { return c == U'和' || c == U'及' || c == U'与'; }
+bool EndsWithConjunction(std::u32string_view s) { return !s.empty() && IsConjunction(s.back()); }
 bool IsListSeparator(std::u32string_view s) {
-  return s == U"、" || s == U"和" || s == U"及" || s == U"与" || s == U"、和";
+  return s == U"、" || (s.size() == 1 && IsConjunction(s[0])) || s == U"、和";
 }
 bool IsPunct(char32_t c) {
   return IsSpace(c) || c == U'、' || c == U',' || c == U'(' || c == U')' || c == U'《' ||
@@ -736,7 +739,7 @@ Subject SentenceReader::PhraseAfter(const Figure& f, int ce) const {
   if (e == limit && limit < ce) return none;
   // A figure right after the phrase ("228栋商务楼宇复工复产率均为100%"): the phrase is its subject.
   std::u32string_view raw(s_.data() + a, e - a);
-  bool coordinated = listed || EndsWith(raw, U"和") || EndsWith(raw, U"及") || EndsWith(raw, U"与");
+  bool coordinated = listed || EndsWithConjunction(raw);
   if (clause_figures_ && !coordinated) {
     for (const auto& other : *clause_figures_) {
       if (other.begin >= e && other.begin <= e + 4) return none;
@@ -774,8 +777,8 @@ bool SentenceReader::UsableName(std::u32string_view n) const {
   }
   // A batch (首批, 第二批), an example list (三元基因等), a rate per head (每3万人), a dangling
   // coordination (餐饮企业和: the noun belongs to the figure before).
-  if (EndsWith(n, U"批") || EndsWith(n, U"等") || StartsWith(n, U"每") || EndsWith(n, U"和") ||
-      EndsWith(n, U"及") || EndsWith(n, U"与") || EndsWith(n, U"、")) {
+  if (EndsWith(n, U"批") || EndsWith(n, U"等") || StartsWith(n, U"每") || EndsWithConjunction(n) ||
+      EndsWith(n, U"、")) {
     return false;
   }
   if (MayEndWithActionVerb(n)) {
@@ -835,7 +838,7 @@ std::string SentenceReader::NameFigure(const Figure& f, bool first_of_group, v1:
   bool list_item = false;
   if (first_of_group && f.begin > sb_) {
     char32_t before = s_[f.begin - 1];
-    list_item = before == U'、' || before == U'和' || before == U'及' || before == U'与';
+    list_item = before == U'、' || IsConjunction(before);
   }
   if (name.empty() && !subject->empty() && !list_item) {
     std::u32string_view head = subject->surface;
