@@ -386,6 +386,7 @@ absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request
                                                                     : request.status();
   f.measure = request.measure();
   f.all_vintages = request.include_history();
+  f.any_order = true;  // the points are sorted below
   absl::StatusOr<ObservationBytesPage> rows = store_->QueryBytes(f, std::nullopt, 0);
   if (!rows.ok()) return rows.status();
   const v1::Indicator* indicator = catalog_->FindIndicator(request.indicator_id());

@@ -1,10 +1,11 @@
 // ObservationStore on an embedded SQLite file (services/common/sqlite.h: WAL, one writer, reader pool).
 //
 // Schema (migrations in sqlite_store.cc, numbered, applied at open): one `observations` table holding the
-// indexed columns of each observation (indicator key, region key, period start/end as yyyymm integers,
-// measure, status, comparison-base key, document id, as_of, value digits/scale/unit for ad-hoc SQL) and
-// the full observation as a serialized luoshi.v1.Observation. `is_latest` marks the latest vintage of
-// each series cell and is maintained on write, so that reads of "latest only" are plain index scans.
+// indexed columns of each observation (indicator key, region key, period start/end as yyyymm integers and
+// the start's year, measure, status, comparison-base key, document id, as_of, value digits/scale/unit for
+// ad-hoc SQL) and the full observation as a serialized luoshi.v1.Observation. `is_latest` marks the latest
+// vintage of each series cell and is maintained on write, so that reads of "latest only" are plain index
+// scans. `observation_years` lists the years present, for series reads (one index range per year).
 #ifndef LUOSHI_SERVICES_INDICATORS_SQLITE_STORE_H_
 #define LUOSHI_SERVICES_INDICATORS_SQLITE_STORE_H_
 

@@ -132,6 +132,29 @@ TEST_F(SqliteStoreTest, FiltersByIndicatorRegionPeriodMeasureStatusDocument) {
   EXPECT_EQ(All(f).size(), 6u);
 }
 
+// Indicator and region given: the store reads one index range per year; pages still come in period order
+// across years, and other indicators and regions stay out.
+TEST_F(SqliteStoreTest, SeriesShapedQueriesPageInPeriodOrderAcrossYears) {
+  std::vector<ObservationRecord> batch;
+  for (const char* period : {"2005", "2003H1", "2001", "2003", "2010", "2002"})
+    batch.push_back(Rec(Obs(std::string("gdp-") + period).Period(period)));
+  batch.push_back(Rec(Obs("pm25-2004").Indicator("pm25").Period("2004")));
+  batch.push_back(Rec(Obs("bda-2004").Period("2004"), 0, "beijing.bda"));
+  ASSERT_TRUE(store_->Record(batch).ok());
+  ObservationFilter f;
+  f.indicator_keys = {"gdp"};
+  f.region_keys = {"beijing.daxing"};
+  std::vector<std::string> seen;
+  std::optional<PageCursor> cursor;
+  do {
+    auto page = store_->Query(f, cursor, 2);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& o : page->observations) seen.push_back(o.observation.period());
+    cursor = page->next;
+  } while (cursor);
+  EXPECT_EQ(seen, (std::vector<std::string>{"2001", "2002", "2003H1", "2003", "2005", "2010"}));
+}
+
 TEST_F(SqliteStoreTest, PagesAreStableWhenRowsArriveBetweenPages) {
   std::vector<ObservationRecord> batch;
   for (int year = 2001; year <= 2010; ++year)

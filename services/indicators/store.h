@@ -69,6 +69,9 @@ struct ObservationFilter {
   v1::ObservationStatus status = v1::OBSERVATION_STATUS_UNSPECIFIED;
   std::string document_id;
   bool all_vintages = false;  // false: only the latest vintage of each cell
+  // The caller puts the rows in its own order (a series groups them by point): they may come in any
+  // order, which spares the store a sort. Only without paging (limit 0, no cursor).
+  bool any_order = false;
 };
 
 // A position in the query order (period start, period end, recorded order): the next page starts after
