@@ -57,11 +57,12 @@ ABSL_FLAG(std::string, bench_db, "",
 ABSL_FLAG(bool, distribution, false, "Also print latency percentiles from p50 to the maximum for each size.");
 ABSL_FLAG(int, in_process, 0,
           "After the sizes, time this many GetSeries calls made directly on the service object (no gRPC).");
-ABSL_FLAG(int, readers, 8, "SQLite reader connections of the store.");
-ABSL_FLAG(int, writer_cache_mib, 64, "SQLite page cache of the writing connection, MiB.");
-ABSL_FLAG(int, checkpoint_pages, 10000,
+// Store settings for experiments; -1 keeps the service's own (SqliteObservationStore::DefaultOptions()).
+ABSL_FLAG(int, readers, -1, "SQLite reader connections of the store.");
+ABSL_FLAG(int, writer_cache_mib, -1, "SQLite page cache of the writing connection, MiB.");
+ABSL_FLAG(int, checkpoint_pages, -1,
           "WAL pages after which a commit checkpoints (PRAGMA wal_autocheckpoint).");
-ABSL_FLAG(int, reader_mmap_mib, 1024,
+ABSL_FLAG(int, reader_mmap_mib, -1,
           "Memory map per reader connection, MiB (0: read through the page cache).");
 
 namespace luoshi::indicators {
@@ -292,12 +293,12 @@ int Run() {
   if (path.empty()) path = absl::StrCat(dir, "/luoshi_indicators_bench_", getpid(), ".db");
 
   CatalogIndex catalog(MakeCatalog(shape));
-  SqliteStoreOptions options;
+  sql::DatabaseOptions options = SqliteObservationStore::DefaultOptions();
   options.synchronous = absl::GetFlag(FLAGS_synchronous);
-  options.reader_mmap_bytes = int64_t{absl::GetFlag(FLAGS_reader_mmap_mib)} << 20;
-  options.reader_count = absl::GetFlag(FLAGS_readers);
-  options.writer_cache_kib = absl::GetFlag(FLAGS_writer_cache_mib) * 1024;
-  options.checkpoint_pages = absl::GetFlag(FLAGS_checkpoint_pages);
+  if (int mib = absl::GetFlag(FLAGS_reader_mmap_mib); mib >= 0) options.mmap_bytes = int64_t{mib} << 20;
+  if (int n = absl::GetFlag(FLAGS_readers); n >= 0) options.reader_count = n;
+  if (int mib = absl::GetFlag(FLAGS_writer_cache_mib); mib >= 0) options.writer_cache_kib = mib * 1024;
+  if (int pages = absl::GetFlag(FLAGS_checkpoint_pages); pages >= 0) options.checkpoint_pages = pages;
   auto store = SqliteObservationStore::Open(path, options);
   if (!store.ok()) {
     std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), std::string(store.status().message()).c_str());

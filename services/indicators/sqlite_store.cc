@@ -51,7 +51,9 @@ CREATE INDEX observations_by_document ON observations(document_id, period_start,
       // one region, one year, many indicators) then changes a few neighbouring pages of the index instead
       // of one page per figure spread over the whole index: at 1M observations ~100 instead of ~580 pages
       // written per batch of 500, and every page written costs a WAL write now and a checkpoint write
-      // later. A series read looks up each year listed in observation_years (a few dozen rows).
+      // later. A series read looks up each year listed in observation_years (a few dozen rows). The year
+      // is a stored column because SQLite's planner did not use an index on `period_start / 100` for the
+      // per-year lookups (it scanned the whole region instead).
       {2, R"sql(
 ALTER TABLE observations ADD COLUMN period_year INTEGER NOT NULL DEFAULT 0;  -- year of period_start
 UPDATE observations SET period_year = period_start / 100;
@@ -70,7 +72,8 @@ namespace {
 constexpr char kSelectBySourceKey[] = "SELECT body FROM observations WHERE source_key = ?";
 constexpr char kSelectLatestOfCell[] =
     "SELECT seq, as_of FROM observations WHERE region_key = ? AND period_year = ? AND indicator_key = ? "
-    "AND status = ? AND measure = ? AND is_latest = 1 AND period_start = ? AND period_end = ? AND base_key = ?";
+    "AND status = ? AND measure = ? AND is_latest = 1 AND period_start = ? AND period_end = ? AND base_key = "
+    "?";
 constexpr char kAddYear[] = "INSERT OR IGNORE INTO observation_years (year) VALUES (?)";
 constexpr char kClearLatest[] = "UPDATE observations SET is_latest = 0 WHERE seq = ?";
 constexpr char kInsert[] =
@@ -276,21 +279,25 @@ void ReadRow(const sql::Statement& stmt, StoredObservationBytes* out) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteObservationStore>> SqliteObservationStore::Open(
-    const std::string& path, SqliteStoreOptions options) {
-  sql::DatabaseOptions db_options;
-  db_options.reader_count = options.reader_count;
-  db_options.synchronous = options.synchronous;
+sql::DatabaseOptions SqliteObservationStore::DefaultOptions() {
+  sql::DatabaseOptions options;
+  options.reader_count = 8;
+  options.synchronous = "FULL";  // every committed batch survives power loss
   // Reads map the file instead of copying each page through read(): a series or a page touches one table
   // page per observation, so this is most of SQLite's cost of a read on a large database.
-  db_options.mmap_bytes = options.reader_mmap_bytes;
-  db_options.cache_kib = 16 * 1024;
+  options.mmap_bytes = int64_t{1} << 30;
+  options.cache_kib = 16 * 1024;
   // The writer's larger cache keeps the indexes of a million observations in memory, and less frequent
   // checkpoints write each hot index page once per 40 MiB of WAL instead of once per 4 MiB.
-  db_options.writer_cache_kib = options.writer_cache_kib;
-  db_options.checkpoint_pages = options.checkpoint_pages;
+  options.writer_cache_kib = 64 * 1024;
+  options.checkpoint_pages = 10000;
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<SqliteObservationStore>> SqliteObservationStore::Open(
+    const std::string& path, sql::DatabaseOptions options) {
   absl::StatusOr<std::unique_ptr<sql::Database>> db =
-      sql::Database::Open(path, ObservationMigrations(), db_options);
+      sql::Database::Open(path, ObservationMigrations(), options);
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteObservationStore>(new SqliteObservationStore(*std::move(db)));
 }

@@ -22,22 +22,15 @@ namespace luoshi::indicators {
 // The schema's numbered migrations (exposed for migration tests).
 const std::vector<sql::Migration>& ObservationMigrations();
 
-struct SqliteStoreOptions {
-  int reader_count = 8;
-  // "FULL": every committed batch survives power loss. "NORMAL" only for throwaway data.
-  std::string synchronous = "FULL";
-  // Memory map per reader connection (0: reads go through SQLite's page cache).
-  int64_t reader_mmap_bytes = int64_t{1} << 30;
-  int writer_cache_kib = 64 * 1024;  // page cache of the writing connection
-  int checkpoint_pages = 10000;      // WAL pages after which a commit checkpoints
-};
-
 class SqliteObservationStore final : public ObservationStore {
  public:
+  // The settings the service runs with: 8 readers, each with the file memory-mapped (1 GiB) and a 16 MiB
+  // page cache; a 64 MiB cache and a checkpoint every 10,000 WAL pages for the writer; durable commits.
+  static sql::DatabaseOptions DefaultOptions();
   // Opens or creates the database file at `path` and brings its schema up to date.
   // FAILED_PRECONDITION when the file was written by a newer Luoshi; INTERNAL on I/O errors.
-  static absl::StatusOr<std::unique_ptr<SqliteObservationStore>> Open(const std::string& path,
-                                                                      SqliteStoreOptions options = {});
+  static absl::StatusOr<std::unique_ptr<SqliteObservationStore>> Open(
+      const std::string& path, sql::DatabaseOptions options = DefaultOptions());
 
   absl::StatusOr<RecordOutcome> Record(const std::vector<ObservationRecord>& records) override;
   absl::StatusOr<ObservationBytesPage> QueryBytes(const ObservationFilter& filter,

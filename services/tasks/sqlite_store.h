@@ -18,7 +18,7 @@ class SqliteTaskStore final : public TaskStore {
  public:
   // The settings the service runs with: the database file memory-mapped for the readers (a board's
   // reads touch pages all over the tasks table; mapped pages are read without a system call and a
-  // copy each). Open turns the map off again for the writer.
+  // copy each; the writer never maps, see sql::DatabaseOptions).
   static sql::DatabaseOptions DefaultOptions();
   // Opens or creates the database at `path` and applies pending migrations.
   static absl::StatusOr<std::unique_ptr<SqliteTaskStore>> Open(
