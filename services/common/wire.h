@@ -36,23 +36,23 @@ inline void AppendTag(int field, int wire_type, std::string* out) {
   AppendVarint((static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire_type), out);
 }
 
-inline void AppendBytesField(int field, const char* data, size_t size, std::string* out) {
+// The tag and length of a length-delimited field whose `size` payload bytes the caller appends next.
+inline void AppendBytesHeader(int field, size_t size, std::string* out) {
   AppendTag(field, 2, out);
   AppendVarint(size, out);
-  out->append(data, size);
-}
-inline void AppendBytesField(int field, const std::string& bytes, std::string* out) {
-  AppendBytesField(field, bytes.data(), bytes.size(), out);
 }
 // Bytes a length-delimited field with a `size`-byte payload takes (for writing a message's header before
 // its fields, without building it in a separate string first).
 inline size_t BytesFieldSize(int field, size_t size) {
   return VarintSize(static_cast<uint64_t>(field) << 3) + VarintSize(size) + size;
 }
-// The tag and length of a length-delimited field whose `size` payload bytes the caller appends next.
-inline void AppendBytesHeader(int field, size_t size, std::string* out) {
-  AppendTag(field, 2, out);
-  AppendVarint(size, out);
+
+inline void AppendBytesField(int field, const char* data, size_t size, std::string* out) {
+  AppendBytesHeader(field, size, out);
+  out->append(data, size);
+}
+inline void AppendBytesField(int field, const std::string& bytes, std::string* out) {
+  AppendBytesField(field, bytes.data(), bytes.size(), out);
 }
 
 // An int64/int32 field (proto3: nothing when zero). Negative values take ten bytes, as in protobuf.
@@ -63,8 +63,7 @@ inline void AppendIntField(int field, int64_t v, std::string* out) {
 }
 
 inline void AppendMessageField(int field, const google::protobuf::MessageLite& m, std::string* out) {
-  AppendTag(field, 2, out);
-  AppendVarint(m.ByteSizeLong(), out);
+  AppendBytesHeader(field, m.ByteSizeLong(), out);
   m.AppendToString(out);
 }
 
