@@ -8,8 +8,9 @@
 //                                                                    # (later runs reuse the file)
 //
 // Writes go through one client in batches of --batch with durable commits (synchronous=FULL, one fsync
-// per batch); reads come from --clients threads, each on its own connection, alternating GetSeries for a
-// random indicator × region and a page of QueryObservations filtered by region, period range and status.
+// per batch); reads come from --clients clients, each on its own connection with one call in flight,
+// alternating GetSeries for a random indicator × region and a page of QueryObservations filtered by region,
+// period range and status. Before each measurement the same load runs for --warmup_seconds uncounted.
 #include <grpcpp/grpcpp.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -46,6 +47,10 @@ ABSL_FLAG(int, indicators, 300, "Number of indicators.");
 ABSL_FLAG(int, years, 20, "Number of years.");
 ABSL_FLAG(int, batch, 500, "Observations per RecordObservations call.");
 ABSL_FLAG(int, clients, 16, "Concurrent reading clients.");
+ABSL_FLAG(int, load_threads, 1,
+          "Threads driving the reading clients (1: one thread drives them all through a completion queue; "
+          "--clients: a thread per client).");
+ABSL_FLAG(double, warmup_seconds, 3, "Read load run (and not counted) before each measurement at each size.");
 ABSL_FLAG(int, requests, 4000,
           "Read requests per size (spread over the clients; half GetSeries, half Query).");
 ABSL_FLAG(std::string, synchronous, "FULL", "SQLite synchronous mode: FULL (durable commits) or NORMAL.");
@@ -62,6 +67,7 @@ ABSL_FLAG(int, readers, -1, "SQLite reader connections of the store.");
 ABSL_FLAG(int, writer_cache_mib, -1, "SQLite page cache of the writing connection, MiB.");
 ABSL_FLAG(int, checkpoint_pages, -1,
           "WAL pages after which a commit checkpoints (PRAGMA wal_autocheckpoint).");
+ABSL_FLAG(int, reader_cache_mib, -1, "SQLite page cache per reader connection, MiB.");
 ABSL_FLAG(int, reader_mmap_mib, -1,
           "Memory map per reader connection, MiB (0: read through the page cache).");
 
@@ -167,50 +173,136 @@ struct Latencies {
   int64_t series_points = 0, query_rows = 0;
 };
 
-void ReadClient(const std::string& target, int requests, const Shape& s, int seed, Latencies* out) {
+// The two reads a client makes, drawn from its own random sequence: a whole series for one indicator ×
+// region, and a page of actuals of one region over five years.
+v1::GetSeriesRequest SeriesRequest(std::mt19937& rng, const Shape& s) {
+  v1::GetSeriesRequest req;
+  req.set_region(RegionId(static_cast<int>(rng() % s.regions)));
+  req.set_indicator_id(IndicatorId(static_cast<int>(rng() % s.indicators)));
+  return req;
+}
+
+v1::QueryObservationsRequest QueryRequest(std::mt19937& rng, const Shape& s) {
+  v1::QueryObservationsRequest req;
+  req.set_region(RegionId(static_cast<int>(rng() % s.regions)));
+  int from = 2005 + static_cast<int>(rng() % s.years);
+  req.set_period_from(absl::StrCat(from));
+  req.set_period_to(absl::StrCat(from + 4));
+  req.set_status(v1::OBSERVATION_STATUS_ACTUAL);
+  req.mutable_page()->set_page_size(50);
+  return req;
+}
+
+std::shared_ptr<grpc::Channel> OwnConnection(const std::string& target) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // its own connection, like a separate client
-  auto stub = v1::IndicatorService::NewStub(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-  std::mt19937 rng(seed);
-  // Answers are decoded into a protobuf arena that the client empties after each call, as a client that
-  // reads many observations should: a series of 67 observations is some 800 strings and sub-messages, and
-  // the arena hands them out from one reused block instead of allocating and freeing each one.
-  std::vector<char> block(256 * 1024);
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.initial_block = block.data();
-  arena_options.initial_block_size = block.size();
-  google::protobuf::Arena arena(arena_options);
-  for (int i = 0; i < requests; ++i) {
-    const std::string region = RegionId(static_cast<int>(rng() % s.regions));
-    arena.Reset();
-    auto start = Clock::now();
-    grpc::Status st;
-    if (i % 2 == 0) {
-      v1::GetSeriesRequest req;
-      req.set_indicator_id(IndicatorId(static_cast<int>(rng() % s.indicators)));
-      req.set_region(region);
-      auto* series = google::protobuf::Arena::CreateMessage<v1::Series>(&arena);
-      st = stub->GetSeries(Context().get(), req, series);
-      out->series_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-      out->series_points += series->points_size();
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+// Answers are decoded into a protobuf arena that the client empties after each call, as a client that
+// reads many observations should: a series of 67 observations is some 800 strings and sub-messages, and
+// the arena hands them out from one reused block instead of allocating and freeing each one.
+class ReuseArena {
+ public:
+  ReuseArena() : block_(256 * 1024), arena_(Options(block_)) {}
+  google::protobuf::Arena* Fresh() {
+    arena_.Reset();
+    return &arena_;
+  }
+
+ private:
+  static google::protobuf::ArenaOptions Options(std::vector<char>& block) {
+    google::protobuf::ArenaOptions o;
+    o.initial_block = block.data();
+    o.initial_block_size = block.size();
+    return o;
+  }
+  std::vector<char> block_;
+  google::protobuf::Arena arena_;
+};
+
+void Fail(const grpc::Status& st) {
+  std::fprintf(stderr, "read failed: %s\n", st.error_message().c_str());
+  std::exit(1);
+}
+
+// One reading client: its own connection and random sequence, one call in flight, the next sent as soon as
+// the answer has arrived and been decoded. Clients are driven through a completion queue, so that one
+// thread can drive all of them and the load generator takes less of the CPU it shares with the server.
+class ReadClient {
+ public:
+  ReadClient(const std::string& target, int requests, const Shape& s, int seed, Latencies* out)
+      : stub_(v1::IndicatorService::NewStub(OwnConnection(target))),
+        shape_(s),
+        rng_(seed),
+        left_(requests),
+        out_(out) {}
+
+  // Sends the next call if any is left (false if none); its completion arrives on `cq` tagged with this
+  // client.
+  bool Next(grpc::CompletionQueue* cq) {
+    if (left_ == 0) return false;
+    google::protobuf::Arena* a = arena_.Fresh();
+    context_ = Context();
+    series_ = sent_ % 2 == 0;
+    ++sent_;
+    --left_;
+    start_ = Clock::now();
+    if (series_) {
+      series_answer_ = google::protobuf::Arena::CreateMessage<v1::Series>(a);
+      series_call_ = stub_->AsyncGetSeries(context_.get(), SeriesRequest(rng_, shape_), cq);
+      series_call_->Finish(series_answer_, &status_, this);
     } else {
-      v1::QueryObservationsRequest req;
-      int from = 2005 + static_cast<int>(rng() % s.years);
-      req.set_region(region);
-      req.set_period_from(absl::StrCat(from));
-      req.set_period_to(absl::StrCat(from + 4));
-      req.set_status(v1::OBSERVATION_STATUS_ACTUAL);
-      req.mutable_page()->set_page_size(50);
-      auto* resp = google::protobuf::Arena::CreateMessage<v1::QueryObservationsResponse>(&arena);
-      st = stub->QueryObservations(Context().get(), req, resp);
-      out->query_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-      out->query_rows += resp->observations_size();
+      page_answer_ = google::protobuf::Arena::CreateMessage<v1::QueryObservationsResponse>(a);
+      page_call_ = stub_->AsyncQueryObservations(context_.get(), QueryRequest(rng_, shape_), cq);
+      page_call_->Finish(page_answer_, &status_, this);
     }
-    if (!st.ok()) {
-      std::fprintf(stderr, "read failed: %s\n", st.error_message().c_str());
-      std::exit(1);
+    return true;
+  }
+
+  // The answer has arrived (and has been decoded): records it.
+  void Done() {
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
+    if (!status_.ok()) Fail(status_);
+    if (series_) {
+      out_->series_ms.push_back(ms);
+      out_->series_points += series_answer_->points_size();
+    } else {
+      out_->query_ms.push_back(ms);
+      out_->query_rows += page_answer_->observations_size();
     }
+  }
+
+ private:
+  std::unique_ptr<v1::IndicatorService::Stub> stub_;
+  const Shape shape_;
+  std::mt19937 rng_;
+  int left_, sent_ = 0;
+  Latencies* out_;
+  ReuseArena arena_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  bool series_ = false;
+  Clock::time_point start_;
+  grpc::Status status_;
+  v1::Series* series_answer_ = nullptr;
+  v1::QueryObservationsResponse* page_answer_ = nullptr;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::Series>> series_call_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::QueryObservationsResponse>> page_call_;
+};
+
+void DriveClients(std::vector<std::unique_ptr<ReadClient>>* clients) {
+  grpc::CompletionQueue cq;
+  size_t in_flight = 0;
+  for (auto& c : *clients) in_flight += c->Next(&cq) ? 1 : 0;
+  void* tag;
+  bool ok;
+  while (in_flight > 0 && cq.Next(&tag, &ok)) {
+    auto* c = static_cast<ReadClient*>(tag);
+    c->Done();
+    if (!c->Next(&cq)) --in_flight;
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
   }
 }
 
@@ -223,9 +315,14 @@ double Percentile(std::vector<double> v, double q) {
 
 Latencies MeasureReads(const std::string& target, const Shape& s, int clients, int requests) {
   std::vector<Latencies> per(clients);
-  std::vector<std::thread> threads;
   const int each = std::max(2, requests / clients);
-  for (int c = 0; c < clients; ++c) threads.emplace_back(ReadClient, target, each, s, 1000 + c, &per[c]);
+  // Clients are dealt round-robin to the driving threads.
+  const int drivers = std::max(1, std::min(clients, absl::GetFlag(FLAGS_load_threads)));
+  std::vector<std::vector<std::unique_ptr<ReadClient>>> groups(drivers);
+  for (int c = 0; c < clients; ++c)
+    groups[c % drivers].push_back(std::make_unique<ReadClient>(target, each, s, 1000 + c, &per[c]));
+  std::vector<std::thread> threads;
+  for (auto& g : groups) threads.emplace_back(DriveClients, &g);
   for (auto& t : threads) t.join();
   Latencies all;
   for (auto& p : per) {
@@ -297,6 +394,7 @@ int Run() {
   options.synchronous = absl::GetFlag(FLAGS_synchronous);
   if (int mib = absl::GetFlag(FLAGS_reader_mmap_mib); mib >= 0) options.mmap_bytes = int64_t{mib} << 20;
   if (int n = absl::GetFlag(FLAGS_readers); n >= 0) options.reader_count = n;
+  if (int mib = absl::GetFlag(FLAGS_reader_cache_mib); mib >= 0) options.cache_kib = mib * 1024;
   if (int mib = absl::GetFlag(FLAGS_writer_cache_mib); mib >= 0) options.writer_cache_kib = mib * 1024;
   if (int pages = absl::GetFlag(FLAGS_checkpoint_pages); pages >= 0) options.checkpoint_pages = pages;
   auto store = SqliteObservationStore::Open(path, options);
@@ -352,7 +450,12 @@ int Run() {
     double rate = size > stored ? static_cast<double>(size - stored) / seconds : 0;
     double per_cpu = size > stored ? static_cast<double>(size - stored) / fill_cpu : 0;
     stored = size;
-    MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_clients) * 4);  // warm-up
+    // Warm-up: the same load for --warmup_seconds, so that the figures are those of a service that has
+    // been answering for a while (each reader connection maps the file and faults its pages in first).
+    for (auto until = Clock::now() + std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup_seconds));
+         Clock::now() < until;) {
+      MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_clients) * 16);
+    }
     cpu_before = ProcessCpuSeconds();
     Latencies l = MeasureReads(target, shape, absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_requests));
     double read_cpu_ms = (ProcessCpuSeconds() - cpu_before) * 1000 /
