@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libabsl-dev
-  libsqlite3-dev libssl-dev libboost1.81-dev libpugixml-dev libzip-dev
+  libsqlite3-dev libssl-dev zlib1g-dev libboost1.81-dev libpugixml-dev libzip-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
 )

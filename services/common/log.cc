@@ -65,7 +65,7 @@ std::string JsonQuote(const std::string& s) {
   return out;
 }
 
-void Log(LogLevel level, const std::string& msg, std::initializer_list<LogField> fields) {
+void Log(LogLevel level, const std::string& msg, absl::Span<const LogField> fields) {
   if (static_cast<int>(level) < g_level.load()) return;
   std::string line = absl::StrFormat(
       "{\"ts\":\"%s\",\"level\":\"%s\"",

@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/types/span.h"
+
 namespace luoshi {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
@@ -19,7 +21,8 @@ bool ParseLogLevel(const std::string& text, LogLevel* out);
 void SetLogLevel(LogLevel level);
 void SetLogService(const std::string& service);
 
-void Log(LogLevel level, const std::string& msg, std::initializer_list<LogField> fields = {});
+// `fields` may be a braced list or any container of LogField (a vector built at run time).
+void Log(LogLevel level, const std::string& msg, absl::Span<const LogField> fields = {});
 inline void LogInfo(const std::string& msg, std::initializer_list<LogField> fields = {}) {
   Log(LogLevel::kInfo, msg, fields);
 }

@@ -1,11 +1,11 @@
 #include "services/gateway/gateway.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <boost/asio/post.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/common/health_client.h"
 #include "services/common/log.h"
@@ -14,56 +14,105 @@
 namespace luoshi::gateway {
 namespace {
 
-constexpr char kFallbackPage[] = R"(<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>Luoshi 落实</title></head>
-<body><h1>Luoshi 落实</h1>
-<p>The gateway is running, but the browser client has not been built (client-web/dist is missing).
-Run <code>npm run build</code> in client-web, or use the <code>luoshi</code> command.</p>
-<p>Service health: <a href="/healthz">/healthz</a></p></body></html>
-)";
-
-std::string PathOnly(const std::string& target) {
-  size_t q = target.find_first_of("?#");
-  return q == std::string::npos ? target : target.substr(0, q);
-}
+// Request headers a grpc-web client sends besides the forwarded ones; a preflight may ask for them.
+constexpr const char* kClientHeaders[] = {"content-type", "x-grpc-web", "x-user-agent", "grpc-timeout"};
 
 }  // namespace
 
-Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {
-  backends_[kIngestionService.short_name] = {kIngestionService.full_name, MakeChannel(config_.ingestion_address)};
-  backends_[kIndicatorsService.short_name] = {kIndicatorsService.full_name,
-                                              MakeChannel(config_.indicators_address)};
-  backends_[kTasksService.short_name] = {kTasksService.full_name, MakeChannel(config_.tasks_address)};
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)), proxy_(config_.proxy), static_files_(config_.web_root) {
+  for (const Backend& b : config_.backends) {
+    auto channel = MakeChannel(b.address);
+    proxy_.AddBackend(b.service, channel);
+    channels_.emplace_back(b, channel);
+  }
 }
 
-HttpResponse Gateway::Handle(const HttpRequest& request) const {
-  const std::string path = PathOnly(request.target);
-  if (path == "/healthz") return Health();
-  if (absl::StartsWith(path, "/luoshi.v1.") || absl::StartsWith(path, "/grpc.")) {
-    HttpResponse r;
-    r.status = 501;
-    r.body = "grpc-web translation is not available in this version of the gateway; use the luoshi CLI\n";
-    return r;
+Gateway::~Gateway() {
+  proxy_.Shutdown();
+  health_pool_.join();
+}
+
+void Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
+  const HttpRequest& request = exchange->request();
+  const std::string path = request.Path();
+  if (request.method == "OPTIONS") return exchange->Respond(Preflight(request));
+  if (IsRpcPath(path)) {
+    if (request.method != "POST") {
+      HttpResponse r = TextResponse(405, "grpc-web calls are POST requests");
+      r.headers["allow"] = "POST, OPTIONS";
+      return exchange->Respond(std::move(r));
+    }
+    std::map<std::string, std::string> cors;
+    if (!CorsFor(request, &cors)) {
+      return exchange->Respond(
+          TextResponse(403, absl::StrCat("origin ", request.Header("origin"), " may not call this gateway")));
+    }
+    return proxy_.Handle(exchange, cors);
   }
   if (request.method != "GET" && request.method != "HEAD") {
-    HttpResponse r;
-    r.status = 405;
+    HttpResponse r = TextResponse(405, "method not allowed");
     r.headers["allow"] = "GET, HEAD";
-    r.body = "method not allowed\n";
-    return r;
+    return exchange->Respond(std::move(r));
   }
-  return StaticFile(path);
+  if (path == "/healthz") {
+    // Asking three services can take up to their timeout; not on an I/O thread.
+    boost::asio::post(health_pool_, [this, exchange] { exchange->Respond(Health()); });
+    return;
+  }
+  exchange->Respond(static_files_.Serve(request));
+}
+
+bool Gateway::CorsFor(const HttpRequest& request, std::map<std::string, std::string>* headers) const {
+  const std::string& origin = request.Header("origin");
+  if (origin.empty()) return true;  // not a browser's cross-origin request
+  std::string own = absl::StrCat(request.tls ? "https://" : "http://", request.Header("host"));
+  if (absl::EqualsIgnoreCase(origin, own)) return true;
+  for (const std::string& allowed : config_.cors_origins) {
+    if (allowed == "*" || absl::EqualsIgnoreCase(allowed, origin)) {
+      (*headers)["access-control-allow-origin"] = origin;
+      (*headers)["vary"] = "origin";
+      return true;
+    }
+  }
+  return false;
+}
+
+HttpResponse Gateway::Preflight(const HttpRequest& request) const {
+  std::map<std::string, std::string> cors;
+  if (!CorsFor(request, &cors)) {
+    return TextResponse(403, absl::StrCat("origin ", request.Header("origin"), " may not call this gateway"));
+  }
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  r.headers = cors;
+  r.headers["allow"] = "GET, HEAD, POST, OPTIONS";
+  if (!cors.empty()) {
+    r.headers["access-control-allow-methods"] = "POST, GET, OPTIONS";
+    std::vector<std::string> allowed;
+    for (absl::string_view h : absl::StrSplit(request.Header("access-control-request-headers"), ',')) {
+      std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(h));
+      if (name.empty()) continue;
+      bool ok = proxy_.Forwarded(name);
+      for (const char* c : kClientHeaders) ok = ok || name == c;
+      if (ok) allowed.push_back(name);
+    }
+    if (!allowed.empty()) r.headers["access-control-allow-headers"] = absl::StrJoin(allowed, ", ");
+    r.headers["access-control-max-age"] = "600";
+  }
+  return r;
 }
 
 HttpResponse Gateway::Health() const {
   bool all_serving = true;
   std::string services;
-  for (const auto& [name, backend] : backends_) {
-    auto status = CheckHealth(backend.second, backend.first, absl::Seconds(2));
+  for (const auto& [backend, channel] : channels_) {
+    auto status = CheckHealth(channel, backend.service, absl::Seconds(2));
     std::string state = status.ok() ? *status : "UNREACHABLE";
     if (state != "SERVING") all_serving = false;
     if (!services.empty()) services += ",";
-    services += JsonQuote(name) + ":" + JsonQuote(state);
+    services += JsonQuote(backend.short_name) + ":" + JsonQuote(state);
   }
   HttpResponse r;
   r.status = all_serving ? 200 : 503;
@@ -74,56 +123,20 @@ HttpResponse Gateway::Health() const {
   return r;
 }
 
-std::string SafeJoin(const std::string& root, const std::string& url_path) {
-  if (url_path.empty() || url_path[0] != '/') return "";
-  if (url_path.find('\0') != std::string::npos || url_path.find('\\') != std::string::npos) return "";
-  for (absl::string_view part : absl::StrSplit(url_path, '/')) {
-    if (part == ".." || part == ".") return "";
-    if (absl::StrContains(part, "%")) return "";  // no percent-encoded tricks; our files need none
-  }
-  std::string rel = url_path == "/" ? "/index.html" : url_path;
-  return root + rel;
-}
-
-std::string ContentTypeFor(const std::string& path) {
-  static const std::pair<const char*, const char*> kTypes[] = {
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
-      {".svg", "image/svg+xml"},             {".png", "image/png"},
-      {".ico", "image/x-icon"},              {".wasm", "application/wasm"},
-      {".txt", "text/plain; charset=utf-8"}};
-  for (const auto& [ext, type] : kTypes) {
-    if (absl::EndsWith(path, ext)) return type;
-  }
-  return "application/octet-stream";
-}
-
-HttpResponse Gateway::StaticFile(const std::string& path) const {
-  HttpResponse r;
-  std::string file = SafeJoin(config_.web_root, path);
-  if (file.empty()) {
-    r.status = 400;
-    r.body = "bad path\n";
-    return r;
-  }
-  std::error_code ec;
-  std::ifstream in;
-  if (std::filesystem::is_regular_file(file, ec)) in.open(file, std::ios::binary);
-  if (!in.is_open()) {
-    if (path == "/" || path == "/index.html") {
-      r.content_type = "text/html; charset=utf-8";
-      r.body = kFallbackPage;
-      return r;
+absl::StatusOr<std::vector<Backend>> ParseBackendList(const std::string& text) {
+  std::vector<Backend> out;
+  for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    std::string service(absl::StripAsciiWhitespace(kv.first));
+    std::string address(absl::StripAsciiWhitespace(kv.second));
+    if (service.find('.') == std::string::npos || address.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("backend \"", entry, "\" is not package.Service=host:port"));
     }
-    r.status = 404;
-    r.body = "not found\n";
-    return r;
+    std::string short_name = service.substr(service.rfind('.') + 1);
+    out.push_back({service, short_name, address});
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.content_type = ContentTypeFor(file);
-  r.body = ss.str();
-  return r;
+  return out;
 }
 
 }  // namespace luoshi::gateway

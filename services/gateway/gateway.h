@@ -1,62 +1,75 @@
 // The gateway: the browser's door to Luoshi.
 //
-// Layers: HttpServer (Boost.Beast, HTTP/1.1, one thread per connection up to a bound) parses requests
-// and hands each to Gateway::Handle, which routes by path:
-//   GET  /healthz             → asks the three gRPC services' health (grpc.health.v1) and answers JSON,
-//                               200 when all are SERVING, 503 otherwise;
-//   POST /luoshi.v1.*/Method  → grpc-web translation (its own issue; answered 501 until it lands);
-//   GET  anything else        → a file of the built browser client (--web_root), index.html for "/".
-// Gateway holds no state of its own beyond the channels to the services.
+// HttpServer (http_server.h: Boost.Beast, asynchronous HTTP/1.1) hands every request to Gateway::Handle,
+// which routes by path:
+//   GET  /healthz                 → the three services' gRPC health as JSON; 200 when all are SERVING
+//   POST /package.Service/Method  → grpc-web, forwarded to the backend serving package.Service (proxy.h)
+//   OPTIONS (any path)            → CORS preflight
+//   GET/HEAD anything else        → the built browser client (static_files.h)
+// CORS: a request whose Origin is this gateway's own origin, or one on the allow-list, is served (with
+// Access-Control-* headers for a foreign one); a cross-origin grpc-web call from any other origin gets
+// 403 and no CORS headers. The gateway keeps no state beyond its channels and file cache.
 #ifndef LUOSHI_SERVICES_GATEWAY_GATEWAY_H_
 #define LUOSHI_SERVICES_GATEWAY_GATEWAY_H_
 
 #include <grpcpp/channel.h>
 
+#include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "services/gateway/http_message.h"
+#include "services/gateway/http_server.h"
+#include "services/gateway/proxy.h"
+#include "services/gateway/static_files.h"
 
 namespace luoshi::gateway {
 
-struct HttpRequest {
-  std::string method;  // "GET", "POST", …
-  std::string target;  // path and query, as sent
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::map<std::string, std::string> headers;
-  std::string body;
+struct Backend {
+  std::string service;     // full proto name, "luoshi.v1.TaskService"
+  std::string short_name;  // for /healthz, "tasks"
+  std::string address;
 };
 
 struct GatewayConfig {
-  std::string ingestion_address;
-  std::string indicators_address;
-  std::string tasks_address;
+  std::vector<Backend> backends;
   std::string web_root;  // directory of the built client (client-web/dist)
+  // Origins allowed to call across origins ("https://portal.example.gov.cn"); "*" allows any. Empty:
+  // same origin only.
+  std::vector<std::string> cors_origins;
+  ProxyOptions proxy;
 };
 
 class Gateway {
  public:
   explicit Gateway(GatewayConfig config);
-  // Thread-safe.
-  HttpResponse Handle(const HttpRequest& request) const;
+  ~Gateway();
+
+  // The HttpServer handler. Thread-safe; never blocks (health checks run on a small pool of their own).
+  void Handle(const std::shared_ptr<HttpExchange>& exchange);
+
+  // Cancels the calls in progress and waits for them (before the HTTP server stops).
+  void Shutdown() { proxy_.Shutdown(); }
+  const GrpcWebProxy& proxy() const { return proxy_; }
 
  private:
   HttpResponse Health() const;
-  HttpResponse StaticFile(const std::string& path) const;
+  // The CORS headers for this request, and whether it may proceed at all.
+  bool CorsFor(const HttpRequest& request, std::map<std::string, std::string>* headers) const;
+  HttpResponse Preflight(const HttpRequest& request) const;
 
   GatewayConfig config_;
-  std::map<std::string, std::pair<std::string, std::shared_ptr<grpc::Channel>>> backends_;
+  GrpcWebProxy proxy_;
+  StaticFiles static_files_;
+  std::vector<std::pair<Backend, std::shared_ptr<grpc::Channel>>> channels_;
+  boost::asio::thread_pool health_pool_{2};
 };
 
-// Maps a URL path to a file under `root`, refusing anything that would leave it ("..", NUL, backslash).
-// Returns "" when refused.
-std::string SafeJoin(const std::string& root, const std::string& url_path);
-std::string ContentTypeFor(const std::string& path);
+// Parses "name=addr,name=addr" (service full name = host:port) into backends. INVALID_ARGUMENT on a
+// malformed entry.
+absl::StatusOr<std::vector<Backend>> ParseBackendList(const std::string& text);
 
 }  // namespace luoshi::gateway
 

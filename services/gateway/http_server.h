@@ -1,40 +1,121 @@
-// A small HTTP/1.1 server on Boost.Beast: accepts on one thread, serves each connection on its own
-// thread (bounded by max_connections; beyond that a connection gets 503), keep-alive, a read timeout,
-// and a body size limit. Stop() closes the listener and lets open connections finish their request.
+// The gateway's HTTP/1.1 server: Boost.Beast, asynchronous, on a small pool of I/O threads. No thread is
+// tied to a connection or a call, so hundreds of idle keep-alive connections and dozens of open
+// server-streaming calls cost memory only.
+//
+// Each connection reads one request at a time (header, then body, each under its own timeout and size
+// limit), hands it to the handler as an HttpExchange, and reads the next one once the response has been
+// written (pipelined requests wait in the connection's buffer). While a response is being produced the
+// connection keeps reading, so a client that goes away is noticed at once and the exchange's cancel
+// handler runs (the proxy cancels its backend call there).
+//
+// A handler answers with Respond() (a whole response), or StartStream() / Write() / End() (a chunked
+// response, each Write one chunk written as soon as it is queued). Exchange methods may be called from
+// any thread; they run on the connection's strand.
+//
+// Limits and their answers: header larger than max_header_bytes → 431; body larger than max_body_bytes
+// → 413; headers not complete within header_timeout after the first byte (slowloris) → 408; a body not
+// complete within body_timeout → 408; no new request within idle_timeout → the connection is closed;
+// max_connections open at once → 503 to the next one.
 #ifndef LUOSHI_SERVICES_GATEWAY_HTTP_SERVER_H_
 #define LUOSHI_SERVICES_GATEWAY_HTTP_SERVER_H_
 
-#include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
-#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
-#include "services/gateway/gateway.h"
+#include "absl/time/time.h"
+#include "services/gateway/http_message.h"
 
 namespace luoshi::gateway {
 
 struct HttpServerOptions {
-  int max_connections = 64;
-  int read_timeout_seconds = 30;
-  size_t max_body_bytes = 40 << 20;
+  int threads = 2;
+  size_t max_header_bytes = 16 << 10;
+  size_t max_body_bytes = 56 << 20;
+  absl::Duration idle_timeout = absl::Seconds(75);
+  absl::Duration header_timeout = absl::Seconds(10);
+  absl::Duration body_timeout = absl::Seconds(120);
+  // A response write the client does not take within this time closes the connection.
+  absl::Duration write_timeout = absl::Seconds(60);
+  int max_connections = 4096;
+  // TLS on the HTTP side when both are set (PEM files).
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+class Connection;
+
+// One request and its response. Created by the server; the handler keeps the shared_ptr as long as it
+// produces the response.
+class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
+ public:
+  HttpExchange(std::shared_ptr<Connection> connection, HttpRequest request, bool keep_alive);
+  ~HttpExchange();
+  HttpExchange(const HttpExchange&) = delete;
+  HttpExchange& operator=(const HttpExchange&) = delete;
+
+  const HttpRequest& request() const { return request_; }
+
+  // The whole response. Only once, and not after StartStream.
+  void Respond(HttpResponse response);
+  // A streamed response: status and headers now (Transfer-Encoding: chunked), body by Write, then End.
+  void StartStream(int status, std::map<std::string, std::string> headers);
+  // Queues `bytes` as one chunk. `written(true)` runs once the socket took them, `written(false)` if the
+  // client is gone; either way on an I/O thread. Use it to read the next message only then (backpressure).
+  void Write(std::string bytes, std::function<void(bool ok)> written);
+  // Ends the streamed response; `last` (if not empty) is written as one more chunk first.
+  void End(std::string last = {});
+  // Runs once, on an I/O thread, if the client disconnects or the server stops before the response
+  // has ended. Set it before the first Respond/StartStream.
+  void SetCancelHandler(std::function<void()> on_cancel);
+  // An extra field of this request's access-log line (e.g. grpc_status). Any thread.
+  void AddLogField(std::string key, std::string value);
+
+ private:
+  friend class Connection;
+  template <class Stream>
+  friend class Session;
+  std::string Head(int status, const std::map<std::string, std::string>& headers,
+                   const std::string* content_type, size_t content_length, bool chunked) const;
+
+  std::shared_ptr<Connection> connection_;
+  HttpRequest request_;
+  bool keep_alive_;
+  absl::Time start_ = absl::Now();
+  // The fields below are used on the connection's strand only.
+  bool started_ = false;
+  bool ended_ = false;
+  bool chunked_ = true;
+  int status_ = 0;
+  size_t bytes_out_ = 0;
+  std::function<void()> on_cancel_;
+  std::vector<std::pair<std::string, std::string>> log_fields_;
 };
 
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  using Handler = std::function<void(std::shared_ptr<HttpExchange>)>;
   HttpServer(Handler handler, HttpServerOptions options = {});
   ~HttpServer();
 
-  // Binds host:port (port 0 picks one); the bound port is port() afterwards.
+  // Binds host:port (port 0 picks one; [v6] in brackets) and starts the I/O threads. The bound port is
+  // port() afterwards.
   absl::Status Start(const std::string& address);
   int port() const { return port_; }
-  // Stops accepting and waits for open connections to finish.
-  void Stop();
+  // Stops accepting, closes every connection (exchanges in progress are cancelled), waits up to `grace`
+  // for them to be released, then stops the I/O threads. Idempotent.
+  void Stop(absl::Duration grace = absl::Seconds(10));
+
+  // Connections open now (for tests and the benchmark).
+  int open_connections() const;
+
+  struct Impl;
 
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
 };

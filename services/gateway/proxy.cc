@@ -1,0 +1,321 @@
+#include "services/gateway/proxy.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/client_callback.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace luoshi::gateway {
+namespace {
+
+using grpcweb::Metadata;
+using grpcweb::Mode;
+
+// Response headers that a browser may read only when CORS exposes them.
+std::string ExposeList(const std::map<std::string, std::string>& headers) {
+  std::vector<std::string> keys = {"grpc-status", "grpc-message", "grpc-status-details-bin"};
+  for (const auto& [k, v] : headers) {
+    if (k == "content-type" || absl::StartsWith(k, "access-control-") || k == "vary" || k == "grpc-status" ||
+        k == "grpc-message" || k == "grpc-status-details-bin") {
+      continue;
+    }
+    keys.push_back(k);
+  }
+  return absl::StrJoin(keys, ", ");
+}
+
+void AddCors(const std::map<std::string, std::string>& cors, std::map<std::string, std::string>* headers) {
+  if (cors.empty()) return;
+  std::string expose = ExposeList(*headers);
+  for (const auto& [k, v] : cors) (*headers)[k] = v;
+  (*headers)["access-control-expose-headers"] = expose;
+}
+
+// Metadata as the browser sees it: lower-case keys, -bin values in base64, gRPC's own keys left out
+// (status and message are written separately).
+Metadata BrowserMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
+  Metadata out;
+  for (const auto& [k, v] : md) {
+    std::string key = absl::AsciiStrToLower(absl::string_view(k.data(), k.size()));
+    if (key == "grpc-status" || key == "grpc-message" || key == "content-type" ||
+        absl::StartsWith(key, ":")) {
+      continue;
+    }
+    absl::string_view value(v.data(), v.size());
+    if (grpcweb::IsBinaryKey(key)) {
+      out.emplace_back(std::move(key), grpcweb::Base64Encode(value));
+    } else if (grpcweb::IsValidMetadataValue(value)) {
+      out.emplace_back(std::move(key), std::string(value));
+    }
+  }
+  return out;
+}
+
+std::string FramedMessage(const grpc::ByteBuffer& buffer, Mode mode) {
+  std::vector<grpc::Slice> slices;
+  std::string frame;
+  if (!buffer.Dump(&slices).ok()) return frame;
+  frame.reserve(grpcweb::kFrameHeaderBytes + buffer.Length());
+  grpcweb::AppendFrameHeader(0, static_cast<uint32_t>(buffer.Length()), &frame);
+  for (const grpc::Slice& s : slices) frame.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return mode == Mode::kText ? grpcweb::Base64Encode(frame) : frame;
+}
+
+}  // namespace
+
+// One forwarded call. Owns itself: deleted at the end of OnDone.
+class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  ProxyCall(GrpcWebProxy* proxy, std::shared_ptr<HttpExchange> exchange, Mode mode, std::string method,
+            std::vector<std::string> messages, std::map<std::string, std::string> cors)
+      : proxy_(proxy),
+        exchange_(std::move(exchange)),
+        mode_(mode),
+        context_(std::make_shared<grpc::ClientContext>()),
+        method_(std::move(method)),
+        cors_(std::move(cors)) {
+    requests_.reserve(messages.size());
+    for (std::string& m : messages) {
+      grpc::Slice slice(std::move(m));
+      requests_.emplace_back(&slice, 1);
+    }
+  }
+
+  const std::shared_ptr<grpc::ClientContext>& context() { return context_; }
+
+  void Start(grpc::GenericStub* stub) {
+    stub->PrepareBidiStreamingCall(context_.get(), method_, grpc::StubOptions(), this);
+    // The browser leaving cancels the backend call. The handler holds the context, not this object,
+    // so it stays safe to run after the call has ended.
+    exchange_->SetCancelHandler([context = context_] { context->TryCancel(); });
+    AddHold();  // released when reading ends, so OnDone waits for every response message
+    StartRead(&response_);
+    if (requests_.empty()) {
+      StartWritesDone();
+    } else {
+      StartWrite(&requests_[0]);
+    }
+    StartCall();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) return;  // the call is over; OnDone follows
+    if (++next_request_ < requests_.size()) {
+      StartWrite(&requests_[next_request_]);
+    } else {
+      StartWritesDone();
+    }
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      RemoveHold();
+      return;
+    }
+    ++messages_out_;
+    std::string frame = FramedMessage(response_, mode_);
+    if (!stream_started_) {
+      stream_started_ = true;
+      std::map<std::string, std::string> headers;
+      headers["content-type"] = grpcweb::ResponseContentType(mode_);
+      for (auto& [k, v] : BrowserMetadata(context_->GetServerInitialMetadata())) headers[k] = v;
+      AddCors(cors_, &headers);
+      exchange_->StartStream(200, std::move(headers));
+    }
+    exchange_->Write(std::move(frame), [this](bool written) {
+      if (written) {
+        StartRead(&response_);
+      } else {  // the browser is gone: end the call; nothing of this object is touched after RemoveHold
+        context_->TryCancel();
+        RemoveHold();
+      }
+    });
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    Metadata trailers = BrowserMetadata(context_->GetServerTrailingMetadata());
+    if (!status.error_details().empty()) {
+      bool present = false;
+      for (const auto& [k, v] : trailers) present = present || k == "grpc-status-details-bin";
+      if (!present)
+        trailers.emplace_back("grpc-status-details-bin", grpcweb::Base64Encode(status.error_details()));
+    }
+    int code = static_cast<int>(status.error_code());
+    exchange_->AddLogField("grpc_status", std::to_string(code));
+    exchange_->AddLogField("messages_out", std::to_string(messages_out_));
+    if (!stream_started_) {
+      exchange_->Respond(TrailersOnly(mode_, code, status.error_message(), trailers, cors_));
+    } else {
+      std::string frame = grpcweb::TrailerFrame(code, status.error_message(), trailers);
+      exchange_->End(mode_ == Mode::kText ? grpcweb::Base64Encode(frame) : frame);
+    }
+    GrpcWebProxy* proxy = proxy_;
+    exchange_.reset();
+    proxy->CallEnded(this);
+    delete this;
+  }
+
+ private:
+  GrpcWebProxy* proxy_;
+  std::shared_ptr<HttpExchange> exchange_;
+  Mode mode_;
+  std::shared_ptr<grpc::ClientContext> context_;
+  std::string method_;  // the stub keeps a pointer to it for the whole call
+  std::map<std::string, std::string> cors_;
+  std::vector<grpc::ByteBuffer> requests_;
+  size_t next_request_ = 0;
+  grpc::ByteBuffer response_;
+  bool stream_started_ = false;
+  int messages_out_ = 0;
+};
+
+HttpResponse TrailersOnly(Mode mode, int grpc_status, const std::string& message, const Metadata& trailers,
+                          const std::map<std::string, std::string>& cors) {
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = grpcweb::ResponseContentType(mode);
+  r.headers["grpc-status"] = std::to_string(grpc_status);
+  if (!message.empty()) r.headers["grpc-message"] = grpcweb::PercentEncodeMessage(message);
+  for (const auto& [k, v] : trailers) r.headers[k] = v;
+  AddCors(cors, &r.headers);
+  return r;
+}
+
+bool IsRpcPath(const std::string& path) {
+  if (path.size() < 4 || path[0] != '/') return false;
+  size_t slash = path.find('/', 1);
+  if (slash == std::string::npos || slash + 1 >= path.size()) return false;
+  if (path.find('/', slash + 1) != std::string::npos) return false;
+  absl::string_view service(path.data() + 1, slash - 1);
+  if (service.find('.') == absl::string_view::npos) return false;
+  for (char c : path) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '/'))
+      return false;
+  }
+  return true;
+}
+
+GrpcWebProxy::GrpcWebProxy(ProxyOptions options) : options_(std::move(options)) {}
+
+GrpcWebProxy::~GrpcWebProxy() { Shutdown(); }
+
+void GrpcWebProxy::AddBackend(const std::string& service, std::shared_ptr<grpc::Channel> channel) {
+  backends_[service] = std::make_shared<grpc::GenericStub>(std::move(channel));
+}
+
+bool GrpcWebProxy::Forwarded(const std::string& header) const {
+  for (const std::string& entry : options_.forward_headers) {
+    if (!entry.empty() && entry.back() == '*') {
+      if (absl::StartsWith(header, absl::string_view(entry).substr(0, entry.size() - 1))) return true;
+    } else if (header == entry) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void GrpcWebProxy::Handle(const std::shared_ptr<HttpExchange>& exchange,
+                          const std::map<std::string, std::string>& cors) {
+  const HttpRequest& request = exchange->request();
+  std::optional<Mode> mode = grpcweb::ParseContentType(request.Header("content-type"));
+  if (!mode) {
+    HttpResponse r = TextResponse(
+        415,
+        absl::StrCat(
+            "content type \"", request.Header("content-type"),
+            "\" is not grpc-web; use application/grpc-web(+proto) or application/grpc-web-text(+proto)"));
+    for (const auto& [k, v] : cors) r.headers[k] = v;
+    return exchange->Respond(std::move(r));
+  }
+  auto answer = [&](int code, const std::string& message) {
+    exchange->AddLogField("grpc_status", std::to_string(code));
+    exchange->Respond(TrailersOnly(*mode, code, message, {}, cors));
+  };
+  auto bad_request = [&](const std::string& message) {
+    HttpResponse r = TextResponse(400, message);
+    for (const auto& [k, v] : cors) r.headers[k] = v;
+    exchange->Respond(std::move(r));
+  };
+
+  const std::string path = request.Path();
+  size_t slash = path.find('/', 1);
+  std::string service = path.substr(1, slash - 1);
+  auto backend = backends_.find(service);
+  if (backend == backends_.end()) {
+    return answer(static_cast<int>(grpc::StatusCode::UNIMPLEMENTED),
+                  absl::StrCat("this gateway serves no service named ", service));
+  }
+
+  grpcweb::RequestDecoder decoder(*mode, options_.max_message_bytes);
+  absl::Status decoded = decoder.Feed(request.body);
+  if (decoded.ok()) decoded = decoder.Finish();
+  if (decoded.code() == absl::StatusCode::kInvalidArgument)
+    return bad_request(std::string(decoded.message()));
+  if (!decoded.ok()) return answer(static_cast<int>(decoded.code()), std::string(decoded.message()));
+
+  absl::Duration timeout = options_.default_timeout;
+  if (const std::string& t = request.Header("grpc-timeout"); !t.empty()) {
+    auto parsed = grpcweb::ParseTimeout(t);
+    if (!parsed.ok()) return bad_request(std::string(parsed.status().message()));
+    timeout = std::min(*parsed, options_.max_timeout);
+  }
+
+  // Allowed headers become metadata; anything malformed is refused before a call is made.
+  std::vector<std::pair<std::string, std::string>> metadata;
+  for (const auto& [key, value] : request.headers) {
+    if (key == "grpc-timeout" || !Forwarded(key)) continue;
+    if (!grpcweb::IsValidMetadataKey(key))
+      return bad_request(absl::StrCat("header \"", key, "\" cannot be metadata"));
+    if (grpcweb::IsBinaryKey(key)) {
+      std::optional<std::string> raw = grpcweb::Base64DecodeHeader(value);
+      if (!raw)
+        return bad_request(absl::StrCat("header \"", key, "\" ends in -bin but its value is not base64"));
+      metadata.emplace_back(key, std::move(*raw));
+    } else {
+      if (!grpcweb::IsValidMetadataValue(value)) {
+        return bad_request(
+            absl::StrCat("header \"", key, "\" has characters outside printable ASCII; percent-encode them"));
+      }
+      metadata.emplace_back(key, value);
+    }
+  }
+
+  if (active_.fetch_add(1) >= options_.max_concurrent_calls) {
+    active_.fetch_sub(1);
+    return answer(static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED),
+                  absl::StrCat("the gateway already has ", options_.max_concurrent_calls,
+                               " calls in progress; try again shortly"));
+  }
+  auto* call = new ProxyCall(this, exchange, *mode, path, std::move(decoder.messages()), cors);
+  call->context()->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  for (auto& [k, v] : metadata) call->context()->AddMetadata(k, v);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.emplace(call, call->context());
+  }
+  call->Start(backend->second.get());
+}
+
+void GrpcWebProxy::CallEnded(ProxyCall* call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.erase(call);
+  active_.fetch_sub(1);
+  ended_.notify_all();
+}
+
+void GrpcWebProxy::Shutdown(absl::Duration grace) {
+  std::vector<std::shared_ptr<grpc::ClientContext>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [call, context] : calls_) open.push_back(context);
+  }
+  for (const auto& context : open) context->TryCancel();
+  std::unique_lock<std::mutex> lock(mu_);
+  ended_.wait_for(lock, absl::ToChronoNanoseconds(grace), [this] { return calls_.empty(); });
+}
+
+}  // namespace luoshi::gateway
