@@ -1,6 +1,10 @@
 #include "services/gateway/grpc_web.h"
 
+#include <random>
+
 #include "gtest/gtest.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace luoshi::gateway::grpcweb {
 namespace {
@@ -134,6 +138,38 @@ TEST(MetadataTest, KeysValuesAndBinary) {
   EXPECT_FALSE(Base64DecodeHeader("A").has_value());
   EXPECT_FALSE(Base64DecodeHeader("AA==AA==").has_value());
   EXPECT_FALSE(Base64DecodeHeader("%%%%").has_value());
+}
+
+// The fuzz target (grpc_web_fuzz.cc; libFuzzer runs it in scripts/fuzz.sh) on deterministic random
+// inputs: well-formed frames in both modes, then the same with bytes flipped, cut or inserted.
+TEST(GrpcWebFuzzTargetTest, BoundedRandomInputsNeverCrash) {
+  std::mt19937 rng(16);
+  auto run = [](const std::string& input) {
+    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::string frames;
+    int count = rng() % 4;
+    for (int m = 0; m < count; ++m) frames += MessageFrame(std::string(rng() % 40, static_cast<char>(rng())));
+    char control = static_cast<char>(rng());
+    std::string body = (control & 1) ? Base64Encode(frames) : frames;
+    int edits = rng() % 3;
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      size_t at = rng() % body.size();
+      switch (rng() % 3) {
+        case 0:
+          body[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          body.resize(at);
+          break;
+        default:
+          body.insert(at, 1, "=A+/\n\x80\0"[rng() % 8]);
+          break;
+      }
+    }
+    run(std::string(1, control) + body);
+  }
 }
 
 }  // namespace
