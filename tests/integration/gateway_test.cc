@@ -511,21 +511,27 @@ TEST_F(GatewayTest, WatchTasksEventArrivesBeforeTheNextChangeIsMade) {
     grpc::Status s = tasks_stub->ReportProgress(&ctx, r, &out);
     ASSERT_TRUE(s.ok()) << s.error_message();
   };
-  // A watch registers when the call arrives: report until the first event shows (bounded).
-  auto has = [](size_t n) { return [n](const std::string& body) { return CountMessages(body) >= n; }; };
+  // A watch registers when the call reaches the service: report until the first event shows (bounded;
+  // a slow machine may need more than one try).
+  auto event_for = [](const std::string& task_id) {
+    return [task_id](const std::string& body) {
+      for (const std::string& m : ParseFrames(body, Mode::kBinary).messages) {
+        if (Parse<luoshi::v1::TaskEvent>(m).task().id() == task_id) return true;
+      }
+      return false;
+    };
+  };
   bool first = false;
-  for (int attempt = 0; attempt < 20 && !first; ++attempt) {
+  for (int attempt = 0; attempt < 10 && !first; ++attempt) {
     report(0, 10 + attempt);
-    first = c.ReadUntil(has(1), std::chrono::milliseconds(500));
+    first = c.ReadUntil(event_for(tasks.tasks(0).id()), std::chrono::seconds(2));
   }
   ASSERT_TRUE(first) << "no WatchTasks event through the gateway";
   EXPECT_EQ(c.parser().get()[http::field::transfer_encoding], "chunked");
-  size_t before = CountMessages(c.parser().get().body());
+  ASSERT_FALSE(event_for(tasks.tasks(1).id())(c.parser().get().body()));
   report(1, 50);  // the second change is made only after the first event arrived
-  ASSERT_TRUE(c.ReadUntil(has(before + 1)));
+  ASSERT_TRUE(c.ReadUntil(event_for(tasks.tasks(1).id())));
   Frames f = ParseFrames(c.parser().get().body(), Mode::kBinary);
-  auto last = Parse<luoshi::v1::TaskEvent>(f.messages.back());
-  EXPECT_EQ(last.task().id(), tasks.tasks(1).id());
   EXPECT_FALSE(f.has_trailer) << "the stream is still open";
 }
 
@@ -654,7 +660,8 @@ TEST_F(GatewayTest, GrpcTimeoutInEveryUnitCappedAndDefaulted) {
     // gRPC sends a deadline on the wire rounded up to its coarser units, so the backend may see a few
     // milliseconds more than was asked (at most 1 % plus a little here); never the uncapped value.
     EXPECT_LE(left, c.expect_ms + c.expect_ms / 100 + 10) << (c.header ? c.header : "none");
-    EXPECT_GT(left, c.expect_ms - 1000) << (c.header ? c.header : "none");
+    // …and close to what was asked (a loaded machine may take a moment to deliver the call).
+    EXPECT_GT(left, c.expect_ms - std::max<int64_t>(1000, c.expect_ms / 5)) << (c.header ? c.header : "none");
   }
   // A deadline shorter than the backend's work ends the call with DEADLINE_EXCEEDED.
   Response slow =
