@@ -52,6 +52,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // On the strand: the exchange's last bytes are written.
   virtual void FinishExchange(HttpExchange* exchange, bool keep_alive) = 0;
   virtual bool closed() const = 0;
+  // Runs `fn` on the strand after `delay`, unless the connection is closed by then.
+  virtual void PostAfter(absl::Duration delay, std::function<void()> fn) = 0;
   // On the strand: closes the connection, cancelling an exchange in progress.
   virtual void Close() = 0;
   HttpServer::Impl* server() const { return server_; }
@@ -202,6 +204,10 @@ void HttpExchange::SetCancelHandler(std::function<void()> on_cancel) {
   connection_->Post([self, f = std::move(on_cancel)]() mutable { self->on_cancel_ = std::move(f); });
 }
 
+void HttpExchange::RunAfter(absl::Duration delay, std::function<void()> fn) {
+  connection_->PostAfter(delay, std::move(fn));
+}
+
 void HttpExchange::AddLogField(std::string key, std::string value) {
   auto self = shared_from_this();
   connection_->Post([self, k = std::move(key), v = std::move(value)]() mutable {
@@ -240,6 +246,17 @@ class Session final : public Connection {
 
   void Post(std::function<void()> fn) override { asio::post(stream_.get_executor(), std::move(fn)); }
   bool closed() const override { return closed_; }
+
+  void PostAfter(absl::Duration delay, std::function<void()> fn) override {
+    auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor(), ToChrono(delay));
+    // The wait holds neither the connection nor what `fn` refers to weakly: a finished call costs only
+    // the timer until it fires.
+    timer->async_wait(
+        [weak = std::weak_ptr<Session>(Self()), timer, fn = std::move(fn)](beast::error_code ec) {
+          auto self = weak.lock();
+          if (!ec && self && !self->closed_) fn();
+        });
+  }
 
   void QueueWrite(std::string bytes, std::function<void(bool)> done) override {
     if (closed_) {

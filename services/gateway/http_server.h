@@ -72,6 +72,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   // Runs once, on an I/O thread, if the client disconnects or the server stops before the response
   // has ended. Set it before the first Respond/StartStream.
   void SetCancelHandler(std::function<void()> on_cancel);
+  // Runs `fn` on an I/O thread after `delay`, unless the connection has closed by then. Any thread.
+  void RunAfter(absl::Duration delay, std::function<void()> fn);
   // An extra field of this request's access-log line (e.g. grpc_status). Any thread.
   void AddLogField(std::string key, std::string value);
 

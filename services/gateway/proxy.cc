@@ -15,6 +15,8 @@ namespace {
 using grpcweb::Metadata;
 using grpcweb::Mode;
 
+constexpr absl::Duration kEarlyHeadersDelay = absl::Milliseconds(50);
+
 // Response headers that a browser may read only when CORS exposes them.
 std::string ExposeList(const std::map<std::string, std::string>& headers) {
   std::vector<std::string> keys = {"grpc-status", "grpc-message", "grpc-status-details-bin"};
@@ -87,6 +89,16 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 
   const std::shared_ptr<grpc::ClientContext>& context() { return context_; }
 
+  // Headers of a streamed response: the content type, the service's initial metadata, CORS. Valid once
+  // the initial metadata has arrived.
+  std::map<std::string, std::string> ResponseHeaders() {
+    std::map<std::string, std::string> headers;
+    headers["content-type"] = grpcweb::ResponseContentType(mode_);
+    for (auto& [k, v] : BrowserMetadata(context_->GetServerInitialMetadata())) headers[k] = v;
+    AddCors(cors_, &headers);
+    return headers;
+  }
+
   void Start(grpc::GenericStub* stub) {
     stub->PrepareBidiStreamingCall(context_.get(), method_, grpc::StubOptions(), this);
     // The browser leaving cancels the backend call. The handler holds the context, not this object,
@@ -111,6 +123,21 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     }
   }
 
+  // A service that sends its initial metadata before any message (WatchTasks does, once the watch is
+  // live) lets the browser know the stream is open: its headers go out if no message or status follows
+  // within kEarlyHeadersDelay. The delay keeps a call that ends at once trailers-only.
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (!ok) return;
+    exchange_->RunAfter(kEarlyHeadersDelay, [head = head_, weak = std::weak_ptr<HttpExchange>(exchange_),
+                                             headers = ResponseHeaders()]() {
+      std::lock_guard<std::mutex> lock(head->mu);
+      auto exchange = weak.lock();
+      if (!exchange || head->started || head->finished) return;
+      head->started = true;
+      exchange->StartStream(200, headers);
+    });
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) {
       RemoveHold();
@@ -118,13 +145,13 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     }
     ++messages_out_;
     std::string frame = FramedMessage(response_, mode_);
-    if (!stream_started_) {
-      stream_started_ = true;
-      std::map<std::string, std::string> headers;
-      headers["content-type"] = grpcweb::ResponseContentType(mode_);
-      for (auto& [k, v] : BrowserMetadata(context_->GetServerInitialMetadata())) headers[k] = v;
-      AddCors(cors_, &headers);
-      exchange_->StartStream(200, std::move(headers));
+    {
+      // Under the lock, so that the headers are queued before this message whoever sends them.
+      std::lock_guard<std::mutex> lock(head_->mu);
+      if (!head_->started) {
+        head_->started = true;
+        exchange_->StartStream(200, ResponseHeaders());
+      }
     }
     exchange_->Write(std::move(frame), [this](bool written) {
       if (written) {
@@ -144,10 +171,16 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
       if (!present)
         trailers.emplace_back("grpc-status-details-bin", grpcweb::Base64Encode(status.error_details()));
     }
+    bool started;
+    {
+      std::lock_guard<std::mutex> lock(head_->mu);
+      started = head_->started;
+      head_->finished = true;
+    }
     int code = static_cast<int>(status.error_code());
     exchange_->AddLogField("grpc_status", std::to_string(code));
     exchange_->AddLogField("messages_out", std::to_string(messages_out_));
-    if (!stream_started_) {
+    if (!started) {
       exchange_->Respond(TrailersOnly(mode_, code, status.error_message(), trailers, cors_));
     } else {
       std::string frame = grpcweb::TrailerFrame(code, status.error_message(), trailers);
@@ -169,7 +202,13 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   std::vector<grpc::ByteBuffer> requests_;
   size_t next_request_ = 0;
   grpc::ByteBuffer response_;
-  bool stream_started_ = false;
+  // Whether the response's headers were sent (by the first message or by the early-headers timer).
+  struct Head {
+    std::mutex mu;
+    bool started = false;   // guarded by mu
+    bool finished = false;  // guarded by mu: OnDone ran
+  };
+  std::shared_ptr<Head> head_ = std::make_shared<Head>();
   int messages_out_ = 0;
 };
 
