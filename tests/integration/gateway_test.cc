@@ -7,12 +7,17 @@
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -88,6 +93,7 @@ class EchoReactor : public grpc::ServerGenericBidiReactor {
       if (key == "x-luoshi-echo-interval-ms") interval_ms_ = std::stoi(value);
       if (key == "x-luoshi-echo-fail") fail_ = std::stoi(value);
       if (key == "x-luoshi-echo-id") id_ = value;
+      if (key == "x-luoshi-echo-details-bin") details_ = value;
       if (key.rfind("grpc-", 0) != 0 && key != "user-agent" && key[0] != ':')
         trailers_.emplace_back("echo-" + key, value);
     }
@@ -140,7 +146,9 @@ class EchoReactor : public grpc::ServerGenericBidiReactor {
       return;
     }
     for (auto& [k, v] : trailers_) context_->AddTrailingMetadata(k, v);
-    if (fail_ != 0) return FinishOnce(grpc::Status(static_cast<grpc::StatusCode>(fail_), kNotFoundMessage));
+    if (fail_ != 0) {
+      return FinishOnce(grpc::Status(static_cast<grpc::StatusCode>(fail_), kNotFoundMessage, details_));
+    }
     FinishOnce(grpc::Status::OK);
   }
   void FinishOnce(const grpc::Status& status) {
@@ -156,6 +164,7 @@ class EchoReactor : public grpc::ServerGenericBidiReactor {
   size_t written_ = 0;
   int stream_ = 0, streamed_ = 0, interval_ms_ = 0, fail_ = 0;
   std::string id_;
+  std::string details_;  // binary status details to fail with
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> finished_{false};
 };
@@ -337,6 +346,31 @@ T Parse(const std::string& bytes) {
   T m;
   EXPECT_TRUE(m.ParseFromString(bytes));
   return m;
+}
+
+// A self-signed P-256 certificate for 127.0.0.1 and its key, as PEM files.
+bool WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  if (key == nullptr || cert == nullptr) return false;
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"),
+                             -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  bool ok = X509_sign(cert, key, EVP_sha256()) > 0;
+  FILE* c = std::fopen(cert_path.c_str(), "w");
+  FILE* k = std::fopen(key_path.c_str(), "w");
+  ok = ok && c && k && PEM_write_X509(c, cert) &&
+       PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
+  if (c) std::fclose(c);
+  if (k) std::fclose(k);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return ok;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -592,6 +626,14 @@ TEST_F(GatewayTest, ErrorsWithAChineseMessageInATrailerFrameAndTrailersOnly) {
     EXPECT_EQ(f.trailers["grpc-status"], "5");
     EXPECT_EQ(gateway::grpcweb::PercentDecodeMessage(f.trailers["grpc-message"]), kNotFoundMessage);
   }
+  // Binary status details (google.rpc.Status bytes) reach the browser as grpc-status-details-bin.
+  const std::string details("\x08\x05\x12\x03abc\xff", 8);
+  Response with_details = Call(
+      kEchoMethod, "", Mode::kBinary,
+      {{"x-luoshi-echo-fail", "5"}, {"x-luoshi-echo-details-bin", gateway::grpcweb::Base64Encode(details)}});
+  Frames df = ParseFrames(with_details.body, Mode::kBinary);
+  ASSERT_EQ(df.trailers.count("grpc-status-details-bin"), 1u);
+  EXPECT_EQ(*gateway::grpcweb::Base64DecodeHeader(df.trailers["grpc-status-details-bin"]), details);
   // A real service's refusal naming a Chinese unit, trailers-only.
   luoshi::v1::ReportProgressRequest req;
   req.set_task_id("T999");
@@ -855,6 +897,36 @@ TEST_F(GatewayTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.Header("content-length"), std::to_string(std::string("<html>落实</html>").size()));
   EXPECT_EQ(c.Read().Header("content-type"), "application/json") << "HEAD must not send a body";
+}
+
+TEST_F(GatewayTest, ServesHttpsWithTheGivenCertificate) {
+  const std::string cert = *dir_ + "/gateway.pem", key = *dir_ + "/gateway.key";
+  ASSERT_TRUE(WriteSelfSignedCertificate(cert, key));
+  StartGateway([&](gateway::GatewayConfig&, gateway::HttpServerOptions& o) {
+    o.tls_cert = cert;
+    o.tls_key = key;
+  });
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.load_verify_file(cert);
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+  beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  stream.handshake(asio::ssl::stream_base::client);  // throws if the certificate does not verify
+  asio::write(stream, asio::buffer(Post(kEchoMethod, gateway::grpcweb::MessageFrame("加密"),
+                                        "application/grpc-web+proto")));
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  Frames f = ParseFrames(res.body(), Mode::kBinary);
+  ASSERT_EQ(f.messages.size(), 1u);
+  EXPECT_EQ(f.messages[0], "加密");
+  EXPECT_EQ(f.trailers["grpc-status"], "0");
+  // Plain HTTP on the HTTPS port gets no answer, and the gateway keeps serving.
+  Client plain(port_);
+  plain.Send("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+  EXPECT_TRUE(plain.ClosedByServer(std::chrono::seconds(5)));
 }
 
 }  // namespace
