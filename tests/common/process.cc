@@ -1,6 +1,9 @@
 #include "tests/common/process.h"
 
 #include <fcntl.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +51,11 @@ absl::Status ServiceProcess::Start(const std::string& binary, const std::vector<
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+#ifdef __linux__
+    // A test that crashes (a sanitizer abort) must not leave its services running: they would keep
+    // CTest's output pipe open and the run would wait for the timeout.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
     dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
     close(fds[1]);

@@ -627,7 +627,7 @@ TEST_F(GatewayTest, ErrorsWithAChineseMessageInATrailerFrameAndTrailersOnly) {
     EXPECT_EQ(gateway::grpcweb::PercentDecodeMessage(f.trailers["grpc-message"]), kNotFoundMessage);
   }
   // Binary status details (google.rpc.Status bytes) reach the browser as grpc-status-details-bin.
-  const std::string details("\x08\x05\x12\x03abc\xff", 8);
+  const std::string details("\x08\x05\x12\x03" "abc\xff", 8);
   Response with_details = Call(
       kEchoMethod, "", Mode::kBinary,
       {{"x-luoshi-echo-fail", "5"}, {"x-luoshi-echo-details-bin", gateway::grpcweb::Base64Encode(details)}});
@@ -691,7 +691,7 @@ TEST_F(GatewayTest, CorsAllowedAndDenied) {
 }
 
 TEST_F(GatewayTest, MetadataAllowListAndBinaryKeys) {
-  const std::string raw("\x00\x01\xfe\xff 二进制", 11);
+  const std::string raw = std::string("\x00\x01\xfe\xff", 4) + " 二进制";
   Response r = Call(kEchoMethod, "m", Mode::kBinary,
                     {{"authorization", "Bearer abc"},
                      {"x-request-id", "req-1"},
