@@ -368,20 +368,11 @@ class Session final : public Connection {
       return RefuseAndClose(
           431, absl::StrCat("request header larger than ", options().max_header_bytes, " bytes"));
     }
-    if (ec == http::error::body_limit) {  // Beast checks Content-Length against the limit with the header
-      return RefuseAndClose(413, absl::StrCat("request body larger than the ", options().max_body_bytes,
-                                              " bytes this gateway accepts"));
-    }
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted) {
-      return Close();
-    }
+    // Beast compares a Content-Length with the body limit as soon as the header is read.
+    if (ec == http::error::body_limit) return RefuseBodyTooLarge();
+    if (PeerLeft(ec)) return Close();
     if (ec) return RefuseAndClose(400, absl::StrCat("malformed HTTP request: ", ec.message()));
     auto& req = parser_->get();
-    if (auto length = parser_->content_length(); length && *length > options().max_body_bytes) {
-      return RefuseAndClose(413, absl::StrCat("request body of ", *length, " bytes is larger than the ",
-                                              options().max_body_bytes, " bytes this gateway accepts"));
-    }
     if (absl::EqualsIgnoreCase(std::string(req[http::field::expect]), "100-continue")) {
       QueueWrite("HTTP/1.1 100 Continue\r\n\r\n", nullptr);
     }
@@ -392,14 +383,8 @@ class Session final : public Connection {
 
   void OnBody(beast::error_code ec) {
     if (closed_ || closing_) return;
-    if (ec == http::error::body_limit) {
-      return RefuseAndClose(413,
-                            absl::StrCat("request body larger than ", options().max_body_bytes, " bytes"));
-    }
-    if (ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted) {
-      return Close();
-    }
+    if (ec == http::error::body_limit) return RefuseBodyTooLarge();  // a chunked body grew past it
+    if (PeerLeft(ec)) return Close();
     if (ec) return RefuseAndClose(400, absl::StrCat("malformed HTTP request: ", ec.message()));
     CancelTimer();
     auto message = parser_->release();
@@ -423,6 +408,15 @@ class Session final : public Connection {
   }
 
   // Answers a request that cannot be read (limits, timeouts, malformed) and closes the connection.
+  static bool PeerLeft(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+  }
+  void RefuseBodyTooLarge() {
+    RefuseAndClose(413, absl::StrCat("request body larger than the ", options().max_body_bytes,
+                                     " bytes this gateway accepts"));
+  }
+
   // `linger` only when no read is in progress (a timed-out read still is).
   void RefuseAndClose(int status, const std::string& message, bool linger = true) {
     if (closing_) return;
