@@ -1,7 +1,11 @@
 #include "services/common/log.h"
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 #include <mutex>
 
 #include "absl/strings/str_format.h"
@@ -23,6 +27,26 @@ const char* LevelName(LogLevel level) {
     case LogLevel::kError: return "error";
   }
   return "info";
+}
+
+// One line, whole, with no lock held during the system call (the gateway logs every request from
+// several threads). POSIX: a single write(2) of a line is not interleaved with another process's or
+// thread's line on a pipe (up to PIPE_BUF) or an O_APPEND file; longer lines are written in a loop.
+void WriteLine(const std::string& line) {
+#ifdef _WIN32
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+#else
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to log to; never fail the caller
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+#endif
 }
 
 }  // namespace
@@ -67,15 +91,18 @@ std::string JsonQuote(const std::string& s) {
 
 void Log(LogLevel level, const std::string& msg, absl::Span<const LogField> fields) {
   if (static_cast<int>(level) < g_level.load()) return;
+  std::string service;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    service = *g_service;
+  }
   std::string line = absl::StrFormat(
       "{\"ts\":\"%s\",\"level\":\"%s\"",
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), LevelName(level));
-  std::lock_guard<std::mutex> lock(g_mu);
-  line += ",\"service\":" + JsonQuote(*g_service) + ",\"msg\":" + JsonQuote(msg);
+  line += ",\"service\":" + JsonQuote(service) + ",\"msg\":" + JsonQuote(msg);
   for (const auto& [k, v] : fields) line += "," + JsonQuote(k) + ":" + JsonQuote(v);
   line += "}\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fflush(stderr);
+  WriteLine(line);
 }
 
 }  // namespace luoshi

@@ -32,8 +32,9 @@ struct TlsFiles {
 
 // Server credentials from the --tls_* flags (plaintext when no certificate is configured).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFlags();
-// Channel to a peer: TLS verified against --tls_ca when set, plaintext otherwise.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// Channel to a peer: TLS verified against --tls_ca when set, plaintext otherwise. Channels to the same
+// address share one connection unless `own_connection` (the gateway spreads its calls over several).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, bool own_connection = false);
 
 // Process-wide settings for a long-running server, called once from a service's main (and the
 // benchmarks), not from tests:

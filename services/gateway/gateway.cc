@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "luoshi/v1/indicators.pb.h"
+#include "luoshi/v1/ingestion.pb.h"
+#include "luoshi/v1/tasks.pb.h"
 #include "services/common/health_client.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
@@ -17,14 +20,26 @@ namespace {
 // Request headers a grpc-web client sends besides the forwarded ones; a preflight may ask for them.
 constexpr const char* kClientHeaders[] = {"content-type", "x-grpc-web", "x-user-agent", "grpc-timeout"};
 
+// Touching one message of each schema links its file's descriptors into the binary, so that the
+// proxy can look up which methods are unary (proxy.h). Only descriptors: no service stub is used.
+void LinkSchemas() {
+  (void)luoshi::v1::DocumentMetadata::descriptor();
+  (void)luoshi::v1::Indicator::descriptor();
+  (void)luoshi::v1::TaskDefinition::descriptor();
+}
+
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)), proxy_(config_.proxy), static_files_(config_.web_root) {
+  LinkSchemas();
   for (const Backend& b : config_.backends) {
-    auto channel = MakeChannel(b.address);
-    proxy_.AddBackend(b.service, channel);
-    channels_.emplace_back(b, channel);
+    std::vector<std::shared_ptr<grpc::Channel>> channels;
+    for (int i = 0; i < std::max(1, config_.proxy.channels_per_backend); ++i) {
+      channels.push_back(MakeChannel(b.address, /*own_connection=*/true));
+    }
+    proxy_.AddBackend(b.service, channels);
+    channels_.emplace_back(b, channels.front());
   }
 }
 

@@ -76,7 +76,7 @@ struct HttpServer::Impl {
   std::mutex mu;
   std::condition_variable released;
   std::map<Connection*, std::weak_ptr<Connection>> connections;  // guarded by mu
-  int exchanges = 0;                                             // guarded by mu
+  std::atomic<int> exchanges{0};
 
   void Accept();
   void Register(const std::shared_ptr<Connection>& c) {
@@ -88,14 +88,13 @@ struct HttpServer::Impl {
     connections.erase(c);
     released.notify_all();
   }
-  void ExchangeCreated() {
-    std::lock_guard<std::mutex> lock(mu);
-    ++exchanges;
-  }
+  // Counted without the lock on the way up and down; only a stopping server waits for zero.
+  void ExchangeCreated() { exchanges.fetch_add(1); }
   void ExchangeReleased() {
-    std::lock_guard<std::mutex> lock(mu);
-    --exchanges;
-    released.notify_all();
+    if (exchanges.fetch_sub(1) == 1 && stopping) {
+      std::lock_guard<std::mutex> lock(mu);
+      released.notify_all();
+    }
   }
 };
 
@@ -199,9 +198,11 @@ void HttpExchange::End(std::string last) {
   });
 }
 
+// These two take a lock instead of a trip to the connection's strand: they are called once or twice per
+// call from gRPC's threads, and each trip costs a thread wake-up.
 void HttpExchange::SetCancelHandler(std::function<void()> on_cancel) {
-  auto self = shared_from_this();
-  connection_->Post([self, f = std::move(on_cancel)]() mutable { self->on_cancel_ = std::move(f); });
+  std::lock_guard<std::mutex> lock(side_mu_);
+  on_cancel_ = std::move(on_cancel);
 }
 
 void HttpExchange::RunAfter(absl::Duration delay, std::function<void()> fn) {
@@ -209,10 +210,18 @@ void HttpExchange::RunAfter(absl::Duration delay, std::function<void()> fn) {
 }
 
 void HttpExchange::AddLogField(std::string key, std::string value) {
-  auto self = shared_from_this();
-  connection_->Post([self, k = std::move(key), v = std::move(value)]() mutable {
-    self->log_fields_.emplace_back(std::move(k), std::move(v));
-  });
+  std::lock_guard<std::mutex> lock(side_mu_);
+  log_fields_.emplace_back(std::move(key), std::move(value));
+}
+
+std::function<void()> HttpExchange::TakeCancelHandler() {
+  std::lock_guard<std::mutex> lock(side_mu_);
+  return std::move(on_cancel_);
+}
+
+std::vector<std::pair<std::string, std::string>> HttpExchange::LogFields() const {
+  std::lock_guard<std::mutex> lock(side_mu_);
+  return log_fields_;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -286,10 +295,7 @@ class Session final : public Connection {
       std::shared_ptr<HttpExchange> ex = std::move(exchange_);
       ex->ended_ = true;
       LogExchange(*ex);
-      if (ex->on_cancel_) {
-        auto f = std::move(ex->on_cancel_);
-        f();
-      }
+      if (auto f = ex->TakeCancelHandler()) f();
     }
     std::vector<std::function<void(bool)>> failed;
     failed.swap(pending_done_);
@@ -499,7 +505,7 @@ class Session final : public Connection {
         {"peer", peer_},
     };
     if (!ex.ended_ || closed_) fields.emplace_back("client_gone", "true");
-    for (const auto& f : ex.log_fields_) fields.push_back(f);
+    for (auto& f : ex.LogFields()) fields.push_back(std::move(f));
     Log(LogLevel::kInfo, "http", fields);
   }
 

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,7 +71,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   // Ends the streamed response; `last` (if not empty) is written as one more chunk first.
   void End(std::string last = {});
   // Runs once, on an I/O thread, if the client disconnects or the server stops before the response
-  // has ended. Set it before the first Respond/StartStream.
+  // has ended. Any thread; set it before the first Respond/StartStream.
   void SetCancelHandler(std::function<void()> on_cancel);
   // Runs `fn` on an I/O thread after `delay`, unless the connection has closed by then. Any thread.
   void RunAfter(absl::Duration delay, std::function<void()> fn);
@@ -94,8 +95,11 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   bool chunked_ = true;
   int status_ = 0;
   size_t bytes_out_ = 0;
-  std::function<void()> on_cancel_;
-  std::vector<std::pair<std::string, std::string>> log_fields_;
+  std::function<void()> TakeCancelHandler();
+  std::vector<std::pair<std::string, std::string>> LogFields() const;
+  mutable std::mutex side_mu_;
+  std::function<void()> on_cancel_;                              // guarded by side_mu_
+  std::vector<std::pair<std::string, std::string>> log_fields_;  // guarded by side_mu_
 };
 
 class HttpServer {

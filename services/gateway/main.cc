@@ -31,6 +31,8 @@ ABSL_FLAG(
 ABSL_FLAG(int, http_threads, 2, "I/O threads of the HTTP server.");
 ABSL_FLAG(int, max_connections, 4096, "Open HTTP connections at most; the next one gets 503.");
 ABSL_FLAG(int, max_concurrent_calls, 1000, "grpc-web calls in progress at most; beyond, RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, backend_connections, 4,
+          "HTTP/2 connections to each service; calls are spread over them in turn.");
 ABSL_FLAG(int64_t, max_body_bytes, 56 << 20, "Largest request body (413 beyond).");
 ABSL_FLAG(int64_t, max_header_bytes, 16 << 10, "Largest request header block (431 beyond).");
 ABSL_FLAG(int64_t, max_message_bytes, 40 << 20,
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
       absl::StrSplit(absl::GetFlag(FLAGS_forward_headers), ',', absl::SkipWhitespace());
   config.proxy.max_message_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_message_bytes));
   config.proxy.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
+  config.proxy.channels_per_backend = absl::GetFlag(FLAGS_backend_connections);
   config.proxy.default_timeout = absl::GetFlag(FLAGS_grpc_default_timeout);
   config.proxy.max_timeout = absl::GetFlag(FLAGS_grpc_max_timeout);
 

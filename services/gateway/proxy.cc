@@ -1,5 +1,6 @@
 #include "services/gateway/proxy.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/client_callback.h>
@@ -69,6 +70,15 @@ std::string FramedMessage(const grpc::ByteBuffer& buffer, Mode mode) {
 
 }  // namespace
 
+// The status's binary details (google.rpc.Status), unless the trailing metadata already carries them.
+void AddStatusDetails(const grpc::Status& status, Metadata* trailers) {
+  if (status.error_details().empty()) return;
+  for (const auto& [k, v] : *trailers) {
+    if (k == "grpc-status-details-bin") return;
+  }
+  trailers->emplace_back("grpc-status-details-bin", grpcweb::Base64Encode(status.error_details()));
+}
+
 // One forwarded call. Owns itself: deleted at the end of OnDone.
 class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
@@ -106,21 +116,21 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     exchange_->SetCancelHandler([context = context_] { context->TryCancel(); });
     AddHold();  // released when reading ends, so OnDone waits for every response message
     StartRead(&response_);
-    if (requests_.empty()) {
-      StartWritesDone();
-    } else {
-      StartWrite(&requests_[0]);
-    }
+    WriteNext();
     StartCall();
+  }
+
+  // The last message goes with the half-close in one operation (one write to the service, not two).
+  void WriteNext() {
+    if (requests_.empty()) return StartWritesDone();
+    if (next_request_ + 1 == requests_.size())
+      return StartWriteLast(&requests_[next_request_], grpc::WriteOptions());
+    StartWrite(&requests_[next_request_]);
   }
 
   void OnWriteDone(bool ok) override {
     if (!ok) return;  // the call is over; OnDone follows
-    if (++next_request_ < requests_.size()) {
-      StartWrite(&requests_[next_request_]);
-    } else {
-      StartWritesDone();
-    }
+    if (++next_request_ < requests_.size()) WriteNext();
   }
 
   // A service that sends its initial metadata before any message (WatchTasks does, once the watch is
@@ -165,12 +175,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 
   void OnDone(const grpc::Status& status) override {
     Metadata trailers = BrowserMetadata(context_->GetServerTrailingMetadata());
-    if (!status.error_details().empty()) {
-      bool present = false;
-      for (const auto& [k, v] : trailers) present = present || k == "grpc-status-details-bin";
-      if (!present)
-        trailers.emplace_back("grpc-status-details-bin", grpcweb::Base64Encode(status.error_details()));
-    }
+    AddStatusDetails(status, &trailers);
     bool started;
     {
       std::lock_guard<std::mutex> lock(head_->mu);
@@ -212,6 +217,65 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   int messages_out_ = 0;
 };
 
+// A call to a method known to be unary: one request, one answer, so the whole HTTP response (message
+// frame and trailer frame, with a Content-Length) is written at once when the call ends. One operation
+// batch towards the service and one write towards the browser, instead of a stream's several.
+class UnaryProxyCall final : public grpc::ClientUnaryReactor {
+ public:
+  UnaryProxyCall(GrpcWebProxy* proxy, std::shared_ptr<HttpExchange> exchange, Mode mode, std::string method,
+                 std::string message, std::map<std::string, std::string> cors)
+      : proxy_(proxy),
+        exchange_(std::move(exchange)),
+        mode_(mode),
+        context_(std::make_shared<grpc::ClientContext>()),
+        method_(std::move(method)),
+        cors_(std::move(cors)) {
+    grpc::Slice slice(std::move(message));
+    request_ = grpc::ByteBuffer(&slice, 1);
+  }
+
+  const std::shared_ptr<grpc::ClientContext>& context() { return context_; }
+
+  void Start(grpc::GenericStub* stub) {
+    stub->PrepareUnaryCall(context_.get(), method_, grpc::StubOptions(), &request_, &response_, this);
+    exchange_->SetCancelHandler([context = context_] { context->TryCancel(); });
+    StartCall();
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    Metadata trailers = BrowserMetadata(context_->GetServerTrailingMetadata());
+    AddStatusDetails(status, &trailers);
+    int code = static_cast<int>(status.error_code());
+    exchange_->AddLogField("grpc_status", std::to_string(code));
+    if (!status.ok()) {
+      exchange_->Respond(TrailersOnly(mode_, code, status.error_message(), trailers, cors_));
+    } else {
+      HttpResponse r;
+      r.content_type = grpcweb::ResponseContentType(mode_);
+      for (auto& [k, v] : BrowserMetadata(context_->GetServerInitialMetadata())) r.headers[k] = v;
+      AddCors(cors_, &r.headers);
+      std::string trailer = grpcweb::TrailerFrame(code, "", trailers);
+      r.body = FramedMessage(response_, mode_);
+      r.body += mode_ == Mode::kText ? grpcweb::Base64Encode(trailer) : trailer;
+      exchange_->AddLogField("messages_out", "1");
+      exchange_->Respond(std::move(r));
+    }
+    GrpcWebProxy* proxy = proxy_;
+    exchange_.reset();
+    proxy->CallEnded(this);
+    delete this;
+  }
+
+ private:
+  GrpcWebProxy* proxy_;
+  std::shared_ptr<HttpExchange> exchange_;
+  Mode mode_;
+  std::shared_ptr<grpc::ClientContext> context_;
+  std::string method_;  // the stub keeps a pointer to it for the whole call
+  std::map<std::string, std::string> cors_;
+  grpc::ByteBuffer request_, response_;
+};
+
 HttpResponse TrailersOnly(Mode mode, int grpc_status, const std::string& message, const Metadata& trailers,
                           const std::map<std::string, std::string>& cors) {
   HttpResponse r;
@@ -242,8 +306,19 @@ GrpcWebProxy::GrpcWebProxy(ProxyOptions options) : options_(std::move(options)) 
 
 GrpcWebProxy::~GrpcWebProxy() { Shutdown(); }
 
-void GrpcWebProxy::AddBackend(const std::string& service, std::shared_ptr<grpc::Channel> channel) {
-  backends_[service] = std::make_shared<grpc::GenericStub>(std::move(channel));
+void GrpcWebProxy::AddBackend(const std::string& service,
+                              const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+  auto& stubs = backends_[service];
+  for (const auto& channel : channels) stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
+  const google::protobuf::ServiceDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+  if (descriptor == nullptr) return;  // no schema linked in: every method is forwarded as a stream
+  for (int i = 0; i < descriptor->method_count(); ++i) {
+    const google::protobuf::MethodDescriptor* m = descriptor->method(i);
+    if (!m->client_streaming() && !m->server_streaming()) {
+      unary_methods_.insert(absl::StrCat("/", service, "/", m->name()));
+    }
+  }
 }
 
 bool GrpcWebProxy::Forwarded(const std::string& header) const {
@@ -329,17 +404,33 @@ void GrpcWebProxy::Handle(const std::shared_ptr<HttpExchange>& exchange,
                   absl::StrCat("the gateway already has ", options_.max_concurrent_calls,
                                " calls in progress; try again shortly"));
   }
-  auto* call = new ProxyCall(this, exchange, *mode, path, std::move(decoder.messages()), cors);
-  call->context()->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  for (auto& [k, v] : metadata) call->context()->AddMetadata(k, v);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    calls_.emplace(call, call->context());
+  // A method the schemas say is unary, with the one message it takes, goes the short way; anything
+  // else (streams, services this gateway has no schema of, a wrong number of messages for the service
+  // to refuse) as a stream.
+  const auto& stubs = backend->second;
+  grpc::GenericStub* stub = stubs[next_stub_.fetch_add(1, std::memory_order_relaxed) % stubs.size()].get();
+  std::vector<std::string>& messages = decoder.messages();
+  if (messages.size() == 1 && unary_methods_.count(path) > 0) {
+    auto* call = new UnaryProxyCall(this, exchange, *mode, path, std::move(messages[0]), cors);
+    Launch(call, call->context(), timeout, metadata);
+    call->Start(stub);
+  } else {
+    auto* call = new ProxyCall(this, exchange, *mode, path, std::move(messages), cors);
+    Launch(call, call->context(), timeout, metadata);
+    call->Start(stub);
   }
-  call->Start(backend->second.get());
 }
 
-void GrpcWebProxy::CallEnded(ProxyCall* call) {
+void GrpcWebProxy::Launch(void* call, const std::shared_ptr<grpc::ClientContext>& context,
+                          absl::Duration timeout,
+                          const std::vector<std::pair<std::string, std::string>>& metadata) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  for (const auto& [k, v] : metadata) context->AddMetadata(k, v);
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.emplace(call, context);
+}
+
+void GrpcWebProxy::CallEnded(void* call) {
   std::lock_guard<std::mutex> lock(mu_);
   calls_.erase(call);
   active_.fetch_sub(1);

@@ -6,6 +6,9 @@
 // passed to the browser as soon as it arrives; the next one is read only when the browser's socket
 // took the last (backpressure), so a slow browser slows its own stream and buffers one message at most.
 //
+// Methods that the linked schemas (luoshi_proto's descriptors, not stubs) know to be unary take a
+// shorter path: one unary call, and the whole answer written at once with a Content-Length.
+//
 // The HTTP response is either
 //   - trailers-only: HTTP 200, grpc-status / grpc-message / trailing metadata in the headers, empty
 //     body, when the call ended before any message (errors, unknown methods, busy gateway), or
@@ -22,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +43,8 @@ struct ProxyOptions {
   // Deadline of a call that sends no grpc-timeout, and the cap of one that does.
   absl::Duration default_timeout = absl::Minutes(5);
   absl::Duration max_timeout = absl::Hours(1);
+  // Connections to each service, used in turn.
+  int channels_per_backend = 4;
   // Calls in progress at once through this gateway; RESOURCE_EXHAUSTED beyond.
   int max_concurrent_calls = 1000;
   // Request headers forwarded as metadata; an entry ending in '*' is a prefix. Everything else is dropped.
@@ -50,9 +56,9 @@ class GrpcWebProxy {
   explicit GrpcWebProxy(ProxyOptions options);
   ~GrpcWebProxy();
 
-  // Calls to /<service>/… go to `channel`. Not thread-safe; call before serving.
-  void AddBackend(const std::string& service, std::shared_ptr<grpc::Channel> channel);
-  const std::map<std::string, std::shared_ptr<grpc::GenericStub>>& backends() const { return backends_; }
+  // Calls to /<service>/… go to `channels`, in turn (each its own connection: one HTTP/2 connection
+  // carrying every call serialises them in the service). Not thread-safe; call before serving.
+  void AddBackend(const std::string& service, const std::vector<std::shared_ptr<grpc::Channel>>& channels);
 
   // Answers a POST to /<service>/<method>. `cors` headers (already decided by the caller) go on the
   // response, with Access-Control-Expose-Headers naming the grpc and metadata keys it carries.
@@ -67,15 +73,22 @@ class GrpcWebProxy {
 
  private:
   friend class ProxyCall;
-  void CallEnded(class ProxyCall* call);
+  friend class UnaryProxyCall;
+  // Registers a call about to start (so that Shutdown can cancel it) and sets its deadline and metadata.
+  void Launch(void* call, const std::shared_ptr<grpc::ClientContext>& context, absl::Duration timeout,
+              const std::vector<std::pair<std::string, std::string>>& metadata);
+  void CallEnded(void* call);
 
   ProxyOptions options_;
-  std::map<std::string, std::shared_ptr<grpc::GenericStub>> backends_;
+  std::map<std::string, std::vector<std::unique_ptr<grpc::GenericStub>>> backends_;
+  std::atomic<unsigned> next_stub_{0};
   std::atomic<int> active_{0};
   std::mutex mu_;
   std::condition_variable ended_;
   // Calls in progress and their contexts (kept so that Shutdown can cancel without holding mu_).
-  std::map<class ProxyCall*, std::shared_ptr<grpc::ClientContext>> calls_;  // guarded by mu_
+  std::map<void*, std::shared_ptr<grpc::ClientContext>> calls_;  // guarded by mu_
+  // "/package.Service/Method" of the unary methods of the backends whose schema is linked in.
+  std::set<std::string> unary_methods_;
 };
 
 // A trailers-only grpc-web answer (HTTP 200, status in the headers, no body).
