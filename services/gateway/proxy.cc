@@ -220,7 +220,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 // A call to a method known to be unary: one request, one answer, so the whole HTTP response (message
 // frame and trailer frame, with a Content-Length) is written at once when the call ends. One operation
 // batch towards the service and one write towards the browser, instead of a stream's several.
-class UnaryProxyCall final : public grpc::ClientUnaryReactor {
+class UnaryProxyCall final {
  public:
   UnaryProxyCall(GrpcWebProxy* proxy, std::shared_ptr<HttpExchange> exchange, Mode mode, std::string method,
                  std::string message, std::map<std::string, std::string> cors)
@@ -236,13 +236,18 @@ class UnaryProxyCall final : public grpc::ClientUnaryReactor {
 
   const std::shared_ptr<grpc::ClientContext>& context() { return context_; }
 
-  void Start(grpc::GenericStub* stub) {
-    stub->PrepareUnaryCall(context_.get(), method_, grpc::StubOptions(), &request_, &response_, this);
+  // Through a completion queue whose thread also does the channel's polling, so the answer is read
+  // and handed to the HTTP side by one thread (the callback API adds a hop to its own executor).
+  void Start(grpc::GenericStub* stub, grpc::CompletionQueue* cq) {
+    reader_ = stub->PrepareUnaryCall(context_.get(), method_, request_, cq);
     exchange_->SetCancelHandler([context = context_] { context->TryCancel(); });
-    StartCall();
+    reader_->StartCall();
+    reader_->Finish(&response_, &status_, this);
   }
 
-  void OnDone(const grpc::Status& status) override {
+  // The completion queue's thread, once the call has ended.
+  void OnDone() {
+    const grpc::Status& status = status_;
     Metadata trailers = BrowserMetadata(context_->GetServerTrailingMetadata());
     AddStatusDetails(status, &trailers);
     int code = static_cast<int>(status.error_code());
@@ -271,9 +276,11 @@ class UnaryProxyCall final : public grpc::ClientUnaryReactor {
   std::shared_ptr<HttpExchange> exchange_;
   Mode mode_;
   std::shared_ptr<grpc::ClientContext> context_;
-  std::string method_;  // the stub keeps a pointer to it for the whole call
+  std::string method_;  // the call keeps a pointer to it
   std::map<std::string, std::string> cors_;
   grpc::ByteBuffer request_, response_;
+  grpc::Status status_;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader_;
 };
 
 HttpResponse TrailersOnly(Mode mode, int grpc_status, const std::string& message, const Metadata& trailers,
@@ -302,9 +309,22 @@ bool IsRpcPath(const std::string& path) {
   return true;
 }
 
-GrpcWebProxy::GrpcWebProxy(ProxyOptions options) : options_(std::move(options)) {}
+GrpcWebProxy::GrpcWebProxy(ProxyOptions options) : options_(std::move(options)) {
+  for (int i = 0; i < std::max(1, options_.completion_threads); ++i) {
+    auto* queue = queues_.emplace_back(std::make_unique<grpc::CompletionQueue>()).get();
+    queue_threads_.emplace_back([queue] {
+      void* tag;
+      bool ok;
+      while (queue->Next(&tag, &ok)) static_cast<UnaryProxyCall*>(tag)->OnDone();
+    });
+  }
+}
 
-GrpcWebProxy::~GrpcWebProxy() { Shutdown(); }
+GrpcWebProxy::~GrpcWebProxy() {
+  Shutdown();
+  for (auto& queue : queues_) queue->Shutdown();
+  for (auto& thread : queue_threads_) thread.join();
+}
 
 void GrpcWebProxy::AddBackend(const std::string& service,
                               const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
@@ -413,7 +433,7 @@ void GrpcWebProxy::Handle(const std::shared_ptr<HttpExchange>& exchange,
   if (messages.size() == 1 && unary_methods_.count(path) > 0) {
     auto* call = new UnaryProxyCall(this, exchange, *mode, path, std::move(messages[0]), cors);
     Launch(call, call->context(), timeout, metadata);
-    call->Start(stub);
+    call->Start(stub, queues_[next_queue_.fetch_add(1, std::memory_order_relaxed) % queues_.size()].get());
   } else {
     auto* call = new ProxyCall(this, exchange, *mode, path, std::move(messages), cors);
     Launch(call, call->context(), timeout, metadata);

@@ -18,6 +18,7 @@
 #define LUOSHI_SERVICES_GATEWAY_PROXY_H_
 
 #include <grpcpp/channel.h>
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/generic/generic_stub.h>
 
 #include <atomic>
@@ -27,6 +28,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -45,6 +47,8 @@ struct ProxyOptions {
   absl::Duration max_timeout = absl::Hours(1);
   // Connections to each service, used in turn.
   int channels_per_backend = 4;
+  // Threads that complete unary calls (each drains its own completion queue).
+  int completion_threads = 2;
   // Calls in progress at once through this gateway; RESOURCE_EXHAUSTED beyond.
   int max_concurrent_calls = 1000;
   // Request headers forwarded as metadata; an entry ending in '*' is a prefix. Everything else is dropped.
@@ -82,6 +86,10 @@ class GrpcWebProxy {
   ProxyOptions options_;
   std::map<std::string, std::vector<std::unique_ptr<grpc::GenericStub>>> backends_;
   std::atomic<unsigned> next_stub_{0};
+  // Unary calls complete on these queues, each drained by its own thread.
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
+  std::vector<std::thread> queue_threads_;
+  std::atomic<unsigned> next_queue_{0};
   std::atomic<int> active_{0};
   std::mutex mu_;
   std::condition_variable ended_;
