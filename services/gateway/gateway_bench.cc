@@ -28,6 +28,8 @@
 // Bounded: every phase has a fixed duration or count, everything is on loopback, and the program kills its
 // children when it ends, however it ends (--max_seconds is a hard stop).
 #include <fcntl.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -56,9 +58,6 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -82,21 +81,34 @@ ABSL_FLAG(double, single_client_seconds, 5,
 ABSL_FLAG(int, rounds, 1, "Direct/gateway pairs at --clients, run alternately (the machine is noisy).");
 ABSL_FLAG(std::string, method, "ledger",
           "The read: ledger (GetLedger of the plan by unit) or list (ListTasks of the plan, page of 50).");
-ABSL_FLAG(bool, decode, false, "Parse every answer into its message on both paths (default: check its length).");
+ABSL_FLAG(bool, decode, false,
+          "Parse every answer into its message on both paths (default: check its length).");
 ABSL_FLAG(int, load_threads, 1, "Threads driving the clients of a load phase.");
 ABSL_FLAG(int, idle_connections, 1000, "Idle keep-alive connections opened for the memory measurement.");
+ABSL_FLAG(int, idle_rounds, 1,
+          "Times the idle-connection measurement is repeated (a second round shows whether the memory of the "
+          "first is reused).");
 ABSL_FLAG(int, reports, 200, "ReportProgress calls, one at a time, for the WatchTasks latency.");
 ABSL_FLAG(int, report_gap_ms, 5, "Pause between two of those reports.");
 ABSL_FLAG(std::string, phases, "rw,static,idle,watch",
-          "Phases to run: rw (direct and gateway reads), static (GET /), idle (memory), watch.");
+          "Phases to run: rw (direct and gateway reads), static (GET /), idle (memory), watch; also web "
+          "(the gateway reads alone, for profiling).");
 ABSL_FLAG(std::string, binary_dir, LUOSHI_BUILD_DIR,
           "Build tree holding services/tasks/luoshi-tasks and services/gateway/luoshi-gateway.");
+ABSL_FLAG(
+    std::string, gateway_binary, "",
+    "The gateway binary (default: services/gateway/luoshi-gateway under --binary_dir), e.g. one built from "
+    "another commit for an A/B comparison.");
 ABSL_FLAG(std::string, web_root, LUOSHI_SOURCE_DIR "/client-web/dist", "The gateway's --web_root.");
 ABSL_FLAG(std::string, seed, LUOSHI_SOURCE_DIR "/data/seeds/004_bb9545a5710306fa.txt",
           "Division-plan document imported as the plan (seed 004: 121 tasks).");
-ABSL_FLAG(std::string, gateway_flags, "",
-          "Extra flags for luoshi-gateway, separated by spaces (e.g. \"--http_threads=1 --log_level=warning\").");
+ABSL_FLAG(
+    std::string, gateway_flags, "",
+    "Extra flags for luoshi-gateway, separated by spaces (e.g. \"--http_threads=1 --log_level=warning\").");
 ABSL_FLAG(std::string, tasks_flags, "", "Extra flags for luoshi-tasks, separated by spaces.");
+ABSL_FLAG(std::string, gateway_wrapper, "",
+          "Command the gateway is started under, separated by spaces (e.g. \"valgrind --tool=callgrind "
+          "--log-file=/tmp/cg.log\" to profile it; the CPU columns then include the wrapper).");
 ABSL_FLAG(double, max_seconds, 600, "Hard limit on the whole run: children killed, exit 3.");
 
 namespace luoshi::gateway_bench {
@@ -118,15 +130,28 @@ Clock::duration Seconds(double s) {
 
 // ---------------------------------------------------------------------------------------------------
 // Child processes. (tests/common/process.h keeps a child's whole stderr in memory, and the gateway writes
-// an access-log line per request, some 100 MB in a run; this one keeps the head and counts the rest.)
+// an access-log line per request, tens of MB in a run; this one keeps the head and counts the rest.)
 
 constexpr int kMaxChildren = 4;
 std::atomic<pid_t> g_children[kMaxChildren];
 
+// The temporary directory and the files the task service keeps there, removed however the run ends (kept
+// as plain strings so that a signal handler may use them: kill, waitpid, unlink and rmdir are all
+// async-signal-safe).
+char g_scratch_dir[256];
+char g_scratch_files[3][300];
+
 void KillChildrenNow() {
   for (auto& c : g_children) {
     pid_t pid = c.exchange(0);
-    if (pid > 0) kill(pid, SIGKILL);
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  if (g_scratch_dir[0] != '\0') {
+    for (const char* f : g_scratch_files) unlink(f);
+    rmdir(g_scratch_dir);
   }
 }
 
@@ -171,6 +196,24 @@ long StatusKib(pid_t pid, const std::string& key) {
   return -1;
 }
 
+// Context switches (voluntary and not) of all threads of a process so far.
+double ContextSwitches(pid_t pid) {
+  double n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::ifstream in(it->path() / "status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (absl::StartsWith(line, "voluntary_ctxt_switches:") ||
+          absl::StartsWith(line, "nonvoluntary_ctxt_switches:")) {
+        n += std::strtod(line.c_str() + line.find(':') + 1, nullptr);
+      }
+    }
+  }
+  return n;
+}
+
 int OpenDescriptors(pid_t pid) {
   std::error_code ec;
   int n = 0;
@@ -183,32 +226,65 @@ int OpenDescriptors(pid_t pid) {
 
 // Busy and total jiffies of the whole machine (/proc/stat), to show what else ran during a phase.
 struct MachineCpu {
-  double busy = 0, total = 0;
+  double busy = 0, softirq = 0, total = 0;  // seconds of CPU, all cores together
 };
 MachineCpu ReadMachineCpu() {
   std::ifstream in("/proc/stat");
   std::string cpu;
   in >> cpu;
   MachineCpu m;
-  for (int i = 0; i < 10; ++i) {
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  for (int i = 0; i < 8; ++i) {
     double v = 0;
     if (!(in >> v)) break;
+    v /= ticks;
     m.total += v;
-    if (i != 3 && i != 4) m.busy += v;  // idle, iowait
+    if (i != 3 && i != 4 && i != 7) m.busy += v;
+    if (i == 5 || i == 6) m.softirq += v;
   }
   return m;
+}
+
+// The port a process listens on, from its socket descriptors and /proc/net/tcp (for a child started with
+// a log level that leaves out its "listening" line); 0 when none is found.
+int ListeningPort(pid_t pid) {
+  std::set<std::string> inodes;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/fd"), ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::error_code link_ec;
+    std::string target = std::filesystem::read_symlink(it->path(), link_ec).string();
+    if (!link_ec && absl::StartsWith(target, "socket:[")) inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::ifstream in(absl::StrCat("/proc/", pid, "/net/tcp"));
+  std::string line;
+  std::getline(in, line);  // column names
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+    if (f.size() < 10 || f[3] != "0A" || inodes.count(f[9]) == 0) continue;
+    uint32_t port = 0;
+    if (absl::SimpleHexAtoi(f[1].substr(f[1].find(':') + 1), &port)) return static_cast<int>(port);
+  }
+  return 0;
 }
 
 class Child {
  public:
   ~Child() { Stop(); }
 
-  void Start(const std::string& name, const std::string& binary, std::vector<std::string> args) {
+  void Start(const std::string& name, const std::string& binary, std::vector<std::string> args,
+             std::vector<std::string> wrapper = {}) {
     name_ = name;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) Die("pipe failed");
-    std::vector<std::string> argv_s = {binary, "--listen=127.0.0.1:0"};
+    std::vector<std::string> argv_s = wrapper;
+    argv_s.push_back(binary);
+    argv_s.push_back("--listen=127.0.0.1:0");
     argv_s.insert(argv_s.end(), args.begin(), args.end());
+    const std::string program =
+        argv_s[0].find('/') == std::string::npos ? "/usr/bin/" + argv_s[0] : argv_s[0];
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -221,7 +297,7 @@ class Child {
       dup2(fds[1], STDERR_FILENO);
       int null = open("/dev/null", O_WRONLY);
       if (null >= 0) dup2(null, STDOUT_FILENO);
-      execv(binary.c_str(), argv.data());
+      execv(program.c_str(), argv.data());
       _exit(127);
     }
     close(fds[1]);
@@ -231,7 +307,7 @@ class Child {
       if (c.compare_exchange_strong(expected, pid)) break;
     }
     reader_ = std::thread([this, fd = fds[0]] { ReadLoop(fd); });
-    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    const auto deadline = Clock::now() + std::chrono::seconds(wrapper.empty() ? 20 : 120);
     while (port_.load() == 0) {
       int status;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -240,7 +316,10 @@ class Child {
         if (reader_.joinable()) reader_.join();
         Die(absl::StrCat(binary, " exited at start-up:\n", LogHead()));
       }
-      if (Clock::now() > deadline) Die(absl::StrCat(binary, " reported no port in 20 s:\n", LogHead()));
+      if (Clock::now() > deadline) Die(absl::StrCat(binary, " reported no port in time:\n", LogHead()));
+      if (Clock::now() > deadline - std::chrono::seconds(wrapper.empty() ? 17 : 110)) {
+        if (int port = ListeningPort(pid_); port > 0) port_ = port;  // no "listening" line (--log_level)
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
@@ -315,8 +394,8 @@ class Child {
   void Line(const std::string& line) {
     lines_.fetch_add(1, std::memory_order_relaxed);
     const bool listening = port_.load() == 0 && absl::StrContains(line, "\"msg\":\"listening\"");
-    const bool problem = absl::StrContains(line, "\"level\":\"warning\"") ||
-                         absl::StrContains(line, "\"level\":\"error\"");
+    const bool problem =
+        absl::StrContains(line, "\"level\":\"warning\"") || absl::StrContains(line, "\"level\":\"error\"");
     if (problem) problem_count_.fetch_add(1);
     absl::MutexLock lock(&mu_);
     if (head_.size() < (32 << 10)) absl::StrAppend(&head_, line, "\n");
@@ -460,7 +539,7 @@ class ResponseParser {
       if (name == "content-length") {
         if (!absl::SimpleAtoi(value, &content_length_)) return false;
       } else if (name == "transfer-encoding") {
-        chunked_ = absl::StrContainsIgnoreCase(value, "chunked");
+        chunked_ = absl::StrContains(absl::AsciiStrToLower(value), "chunked");
       } else if (name == "connection") {
         close_ = absl::EqualsIgnoreCase(value, "close");
       } else if (name == "grpc-status") {
@@ -517,24 +596,23 @@ std::string GrpcWebFrame(const std::string& message) {
 
 // What a browser on the gateway's own origin sends, roughly (connect-web's grpc-web transport in Chrome).
 std::string BrowserHeaders(int port) {
-  return absl::StrCat(
-      "Host: 127.0.0.1:", port,
-      "\r\nConnection: keep-alive\r\n"
-      "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-      "Chrome/120.0.0.0 Safari/537.36\r\n"
-      "Accept-Encoding: gzip, deflate, br\r\nAccept-Language: zh-CN,zh;q=0.9\r\n");
+  return absl::StrCat("Host: 127.0.0.1:", port,
+                      "\r\nConnection: keep-alive\r\n"
+                      "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "Chrome/120.0.0.0 Safari/537.36\r\n"
+                      "Accept-Encoding: gzip, deflate, br\r\nAccept-Language: zh-CN,zh;q=0.9\r\n");
 }
 
 std::string GrpcWebRequest(int port, const std::string& path, const std::string& message,
                            const std::string& timeout) {
   const std::string frame = GrpcWebFrame(message);
-  return absl::StrCat("POST ", path, " HTTP/1.1\r\n", BrowserHeaders(port),
-                      "Accept: */*\r\nOrigin: http://127.0.0.1:", port,
-                      "\r\nReferer: http://127.0.0.1:", port,
-                      "/\r\nContent-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\n"
-                      "X-User-Agent: connect-es/1.4.0\r\ngrpc-timeout: ",
-                      timeout, "\r\nx-luoshi-role: admin\r\nx-luoshi-user: bench\r\nContent-Length: ",
-                      frame.size(), "\r\n\r\n", frame);
+  return absl::StrCat(
+      "POST ", path, " HTTP/1.1\r\n", BrowserHeaders(port), "Accept: */*\r\nOrigin: http://127.0.0.1:", port,
+      "\r\nReferer: http://127.0.0.1:", port,
+      "/\r\nContent-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\n"
+      "X-User-Agent: connect-es/1.4.0\r\ngrpc-timeout: ",
+      timeout, "\r\nx-luoshi-role: admin\r\nx-luoshi-user: bench\r\nContent-Length: ", frame.size(),
+      "\r\n\r\n", frame);
 }
 
 std::string StaticRequest(int port) {
@@ -595,8 +673,8 @@ struct Tally {
 };
 
 // Records one completed call; returns whether the client should send another.
-bool Record(const Window& w, Clock::time_point start, Clock::time_point end, bool ok, const std::string& error,
-            Tally* t) {
+bool Record(const Window& w, Clock::time_point start, Clock::time_point end, bool ok,
+            const std::string& error, Tally* t) {
   if (end >= w.measure_from && end < w.measure_to) {
     if (ok) {
       t->ms.push_back(Ms(end - start));
@@ -616,7 +694,8 @@ grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
 // generic stub (the bytes of the request, no stub code), calls driven through a completion queue.
 class GrpcClient {
  public:
-  GrpcClient(const std::string& target, const Read* read) : read_(read), request_(ToByteBuffer(read->request)) {
+  GrpcClient(const std::string& target, const Read* read)
+      : read_(read), request_(ToByteBuffer(read->request)) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetMaxReceiveMessageSize(64 << 20);
@@ -638,7 +717,8 @@ class GrpcClient {
 
   // Checks the finished call; "" when it is right.
   std::string Check(bool decode) const {
-    if (!status_.ok()) return absl::StrCat("grpc status ", status_.error_code(), ": ", status_.error_message());
+    if (!status_.ok())
+      return absl::StrCat("grpc status ", status_.error_code(), ": ", status_.error_message());
     if (response_.Length() != read_->answer.size())
       return absl::StrCat("answer of ", response_.Length(), " bytes, expected ", read_->answer.size());
     if (decode && !Decodes(*read_, Flatten(response_))) return "answer does not decode";
@@ -739,8 +819,8 @@ class HttpClient {
     if (kind_ == Kind::kStatic) return parser_.body().empty() ? "empty body" : "";
     if (!absl::StartsWith(parser_.content_type(), "application/grpc-web"))
       return absl::StrCat("content type ", parser_.content_type());
-    if (!parser_.grpc_status_header().empty()) return absl::StrCat("trailers-only, grpc-status ",
-                                                                   parser_.grpc_status_header());
+    if (!parser_.grpc_status_header().empty())
+      return absl::StrCat("trailers-only, grpc-status ", parser_.grpc_status_header());
     size_t pos = 0;
     uint8_t flags;
     absl::string_view payload;
@@ -815,7 +895,8 @@ struct PhaseResult {
   double seconds = 0;
   Tally tally;
   double cpu_generator = 0, cpu_gateway = 0, cpu_tasks = 0, cpu_log_drain = 0;
-  double machine_busy = 0;  // fraction of both cores busy (everything on the machine)
+  double cpu_machine = 0, cpu_softirq = 0, cpu_total = 0;  // the whole machine, busy / interrupts / all
+  double switches_gateway = 0, switches_tasks = 0;         // context switches of all their threads
   double Rate() const { return static_cast<double>(tally.ms.size()) / seconds; }
 };
 
@@ -862,15 +943,16 @@ PhaseResult RunPhase(const Env& env, const std::string& name, int clients, doubl
     for (int d = 0; d < drivers; ++d)
       threads.emplace_back(DriveGrpc, groups[d], w, decode, &tallies[d], &tids[d]);
   } else {
-    const auto kind = absl::StartsWith(*http_request, "GET ") ? HttpClient::Kind::kStatic
-                                                              : HttpClient::Kind::kGrpcWeb;
+    const auto kind =
+        absl::StartsWith(*http_request, "GET ") ? HttpClient::Kind::kStatic : HttpClient::Kind::kGrpcWeb;
     for (int d = 0; d < drivers; ++d) ios.push_back(std::make_unique<asio::io_context>(1));
     for (int c = 0; c < clients; ++c) {
       const int d = c % drivers;
       http_clients[d].push_back(std::make_unique<HttpClient>(*ios[d], endpoint, http_request, kind, &read,
                                                              decode, &w, &tallies[d]));
     }
-    for (int d = 0; d < drivers; ++d) threads.emplace_back(DriveHttp, &http_clients[d], ios[d].get(), w, &tids[d]);
+    for (int d = 0; d < drivers; ++d)
+      threads.emplace_back(DriveHttp, &http_clients[d], ios[d].get(), w, &tids[d]);
   }
   auto sample = [&](double* gen, double* gw, double* ts, double* drain, MachineCpu* m) {
     *gen = SelfCpuSeconds();
@@ -883,33 +965,47 @@ PhaseResult RunPhase(const Env& env, const std::string& name, int clients, doubl
   MachineCpu m0, m1;
   std::this_thread::sleep_until(w.measure_from);
   sample(&g0, &gw0, &t0, &d0, &m0);
+  const double sg0 = ContextSwitches(env.gateway->pid()), st0 = ContextSwitches(env.tasks->pid());
   std::this_thread::sleep_until(w.measure_to);
   sample(&g1, &gw1, &t1, &d1, &m1);
+  r.switches_gateway = ContextSwitches(env.gateway->pid()) - sg0;
+  r.switches_tasks = ContextSwitches(env.tasks->pid()) - st0;
   for (auto& t : threads) t.join();
   for (auto& t : tallies) r.tally.Merge(t);
   r.cpu_log_drain = d1 - d0;
   r.cpu_generator = (g1 - g0) - r.cpu_log_drain;
   r.cpu_gateway = gw1 - gw0;
   r.cpu_tasks = t1 - t0;
-  r.machine_busy = m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : 0;
+  r.cpu_machine = m1.busy - m0.busy;
+  r.cpu_softirq = m1.softirq - m0.softirq;
+  r.cpu_total = m1.total - m0.total;
   return r;
 }
 
+// CPU columns: each process's CPU time during the measured window per counted call (the generator is this
+// process without the threads draining the children's logs); "kernel, other" is the rest of the machine's
+// busy time (interrupt and softirq work, loopback TCP included, and anything else running); "busy" the share
+// of all cores that was busy.
 void PrintHeader() {
   std::printf(
       "| path | clients | calls | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU ms/call: "
-      "generator | gateway | tasks | machine busy |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "generator | gateway | tasks | log drain | kernel, other | machine busy | context switches/call: "
+      "gateway "
+      "| tasks |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 }
 
 void PrintRow(const PhaseResult& r) {
   const double calls = std::max<double>(1, static_cast<double>(r.tally.ms.size()));
+  const double other = r.cpu_machine - r.cpu_generator - r.cpu_gateway - r.cpu_tasks - r.cpu_log_drain;
   std::printf("| %s | %d | %zu | %.0f | %.3f | %.3f | %.3f | %.3f | %" PRIu64
-              " | %.3f | %.3f | %.3f | %.0f %% |\n",
+              " | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f %% | %.1f | %.1f |\n",
               r.name.c_str(), r.clients, r.tally.ms.size(), r.Rate(), Percentile(r.tally.ms, 0.5),
               Percentile(r.tally.ms, 0.9), Percentile(r.tally.ms, 0.99), Percentile(r.tally.ms, 1.0),
               r.tally.errors, r.cpu_generator * 1000 / calls, r.cpu_gateway * 1000 / calls,
-              r.cpu_tasks * 1000 / calls, r.machine_busy * 100);
+              r.cpu_tasks * 1000 / calls, r.cpu_log_drain * 1000 / calls, other * 1000 / calls,
+              r.cpu_total > 0 ? 100 * r.cpu_machine / r.cpu_total : 0, r.switches_gateway / calls,
+              r.switches_tasks / calls);
   if (!r.tally.first_error.empty()) std::printf("  (first error: %s)\n", r.tally.first_error.c_str());
   if (r.tally.reconnects > 0) std::printf("  (%" PRIu64 " reconnections)\n", r.tally.reconnects);
   std::fflush(stdout);
@@ -980,18 +1076,28 @@ void RunIdle(const Env& env, int count) {
   asio::io_context io(1);
   const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(env.gateway_port));
   const std::string request = StaticRequest(env.gateway_port);
+  // One connection: connect, GET /, read the whole answer, then stay open and idle.
   struct Conn {
-    explicit Conn(asio::io_context& io) : socket(io) {}
+    Conn(asio::io_context& io, std::function<void(bool, const std::string&)>* done)
+        : socket(io), done(done) {}
+    void Read() {
+      socket.async_read_some(asio::buffer(buf), [this](const boost::system::error_code& ec, size_t n) {
+        if (ec) return (*done)(false, "read: " + ec.message());
+        if (parser.Feed(buf.data(), n) < 0) return (*done)(false, "malformed response");
+        if (!parser.done()) return Read();
+        (*done)(parser.status() == 200 && !parser.close(), absl::StrCat("HTTP ", parser.status()));
+      });
+    }
     tcp::socket socket;
+    std::function<void(bool, const std::string&)>* done;
     ResponseParser parser;
     std::array<char, 8192> buf;
   };
   std::vector<std::unique_ptr<Conn>> conns;
-  int next = 0, done = 0, failed = 0;
+  int next = 0, failed = 0;
   std::string first_error;
   std::function<void()> open_next;
-  auto finish = [&](bool ok, const std::string& what) {
-    ++done;
+  std::function<void(bool, const std::string&)> finish = [&](bool ok, const std::string& what) {
     if (!ok) {
       ++failed;
       if (first_error.empty()) first_error = what;
@@ -1000,26 +1106,17 @@ void RunIdle(const Env& env, int count) {
   };
   open_next = [&] {
     if (next >= count) return;
-    conns.push_back(std::make_unique<Conn>(io));
+    conns.push_back(std::make_unique<Conn>(io, &finish));
     Conn* c = conns.back().get();
     ++next;
     c->parser.Reset();
     c->socket.async_connect(endpoint, [&, c](const boost::system::error_code& ec) {
       if (ec) return finish(false, "connect: " + ec.message());
-      asio::async_write(c->socket, asio::buffer(request), [&, c](const boost::system::error_code& ec, size_t) {
-        if (ec) return finish(false, "write: " + ec.message());
-        auto read_ptr = std::make_shared<std::function<void()>>();
-        *read_ptr = [&, c, read_ptr] {
-          c->socket.async_read_some(asio::buffer(c->buf), [&, c, read_ptr](const boost::system::error_code& ec,
-                                                                          size_t n) {
-            if (ec) return finish(false, "read: " + ec.message());
-            if (c->parser.Feed(c->buf.data(), n) < 0) return finish(false, "malformed response");
-            if (!c->parser.done()) return (*read_ptr)();
-            finish(c->parser.status() == 200 && !c->parser.close(), absl::StrCat("HTTP ", c->parser.status()));
-          });
-        };
-        (*read_ptr)();
-      });
+      asio::async_write(c->socket, asio::buffer(request),
+                        [&, c](const boost::system::error_code& ec, size_t) {
+                          if (ec) return finish(false, "write: " + ec.message());
+                          c->Read();
+                        });
     });
   };
   const auto t0 = Clock::now();
@@ -1039,13 +1136,15 @@ void RunIdle(const Env& env, int count) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const MemorySample after = Memory(gw);
-  std::printf("\nGateway memory, %d idle keep-alive connections (each made one GET /; opened in %.2f s, %d failed%s):\n\n",
-              count, open_s, failed, first_error.empty() ? "" : (" — " + first_error).c_str());
+  std::printf(
+      "\nGateway memory, %d idle keep-alive connections (each made one GET /; opened in %.2f s, %d "
+      "failed%s):\n\n",
+      count, open_s, failed, first_error.empty() ? "" : (" — " + first_error).c_str());
   std::printf("| moment | VmRSS | VmHWM | open descriptors |\n|---|---:|---:|---:|\n");
   auto row = [](const char* what, const MemorySample& m) {
     std::printf("| %s | %.1f MiB | %.1f MiB | %d |\n", what, m.rss_kib / 1024.0, m.hwm_kib / 1024.0, m.fds);
   };
-  row("before (after the load phases)", before);
+  row("before (after the phases run so far)", before);
   row(absl::StrCat("with ", count, " idle connections").c_str(), with);
   row("after they closed", after);
   std::printf("\nper idle connection: %.1f KiB of resident memory\n",
@@ -1165,23 +1264,26 @@ struct ReportTarget {
   Identity office;
 };
 
-void RunWatch(const Env& env, const std::string& plan_id, const std::vector<ReportTarget>& targets, int reports) {
-  auto stub = v1::TaskService::NewStub(grpc::CreateChannel(env.tasks_target, grpc::InsecureChannelCredentials()));
+void RunWatch(const Env& env, const std::string& plan_id, const std::vector<ReportTarget>& targets,
+              int reports) {
+  auto stub =
+      v1::TaskService::NewStub(grpc::CreateChannel(env.tasks_target, grpc::InsecureChannelCredentials()));
   v1::WatchTasksRequest watch;
   watch.mutable_filter()->set_plan_id(plan_id);
   Arrivals arrivals;
   // The grpc-web watcher asks for a deadline well beyond the run (a browser reopens the stream when it ends).
-  WebWatcher web(env.gateway_port,
-                 GrpcWebRequest(env.gateway_port, "/luoshi.v1.TaskService/WatchTasks", watch.SerializeAsString(),
-                                "10M"),
-                 &arrivals);
+  WebWatcher web(
+      env.gateway_port,
+      GrpcWebRequest(env.gateway_port, "/luoshi.v1.TaskService/WatchTasks", watch.SerializeAsString(), "10M"),
+      &arrivals);
   DirectWatcher direct(env.tasks_target, watch, &arrivals);
   int sequence = 0;
   const int k = static_cast<int>(targets.size());
   std::vector<double> report_ms, web_ms, direct_ms, added_ms;
   int missed_web = 0, missed_direct = 0, failed_reports = 0;
   std::string report_error;
-  const int warmup = 5;  // also makes sure both streams are live (the gateway sends the HTTP head with the first event)
+  const int warmup =
+      5;  // also makes sure both streams are live (the gateway sends the HTTP head with the first event)
   for (int i = 0; i < warmup + reports; ++i, ++sequence) {
     const ReportTarget& t = targets[static_cast<size_t>(sequence % k)];
     const int percent = (sequence / k) % 101;
@@ -1213,8 +1315,14 @@ void RunWatch(const Env& env, const std::string& plan_id, const std::vector<Repo
     }
     if (i >= warmup) {
       report_ms.push_back(Ms(replied - start));
-      if (web_at) web_ms.push_back(Ms(*web_at - start)); else ++missed_web;
-      if (direct_at) direct_ms.push_back(Ms(*direct_at - start)); else ++missed_direct;
+      if (web_at)
+        web_ms.push_back(Ms(*web_at - start));
+      else
+        ++missed_web;
+      if (direct_at)
+        direct_ms.push_back(Ms(*direct_at - start));
+      else
+        ++missed_direct;
       if (web_at && direct_at) added_ms.push_back(Ms(*web_at - *direct_at));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(absl::GetFlag(FLAGS_report_gap_ms)));
@@ -1224,9 +1332,10 @@ void RunWatch(const Env& env, const std::string& plan_id, const std::vector<Repo
     absl::MutexLock lock(&arrivals.mu);
     web_error = arrivals.web_error;
   }
-  std::printf("\nWatchTasks: %d ReportProgress calls one at a time (after %d not counted), each as the office "
-              "responsible for the task (%d tasks in turn), %d ms apart; time from sending the report:\n\n",
-              reports, warmup, k, absl::GetFlag(FLAGS_report_gap_ms));
+  std::printf(
+      "\nWatchTasks: %d ReportProgress calls one at a time (after %d not counted), each as the office "
+      "responsible for the task (%d tasks in turn), %d ms apart; time from sending the report:\n\n",
+      reports, warmup, k, absl::GetFlag(FLAGS_report_gap_ms));
   std::printf("| measured | count | p50 ms | p90 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|\n");
   auto row = [](const char* what, const std::vector<double>& v) {
     std::printf("| %s | %zu | %.3f | %.3f | %.3f | %.3f |\n", what, v.size(), Percentile(v, 0.5),
@@ -1237,8 +1346,9 @@ void RunWatch(const Env& env, const std::string& plan_id, const std::vector<Repo
   row("event at a grpc-web watcher through the gateway", web_ms);
   row("grpc-web event after the direct one (same report)", added_ms);
   if (missed_web || missed_direct || failed_reports) {
-    std::printf("\nmissing after 5 s: %d grpc-web events, %d direct events; %d reports failed%s%s\n", missed_web,
-                missed_direct, failed_reports, report_error.empty() ? "" : ": ", report_error.c_str());
+    std::printf("\nmissing after 5 s: %d grpc-web events, %d direct events; %d reports failed%s%s\n",
+                missed_web, missed_direct, failed_reports, report_error.empty() ? "" : ": ",
+                report_error.c_str());
   }
   if (!web_error.empty()) std::printf("grpc-web watcher: %s\n", web_error.c_str());
   std::fflush(stdout);
@@ -1246,7 +1356,8 @@ void RunWatch(const Env& env, const std::string& plan_id, const std::vector<Repo
 
 // Tasks of the plan on which their first responsible unit, acting as an office, may report (a
 // collective value such as 各镇街 is not an office); the first ones found, at most `max`.
-std::vector<ReportTarget> ReportTargets(v1::TaskService::Stub* stub, const std::vector<v1::Task>& tasks, size_t max) {
+std::vector<ReportTarget> ReportTargets(v1::TaskService::Stub* stub, const std::vector<v1::Task>& tasks,
+                                        size_t max) {
   std::vector<ReportTarget> out;
   std::set<std::string> units_used;
   for (const v1::Task& t : tasks) {
@@ -1277,7 +1388,8 @@ std::vector<std::string> SplitArgs(const std::string& s) {
 int Run() {
   const int clients = absl::GetFlag(FLAGS_clients);
   const double seconds = absl::GetFlag(FLAGS_seconds), warmup = absl::GetFlag(FLAGS_warmup_seconds);
-  const std::set<std::string> phases = absl::StrSplit(absl::GetFlag(FLAGS_phases), ',', absl::SkipWhitespace());
+  const std::set<std::string> phases =
+      absl::StrSplit(absl::GetFlag(FLAGS_phases), ',', absl::SkipWhitespace());
   const std::string method = absl::GetFlag(FLAGS_method);
   if (method != "ledger" && method != "list") Die("--method is ledger or list");
   if (clients < 1 || seconds <= 0) Die("--clients and --seconds must be positive");
@@ -1292,6 +1404,11 @@ int Run() {
   char dir_template[] = "/tmp/luoshi_gateway_bench_XXXXXX";
   if (mkdtemp(dir_template) == nullptr) Die("mkdtemp failed");
   const std::string dir = dir_template;
+  const char* suffixes[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; ++i) {
+    std::snprintf(g_scratch_files[i], sizeof g_scratch_files[i], "%s/tasks.db%s", dir.c_str(), suffixes[i]);
+  }
+  std::snprintf(g_scratch_dir, sizeof g_scratch_dir, "%s", dir.c_str());
   const std::string bin = absl::GetFlag(FLAGS_binary_dir);
 
   Child tasks, gateway;
@@ -1306,12 +1423,15 @@ int Run() {
   std::vector<std::string> gateway_args = {"--tasks_addr=" + env.tasks_target,
                                            "--web_root=" + absl::GetFlag(FLAGS_web_root)};
   for (auto& a : SplitArgs(absl::GetFlag(FLAGS_gateway_flags))) gateway_args.push_back(a);
-  gateway.Start("gateway", bin + "/services/gateway/luoshi-gateway", gateway_args);
+  std::string gateway_binary = absl::GetFlag(FLAGS_gateway_binary);
+  if (gateway_binary.empty()) gateway_binary = bin + "/services/gateway/luoshi-gateway";
+  gateway.Start("gateway", gateway_binary, gateway_args, SplitArgs(absl::GetFlag(FLAGS_gateway_wrapper)));
   env.gateway_port = gateway.port();
   const MemorySample gateway_fresh = Memory(gateway.pid());
 
   // The plan.
-  auto stub = v1::TaskService::NewStub(grpc::CreateChannel(env.tasks_target, grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::TaskService::NewStub(grpc::CreateChannel(env.tasks_target, grpc::InsecureChannelCredentials()));
   auto plan_request = tasks::testing::PlanFromSeed(absl::GetFlag(FLAGS_seed));
   if (!plan_request.ok()) Die(std::string(plan_request.status().message()));
   v1::ImportPlanResponse imported;
@@ -1362,29 +1482,34 @@ int Run() {
     size_t pos = 0;
     uint8_t flags = 0;
     absl::string_view payload;
-    if (p.status() != 200 || !NextFrame(p.body(), &pos, &flags, &payload) || flags != 0 || payload != read.answer)
-      Die(absl::StrCat("the gateway's answer differs from the direct one (HTTP ", p.status(), ", grpc-status ",
-                       p.grpc_status_header(), ")"));
+    if (p.status() != 200 || !NextFrame(p.body(), &pos, &flags, &payload) || flags != 0 ||
+        payload != read.answer)
+      Die(absl::StrCat("the gateway's answer differs from the direct one (HTTP ", p.status(),
+                       ", grpc-status ", p.grpc_status_header(), ")"));
   }
   size_t static_bytes = 0;
   {
     ResponseParser p = BlockingExchange(env.gateway_port, static_request);
-    if (p.status() != 200) Die(absl::StrCat("GET / answered HTTP ", p.status(), " (is client-web/dist built?)"));
+    if (p.status() != 200)
+      Die(absl::StrCat("GET / answered HTTP ", p.status(), " (is client-web/dist built?)"));
     static_bytes = p.body().size();
   }
 
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
-  std::printf("luoshi_gateway_bench: plan %s, %zu tasks, %zu responsible units; %s answer %zu bytes "
-              "(request %zu bytes, grpc-web HTTP request %zu bytes); GET / body %zu bytes\n",
-              plan_id.c_str(), plan_tasks.size(), units.size(), read.path.c_str(), read.answer.size(),
-              read.request.size(), web_request.size(), static_bytes);
-  std::printf("tasks pid %d port %d; gateway pid %d port %d, flags: %s\n", tasks.pid(), tasks.port(),
-              gateway.pid(), gateway.port(), absl::StrJoin(gateway_args, " ").c_str());
-  std::printf("%d clients, %.0f s warm-up + %.0f s measured per phase, %d driving thread(s), answers %s; "
-              "load average at start %.2f %.2f %.2f\n\n",
-              clients, warmup, seconds, std::max(1, absl::GetFlag(FLAGS_load_threads)),
-              absl::GetFlag(FLAGS_decode) ? "decoded" : "checked by length", load[0], load[1], load[2]);
+  std::printf(
+      "luoshi_gateway_bench: plan %s, %zu tasks, %zu responsible units; %s answer %zu bytes "
+      "(request %zu bytes, grpc-web HTTP request %zu bytes); GET / body %zu bytes\n",
+      plan_id.c_str(), plan_tasks.size(), units.size(), read.path.c_str(), read.answer.size(),
+      read.request.size(), web_request.size(), static_bytes);
+  std::printf("tasks pid %d port %d; gateway %s pid %d port %d, flags: %s\n", tasks.pid(), tasks.port(),
+              gateway_binary.c_str(), gateway.pid(), gateway.port(),
+              absl::StrJoin(gateway_args, " ").c_str());
+  std::printf(
+      "%d clients, %.0f s warm-up + %.0f s measured per phase, %d driving thread(s), answers %s; "
+      "load average at start %.2f %.2f %.2f\n\n",
+      clients, warmup, seconds, std::max(1, absl::GetFlag(FLAGS_load_threads)),
+      absl::GetFlag(FLAGS_decode) ? "decoded" : "checked by length", load[0], load[1], load[2]);
   std::fflush(stdout);
 
   if (phases.count("rw")) {
@@ -1393,7 +1518,8 @@ int Run() {
     for (int round = 0; round < std::max(1, absl::GetFlag(FLAGS_rounds)); ++round) {
       direct.push_back(RunPhase(env, "direct gRPC", clients, warmup, seconds, read, nullptr, true));
       PrintRow(direct.back());
-      web.push_back(RunPhase(env, "grpc-web via gateway", clients, warmup, seconds, read, &web_request, false));
+      web.push_back(
+          RunPhase(env, "grpc-web via gateway", clients, warmup, seconds, read, &web_request, false));
       PrintRow(web.back());
     }
     PhaseResult d1, w1;
@@ -1408,10 +1534,10 @@ int Run() {
     for (size_t i = 0; i < direct.size(); ++i) {
       const double ratio = web[i].Rate() / std::max(1e-9, direct[i].Rate());
       const double added = Percentile(web[i].tally.ms, 0.5) - Percentile(direct[i].tally.ms, 0.5);
-      std::printf("round %zu, %d clients: throughput gateway/direct %.3f (goal >= 0.6: %s); median latency "
-                  "added %.3f ms (goal <= 0.3 ms: %s)\n",
-                  i + 1, clients, ratio, ratio >= 0.6 ? "met" : "NOT met", added,
-                  added <= 0.3 ? "met" : "NOT met");
+      std::printf(
+          "round %zu, %d clients: throughput gateway/direct %.3f (goal >= 0.6: %s); median latency "
+          "added %.3f ms (goal <= 0.3 ms: %s)\n",
+          i + 1, clients, ratio, ratio >= 0.6 ? "met" : "NOT met", added, added <= 0.3 ? "met" : "NOT met");
     }
     if (single > 0) {
       std::printf("1 client: throughput gateway/direct %.3f; median latency added %.3f ms (p90 %.3f ms)\n",
@@ -1421,6 +1547,12 @@ int Run() {
     }
     std::fflush(stdout);
   }
+  if (phases.count("web")) {  // the gateway path alone, e.g. while a profiler watches the gateway
+    std::printf("\n");
+    PrintHeader();
+    for (int round = 0; round < std::max(1, absl::GetFlag(FLAGS_rounds)); ++round)
+      PrintRow(RunPhase(env, "grpc-web via gateway", clients, warmup, seconds, read, &web_request, false));
+  }
   if (phases.count("static")) {
     std::printf("\n");
     PrintHeader();
@@ -1429,7 +1561,8 @@ int Run() {
   if (phases.count("idle")) {
     std::printf("\n(gateway at start: VmRSS %.1f MiB, %d descriptors)\n", gateway_fresh.rss_kib / 1024.0,
                 gateway_fresh.fds);
-    RunIdle(env, absl::GetFlag(FLAGS_idle_connections));
+    for (int round = 0; round < std::max(1, absl::GetFlag(FLAGS_idle_rounds)); ++round)
+      RunIdle(env, absl::GetFlag(FLAGS_idle_connections));
   }
   if (phases.count("watch")) {
     std::vector<ReportTarget> targets = ReportTargets(stub.get(), plan_tasks, 20);
