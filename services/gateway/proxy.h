@@ -1,18 +1,23 @@
 // grpc-web → gRPC forwarding. One POST /package.Service/Method becomes one call on the backend that
-// serves package.Service, made through the generic callback API (grpc::GenericStub with ByteBuffer
-// messages: the gateway compiles in no service stubs and never parses a message). Every call is a
-// bidirectional-streaming call on the wire, which is how gRPC carries unary and server-streaming
-// methods alike: the request messages are written, the half-close sent, and each response message is
-// passed to the browser as soon as it arrives; the next one is read only when the browser's socket
-// took the last (backpressure), so a slow browser slows its own stream and buffers one message at most.
+// serves package.Service, made through grpc::GenericStub with ByteBuffer messages: the gateway compiles
+// in no service stub and never parses a message.
+//
+// Any method can be forwarded as a bidirectional-streaming call (callback API), which is how gRPC
+// carries unary and server-streaming methods alike on the wire: the request messages are written with
+// the half-close, and each response message is passed to the browser as soon as it arrives; the next
+// one is read only when the browser's socket took the last (backpressure), so a slow browser slows its
+// own stream and buffers one message at most. A service the gateway has no schema of works this way.
 //
 // Methods that the linked schemas (luoshi_proto's descriptors, not stubs) know to be unary take a
-// shorter path: one unary call, and the whole answer written at once with a Content-Length.
+// shorter path: one unary call completing on a completion queue drained by the proxy's own threads, and
+// the whole answer written at once with a Content-Length (fewer thread hand-overs per call; see
+// docs/benchmarks.md, "grpc-web gateway").
 //
 // The HTTP response is either
 //   - trailers-only: HTTP 200, grpc-status / grpc-message / trailing metadata in the headers, empty
-//     body, when the call ended before any message (errors, unknown methods, busy gateway), or
-//   - chunked: the backend's initial metadata as headers, a frame per message, one trailer frame.
+//     body, when the call ended before any message (errors, unknown methods, busy gateway),
+//   - whole (unary): initial metadata as headers, one message frame and one trailer frame, or
+//   - chunked (streams): initial metadata as headers, a frame per message, one trailer frame.
 // In text mode (application/grpc-web-text) each frame is sent as its own padded base64 piece.
 #ifndef LUOSHI_SERVICES_GATEWAY_PROXY_H_
 #define LUOSHI_SERVICES_GATEWAY_PROXY_H_
