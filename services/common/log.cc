@@ -8,6 +8,7 @@
 #endif
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -21,10 +22,14 @@ std::string* g_service = new std::string("luoshi");
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -51,6 +56,25 @@ void WriteLine(const std::string& line) {
 
 }  // namespace
 
+std::string LogTimestamp(absl::Time now) {
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached_prefix;
+  const int64_t ms = absl::ToUnixMillis(now);
+  const int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  if (second != cached_second) {
+    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
+    cached_second = second;
+  }
+  const int millis = static_cast<int>(ms - second * 1000);
+  char tail[8] = {'.',
+                  static_cast<char>('0' + millis / 100),
+                  static_cast<char>('0' + millis / 10 % 10),
+                  static_cast<char>('0' + millis % 10),
+                  'Z',
+                  '\0'};
+  return cached_prefix + tail;
+}
+
 bool ParseLogLevel(const std::string& text, LogLevel* out) {
   for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError}) {
     if (text == LevelName(l)) {
@@ -72,11 +96,21 @@ std::string JsonQuote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -96,9 +130,8 @@ void Log(LogLevel level, const std::string& msg, absl::Span<const LogField> fiel
     std::lock_guard<std::mutex> lock(g_mu);
     service = *g_service;
   }
-  std::string line = absl::StrFormat(
-      "{\"ts\":\"%s\",\"level\":\"%s\"",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), LevelName(level));
+  std::string line =
+      absl::StrCat("{\"ts\":\"", LogTimestamp(absl::Now()), "\",\"level\":\"", LevelName(level), "\"");
   line += ",\"service\":" + JsonQuote(service) + ",\"msg\":" + JsonQuote(msg);
   for (const auto& [k, v] : fields) line += "," + JsonQuote(k) + ":" + JsonQuote(v);
   line += "}\n";
