@@ -538,11 +538,6 @@ HttpServer::HttpServer(Handler handler, HttpServerOptions options) : impl_(new I
 
 HttpServer::~HttpServer() { Stop(); }
 
-int HttpServer::open_connections() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  return static_cast<int>(impl_->connections.size());
-}
-
 absl::Status HttpServer::Start(const std::string& address) {
   size_t colon = address.rfind(':');
   int port = 0;

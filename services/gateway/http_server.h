@@ -116,9 +116,6 @@ class HttpServer {
   // for them to be released, then stops the I/O threads. Idempotent.
   void Stop(absl::Duration grace = absl::Seconds(10));
 
-  // Connections open now (for tests and the benchmark).
-  int open_connections() const;
-
   struct Impl;
 
  private:

@@ -79,28 +79,27 @@ void AddStatusDetails(const grpc::Status& status, Metadata* trailers) {
   trailers->emplace_back("grpc-status-details-bin", grpcweb::Base64Encode(status.error_details()));
 }
 
-// One forwarded call. Owns itself: deleted at the end of OnDone.
-class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+// What a forwarded call of either kind holds, and what both do with the service's answer.
+class CallBase {
  public:
-  ProxyCall(GrpcWebProxy* proxy, std::shared_ptr<HttpExchange> exchange, Mode mode, std::string method,
-            std::vector<std::string> messages, std::map<std::string, std::string> cors)
+  CallBase(GrpcWebProxy* proxy, std::shared_ptr<HttpExchange> exchange, Mode mode, std::string method,
+           std::map<std::string, std::string> cors)
       : proxy_(proxy),
         exchange_(std::move(exchange)),
         mode_(mode),
         context_(std::make_shared<grpc::ClientContext>()),
         method_(std::move(method)),
         cors_(std::move(cors)) {
-    requests_.reserve(messages.size());
-    for (std::string& m : messages) {
-      grpc::Slice slice(std::move(m));
-      requests_.emplace_back(&slice, 1);
-    }
+    // The browser leaving cancels the backend call. The handler holds the context, not the call, so
+    // it stays safe to run after the call has ended.
+    exchange_->SetCancelHandler([context = context_] { context->TryCancel(); });
   }
 
   const std::shared_ptr<grpc::ClientContext>& context() { return context_; }
 
-  // Headers of a streamed response: the content type, the service's initial metadata, CORS. Valid once
-  // the initial metadata has arrived.
+ protected:
+  // Headers of an answer with messages: the content type, the service's initial metadata, CORS. Valid
+  // once the initial metadata has arrived.
   std::map<std::string, std::string> ResponseHeaders() {
     std::map<std::string, std::string> headers;
     headers["content-type"] = grpcweb::ResponseContentType(mode_);
@@ -109,11 +108,48 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     return headers;
   }
 
+  // The service's trailing metadata and status details, as the browser gets them.
+  Metadata Trailers(const grpc::Status& status) {
+    Metadata trailers = BrowserMetadata(context_->GetServerTrailingMetadata());
+    AddStatusDetails(status, &trailers);
+    return trailers;
+  }
+
+  // The trailer frame in the request's mode.
+  std::string EncodedTrailerFrame(int code, const std::string& message, const Metadata& trailers) {
+    std::string frame = grpcweb::TrailerFrame(code, message, trailers);
+    return mode_ == Mode::kText ? grpcweb::Base64Encode(frame) : frame;
+  }
+
+  // The call is over: releases the exchange and tells the proxy (the caller deletes itself next).
+  void Ended() {
+    exchange_.reset();
+    proxy_->CallEnded(context_.get());
+  }
+
+  GrpcWebProxy* proxy_;
+  std::shared_ptr<HttpExchange> exchange_;
+  Mode mode_;
+  std::shared_ptr<grpc::ClientContext> context_;
+  std::string method_;  // the call keeps a pointer to it
+  std::map<std::string, std::string> cors_;
+};
+
+// One forwarded call as a stream. Owns itself: deleted at the end of OnDone.
+class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>, public CallBase {
+ public:
+  ProxyCall(GrpcWebProxy* proxy, std::shared_ptr<HttpExchange> exchange, Mode mode, std::string method,
+            std::vector<std::string> messages, std::map<std::string, std::string> cors)
+      : CallBase(proxy, std::move(exchange), mode, std::move(method), std::move(cors)) {
+    requests_.reserve(messages.size());
+    for (std::string& m : messages) {
+      grpc::Slice slice(std::move(m));
+      requests_.emplace_back(&slice, 1);
+    }
+  }
+
   void Start(grpc::GenericStub* stub) {
     stub->PrepareBidiStreamingCall(context_.get(), method_, grpc::StubOptions(), this);
-    // The browser leaving cancels the backend call. The handler holds the context, not this object,
-    // so it stays safe to run after the call has ended.
-    exchange_->SetCancelHandler([context = context_] { context->TryCancel(); });
     AddHold();  // released when reading ends, so OnDone waits for every response message
     StartRead(&response_);
     WriteNext();
@@ -174,8 +210,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   }
 
   void OnDone(const grpc::Status& status) override {
-    Metadata trailers = BrowserMetadata(context_->GetServerTrailingMetadata());
-    AddStatusDetails(status, &trailers);
+    Metadata trailers = Trailers(status);
     bool started;
     {
       std::lock_guard<std::mutex> lock(head_->mu);
@@ -188,22 +223,13 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     if (!started) {
       exchange_->Respond(TrailersOnly(mode_, code, status.error_message(), trailers, cors_));
     } else {
-      std::string frame = grpcweb::TrailerFrame(code, status.error_message(), trailers);
-      exchange_->End(mode_ == Mode::kText ? grpcweb::Base64Encode(frame) : frame);
+      exchange_->End(EncodedTrailerFrame(code, status.error_message(), trailers));
     }
-    GrpcWebProxy* proxy = proxy_;
-    exchange_.reset();
-    proxy->CallEnded(this);
+    Ended();
     delete this;
   }
 
  private:
-  GrpcWebProxy* proxy_;
-  std::shared_ptr<HttpExchange> exchange_;
-  Mode mode_;
-  std::shared_ptr<grpc::ClientContext> context_;
-  std::string method_;  // the stub keeps a pointer to it for the whole call
-  std::map<std::string, std::string> cors_;
   std::vector<grpc::ByteBuffer> requests_;
   size_t next_request_ = 0;
   grpc::ByteBuffer response_;
@@ -220,64 +246,44 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 // A call to a method known to be unary: one request, one answer, so the whole HTTP response (message
 // frame and trailer frame, with a Content-Length) is written at once when the call ends. One operation
 // batch towards the service and one write towards the browser, instead of a stream's several.
-class UnaryProxyCall final {
+class UnaryProxyCall final : public CallBase {
  public:
   UnaryProxyCall(GrpcWebProxy* proxy, std::shared_ptr<HttpExchange> exchange, Mode mode, std::string method,
                  std::string message, std::map<std::string, std::string> cors)
-      : proxy_(proxy),
-        exchange_(std::move(exchange)),
-        mode_(mode),
-        context_(std::make_shared<grpc::ClientContext>()),
-        method_(std::move(method)),
-        cors_(std::move(cors)) {
+      : CallBase(proxy, std::move(exchange), mode, std::move(method), std::move(cors)) {
     grpc::Slice slice(std::move(message));
     request_ = grpc::ByteBuffer(&slice, 1);
   }
-
-  const std::shared_ptr<grpc::ClientContext>& context() { return context_; }
 
   // Through a completion queue whose thread also does the channel's polling, so the answer is read
   // and handed to the HTTP side by one thread (the callback API adds a hop to its own executor).
   void Start(grpc::GenericStub* stub, grpc::CompletionQueue* cq) {
     reader_ = stub->PrepareUnaryCall(context_.get(), method_, request_, cq);
-    exchange_->SetCancelHandler([context = context_] { context->TryCancel(); });
     reader_->StartCall();
     reader_->Finish(&response_, &status_, this);
   }
 
   // The completion queue's thread, once the call has ended.
   void OnDone() {
-    const grpc::Status& status = status_;
-    Metadata trailers = BrowserMetadata(context_->GetServerTrailingMetadata());
-    AddStatusDetails(status, &trailers);
-    int code = static_cast<int>(status.error_code());
+    Metadata trailers = Trailers(status_);
+    int code = static_cast<int>(status_.error_code());
     exchange_->AddLogField("grpc_status", std::to_string(code));
-    if (!status.ok()) {
-      exchange_->Respond(TrailersOnly(mode_, code, status.error_message(), trailers, cors_));
+    if (!status_.ok()) {
+      exchange_->Respond(TrailersOnly(mode_, code, status_.error_message(), trailers, cors_));
     } else {
       HttpResponse r;
-      r.content_type = grpcweb::ResponseContentType(mode_);
-      for (auto& [k, v] : BrowserMetadata(context_->GetServerInitialMetadata())) r.headers[k] = v;
-      AddCors(cors_, &r.headers);
-      std::string trailer = grpcweb::TrailerFrame(code, "", trailers);
-      r.body = FramedMessage(response_, mode_);
-      r.body += mode_ == Mode::kText ? grpcweb::Base64Encode(trailer) : trailer;
+      r.headers = ResponseHeaders();
+      r.content_type = r.headers["content-type"];
+      r.headers.erase("content-type");
+      r.body = FramedMessage(response_, mode_) + EncodedTrailerFrame(code, "", trailers);
       exchange_->AddLogField("messages_out", "1");
       exchange_->Respond(std::move(r));
     }
-    GrpcWebProxy* proxy = proxy_;
-    exchange_.reset();
-    proxy->CallEnded(this);
+    Ended();
     delete this;
   }
 
  private:
-  GrpcWebProxy* proxy_;
-  std::shared_ptr<HttpExchange> exchange_;
-  Mode mode_;
-  std::shared_ptr<grpc::ClientContext> context_;
-  std::string method_;  // the call keeps a pointer to it
-  std::map<std::string, std::string> cors_;
   grpc::ByteBuffer request_, response_;
   grpc::Status status_;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader_;
@@ -432,27 +438,26 @@ void GrpcWebProxy::Handle(const std::shared_ptr<HttpExchange>& exchange,
   std::vector<std::string>& messages = decoder.messages();
   if (messages.size() == 1 && unary_methods_.count(path) > 0) {
     auto* call = new UnaryProxyCall(this, exchange, *mode, path, std::move(messages[0]), cors);
-    Launch(call, call->context(), timeout, metadata);
+    Launch(call->context(), timeout, metadata);
     call->Start(stub, queues_[next_queue_.fetch_add(1, std::memory_order_relaxed) % queues_.size()].get());
   } else {
     auto* call = new ProxyCall(this, exchange, *mode, path, std::move(messages), cors);
-    Launch(call, call->context(), timeout, metadata);
+    Launch(call->context(), timeout, metadata);
     call->Start(stub);
   }
 }
 
-void GrpcWebProxy::Launch(void* call, const std::shared_ptr<grpc::ClientContext>& context,
-                          absl::Duration timeout,
+void GrpcWebProxy::Launch(const std::shared_ptr<grpc::ClientContext>& context, absl::Duration timeout,
                           const std::vector<std::pair<std::string, std::string>>& metadata) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   for (const auto& [k, v] : metadata) context->AddMetadata(k, v);
   std::lock_guard<std::mutex> lock(mu_);
-  calls_.emplace(call, context);
+  calls_.emplace(context.get(), context);
 }
 
-void GrpcWebProxy::CallEnded(void* call) {
+void GrpcWebProxy::CallEnded(grpc::ClientContext* context) {
   std::lock_guard<std::mutex> lock(mu_);
-  calls_.erase(call);
+  calls_.erase(context);
   active_.fetch_sub(1);
   ended_.notify_all();
 }
@@ -461,7 +466,7 @@ void GrpcWebProxy::Shutdown(absl::Duration grace) {
   std::vector<std::shared_ptr<grpc::ClientContext>> open;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [call, context] : calls_) open.push_back(context);
+    for (const auto& [raw, context] : calls_) open.push_back(context);
   }
   for (const auto& context : open) context->TryCancel();
   std::unique_lock<std::mutex> lock(mu_);

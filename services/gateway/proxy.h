@@ -81,12 +81,12 @@ class GrpcWebProxy {
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
-  friend class ProxyCall;
-  friend class UnaryProxyCall;
-  // Registers a call about to start (so that Shutdown can cancel it) and sets its deadline and metadata.
-  void Launch(void* call, const std::shared_ptr<grpc::ClientContext>& context, absl::Duration timeout,
+  friend class CallBase;
+  // Registers a call about to start by its context (so that Shutdown can cancel it) and sets its
+  // deadline and metadata.
+  void Launch(const std::shared_ptr<grpc::ClientContext>& context, absl::Duration timeout,
               const std::vector<std::pair<std::string, std::string>>& metadata);
-  void CallEnded(void* call);
+  void CallEnded(grpc::ClientContext* context);
 
   ProxyOptions options_;
   std::map<std::string, std::vector<std::unique_ptr<grpc::GenericStub>>> backends_;
@@ -99,7 +99,7 @@ class GrpcWebProxy {
   std::mutex mu_;
   std::condition_variable ended_;
   // Calls in progress and their contexts (kept so that Shutdown can cancel without holding mu_).
-  std::map<void*, std::shared_ptr<grpc::ClientContext>> calls_;  // guarded by mu_
+  std::map<grpc::ClientContext*, std::shared_ptr<grpc::ClientContext>> calls_;  // guarded by mu_
   // "/package.Service/Method" of the unary methods of the backends whose schema is linked in.
   std::set<std::string> unary_methods_;
 };
