@@ -9,10 +9,14 @@ namespace luoshi {
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::kViewer: return "viewer";
-    case Role::kOffice: return "office";
-    case Role::kSupervisor: return "supervisor";
-    case Role::kAdmin: return "admin";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kOffice:
+      return "office";
+    case Role::kSupervisor:
+      return "supervisor";
+    case Role::kAdmin:
+      return "admin";
   }
   return "viewer";
 }
@@ -38,25 +42,6 @@ std::string PercentEncode(const std::string& s) {
       out += '%';
       out += hex[c >> 4];
       out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string PercentDecode(const std::string& s) {
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && val(s[i + 1]) >= 0 && val(s[i + 2]) >= 0) {
-      out += static_cast<char>(val(s[i + 1]) * 16 + val(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
     }
   }
   return out;

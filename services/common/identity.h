@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/common/percent.h"
 
 namespace grpc {
 class ServerContextBase;  // base of ServerContext (sync API) and CallbackServerContext
@@ -35,9 +36,8 @@ inline constexpr char kRoleHeader[] = "x-luoshi-role";
 absl::StatusOr<Identity> IdentityFromContext(const grpc::ServerContextBase& context);
 void AttachIdentity(const Identity& identity, grpc::ClientContext* context);
 
-// Percent-encoding for non-ASCII metadata values.
+// Percent-encoding for non-ASCII metadata values (PercentDecode, percent.h, reads them back).
 std::string PercentEncode(const std::string& s);
-std::string PercentDecode(const std::string& s);
 
 }  // namespace luoshi
 

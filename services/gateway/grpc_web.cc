@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/percent.h"
 
 namespace luoshi::gateway::grpcweb {
 namespace {
@@ -188,28 +189,7 @@ std::string PercentEncodeMessage(absl::string_view message) {
   return out;
 }
 
-std::string PercentDecodeMessage(absl::string_view encoded) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(encoded.size());
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    if (encoded[i] == '%' && i + 2 < encoded.size()) {
-      int hi = hex(encoded[i + 1]), lo = hex(encoded[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(encoded[i]);
-  }
-  return out;
-}
+std::string PercentDecodeMessage(absl::string_view encoded) { return PercentDecode(encoded); }
 
 std::string Base64Encode(absl::string_view bytes) {
   std::string out;

@@ -81,7 +81,7 @@ std::string TrailerFrame(int grpc_status, absl::string_view grpc_message, const 
 
 // grpc-message encoding: bytes outside printable ASCII, and '%', become %XX (upper-case hex).
 std::string PercentEncodeMessage(absl::string_view message);
-// The reverse; a malformed escape is kept as it is.
+// The reverse (luoshi::PercentDecode, services/common/percent.h); a malformed escape is kept as it is.
 std::string PercentDecodeMessage(absl::string_view encoded);
 
 // Standard padded base64, for text-mode responses and -bin header values.
