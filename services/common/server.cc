@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace luoshi {
 namespace {
@@ -47,16 +48,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
     return grpc::InsecureServerCredentials();
   }
   if (cert.empty() || key.empty()) return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
-  auto cert_pem = ReadFile(cert, "TLS certificate");
-  if (!cert_pem.ok()) return cert_pem.status();
-  auto key_pem = ReadFile(key, "TLS key");
-  if (!key_pem.ok()) return key_pem.status();
+  LUOSHI_ASSIGN_OR_RETURN(auto cert_pem, ReadFile(cert, "TLS certificate"));
+  LUOSHI_ASSIGN_OR_RETURN(auto key_pem, ReadFile(key, "TLS key"));
   grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back({*key_pem, *cert_pem});
+  options.pem_key_cert_pairs.push_back({key_pem, cert_pem});
   if (!client_ca.empty()) {
-    auto ca_pem = ReadFile(client_ca, "client CA");
-    if (!ca_pem.ok()) return ca_pem.status();
-    options.pem_root_certs = *ca_pem;
+    LUOSHI_ASSIGN_OR_RETURN(auto ca_pem, ReadFile(client_ca, "client CA"));
+    options.pem_root_certs = ca_pem;
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
@@ -96,8 +94,7 @@ void ServiceHost::AddService(grpc::Service* service, const std::string& full_nam
 }
 
 absl::Status ServiceHost::Start(const std::string& address) {
-  auto creds = ServerCredentialsFromFlags();
-  if (!creds.ok()) return creds.status();
+  LUOSHI_ASSIGN_OR_RETURN(auto creds, ServerCredentialsFromFlags());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -106,7 +103,7 @@ absl::Status ServiceHost::Start(const std::string& address) {
   builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
-  builder.AddListeningPort(address, *creds, &port_);
+  builder.AddListeningPort(address, creds, &port_);
   for (auto& [service, full_name] : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status_macros.h"
 
 namespace luoshi::sql {
 namespace {
@@ -91,9 +92,8 @@ absl::StatusOr<bool> Statement::Step() {
 
 absl::Status Statement::Run() {
   while (true) {
-    auto row = Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::OkStatus();
+    LUOSHI_ASSIGN_OR_RETURN(auto row, Step());
+    if (!row) return absl::OkStatus();
   }
 }
 
@@ -153,19 +153,17 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   }
   std::unique_ptr<Database> db(new Database());
   db->path_ = path;
-  auto writer = OpenConnection(path, options.busy_timeout_ms);
-  if (!writer.ok()) return writer.status();
+  LUOSHI_ASSIGN_OR_RETURN(auto writer, OpenConnection(path, options.busy_timeout_ms));
   {
     absl::MutexLock lock(&db->write_mu_);
-    db->writer_.reset(new Connection(*writer));
-    if (absl::Status s = db->writer_->Exec(WriterPragmas(options)); !s.ok()) return s;
+    db->writer_.reset(new Connection(writer));
+    LUOSHI_RETURN_IF_ERROR(db->writer_->Exec(WriterPragmas(options)));
   }
-  if (absl::Status s = db->ApplyMigrations(migrations); !s.ok()) return s;
+  LUOSHI_RETURN_IF_ERROR(db->ApplyMigrations(migrations));
   for (int i = 0; i < std::max(1, options.reader_count); ++i) {
-    auto reader = OpenConnection(path, options.busy_timeout_ms);
-    if (!reader.ok()) return reader.status();
-    auto conn = std::unique_ptr<Connection>(new Connection(*reader));
-    if (absl::Status s = conn->Exec(ReaderPragmas(options)); !s.ok()) return s;
+    LUOSHI_ASSIGN_OR_RETURN(auto reader, OpenConnection(path, options.busy_timeout_ms));
+    auto conn = std::unique_ptr<Connection>(new Connection(reader));
+    LUOSHI_RETURN_IF_ERROR(conn->Exec(ReaderPragmas(options)));
     absl::MutexLock lock(&db->read_mu_);
     db->idle_readers_.push_back(std::move(conn));
   }
@@ -189,11 +187,9 @@ absl::Status Database::ApplyMigrations(const std::vector<Migration>& migrations)
   int current = 0;
   {
     // Scoped so the statement is reset before migrations run (an open statement blocks DROP INDEX).
-    auto stmt = w.Prepare("PRAGMA user_version");
-    if (!stmt.ok()) return stmt.status();
-    auto row = stmt->Step();
-    if (!row.ok()) return row.status();
-    current = static_cast<int>(stmt->ColumnInt(0));
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, w.Prepare("PRAGMA user_version"));
+    LUOSHI_ASSIGN_OR_RETURN(auto row, stmt.Step());
+    current = static_cast<int>(stmt.ColumnInt(0));
   }
   int latest = migrations.empty() ? 0 : migrations.back().version;
   if (current > latest) {
@@ -225,7 +221,7 @@ absl::Status Database::ApplyMigrations(const std::vector<Migration>& migrations)
 absl::Status Database::Write(const std::function<absl::Status(Connection&)>& fn) {
   absl::MutexLock lock(&write_mu_);
   Connection& w = *writer_;
-  if (absl::Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  LUOSHI_RETURN_IF_ERROR(w.Exec("BEGIN IMMEDIATE"));
   absl::Status result = fn(w);
   if (result.ok()) {
     result = w.Exec("COMMIT");

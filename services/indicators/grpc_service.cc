@@ -5,6 +5,7 @@
 
 #include "services/common/raw_call.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace luoshi::indicators {
 namespace {
@@ -23,7 +24,7 @@ template <typename Request, typename Wire>
 auto Bytes(Wire wire) {
   return [wire](const Request& request) -> absl::StatusOr<std::string> {
     std::string out;
-    if (absl::Status s = wire(request, &out); !s.ok()) return s;
+    LUOSHI_RETURN_IF_ERROR(wire(request, &out));
     return out;
   };
 }

@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/common/decimal.h"
+#include "services/common/status_macros.h"
 #include "services/common/wire.h"
 #include "services/indicators/compare.h"
 #include "services/indicators/csv.h"
@@ -271,14 +272,12 @@ absl::Status IndicatorService::RecordObservations(const v1::RecordObservationsRe
   std::vector<ObservationRecord> records;
   records.reserve(request.observations_size());
   for (int i = 0; i < request.observations_size(); ++i) {
-    absl::StatusOr<ObservationRecord> r = Normalize(i, request.observations(i));
-    if (!r.ok()) return r.status();
-    records.push_back(*std::move(r));
+    LUOSHI_ASSIGN_OR_RETURN(ObservationRecord r, Normalize(i, request.observations(i)));
+    records.push_back(std::move(r));
   }
-  absl::StatusOr<RecordOutcome> outcome = store_->Record(records);
-  if (!outcome.ok()) return outcome.status();
-  response->set_recorded(outcome->recorded);
-  response->set_unchanged(outcome->unchanged);
+  LUOSHI_ASSIGN_OR_RETURN(RecordOutcome outcome, store_->Record(records));
+  response->set_recorded(outcome.recorded);
+  response->set_unchanged(outcome.unchanged);
   return absl::OkStatus();
 }
 
@@ -313,36 +312,32 @@ absl::StatusOr<ObservationFilter> IndicatorService::FilterFrom(
 absl::Status IndicatorService::QueryObservations(const v1::QueryObservationsRequest& request,
                                                  v1::QueryObservationsResponse* response) const {
   std::string bytes;
-  if (absl::Status s = QueryObservationsWire(request, &bytes); !s.ok()) return s;
+  LUOSHI_RETURN_IF_ERROR(QueryObservationsWire(request, &bytes));
   if (!response->ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
   return absl::OkStatus();
 }
 
 absl::Status IndicatorService::QueryObservationsWire(const v1::QueryObservationsRequest& request,
                                                      std::string* response) const {
-  absl::StatusOr<ObservationFilter> filter = FilterFrom(request);
-  if (!filter.ok()) return filter.status();
-  absl::StatusOr<int> size = PageSize(request.page());
-  if (!size.ok()) return size.status();
-  const std::string fingerprint = FilterFingerprint(*filter);
+  LUOSHI_ASSIGN_OR_RETURN(ObservationFilter filter, FilterFrom(request));
+  LUOSHI_ASSIGN_OR_RETURN(int size, PageSize(request.page()));
+  const std::string fingerprint = FilterFingerprint(filter);
   std::optional<PageCursor> after;
   if (!request.page().page_token().empty()) {
-    absl::StatusOr<PageCursor> c = DecodePageToken(request.page().page_token(), fingerprint);
-    if (!c.ok()) return c.status();
-    after = *c;
+    LUOSHI_ASSIGN_OR_RETURN(PageCursor c, DecodePageToken(request.page().page_token(), fingerprint));
+    after = c;
   }
-  absl::StatusOr<ObservationBytesPage> page = store_->QueryBytes(*filter, after, *size);
-  if (!page.ok()) return page.status();
+  LUOSHI_ASSIGN_OR_RETURN(ObservationBytesPage page, store_->QueryBytes(filter, after, size));
   response->clear();
   size_t total = 0;
-  for (const StoredObservationBytes& s : page->observations) total += s.wire.size() + 4;
+  for (const StoredObservationBytes& s : page.observations) total += s.wire.size() + 4;
   response->reserve(total + 64);
-  for (const StoredObservationBytes& s : page->observations) {
+  for (const StoredObservationBytes& s : page.observations) {
     wire::AppendBytesField(v1::QueryObservationsResponse::kObservationsFieldNumber, s.wire, response);
   }
-  if (page->next) {
+  if (page.next) {
     wire::AppendBytesField(v1::QueryObservationsResponse::kNextPageTokenFieldNumber,
-                           EncodePageToken(fingerprint, *page->next), response);
+                           EncodePageToken(fingerprint, *page.next), response);
   }
   return absl::OkStatus();
 }
@@ -369,7 +364,7 @@ bool SamePoint(const StoredObservationBytes* a, const StoredObservationBytes* b)
 
 absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const {
   std::string bytes;
-  if (absl::Status s = GetSeriesWire(request, &bytes); !s.ok()) return s;
+  LUOSHI_RETURN_IF_ERROR(GetSeriesWire(request, &bytes));
   if (!response->ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
   return absl::OkStatus();
 }
@@ -387,15 +382,14 @@ absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request
   f.measure = request.measure();
   f.all_vintages = request.include_history();
   f.any_order = true;  // the points are sorted below
-  absl::StatusOr<ObservationBytesPage> rows = store_->QueryBytes(f, std::nullopt, 0);
-  if (!rows.ok()) return rows.status();
+  LUOSHI_ASSIGN_OR_RETURN(ObservationBytesPage rows, store_->QueryBytes(f, std::nullopt, 0));
   const v1::Indicator* indicator = catalog_->FindIndicator(request.indicator_id());
   const v1::Region* region = catalog_->FindRegion(f.region_keys[0]);
-  if (rows->observations.empty() && !indicator) return IndicatorNotFound(request.indicator_id());
-  if (rows->observations.empty() && !region) return RegionNotFound(request.region());
+  if (rows.observations.empty() && !indicator) return IndicatorNotFound(request.indicator_id());
+  if (rows.observations.empty() && !region) return RegionNotFound(request.region());
   response->clear();
   size_t total = 0;
-  for (const StoredObservationBytes& s : rows->observations) total += s.wire.size() + s.period.size() + 8;
+  for (const StoredObservationBytes& s : rows.observations) total += s.wire.size() + s.period.size() + 8;
   response->reserve(total + 512);
   if (indicator) {
     wire::AppendMessageField(v1::Series::kIndicatorFieldNumber, *indicator, response);
@@ -413,8 +407,8 @@ absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request
     wire::AppendMessageField(v1::Series::kRegionFieldNumber, named, response);
   }
   std::vector<const StoredObservationBytes*> order;
-  order.reserve(rows->observations.size());
-  for (const StoredObservationBytes& s : rows->observations) order.push_back(&s);
+  order.reserve(rows.observations.size());
+  for (const StoredObservationBytes& s : rows.observations) order.push_back(&s);
   std::sort(order.begin(), order.end(), PointOrder);
   for (size_t first = 0; first < order.size();) {
     size_t end = first + 1;
@@ -479,20 +473,18 @@ absl::Status IndicatorService::CompareTargets(const v1::CompareTargetsRequest& r
   f.start_from = YearPeriod(request.year()).StartKey();
   f.start_to = YearPeriod(request.year()).EndKey();
   f.status = v1::OBSERVATION_STATUS_TARGET;
-  absl::StatusOr<ObservationPage> targets = store_->Query(f, std::nullopt, 0);
-  if (!targets.ok()) return targets.status();
+  LUOSHI_ASSIGN_OR_RETURN(ObservationPage targets, store_->Query(f, std::nullopt, 0));
   f.status = v1::OBSERVATION_STATUS_ACTUAL;
-  absl::StatusOr<ObservationPage> actual_rows = store_->Query(f, std::nullopt, 0);
-  if (!actual_rows.ok()) return actual_rows.status();
-  if (targets->observations.empty() && actual_rows->observations.empty() &&
+  LUOSHI_ASSIGN_OR_RETURN(ObservationPage actual_rows, store_->Query(f, std::nullopt, 0));
+  if (targets.observations.empty() && actual_rows.observations.empty() &&
       !catalog_->FindRegion(f.region_keys[0])) {
     return RegionNotFound(request.region());
   }
   std::map<CellKey, v1::Observation> actuals;
-  for (StoredObservation& s : actual_rows->observations)
+  for (StoredObservation& s : actual_rows.observations)
     actuals[CellOf(s.observation)] = std::move(s.observation);
   std::vector<v1::Observation> ordered;
-  for (StoredObservation& s : targets->observations) ordered.push_back(std::move(s.observation));
+  for (StoredObservation& s : targets.observations) ordered.push_back(std::move(s.observation));
   std::stable_sort(ordered.begin(), ordered.end(),
                    [this](const v1::Observation& a, const v1::Observation& b) {
                      return CatalogPosition(a) < CatalogPosition(b);
@@ -508,15 +500,13 @@ absl::Status IndicatorService::CompareTargets(const v1::CompareTargetsRequest& r
 absl::Status IndicatorService::ExportObservations(const v1::ExportObservationsRequest& request,
                                                   const std::function<bool(const std::string&)>& sink,
                                                   size_t chunk_bytes) const {
-  absl::StatusOr<ObservationFilter> filter = FilterFrom(request.filter());
-  if (!filter.ok()) return filter.status();
+  LUOSHI_ASSIGN_OR_RETURN(ObservationFilter filter, FilterFrom(request.filter()));
   std::string buffer = kUtf8Bom;
   AppendCsvRecord(ObservationCsvHeader(), &buffer);
   std::optional<PageCursor> after;
   do {
-    absl::StatusOr<ObservationPage> page = store_->Query(*filter, after, kMaxPageSize);
-    if (!page.ok()) return page.status();
-    for (const StoredObservation& s : page->observations) {
+    LUOSHI_ASSIGN_OR_RETURN(ObservationPage page, store_->Query(filter, after, kMaxPageSize));
+    for (const StoredObservation& s : page.observations) {
       const v1::Indicator* indicator = IndicatorOf(s.observation);
       const v1::Region* region = catalog_->FindRegion(s.observation.region());
       AppendCsvRecord(ObservationCsvFields(s.observation, indicator ? indicator->name() : "",
@@ -527,7 +517,7 @@ absl::Status IndicatorService::ExportObservations(const v1::ExportObservationsRe
         buffer.clear();
       }
     }
-    after = page->next;
+    after = page.next;
   } while (after);
   if (!buffer.empty() && !sink(buffer)) return absl::CancelledError("the export was abandoned by the client");
   return absl::OkStatus();

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/status_macros.h"
 
 namespace luoshi::indicators {
 namespace {
@@ -103,9 +104,8 @@ std::string FormatPeriod(const Period& p) {
 }
 
 absl::StatusOr<std::string> NormalizePeriodCode(std::string_view code) {
-  absl::StatusOr<Period> p = ParsePeriod(code);
-  if (!p.ok()) return p.status();
-  return FormatPeriod(*p);
+  LUOSHI_ASSIGN_OR_RETURN(Period p, ParsePeriod(code));
+  return FormatPeriod(p);
 }
 
 Period YearPeriod(int year) { return Period{year, 1, 12}; }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 #include "services/common/wire.h"
 
 namespace luoshi::indicators {
@@ -105,26 +106,22 @@ struct LatestOfCell {
 };
 
 absl::StatusOr<std::optional<LatestOfCell>> FindLatest(sql::Connection& c, const ObservationRecord& r) {
-  absl::StatusOr<sql::Statement> stmt = c.Prepare(kSelectLatestOfCell);
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, r.region_key).Bind(2, r.period.year).Bind(3, r.indicator_key);
-  stmt->Bind(4, r.observation.status()).Bind(5, r.observation.measure());
-  stmt->Bind(6, r.period.StartKey()).Bind(7, r.period.EndKey()).Bind(8, r.base_key);
-  absl::StatusOr<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<LatestOfCell>();
-  return std::optional<LatestOfCell>(LatestOfCell{stmt->ColumnInt(0), stmt->ColumnInt(1)});
+  LUOSHI_ASSIGN_OR_RETURN(sql::Statement stmt, c.Prepare(kSelectLatestOfCell));
+  stmt.Bind(1, r.region_key).Bind(2, r.period.year).Bind(3, r.indicator_key);
+  stmt.Bind(4, r.observation.status()).Bind(5, r.observation.measure());
+  stmt.Bind(6, r.period.StartKey()).Bind(7, r.period.EndKey()).Bind(8, r.base_key);
+  LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<LatestOfCell>();
+  return std::optional<LatestOfCell>(LatestOfCell{stmt.ColumnInt(0), stmt.ColumnInt(1)});
 }
 
 // The source key is already stored: 0 when with identical content, ALREADY_EXISTS otherwise.
 absl::StatusOr<int> CheckRedelivery(sql::Connection& c, size_t index, const v1::Observation& body) {
-  absl::StatusOr<sql::Statement> existing = c.Prepare(kSelectBySourceKey);
-  if (!existing.ok()) return existing.status();
-  existing->Bind(1, body.source_key());
-  absl::StatusOr<bool> row = existing->Step();
-  if (!row.ok()) return row.status();
+  LUOSHI_ASSIGN_OR_RETURN(sql::Statement existing, c.Prepare(kSelectBySourceKey));
+  existing.Bind(1, body.source_key());
+  LUOSHI_ASSIGN_OR_RETURN(bool row, existing.Step());
   v1::Observation stored;
-  if (*row && stored.ParseFromString(existing->ColumnBlob(0)) &&
+  if (row && stored.ParseFromString(existing.ColumnBlob(0)) &&
       google::protobuf::util::MessageDifferencer::Equals(stored, body)) {
     return 0;
   }
@@ -133,36 +130,33 @@ absl::StatusOr<int> CheckRedelivery(sql::Connection& c, size_t index, const v1::
 
 absl::Status Insert(sql::Connection& c, const ObservationRecord& r, const v1::Observation& body,
                     bool is_latest) {
-  absl::StatusOr<sql::Statement> insert = c.Prepare(kInsert);
-  if (!insert.ok()) return insert.status();
-  insert->Bind(1, body.source_key()).Bind(2, r.indicator_key).Bind(3, r.region_key);
-  insert->Bind(4, body.status()).Bind(5, body.measure()).Bind(6, r.base_key);
-  insert->Bind(7, r.period.StartKey()).Bind(8, r.period.EndKey()).Bind(9, body.period());
-  insert->Bind(10, body.provenance().document_id());
+  LUOSHI_ASSIGN_OR_RETURN(sql::Statement insert, c.Prepare(kInsert));
+  insert.Bind(1, body.source_key()).Bind(2, r.indicator_key).Bind(3, r.region_key);
+  insert.Bind(4, body.status()).Bind(5, body.measure()).Bind(6, r.base_key);
+  insert.Bind(7, r.period.StartKey()).Bind(8, r.period.EndKey()).Bind(9, body.period());
+  insert.Bind(10, body.provenance().document_id());
   if (body.has_value()) {
-    insert->Bind(11, static_cast<int64_t>(body.value().value().unscaled()));
-    insert->Bind(12, body.value().value().scale());
+    insert.Bind(11, static_cast<int64_t>(body.value().value().unscaled()));
+    insert.Bind(12, body.value().value().scale());
   } else {
-    insert->BindNull(11).BindNull(12);
+    insert.BindNull(11).BindNull(12);
   }
-  insert->Bind(13, body.value().unit()).Bind(14, r.as_of_micros).Bind(15, r.recorded_at_micros);
-  insert->Bind(16, is_latest ? 1 : 0).BindBlob(17, body.SerializeAsString()).Bind(18, r.period.year);
-  return insert->Run();
+  insert.Bind(13, body.value().unit()).Bind(14, r.as_of_micros).Bind(15, r.recorded_at_micros);
+  insert.Bind(16, is_latest ? 1 : 0).BindBlob(17, body.SerializeAsString()).Bind(18, r.period.year);
+  return insert.Run();
 }
 
 // 1: stored now; 0: already stored with identical content.
 absl::StatusOr<int> RecordOne(sql::Connection& c, size_t index, const ObservationRecord& r) {
   v1::Observation scratch;
   const v1::Observation& body = StoredBody(r.observation, &scratch);
-  absl::StatusOr<std::optional<LatestOfCell>> latest = FindLatest(c, r);
-  if (!latest.ok()) return latest.status();
-  const bool is_latest = !latest->has_value() || r.as_of_micros >= (*latest)->as_of;
-  if (absl::Status s = Insert(c, r, body, is_latest); !s.ok()) return s;
+  LUOSHI_ASSIGN_OR_RETURN(std::optional<LatestOfCell> latest, FindLatest(c, r));
+  const bool is_latest = !latest.has_value() || r.as_of_micros >= (latest)->as_of;
+  LUOSHI_RETURN_IF_ERROR(Insert(c, r, body, is_latest));
   if (c.Changes() == 0) return CheckRedelivery(c, index, body);  // the source key was already there
-  if (is_latest && latest->has_value()) {
-    absl::StatusOr<sql::Statement> clear = c.Prepare(kClearLatest);
-    if (!clear.ok()) return clear.status();
-    if (absl::Status s = clear->Bind(1, (*latest)->sequence).Run(); !s.ok()) return s;
+  if (is_latest && latest.has_value()) {
+    LUOSHI_ASSIGN_OR_RETURN(sql::Statement clear, c.Prepare(kClearLatest));
+    LUOSHI_RETURN_IF_ERROR(clear.Bind(1, (latest)->sequence).Run());
   }
   return 1;
 }
@@ -308,15 +302,13 @@ absl::StatusOr<RecordOutcome> SqliteObservationStore::Record(const std::vector<O
     outcome = RecordOutcome();
     std::set<int> years;
     for (size_t i = 0; i < records.size(); ++i) {
-      absl::StatusOr<int> stored = RecordOne(c, i, records[i]);
-      if (!stored.ok()) return stored.status();
-      (*stored ? outcome.recorded : outcome.unchanged)++;
+      LUOSHI_ASSIGN_OR_RETURN(int stored, RecordOne(c, i, records[i]));
+      (stored ? outcome.recorded : outcome.unchanged)++;
       years.insert(records[i].period.year);
     }
     for (int year : years) {
-      absl::StatusOr<sql::Statement> add = c.Prepare(kAddYear);
-      if (!add.ok()) return add.status();
-      if (absl::Status st = add->Bind(1, year).Run(); !st.ok()) return st;
+      LUOSHI_ASSIGN_OR_RETURN(sql::Statement add, c.Prepare(kAddYear));
+      LUOSHI_RETURN_IF_ERROR(add.Bind(1, year).Run());
     }
     return absl::OkStatus();
   });
@@ -331,18 +323,16 @@ absl::StatusOr<ObservationBytesPage> SqliteObservationStore::QueryBytes(
   page.observations.reserve(limit > 0 ? static_cast<size_t>(limit) : 64);
   bool more = false;
   absl::Status s = db_->Read([&](sql::Connection& c) -> absl::Status {
-    absl::StatusOr<sql::Statement> stmt = c.Prepare(query.Sql());
-    if (!stmt.ok()) return stmt.status();
-    query.BindAll(*stmt);
+    LUOSHI_ASSIGN_OR_RETURN(sql::Statement stmt, c.Prepare(query.Sql()));
+    query.BindAll(stmt);
     while (true) {
-      absl::StatusOr<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return absl::OkStatus();
+      LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return absl::OkStatus();
       if (limit > 0 && static_cast<int>(page.observations.size()) == limit) {
         more = true;
         return absl::OkStatus();
       }
-      ReadRow(*stmt, &page.observations.emplace_back());
+      ReadRow(stmt, &page.observations.emplace_back());
     }
   });
   if (!s.ok()) return s;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace luoshi::ingestion {
 namespace {
@@ -103,7 +104,7 @@ absl::Duration Dispatcher::BackoffAfter(int failed_attempts) {
 absl::StatusOr<DispatchStats> Dispatcher::RunOnce() {
   DispatchStats stats;
   for (Lane& lane : lanes_) {
-    if (absl::Status s = Pass(lane, &stats); !s.ok()) return s;
+    LUOSHI_RETURN_IF_ERROR(Pass(lane, &stats));
   }
   return stats;
 }
@@ -115,9 +116,8 @@ absl::Status Dispatcher::Pass(Lane& lane, DispatchStats* stats) {
     ++stats->paused_targets;
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<OutboxEntry>> due = store_->DueDeliveries(lane.target, now, options_.entries_per_pass);
-  if (!due.ok()) return due.status();
-  for (const OutboxEntry& entry : *due) {
+  LUOSHI_ASSIGN_OR_RETURN(auto due, store_->DueDeliveries(lane.target, now, options_.entries_per_pass));
+  for (const OutboxEntry& entry : due) {
     Record(lane, entry, Send(entry), stats);
     if (lane.failures > 0) break;  // the peer is failing: back off as a whole
   }
@@ -138,7 +138,7 @@ absl::Status Dispatcher::SendObservations(const std::string& payload) {
   for (int begin = 0; begin < size; begin += batch) {
     v1::RecordObservationsRequest request;
     for (int i = begin; i < std::min(size, begin + batch); ++i) *request.add_observations() = all.observations(i);
-    if (absl::Status s = client_->RecordObservations(request); !s.ok()) return s;
+    LUOSHI_RETURN_IF_ERROR(client_->RecordObservations(request));
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/common/status_macros.h"
 #include "services/ingestion/errors.h"
 #include "services/ingestion/ids.h"
 
@@ -206,7 +207,7 @@ absl::Status IngestionHandler::Validate(const v1::IngestDocumentRequest& request
 
 absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::IngestDocument(
     const v1::IngestDocumentRequest& request) {
-  if (absl::Status s = Validate(request); !s.ok()) return s;
+  LUOSHI_RETURN_IF_ERROR(Validate(request));
   const std::string sha256 = Sha256Hex(request.content());
   if (!request.dry_run()) {
     absl::StatusOr<DocumentRecord> existing = store_->FindBySha256(sha256);
@@ -214,25 +215,24 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::IngestDocument(
     if (!absl::IsNotFound(existing.status())) return existing.status();
   }
   DocumentRecord record = NewRecord(request, sha256, clock_->Now());
-  absl::StatusOr<v1::Extraction> extraction = RunExtraction(request.content(), sha256, ExtractRequestFor(record));
-  if (!extraction.ok()) return extraction.status();
+  LUOSHI_ASSIGN_OR_RETURN(auto extraction, RunExtraction(request.content(), sha256, ExtractRequestFor(record)));
   if (request.dry_run()) {
-    ApplyExtraction(*extraction, &record);
+    ApplyExtraction(extraction, &record);
     v1::IngestDocumentResponse response;
     *response.mutable_document() = DocumentProto(record, {});
     // Nothing is sent, but what a real ingest would leave out is worth knowing before it.
-    for (const NewDelivery& planned : DeliveriesFor(record, *extraction)) {
+    for (const NewDelivery& planned : DeliveriesFor(record, extraction)) {
       v1::Delivery* d = response.mutable_document()->add_deliveries();
       d->set_target(planned.target);
       d->set_state(v1::DELIVERY_STATE_NOT_NEEDED);
       d->set_left_out(planned.left_out);
       d->set_left_out_reason(planned.left_out_reason);
     }
-    *response.mutable_extraction() = std::move(*extraction);
+    *response.mutable_extraction() = std::move(extraction);
     response.set_created(false);
     return response;
   }
-  return StoreNew(request, record, std::move(*extraction));
+  return StoreNew(request, record, std::move(extraction));
 }
 
 absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::StoreNew(const v1::IngestDocumentRequest& request,
@@ -249,49 +249,42 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::StoreNew(const v1::
   }
   if (!created.ok()) return created;
   NotifyQueued();
-  absl::StatusOr<DocumentRecord> stored = store_->GetDocument(record.id);
-  if (!stored.ok()) return stored.status();
-  absl::StatusOr<v1::Document> document = ToDocument(*stored);
-  if (!document.ok()) return document.status();
+  LUOSHI_ASSIGN_OR_RETURN(DocumentRecord stored, store_->GetDocument(record.id));
+  LUOSHI_ASSIGN_OR_RETURN(v1::Document document, ToDocument(stored));
   v1::IngestDocumentResponse response;
-  *response.mutable_document() = std::move(*document);
+  *response.mutable_document() = std::move(document);
   *response.mutable_extraction() = std::move(extraction);
   response.set_created(true);
   return response;
 }
 
 absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::Existing(const DocumentRecord& record) const {
-  absl::StatusOr<v1::Document> document = ToDocument(record);
-  if (!document.ok()) return document.status();
-  absl::StatusOr<v1::Extraction> extraction = store_->GetExtraction(record.id);
-  if (!extraction.ok()) return extraction.status();
+  LUOSHI_ASSIGN_OR_RETURN(v1::Document document, ToDocument(record));
+  LUOSHI_ASSIGN_OR_RETURN(v1::Extraction extraction, store_->GetExtraction(record.id));
   v1::IngestDocumentResponse response;
-  *response.mutable_document() = std::move(*document);
-  *response.mutable_extraction() = std::move(*extraction);
+  *response.mutable_document() = std::move(document);
+  *response.mutable_extraction() = std::move(extraction);
   response.set_created(false);
   return response;
 }
 
 absl::StatusOr<v1::Extraction> IngestionHandler::RunExtraction(const std::string& bytes, const std::string& sha256,
                                                                const ExtractRequest& request) const {
-  absl::StatusOr<v1::Extraction> extraction = engine_->Extract(bytes, request);
-  if (!extraction.ok()) return extraction.status();
-  if (extraction->extractor_version().empty()) extraction->set_extractor_version(engine_->Version());
-  StampIdentity(sha256, request.document_id, &*extraction);
+  LUOSHI_ASSIGN_OR_RETURN(v1::Extraction extraction, engine_->Extract(bytes, request));
+  if (extraction.extractor_version().empty()) extraction.set_extractor_version(engine_->Version());
+  StampIdentity(sha256, request.document_id, &extraction);
   return extraction;
 }
 
 absl::StatusOr<v1::Document> IngestionHandler::ToDocument(const DocumentRecord& record) const {
-  absl::StatusOr<std::vector<OutboxEntry>> deliveries = store_->ListDeliveries(record.id);
-  if (!deliveries.ok()) return deliveries.status();
-  return DocumentProto(record, *deliveries);
+  LUOSHI_ASSIGN_OR_RETURN(std::vector<OutboxEntry> deliveries, store_->ListDeliveries(record.id));
+  return DocumentProto(record, deliveries);
 }
 
 absl::StatusOr<v1::Document> IngestionHandler::GetDocument(const v1::GetDocumentRequest& request) const {
   if (request.id().empty()) return MissingDocumentId();
-  absl::StatusOr<DocumentRecord> record = store_->GetDocument(request.id());
-  if (!record.ok()) return record.status();
-  return ToDocument(*record);
+  LUOSHI_ASSIGN_OR_RETURN(DocumentRecord record, store_->GetDocument(request.id()));
+  return ToDocument(record);
 }
 
 absl::StatusOr<v1::ListDocumentsResponse> IngestionHandler::ListDocuments(
@@ -304,21 +297,18 @@ absl::StatusOr<v1::ListDocumentsResponse> IngestionHandler::ListDocuments(
   query.year = request.year();
   query.limit = (page_size == 0 ? kDefaultPageSize : page_size) + 1;  // one more tells if a next page exists
   if (!request.page().page_token().empty()) {
-    absl::StatusOr<int64_t> position = DecodePageToken(request.page().page_token());
-    if (!position.ok()) return position.status();
-    query.before_position = *position;
+    LUOSHI_ASSIGN_OR_RETURN(int64_t position, DecodePageToken(request.page().page_token()));
+    query.before_position = position;
   }
-  absl::StatusOr<std::vector<DocumentRecord>> records = store_->ListDocuments(query);
-  if (!records.ok()) return records.status();
+  LUOSHI_ASSIGN_OR_RETURN(std::vector<DocumentRecord> records, store_->ListDocuments(query));
   v1::ListDocumentsResponse response;
-  const bool more = static_cast<int>(records->size()) == query.limit;
-  if (more) records->pop_back();
-  for (const DocumentRecord& record : *records) {
-    absl::StatusOr<v1::Document> document = ToDocument(record);
-    if (!document.ok()) return document.status();
-    *response.add_documents() = std::move(*document);
+  const bool more = static_cast<int>(records.size()) == query.limit;
+  if (more) records.pop_back();
+  for (const DocumentRecord& record : records) {
+    LUOSHI_ASSIGN_OR_RETURN(v1::Document document, ToDocument(record));
+    *response.add_documents() = std::move(document);
   }
-  if (more) response.set_next_page_token(EncodePageToken(records->back().position));
+  if (more) response.set_next_page_token(EncodePageToken(records.back().position));
   return response;
 }
 
@@ -331,26 +321,22 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::ReprocessDocument(
     const v1::ReprocessDocumentRequest& request) {
   if (request.document_id().empty()) return MissingDocumentId();
   if (!ValidYearHint(request.year_hint())) return InvalidYearHint(request.year_hint());
-  absl::StatusOr<DocumentRecord> record = store_->GetDocument(request.document_id());
-  if (!record.ok()) return record.status();
-  absl::StatusOr<std::string> bytes = store_->GetBytes(record->id);
-  if (!bytes.ok()) return bytes.status();
+  LUOSHI_ASSIGN_OR_RETURN(DocumentRecord record, store_->GetDocument(request.document_id()));
+  LUOSHI_ASSIGN_OR_RETURN(std::string bytes, store_->GetBytes(record.id));
   // New hints replace the stored ones for this and every later run; absent ones keep theirs.
   const std::string region_hint = std::string(absl::StripAsciiWhitespace(request.region_hint()));
-  if (!region_hint.empty()) record->region_hint = region_hint;
-  if (request.year_hint() > 0) record->year_hint = request.year_hint();
-  absl::StatusOr<v1::Extraction> extraction = RunExtraction(*bytes, record->sha256, ExtractRequestFor(*record));
-  if (!extraction.ok()) return extraction.status();
+  if (!region_hint.empty()) record.region_hint = region_hint;
+  if (request.year_hint() > 0) record.year_hint = request.year_hint();
+  LUOSHI_ASSIGN_OR_RETURN(auto extraction, RunExtraction(bytes, record.sha256, ExtractRequestFor(record)));
   absl::StatusOr<DocumentRecord> updated =
-      store_->ReplaceExtraction(record->id, *extraction, record->region_hint, record->year_hint,
-                                DeliveriesFor(*record, *extraction), clock_->Now());
+      store_->ReplaceExtraction(record.id, extraction, record.region_hint, record.year_hint,
+                                DeliveriesFor(record, extraction), clock_->Now());
   if (!updated.ok()) return updated.status();
   NotifyQueued();
-  absl::StatusOr<v1::Document> document = ToDocument(*updated);
-  if (!document.ok()) return document.status();
+  LUOSHI_ASSIGN_OR_RETURN(v1::Document document, ToDocument(*updated));
   v1::IngestDocumentResponse response;
-  *response.mutable_document() = std::move(*document);
-  *response.mutable_extraction() = std::move(*extraction);
+  *response.mutable_document() = std::move(document);
+  *response.mutable_extraction() = std::move(extraction);
   response.set_created(false);
   return response;
 }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status_macros.h"
 #include "services/ingestion/errors.h"
 
 namespace luoshi::ingestion {
@@ -162,9 +163,8 @@ absl::StatusOr<OutboxEntry> EntryFromRow(const Statement& row) {
   e.generation = static_cast<int32_t>(row.ColumnInt(2));
   e.target = row.ColumnText(3);
   e.payload = row.ColumnBlob(4);
-  auto state = ParseState(row.ColumnText(5));
-  if (!state.ok()) return state.status();
-  e.state = *state;
+  LUOSHI_ASSIGN_OR_RETURN(auto state, ParseState(row.ColumnText(5)));
+  e.state = state;
   e.attempts = static_cast<int32_t>(row.ColumnInt(6));
   e.last_error = row.ColumnText(7);
   if (!row.ColumnIsNull(8)) e.next_attempt_at = FromMicros(row.ColumnInt(8));
@@ -177,41 +177,36 @@ absl::StatusOr<OutboxEntry> EntryFromRow(const Statement& row) {
 absl::StatusOr<std::vector<OutboxEntry>> CollectEntries(Statement& stmt) {
   std::vector<OutboxEntry> out;
   while (true) {
-    absl::StatusOr<bool> row = stmt.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto entry = EntryFromRow(stmt);
-    if (!entry.ok()) return entry.status();
-    out.push_back(std::move(*entry));
+    LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    LUOSHI_ASSIGN_OR_RETURN(auto entry, EntryFromRow(stmt));
+    out.push_back(std::move(entry));
   }
 }
 
 // Looks one document up on `conn`; NOT_FOUND (naming `key`) when absent.
 absl::StatusOr<DocumentRecord> ReadRecord(Connection& conn, const char* sql, const std::string& key) {
-  auto stmt = conn.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, key);
-  absl::StatusOr<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return DocumentNotFound(key);
-  return RecordFromRow(*stmt);
+  LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(sql));
+  stmt.Bind(1, key);
+  LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return DocumentNotFound(key);
+  return RecordFromRow(stmt);
 }
 
 absl::Status InsertDeliveries(Connection& conn, const std::string& document_id, int32_t generation,
                               const std::vector<NewDelivery>& deliveries, absl::Time now) {
   for (const NewDelivery& d : deliveries) {
-    auto stmt = conn.Prepare(kInsertOutbox);
-    if (!stmt.ok()) return stmt.status();
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kInsertOutbox));
     bool needed = !d.payload.empty();
-    stmt->Bind(1, document_id).Bind(2, generation).Bind(3, d.target).BindBlob(4, d.payload);
-    stmt->Bind(5, StateName(needed ? OutboxState::kPending : OutboxState::kNotNeeded));
+    stmt.Bind(1, document_id).Bind(2, generation).Bind(3, d.target).BindBlob(4, d.payload);
+    stmt.Bind(5, StateName(needed ? OutboxState::kPending : OutboxState::kNotNeeded));
     if (needed) {
-      stmt->Bind(6, ToMicros(now));
+      stmt.Bind(6, ToMicros(now));
     } else {
-      stmt->BindNull(6);
+      stmt.BindNull(6);
     }
-    stmt->Bind(7, ToMicros(now)).Bind(8, d.left_out).Bind(9, d.left_out_reason);
-    if (absl::Status s = stmt->Run(); !s.ok()) return s;
+    stmt.Bind(7, ToMicros(now)).Bind(8, d.left_out).Bind(9, d.left_out_reason);
+    LUOSHI_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();
 }
@@ -229,9 +224,8 @@ const std::vector<sql::Migration>& SqliteDocumentStore::Migrations() {
 
 absl::StatusOr<std::unique_ptr<SqliteDocumentStore>> SqliteDocumentStore::Open(const std::string& path,
                                                                                sql::DatabaseOptions options) {
-  auto db = sql::Database::Open(path, Migrations(), std::move(options));
-  if (!db.ok()) return db.status();
-  return std::unique_ptr<SqliteDocumentStore>(new SqliteDocumentStore(std::move(*db)));
+  LUOSHI_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, Migrations(), std::move(options)));
+  return std::unique_ptr<SqliteDocumentStore>(new SqliteDocumentStore(std::move(db)));
 }
 
 absl::Status SqliteDocumentStore::CreateDocument(const DocumentRecord& record, const std::string& bytes,
@@ -239,16 +233,15 @@ absl::Status SqliteDocumentStore::CreateDocument(const DocumentRecord& record, c
                                                  const std::vector<NewDelivery>& deliveries) {
   const v1::DocumentMetadata& m = extraction.metadata();
   return db_->Write([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kInsertDocument);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, record.id).Bind(2, record.sha256).Bind(3, record.filename).Bind(4, record.content_type);
-    stmt->Bind(5, record.size_bytes).Bind(6, record.region_hint).Bind(7, record.year_hint);
-    stmt->Bind(8, static_cast<int>(m.type())).Bind(9, m.region()).Bind(10, m.year());
-    stmt->BindBlob(11, m.SerializeAsString());
-    stmt->Bind(12, extraction.observations_size()).Bind(13, extraction.tasks_size());
-    stmt->Bind(14, extraction.extractor_version()).Bind(15, 1).Bind(16, ToMicros(record.ingested_at));
-    stmt->BindBlob(17, extraction.SerializeAsString()).BindBlob(18, bytes);
-    if (absl::Status s = stmt->Run(); !s.ok()) return s;  // ALREADY_EXISTS on a duplicate hash or id
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kInsertDocument));
+    stmt.Bind(1, record.id).Bind(2, record.sha256).Bind(3, record.filename).Bind(4, record.content_type);
+    stmt.Bind(5, record.size_bytes).Bind(6, record.region_hint).Bind(7, record.year_hint);
+    stmt.Bind(8, static_cast<int>(m.type())).Bind(9, m.region()).Bind(10, m.year());
+    stmt.BindBlob(11, m.SerializeAsString());
+    stmt.Bind(12, extraction.observations_size()).Bind(13, extraction.tasks_size());
+    stmt.Bind(14, extraction.extractor_version()).Bind(15, 1).Bind(16, ToMicros(record.ingested_at));
+    stmt.BindBlob(17, extraction.SerializeAsString()).BindBlob(18, bytes);
+    if (absl::Status s = stmt.Run(); !s.ok()) return s;  // ALREADY_EXISTS on a duplicate hash or id
     return InsertDeliveries(conn, record.id, 1, deliveries, record.ingested_at);
   });
 }
@@ -274,13 +267,11 @@ absl::StatusOr<DocumentRecord> SqliteDocumentStore::GetDocument(const std::strin
 absl::StatusOr<std::string> SqliteDocumentStore::GetBytes(const std::string& id) const {
   std::string bytes;
   absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kSelectBytes);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, id);
-    absl::StatusOr<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return DocumentNotFound(id);
-    bytes = stmt->ColumnBlob(0);
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kSelectBytes));
+    stmt.Bind(1, id);
+    LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return DocumentNotFound(id);
+    bytes = stmt.ColumnBlob(0);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -290,13 +281,11 @@ absl::StatusOr<std::string> SqliteDocumentStore::GetBytes(const std::string& id)
 absl::StatusOr<v1::Extraction> SqliteDocumentStore::GetExtraction(const std::string& id) const {
   v1::Extraction extraction;
   absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kSelectExtraction);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, id);
-    absl::StatusOr<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return DocumentNotFound(id);
-    if (!extraction.ParseFromString(stmt->ColumnBlob(0))) {
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kSelectExtraction));
+    stmt.Bind(1, id);
+    LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return DocumentNotFound(id);
+    if (!extraction.ParseFromString(stmt.ColumnBlob(0))) {
       return absl::InternalError(absl::StrCat("stored extraction of document ", id, " is corrupt"));
     }
     return absl::OkStatus();
@@ -308,17 +297,14 @@ absl::StatusOr<v1::Extraction> SqliteDocumentStore::GetExtraction(const std::str
 absl::StatusOr<std::vector<DocumentRecord>> SqliteDocumentStore::ListDocuments(const DocumentQuery& query) const {
   std::vector<DocumentRecord> out;
   absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kListDocuments);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, static_cast<int>(query.type)).Bind(2, query.region).Bind(3, query.year);
-    stmt->Bind(4, query.before_position).Bind(5, query.limit);
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kListDocuments));
+    stmt.Bind(1, static_cast<int>(query.type)).Bind(2, query.region).Bind(3, query.year);
+    stmt.Bind(4, query.before_position).Bind(5, query.limit);
     while (true) {
-      absl::StatusOr<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return absl::OkStatus();
-      auto record = RecordFromRow(*stmt);
-      if (!record.ok()) return record.status();
-      out.push_back(std::move(*record));
+      LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return absl::OkStatus();
+      LUOSHI_ASSIGN_OR_RETURN(auto record, RecordFromRow(stmt));
+      out.push_back(std::move(record));
     }
   });
   if (!s.ok()) return s;
@@ -334,21 +320,18 @@ absl::StatusOr<DocumentRecord> SqliteDocumentStore::ReplaceExtraction(const std:
   const v1::DocumentMetadata& m = extraction.metadata();
   DocumentRecord updated;
   absl::Status s = db_->Write([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kUpdateExtraction);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, id).Bind(2, static_cast<int>(m.type())).Bind(3, m.region()).Bind(4, m.year());
-    stmt->BindBlob(5, m.SerializeAsString()).Bind(6, extraction.observations_size());
-    stmt->Bind(7, extraction.tasks_size()).Bind(8, extraction.extractor_version());
-    stmt->BindBlob(9, extraction.SerializeAsString()).Bind(10, region_hint).Bind(11, year_hint);
-    if (absl::Status run = stmt->Run(); !run.ok()) return run;
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kUpdateExtraction));
+    stmt.Bind(1, id).Bind(2, static_cast<int>(m.type())).Bind(3, m.region()).Bind(4, m.year());
+    stmt.BindBlob(5, m.SerializeAsString()).Bind(6, extraction.observations_size());
+    stmt.Bind(7, extraction.tasks_size()).Bind(8, extraction.extractor_version());
+    stmt.BindBlob(9, extraction.SerializeAsString()).Bind(10, region_hint).Bind(11, year_hint);
+    LUOSHI_RETURN_IF_ERROR(stmt.Run());
     if (conn.Changes() == 0) return DocumentNotFound(id);
-    auto supersede = conn.Prepare(kSupersedePending);
-    if (!supersede.ok()) return supersede.status();
-    supersede->Bind(1, id);
-    if (absl::Status run = supersede->Run(); !run.ok()) return run;
-    auto record = ReadRecord(conn, kSelectById, id);
-    if (!record.ok()) return record.status();
-    updated = std::move(*record);
+    LUOSHI_ASSIGN_OR_RETURN(auto supersede, conn.Prepare(kSupersedePending));
+    supersede.Bind(1, id);
+    LUOSHI_RETURN_IF_ERROR(supersede.Run());
+    LUOSHI_ASSIGN_OR_RETURN(auto record, ReadRecord(conn, kSelectById, id));
+    updated = std::move(record);
     return InsertDeliveries(conn, id, updated.generation, deliveries, now);
   });
   if (!s.ok()) return s;
@@ -358,10 +341,9 @@ absl::StatusOr<DocumentRecord> SqliteDocumentStore::ReplaceExtraction(const std:
 absl::StatusOr<std::vector<OutboxEntry>> SqliteDocumentStore::ListDeliveries(const std::string& document_id) const {
   absl::StatusOr<std::vector<OutboxEntry>> result;
   absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kListDeliveries);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, document_id);
-    result = CollectEntries(*stmt);
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kListDeliveries));
+    stmt.Bind(1, document_id);
+    result = CollectEntries(stmt);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -372,10 +354,9 @@ absl::StatusOr<std::vector<OutboxEntry>> SqliteDocumentStore::DueDeliveries(cons
                                                                            absl::Time now, int limit) const {
   absl::StatusOr<std::vector<OutboxEntry>> result;
   absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kDueDeliveries);
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, ToMicros(now)).Bind(2, limit).Bind(3, target);
-    result = CollectEntries(*stmt);
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kDueDeliveries));
+    stmt.Bind(1, ToMicros(now)).Bind(2, limit).Bind(3, target);
+    result = CollectEntries(stmt);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -385,11 +366,9 @@ absl::StatusOr<std::vector<OutboxEntry>> SqliteDocumentStore::DueDeliveries(cons
 absl::StatusOr<std::optional<absl::Time>> SqliteDocumentStore::NextDueTime() const {
   std::optional<absl::Time> next;
   absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
-    auto stmt = conn.Prepare(kNextDue);
-    if (!stmt.ok()) return stmt.status();
-    absl::StatusOr<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (*row && !stmt->ColumnIsNull(0)) next = FromMicros(stmt->ColumnInt(0));
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kNextDue));
+    LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row && !stmt.ColumnIsNull(0)) next = FromMicros(stmt.ColumnInt(0));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -400,19 +379,16 @@ absl::Status SqliteDocumentStore::FinishAttempt(const std::string& sql, int64_t 
                                                 const std::function<void(Statement&)>& bind) {
   return db_->Write([&](Connection& conn) -> absl::Status {
     {
-      auto stmt = conn.Prepare(sql);
-      if (!stmt.ok()) return stmt.status();
-      stmt->Bind(1, entry_id);
-      bind(*stmt);
-      if (absl::Status s = stmt->Run(); !s.ok()) return s;
+      LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(sql));
+      stmt.Bind(1, entry_id);
+      bind(stmt);
+      LUOSHI_RETURN_IF_ERROR(stmt.Run());
     }
     if (conn.Changes() > 0) return absl::OkStatus();
-    auto exists = conn.Prepare(kOutboxExists);
-    if (!exists.ok()) return exists.status();
-    exists->Bind(1, entry_id);
-    absl::StatusOr<bool> row = exists->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::NotFoundError(absl::StrCat("no outbox entry ", entry_id));
+    LUOSHI_ASSIGN_OR_RETURN(auto exists, conn.Prepare(kOutboxExists));
+    exists.Bind(1, entry_id);
+    LUOSHI_ASSIGN_OR_RETURN(bool row, exists.Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("no outbox entry ", entry_id));
     return absl::OkStatus();  // no longer pending (superseded): the outcome no longer matters
   });
 }

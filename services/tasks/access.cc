@@ -1,6 +1,7 @@
 #include "services/tasks/access.h"
 
 #include "absl/strings/str_join.h"
+#include "services/common/status_macros.h"
 #include "services/tasks/errors.h"
 
 namespace luoshi::tasks {
@@ -31,7 +32,7 @@ absl::Status CheckMayReportAtAll(const Identity& who) {
 
 absl::Status CheckMayReportOn(const Identity& who, const std::string& task_id,
                               const v1::TaskDefinition& definition, const UnitDirectory& units) {
-  if (absl::Status s = CheckMayReportAtAll(who); !s.ok()) return s;
+  LUOSHI_RETURN_IF_ERROR(CheckMayReportAtAll(who));
   if (who.role == Role::kAdmin) return absl::OkStatus();
   const std::string office = units.Canonical(who.unit);
   for (const std::string& responsible : definition.responsible_units()) {

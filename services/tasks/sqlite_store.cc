@@ -8,8 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/common/status_macros.h"
 #include "services/tasks/errors.h"
-#include "services/tasks/macros.h"
 
 namespace luoshi::tasks {
 namespace {
@@ -208,9 +208,9 @@ absl::StatusOr<std::vector<StoredTask>> CollectTasks(Statement& st, bool definit
   std::vector<StoredTask> out;
   out.reserve(expected);
   while (true) {
-    TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+    LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    TASKS_ASSIGN_OR_RETURN(StoredTask t, TaskFromRow(st, definition_bytes));
+    LUOSHI_ASSIGN_OR_RETURN(StoredTask t, TaskFromRow(st, definition_bytes));
     out.push_back(std::move(t));
   }
   return out;
@@ -218,26 +218,26 @@ absl::StatusOr<std::vector<StoredTask>> CollectTasks(Statement& st, bool definit
 
 absl::StatusOr<std::optional<v1::Plan>> QueryOnePlan(Connection& c, const std::string& where,
                                                      const std::string& arg) {
-  TASKS_ASSIGN_OR_RETURN(Statement st,
+  LUOSHI_ASSIGN_OR_RETURN(Statement st,
                          c.Prepare(absl::StrCat("SELECT ", kPlanColumns, " FROM plans WHERE ", where)));
   st.Bind(1, arg);
-  TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+  LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<v1::Plan>();
   return std::optional<v1::Plan>(PlanFromRow(st));
 }
 
 absl::StatusOr<std::optional<StoredTask>> LoadTask(Connection& c, int64_t seq) {
-  TASKS_ASSIGN_OR_RETURN(Statement st,
+  LUOSHI_ASSIGN_OR_RETURN(Statement st,
                          c.Prepare(absl::StrCat("SELECT ", kTaskColumns, kTaskFrom, " WHERE t.seq = ?")));
   st.Bind(1, seq);
-  TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+  LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<StoredTask>();
-  TASKS_ASSIGN_OR_RETURN(StoredTask t, TaskFromRow(st));
+  LUOSHI_ASSIGN_OR_RETURN(StoredTask t, TaskFromRow(st));
   return std::optional<StoredTask>(std::move(t));
 }
 
 absl::Status InsertJournal(Connection& c, int64_t task_seq, const v1::JournalEntry& e) {
-  TASKS_ASSIGN_OR_RETURN(
+  LUOSHI_ASSIGN_OR_RETURN(
       Statement st,
       c.Prepare("INSERT INTO journal (task_seq, actor, at, action, field, old_value, new_value) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -252,7 +252,7 @@ absl::Status InsertJournal(Connection& c, int64_t task_seq, const v1::JournalEnt
 }
 
 absl::Status RegisterName(Connection& c, const char* table, const std::string& name) {
-  TASKS_ASSIGN_OR_RETURN(Statement st,
+  LUOSHI_ASSIGN_OR_RETURN(Statement st,
                          c.Prepare(absl::StrCat("INSERT OR IGNORE INTO ", table, " (name) VALUES (?)")));
   st.Bind(1, name);
   return st.Run();
@@ -262,33 +262,33 @@ absl::Status RegisterName(Connection& c, const char* table, const std::string& n
 absl::Status WriteTaskPeople(Connection& c, int64_t task_seq, const v1::TaskDefinition& def) {
   for (const char* sql :
        {"DELETE FROM task_units WHERE task_seq = ?", "DELETE FROM task_leaders WHERE task_seq = ?"}) {
-    TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+    LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
     st.Bind(1, task_seq);
-    TASKS_RETURN_IF_ERROR(st.Run());
+    LUOSHI_RETURN_IF_ERROR(st.Run());
   }
   // The listing columns are copied from the task row as it is now (see kSchemaV2).
   auto add_unit = [&](const std::string& unit, int role, int position) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(
+    LUOSHI_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("INSERT OR IGNORE INTO task_units (unit, task_seq, role, position, sort_key, "
                                 "active, status) SELECT ?, seq, ?, ?, sort_key, active, status FROM tasks "
                                 "WHERE seq = ?"));
     st.Bind(1, unit).Bind(2, role).Bind(3, position).Bind(4, task_seq);
-    TASKS_RETURN_IF_ERROR(st.Run());
+    LUOSHI_RETURN_IF_ERROR(st.Run());
     return RegisterName(c, "units", unit);
   };
   for (int i = 0; i < def.responsible_units_size(); ++i) {
-    TASKS_RETURN_IF_ERROR(add_unit(def.responsible_units(i), 0, i));
+    LUOSHI_RETURN_IF_ERROR(add_unit(def.responsible_units(i), 0, i));
   }
   for (int i = 0; i < def.cooperating_units_size(); ++i) {
-    TASKS_RETURN_IF_ERROR(add_unit(def.cooperating_units(i), 1, i));
+    LUOSHI_RETURN_IF_ERROR(add_unit(def.cooperating_units(i), 1, i));
   }
   for (const std::string& leader : def.lead_leaders()) {
-    TASKS_ASSIGN_OR_RETURN(
+    LUOSHI_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("INSERT OR IGNORE INTO task_leaders (leader, task_seq, sort_key, active, "
                                 "status) SELECT ?, seq, sort_key, active, status FROM tasks WHERE seq = ?"));
     st.Bind(1, leader).Bind(2, task_seq);
-    TASKS_RETURN_IF_ERROR(st.Run());
-    TASKS_RETURN_IF_ERROR(RegisterName(c, "leaders", leader));
+    LUOSHI_RETURN_IF_ERROR(st.Run());
+    LUOSHI_RETURN_IF_ERROR(RegisterName(c, "leaders", leader));
   }
   return absl::OkStatus();
 }
@@ -299,7 +299,7 @@ std::string SectionOf(const v1::TaskDefinition& def) {
 
 absl::StatusOr<int64_t> InsertNewTask(Connection& c, int64_t plan_seq, int64_t sort_key,
                                       const v1::TaskDefinition& def, absl::Time at) {
-  TASKS_ASSIGN_OR_RETURN(Statement st,
+  LUOSHI_ASSIGN_OR_RETURN(Statement st,
                          c.Prepare("INSERT INTO tasks (plan_seq, active, sort_key, number, text, section, "
                                    "deadline_date, definition, status, percent, percent_before_claim, stage, "
                                    "last_report_at, last_report_period, assigned_at, updated_at) "
@@ -314,13 +314,13 @@ absl::StatusOr<int64_t> InsertNewTask(Connection& c, int64_t plan_seq, int64_t s
       .Bind(8, static_cast<int64_t>(v1::TASK_STATUS_NOT_STARTED))
       .Bind(9, Micros(at))
       .Bind(10, Micros(at));
-  TASKS_RETURN_IF_ERROR(st.Run());
+  LUOSHI_RETURN_IF_ERROR(st.Run());
   return c.LastInsertRowId();
 }
 
 absl::Status MoveTask(Connection& c, int64_t task_seq, int64_t plan_seq, int64_t sort_key,
                       const v1::TaskDefinition& def, absl::Time at) {
-  TASKS_ASSIGN_OR_RETURN(
+  LUOSHI_ASSIGN_OR_RETURN(
       Statement st,
       c.Prepare("UPDATE tasks SET plan_seq = ?, active = 1, sort_key = ?, number = ?, text = ?, "
                 "section = ?, deadline_date = ?, definition = ?, updated_at = ? WHERE seq = ?"));
@@ -333,7 +333,7 @@ absl::Status MoveTask(Connection& c, int64_t task_seq, int64_t plan_seq, int64_t
       .BindBlob(7, def.SerializeAsString())
       .Bind(8, Micros(at))
       .Bind(9, task_seq);
-  TASKS_RETURN_IF_ERROR(st.Run());
+  LUOSHI_RETURN_IF_ERROR(st.Run());
   if (c.Changes() != 1) return TaskNotFound(Id('T', task_seq));
   return absl::OkStatus();
 }
@@ -345,13 +345,13 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
     // The listing copies of the status (kSchemaV2); most reports leave the status as it was.
     for (const char* sql : {"UPDATE task_units SET status = ? WHERE task_seq = ?",
                             "UPDATE task_leaders SET status = ? WHERE task_seq = ?"}) {
-      TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+      LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
       st.Bind(1, static_cast<int64_t>(s.status)).Bind(2, seq);
-      TASKS_RETURN_IF_ERROR(st.Run());
+      LUOSHI_RETURN_IF_ERROR(st.Run());
     }
   }
   // The status column is only written when it changes: the indexes holding it are then left alone.
-  TASKS_ASSIGN_OR_RETURN(
+  LUOSHI_ASSIGN_OR_RETURN(
       Statement st, c.Prepare(s.status != old_status
                                   ? "UPDATE tasks SET percent = ?1, percent_before_claim = ?2, stage = ?3, "
                                     "last_report_at = ?4, last_report_period = ?5, updated_at = ?6, "
@@ -367,12 +367,12 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
   }
   st.Bind(5, s.last_report_period).Bind(6, Micros(s.updated_at)).Bind(7, seq);
   if (s.status != old_status) st.Bind(8, static_cast<int64_t>(s.status));
-  TASKS_RETURN_IF_ERROR(st.Run());
+  LUOSHI_RETURN_IF_ERROR(st.Run());
 
   using google::protobuf::util::TimeUtil;
   if (change.report) {
     v1::ProgressReport& r = *change.report;
-    TASKS_ASSIGN_OR_RETURN(Statement ins,
+    LUOSHI_ASSIGN_OR_RETURN(Statement ins,
                            c.Prepare("INSERT INTO reports (task_seq, unit, reporter, period, percent, stage, "
                                      "narrative, problems, next_steps, evidence_links, claims_completion, "
                                      "reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -389,13 +389,13 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
         .Bind(10, absl::StrJoin(r.evidence_links(), "\n"))
         .Bind(11, r.claims_completion() ? 1 : 0)
         .Bind(12, TimeUtil::TimestampToMicroseconds(r.reported_at()));
-    TASKS_RETURN_IF_ERROR(ins.Run());
+    LUOSHI_RETURN_IF_ERROR(ins.Run());
     r.set_id(Id('R', c.LastInsertRowId()));
     r.set_task_id(task_id);
   }
   if (change.review) {
     v1::Review& r = *change.review;
-    TASKS_ASSIGN_OR_RETURN(Statement ins,
+    LUOSHI_ASSIGN_OR_RETURN(Statement ins,
                            c.Prepare("INSERT INTO reviews (task_seq, reviewer, accepted, comment, "
                                      "reviewed_at) VALUES (?, ?, ?, ?, ?)"));
     ins.Bind(1, seq)
@@ -403,13 +403,13 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
         .Bind(3, r.accepted() ? 1 : 0)
         .Bind(4, r.comment())
         .Bind(5, TimeUtil::TimestampToMicroseconds(r.reviewed_at()));
-    TASKS_RETURN_IF_ERROR(ins.Run());
+    LUOSHI_RETURN_IF_ERROR(ins.Run());
     r.set_id(Id('V', c.LastInsertRowId()));
     r.set_task_id(task_id);
   }
   for (v1::JournalEntry& e : change.journal) {
     e.set_task_id(task_id);
-    TASKS_RETURN_IF_ERROR(InsertJournal(c, seq, e));
+    LUOSHI_RETURN_IF_ERROR(InsertJournal(c, seq, e));
   }
   return absl::OkStatus();
 }
@@ -527,11 +527,11 @@ template <typename T, typename RowFn>
 absl::StatusOr<std::vector<T>> RowsOfTask(sql::Database& db, int64_t task_seq, const std::string& query,
                                           RowFn to_message) {
   std::vector<T> out;
-  TASKS_RETURN_IF_ERROR(db.Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(query));
+  LUOSHI_RETURN_IF_ERROR(db.Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare(query));
     st.Bind(1, task_seq);
     while (true) {
-      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+      LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
       out.push_back(to_message(st));
     }
@@ -555,19 +555,19 @@ sql::DatabaseOptions SqliteTaskStore::DefaultOptions() {
 
 absl::StatusOr<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string& path,
                                                                        sql::DatabaseOptions options) {
-  TASKS_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, Migrations(), options));
+  LUOSHI_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, Migrations(), options));
   return std::unique_ptr<SqliteTaskStore>(new SqliteTaskStore(std::move(db)));
 }
 
 absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
   v1::Plan result;
   absl::Status s = db_->Write([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(auto existing, QueryOnePlan(c, "document_sha256 = ?", write.document_sha256));
+    LUOSHI_ASSIGN_OR_RETURN(auto existing, QueryOnePlan(c, "document_sha256 = ?", write.document_sha256));
     if (existing) {
       return absl::AlreadyExistsError(
           absl::StrCat("document ", write.document_sha256, " was already imported as plan ", existing->id()));
     }
-    TASKS_ASSIGN_OR_RETURN(auto current,
+    LUOSHI_ASSIGN_OR_RETURN(auto current,
                            QueryOnePlan(c, "plan_key = ? AND current = 1", write.plan.plan_key()));
     const std::string current_id = current ? current->id() : "";
     if (current_id != write.replaces_plan_id) {
@@ -583,12 +583,12 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
             "(SELECT seq FROM tasks WHERE plan_seq = ?1)",
             "UPDATE task_leaders SET active = 0 WHERE task_seq IN "
             "(SELECT seq FROM tasks WHERE plan_seq = ?1)"}) {
-        TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+        LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
         st.Bind(1, old_seq);
-        TASKS_RETURN_IF_ERROR(st.Run());
+        LUOSHI_RETURN_IF_ERROR(st.Run());
       }
     }
-    TASKS_ASSIGN_OR_RETURN(
+    LUOSHI_ASSIGN_OR_RETURN(
         Statement ins, c.Prepare("INSERT INTO plans (plan_key, version, title, year, region, document_id, "
                                  "document_sha256, task_count, imported_at, current) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"));
@@ -601,26 +601,26 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
         .Bind(7, write.document_sha256)
         .Bind(8, static_cast<int>(write.tasks.size()))
         .Bind(9, Micros(write.at));
-    TASKS_RETURN_IF_ERROR(ins.Run());
+    LUOSHI_RETURN_IF_ERROR(ins.Run());
     const int64_t plan_seq = c.LastInsertRowId();
     for (size_t i = 0; i < write.tasks.size(); ++i) {
       const PlanTaskWrite& tw = write.tasks[i];
       const int64_t sort_key = plan_seq * kTasksPerPlanKeySpace + static_cast<int64_t>(i);
       int64_t task_seq = 0;
       if (tw.carried_task_id.empty()) {
-        TASKS_ASSIGN_OR_RETURN(task_seq, InsertNewTask(c, plan_seq, sort_key, tw.definition, write.at));
+        LUOSHI_ASSIGN_OR_RETURN(task_seq, InsertNewTask(c, plan_seq, sort_key, tw.definition, write.at));
       } else {
         std::optional<int64_t> seq = SeqOf(tw.carried_task_id, 'T');
         if (!seq) return TaskNotFound(tw.carried_task_id);
         task_seq = *seq;
-        TASKS_RETURN_IF_ERROR(MoveTask(c, task_seq, plan_seq, sort_key, tw.definition, write.at));
+        LUOSHI_RETURN_IF_ERROR(MoveTask(c, task_seq, plan_seq, sort_key, tw.definition, write.at));
       }
-      TASKS_RETURN_IF_ERROR(WriteTaskPeople(c, task_seq, tw.definition));
+      LUOSHI_RETURN_IF_ERROR(WriteTaskPeople(c, task_seq, tw.definition));
       for (const v1::JournalEntry& e : tw.journal) {
-        TASKS_RETURN_IF_ERROR(InsertJournal(c, task_seq, e));
+        LUOSHI_RETURN_IF_ERROR(InsertJournal(c, task_seq, e));
       }
     }
-    TASKS_ASSIGN_OR_RETURN(auto written, QueryOnePlan(c, "seq = ?", std::to_string(plan_seq)));
+    LUOSHI_ASSIGN_OR_RETURN(auto written, QueryOnePlan(c, "seq = ?", std::to_string(plan_seq)));
     if (!written) return absl::InternalError("the plan just written cannot be read back");
     result = *written;
     return absl::OkStatus();
@@ -631,8 +631,8 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
 
 absl::StatusOr<std::optional<v1::Plan>> SqliteTaskStore::FindPlanByDocument(const std::string& sha256) {
   std::optional<v1::Plan> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(out, QueryOnePlan(c, "document_sha256 = ?", sha256));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(out, QueryOnePlan(c, "document_sha256 = ?", sha256));
     return absl::OkStatus();
   }));
   return out;
@@ -640,8 +640,8 @@ absl::StatusOr<std::optional<v1::Plan>> SqliteTaskStore::FindPlanByDocument(cons
 
 absl::StatusOr<std::optional<v1::Plan>> SqliteTaskStore::CurrentPlan(const std::string& plan_key) {
   std::optional<v1::Plan> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(out, QueryOnePlan(c, "plan_key = ? AND current = 1", plan_key));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(out, QueryOnePlan(c, "plan_key = ? AND current = 1", plan_key));
     return absl::OkStatus();
   }));
   return out;
@@ -651,8 +651,8 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::GetPlan(const std::string& plan_id) {
   std::optional<int64_t> seq = SeqOf(plan_id, 'P');
   if (!seq) return PlanNotFound(plan_id);
   std::optional<v1::Plan> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(out, QueryOnePlan(c, "seq = ?", std::to_string(*seq)));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(out, QueryOnePlan(c, "seq = ?", std::to_string(*seq)));
     return absl::OkStatus();
   }));
   if (!out) return PlanNotFound(plan_id);
@@ -661,11 +661,11 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::GetPlan(const std::string& plan_id) {
 
 absl::StatusOr<std::vector<v1::Plan>> SqliteTaskStore::ListPlans() {
   std::vector<v1::Plan> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st,
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(Statement st,
                            c.Prepare(absl::StrCat("SELECT ", kPlanColumns, " FROM plans ORDER BY seq")));
     while (true) {
-      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+      LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
       out.push_back(PlanFromRow(st));
     }
@@ -678,8 +678,8 @@ absl::StatusOr<StoredTask> SqliteTaskStore::GetTask(const std::string& task_id) 
   std::optional<int64_t> seq = SeqOf(task_id, 'T');
   if (!seq) return TaskNotFound(task_id);
   std::optional<StoredTask> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(out, LoadTask(c, *seq));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(out, LoadTask(c, *seq));
     return absl::OkStatus();
   }));
   if (!out) return TaskNotFound(task_id);
@@ -690,16 +690,16 @@ namespace {
 
 absl::StatusOr<std::vector<StoredTask>> ReadPage(Connection& c, const QueryBuilder& b, const std::string& sql,
                                                  const TaskQuery& q) {
-  TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   b.BindAll(st);
   st.Bind(b.arg_count() + 1, q.limit);
   return CollectTasks(st, q.definition_bytes, static_cast<size_t>(std::clamp(q.limit, 0, 1000)));
 }
 
 absl::StatusOr<int> ReadCount(Connection& c, const QueryBuilder& b, const std::string& sql) {
-  TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
   b.BindAll(st);
-  TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+  LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? static_cast<int>(st.ColumnInt(0)) : 0;
 }
 
@@ -709,8 +709,8 @@ absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::QueryTasks(const TaskQu
   QueryBuilder b(query, /*paged=*/true);
   const std::string sql = b.PageSql();
   std::vector<StoredTask> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(out, ReadPage(c, b, sql, query));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(out, ReadPage(c, b, sql, query));
     return absl::OkStatus();
   }));
   return out;
@@ -720,8 +720,8 @@ absl::StatusOr<int> SqliteTaskStore::CountTasks(const TaskQuery& query) {
   QueryBuilder b(query, /*paged=*/false);
   const std::string sql = b.CountSql();
   int count = 0;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(count, ReadCount(c, b, sql));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(count, ReadCount(c, b, sql));
     return absl::OkStatus();
   }));
   return count;
@@ -733,9 +733,9 @@ absl::StatusOr<TaskPage> SqliteTaskStore::QueryTaskPage(const TaskQuery& query) 
   const std::string page_sql = paged.PageSql();
   const std::string count_sql = all.CountSql();
   TaskPage page;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(page.tasks, ReadPage(c, paged, page_sql, query));
-    TASKS_ASSIGN_OR_RETURN(page.total, ReadCount(c, all, count_sql));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(page.tasks, ReadPage(c, paged, page_sql, query));
+    LUOSHI_ASSIGN_OR_RETURN(page.total, ReadCount(c, all, count_sql));
     return absl::OkStatus();
   }));
   return page;
@@ -745,12 +745,12 @@ absl::StatusOr<std::vector<StoredTask>> SqliteTaskStore::TasksOfPlan(const std::
   std::optional<int64_t> seq = SeqOf(plan_id, 'P');
   if (!seq) return PlanNotFound(plan_id);
   std::vector<StoredTask> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st,
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(Statement st,
                            c.Prepare(absl::StrCat("SELECT ", kTaskColumns, kTaskFrom,
                                                   " WHERE t.plan_seq = ? ORDER BY t.sort_key")));
     st.Bind(1, *seq);
-    TASKS_ASSIGN_OR_RETURN(out, CollectTasks(st));
+    LUOSHI_ASSIGN_OR_RETURN(out, CollectTasks(st));
     return absl::OkStatus();
   }));
   return out;
@@ -799,17 +799,17 @@ std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(
       results[i] = [&]() -> absl::StatusOr<StoredTask> {
         std::optional<int64_t> seq = SeqOf(task_id, 'T');
         if (!seq) return TaskNotFound(task_id);
-        TASKS_ASSIGN_OR_RETURN(std::optional<StoredTask> current, LoadTask(c, *seq));
+        LUOSHI_ASSIGN_OR_RETURN(std::optional<StoredTask> current, LoadTask(c, *seq));
         if (!current) return TaskNotFound(task_id);
-        TASKS_ASSIGN_OR_RETURN(TaskChange change, mutator(*current));
-        TASKS_RETURN_IF_ERROR(c.Exec("SAVEPOINT task_change"));
+        LUOSHI_ASSIGN_OR_RETURN(TaskChange change, mutator(*current));
+        LUOSHI_RETURN_IF_ERROR(c.Exec("SAVEPOINT task_change"));
         if (absl::Status applied = ApplyChange(c, *seq, task_id, current->state.status, change);
             !applied.ok()) {
           (void)c.Exec("ROLLBACK TO task_change");
           (void)c.Exec("RELEASE task_change");
           return applied;
         }
-        TASKS_RETURN_IF_ERROR(c.Exec("RELEASE task_change"));
+        LUOSHI_RETURN_IF_ERROR(c.Exec("RELEASE task_change"));
         current->state = change.state;
         return std::move(*current);
       }();
@@ -893,10 +893,10 @@ absl::StatusOr<std::vector<v1::JournalEntry>> SqliteTaskStore::JournalOf(const s
 
 absl::StatusOr<std::vector<std::string>> SqliteTaskStore::UnitNames() {
   std::vector<std::string> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT name FROM units ORDER BY name"));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT name FROM units ORDER BY name"));
     while (true) {
-      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+      LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
       out.push_back(st.ColumnText(0));
     }
@@ -935,12 +935,12 @@ absl::StatusOr<std::vector<LedgerCounts>> SqliteTaskStore::Ledger(const std::str
                    "GROUP_CONCAT(CASE WHEN ", kOverdue, " THEN t.seq END) FROM tasks t", join,
                    plan_seq ? " WHERE t.plan_seq = ?2" : " WHERE t.active = 1", " GROUP BY ", key_column);
   std::vector<LedgerCounts> out;
-  TASKS_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    TASKS_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(Statement st, c.Prepare(sql));
     st.Bind(1, today);
     if (plan_seq) st.Bind(2, *plan_seq);
     while (true) {
-      TASKS_ASSIGN_OR_RETURN(bool row, st.Step());
+      LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
       LedgerCounts l;
       l.key = st.ColumnText(0);

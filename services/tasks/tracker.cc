@@ -12,11 +12,11 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "services/common/status_macros.h"
 #include "services/common/wire.h"
 #include "services/tasks/access.h"
 #include "services/tasks/csv.h"
 #include "services/tasks/errors.h"
-#include "services/tasks/macros.h"
 
 namespace luoshi::tasks {
 namespace {
@@ -251,7 +251,7 @@ absl::StatusOr<v1::TaskDefinition> TaskTracker::NormalizeDefinition(
 
 absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportPlan(
     const Identity& who, const v1::ImportPlanRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayImport(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayImport(who));
   if (request.document_sha256().empty()) return MissingField("document_sha256");
   if (request.tasks().empty()) return MissingField("at least one task");
   std::string plan_key = request.plan_key();
@@ -273,17 +273,17 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& w
                                                                const v1::ImportPlanRequest& request,
                                                                const std::string& plan_key) {
   v1::ImportPlanResponse response;
-  TASKS_ASSIGN_OR_RETURN(std::optional<v1::Plan> existing,
+  LUOSHI_ASSIGN_OR_RETURN(std::optional<v1::Plan> existing,
                          store_->FindPlanByDocument(request.document_sha256()));
   if (existing) {
     *response.mutable_plan() = *existing;
     response.set_created(false);
     return response;
   }
-  TASKS_ASSIGN_OR_RETURN(std::optional<v1::Plan> current, store_->CurrentPlan(plan_key));
+  LUOSHI_ASSIGN_OR_RETURN(std::optional<v1::Plan> current, store_->CurrentPlan(plan_key));
   std::vector<StoredTask> previous;
   if (current) {
-    TASKS_ASSIGN_OR_RETURN(previous, store_->TasksOfPlan(current->id()));
+    LUOSHI_ASSIGN_OR_RETURN(previous, store_->TasksOfPlan(current->id()));
   }
 
   const absl::Time now = clock_->Now();
@@ -300,7 +300,7 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& w
 
   std::set<std::string> carried;
   for (const v1::TaskDefinition& raw : request.tasks()) {
-    TASKS_ASSIGN_OR_RETURN(v1::TaskDefinition def, NormalizeDefinition(raw));
+    LUOSHI_ASSIGN_OR_RETURN(v1::TaskDefinition def, NormalizeDefinition(raw));
     PlanTaskWrite tw;
     const StoredTask* same = nullptr;
     const StoredTask* same_number = nullptr;
@@ -349,7 +349,7 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& w
 
   absl::StatusOr<v1::Plan> plan = store_->WritePlan(write);
   if (plan.status().code() == absl::StatusCode::kAlreadyExists) {
-    TASKS_ASSIGN_OR_RETURN(existing, store_->FindPlanByDocument(request.document_sha256()));
+    LUOSHI_ASSIGN_OR_RETURN(existing, store_->FindPlanByDocument(request.document_sha256()));
     if (existing) {
       *response.mutable_plan() = *existing;
       response.set_created(false);
@@ -360,15 +360,15 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& w
   *response.mutable_plan() = *plan;
   response.set_created(true);
   NoteWrite(plan->id(), /*import=*/true);
-  TASKS_ASSIGN_OR_RETURN(std::vector<StoredTask> written, store_->TasksOfPlan(plan->id()));
+  LUOSHI_ASSIGN_OR_RETURN(std::vector<StoredTask> written, store_->TasksOfPlan(plan->id()));
   for (const StoredTask& t : written) Publish(ToProto(t), "import");
   return response;
 }
 
 absl::StatusOr<v1::ListPlansResponse> TaskTracker::ListPlans(const Identity& who,
                                                              const v1::ListPlansRequest&) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
-  TASKS_ASSIGN_OR_RETURN(std::vector<v1::Plan> plans, store_->ListPlans());
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_ASSIGN_OR_RETURN(std::vector<v1::Plan> plans, store_->ListPlans());
   v1::ListPlansResponse response;
   for (v1::Plan& p : plans) *response.add_plans() = std::move(p);
   return response;
@@ -379,7 +379,7 @@ absl::StatusOr<v1::ListPlansResponse> TaskTracker::ListPlans(const Identity& who
 absl::StatusOr<TaskQuery> TaskTracker::QueryFromFilter(const v1::TaskFilter& f) const {
   TaskQuery q;
   if (!f.plan_id().empty()) {
-    TASKS_RETURN_IF_ERROR(store_->GetPlan(f.plan_id()).status());
+    LUOSHI_RETURN_IF_ERROR(store_->GetPlan(f.plan_id()).status());
     q.plan_id = f.plan_id();
   }
   if (!f.unit().empty()) q.unit = units_->Canonical(f.unit());
@@ -399,10 +399,10 @@ absl::StatusOr<TaskQuery> TaskTracker::QueryFromFilter(const v1::TaskFilter& f) 
 
 absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who,
                                                              const v1::ListTasksRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
-  TASKS_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
-  TASKS_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request.page().page_token()));
-  TASKS_ASSIGN_OR_RETURN(TaskQuery query, QueryFromFilter(request.filter()));
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
+  LUOSHI_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request.page().page_token()));
+  LUOSHI_ASSIGN_OR_RETURN(TaskQuery query, QueryFromFilter(request.filter()));
   const v1::Light light = request.filter().light();
   v1::ListTasksResponse response;
 
@@ -410,7 +410,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who
   if (light == v1::LIGHT_UNSPECIFIED) {
     query.after_sort_key = cursor;
     query.limit = page_size + 1;
-    TASKS_ASSIGN_OR_RETURN(TaskPage page, store_->QueryTaskPage(query));
+    LUOSHI_ASSIGN_OR_RETURN(TaskPage page, store_->QueryTaskPage(query));
     std::vector<StoredTask>& rows = page.tasks;
     const bool more = static_cast<int>(rows.size()) > page_size;
     if (more) rows.resize(page_size);
@@ -430,7 +430,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who
   int64_t page_last_key = -1;
   while (true) {
     query.after_sort_key = last_key;
-    TASKS_ASSIGN_OR_RETURN(std::vector<StoredTask> rows, store_->QueryTasks(query));
+    LUOSHI_ASSIGN_OR_RETURN(std::vector<StoredTask> rows, store_->QueryTasks(query));
     for (StoredTask& t : rows) {
       last_key = t.sort_key;
       const int64_t sort_key = t.sort_key;
@@ -455,20 +455,20 @@ absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who
 
 absl::StatusOr<std::string> TaskTracker::ListTasksBytes(const Identity& who,
                                                         const v1::ListTasksRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   if (request.filter().light() != v1::LIGHT_UNSPECIFIED) {
     // Filtering by light scans and judges every match: no gain from the stored bytes there.
-    TASKS_ASSIGN_OR_RETURN(v1::ListTasksResponse response, ListTasks(who, request));
+    LUOSHI_ASSIGN_OR_RETURN(v1::ListTasksResponse response, ListTasks(who, request));
     return response.SerializeAsString();
   }
-  TASKS_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
-  TASKS_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request.page().page_token()));
-  TASKS_ASSIGN_OR_RETURN(TaskQuery query, QueryFromFilter(request.filter()));
+  LUOSHI_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
+  LUOSHI_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request.page().page_token()));
+  LUOSHI_ASSIGN_OR_RETURN(TaskQuery query, QueryFromFilter(request.filter()));
   const LightClock clock = LightClockAt(clock_->Now(), options_.rules);
   query.after_sort_key = cursor;
   query.limit = page_size + 1;
   query.definition_bytes = true;
-  TASKS_ASSIGN_OR_RETURN(TaskPage page, store_->QueryTaskPage(query));
+  LUOSHI_ASSIGN_OR_RETURN(TaskPage page, store_->QueryTaskPage(query));
   std::vector<StoredTask>& rows = page.tasks;
   const bool more = static_cast<int>(rows.size()) > page_size;
   if (more) rows.resize(page_size);
@@ -498,24 +498,24 @@ absl::StatusOr<std::string> TaskTracker::ListTasksBytes(const Identity& who,
 
 absl::StatusOr<v1::TaskDetail> TaskTracker::GetTask(const Identity& who,
                                                     const v1::GetTaskRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   if (request.id().empty()) return MissingField("id");
-  TASKS_ASSIGN_OR_RETURN(StoredTask task, store_->GetTask(request.id()));
+  LUOSHI_ASSIGN_OR_RETURN(StoredTask task, store_->GetTask(request.id()));
   v1::TaskDetail detail;
   *detail.mutable_task() = ToProto(task);
-  TASKS_ASSIGN_OR_RETURN(auto reports, store_->ReportsOf(task.id));
+  LUOSHI_ASSIGN_OR_RETURN(auto reports, store_->ReportsOf(task.id));
   for (auto& r : reports) *detail.add_reports() = std::move(r);
-  TASKS_ASSIGN_OR_RETURN(auto reviews, store_->ReviewsOf(task.id));
+  LUOSHI_ASSIGN_OR_RETURN(auto reviews, store_->ReviewsOf(task.id));
   for (auto& r : reviews) *detail.add_reviews() = std::move(r);
-  TASKS_ASSIGN_OR_RETURN(auto journal, store_->JournalOf(task.id));
+  LUOSHI_ASSIGN_OR_RETURN(auto journal, store_->JournalOf(task.id));
   for (auto& e : journal) *detail.add_journal() = std::move(e);
   return detail;
 }
 
 absl::StatusOr<v1::ListUnitsResponse> TaskTracker::ListUnits(const Identity& who,
                                                              const v1::ListUnitsRequest&) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
-  TASKS_ASSIGN_OR_RETURN(std::vector<std::string> names, store_->UnitNames());
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_ASSIGN_OR_RETURN(std::vector<std::string> names, store_->UnitNames());
   std::set<std::string> all(names.begin(), names.end());
   for (const UnitEntry& e : units_->entries()) all.insert(e.name);
   v1::ListUnitsResponse response;
@@ -533,12 +533,12 @@ absl::StatusOr<v1::ListUnitsResponse> TaskTracker::ListUnits(const Identity& who
 
 absl::StatusOr<v1::Task> TaskTracker::ReportProgress(const Identity& who,
                                                      const v1::ReportProgressRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayReportAtAll(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayReportAtAll(who));
   if (request.task_id().empty()) return MissingField("task_id");
   const absl::Time now = clock_->Now();
   const std::string current_period = PeriodOf(now, options_.rules);
   const std::string period = request.period().empty() ? current_period : request.period();
-  TASKS_RETURN_IF_ERROR(ValidatePeriod(period, options_.rules));
+  LUOSHI_RETURN_IF_ERROR(ValidatePeriod(period, options_.rules));
   if (period > current_period) return FuturePeriod(period, current_period);
   std::optional<int> percent;
   if (request.progress_case() == v1::ReportProgressRequest::kPercent) {
@@ -551,9 +551,9 @@ absl::StatusOr<v1::Task> TaskTracker::ReportProgress(const Identity& who,
   }
 
   TaskMutator mutator = [&](const StoredTask& t) -> absl::StatusOr<TaskChange> {
-    TASKS_RETURN_IF_ERROR(CheckMayReportOn(who, t.id, t.definition, *units_));
+    LUOSHI_RETURN_IF_ERROR(CheckMayReportOn(who, t.id, t.definition, *units_));
     ProgressState before{t.state.status, t.state.percent, t.state.percent_before_claim};
-    TASKS_ASSIGN_OR_RETURN(ReportEffect effect,
+    LUOSHI_ASSIGN_OR_RETURN(ReportEffect effect,
                            ApplyReport(t.id, before, percent, request.claims_completion()));
     TaskChange change;
     change.state = t.state;
@@ -593,7 +593,7 @@ absl::StatusOr<v1::Task> TaskTracker::ReportProgress(const Identity& who,
     }
     return change;
   };
-  TASKS_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
+  LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
   NoteWrite(written.plan_id, /*import=*/false);
   v1::Task task = ToProto(written);
   Publish(task, request.claims_completion() ? "claim" : "report");
@@ -602,13 +602,13 @@ absl::StatusOr<v1::Task> TaskTracker::ReportProgress(const Identity& who,
 
 absl::StatusOr<v1::Task> TaskTracker::ReviewTask(const Identity& who,
                                                  const v1::ReviewTaskRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayReview(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayReview(who));
   if (request.task_id().empty()) return MissingField("task_id");
   if (!request.accept() && TrimName(request.comment()).empty()) return ReturnNeedsComment();
   const absl::Time now = clock_->Now();
   TaskMutator mutator = [&](const StoredTask& t) -> absl::StatusOr<TaskChange> {
     ProgressState before{t.state.status, t.state.percent, t.state.percent_before_claim};
-    TASKS_ASSIGN_OR_RETURN(ReportEffect effect, ApplyReview(t.id, before, request.accept()));
+    LUOSHI_ASSIGN_OR_RETURN(ReportEffect effect, ApplyReview(t.id, before, request.accept()));
     TaskChange change;
     change.state = t.state;
     change.state.status = effect.status;
@@ -632,7 +632,7 @@ absl::StatusOr<v1::Task> TaskTracker::ReviewTask(const Identity& who,
     }
     return change;
   };
-  TASKS_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
+  LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
   NoteWrite(written.plan_id, /*import=*/false);
   v1::Task task = ToProto(written);
   Publish(task, request.accept() ? "accept" : "return");
@@ -643,19 +643,19 @@ absl::StatusOr<v1::Task> TaskTracker::ReviewTask(const Identity& who,
 
 absl::StatusOr<v1::Ledger> TaskTracker::GetLedger(const Identity& who,
                                                   const v1::GetLedgerRequest& request) {
-  TASKS_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
+  LUOSHI_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
   return entry->ledger;
 }
 
 absl::StatusOr<std::shared_ptr<const std::string>> TaskTracker::GetLedgerBytes(
     const Identity& who, const v1::GetLedgerRequest& request) {
-  TASKS_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
+  LUOSHI_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
   return std::shared_ptr<const std::string>(entry, &entry->bytes);
 }
 
 absl::StatusOr<std::shared_ptr<const TaskTracker::CachedLedger>> TaskTracker::LedgerEntry(
     const Identity& who, const v1::GetLedgerRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   const v1::LedgerGrouping grouping = request.grouping() == v1::LEDGER_GROUPING_UNSPECIFIED
                                           ? v1::LEDGER_GROUPING_UNIT
                                           : request.grouping();
@@ -669,8 +669,8 @@ absl::StatusOr<std::shared_ptr<const TaskTracker::CachedLedger>> TaskTracker::Le
     auto it = ledger_cache_.find(cache_key);
     if (it != ledger_cache_.end() && it->second.first == generation) return it->second.second;
   }
-  if (!request.plan_id().empty()) TASKS_RETURN_IF_ERROR(store_->GetPlan(request.plan_id()).status());
-  TASKS_ASSIGN_OR_RETURN(std::vector<LedgerCounts> counts,
+  if (!request.plan_id().empty()) LUOSHI_RETURN_IF_ERROR(store_->GetPlan(request.plan_id()).status());
+  LUOSHI_ASSIGN_OR_RETURN(std::vector<LedgerCounts> counts,
                          store_->Ledger(request.plan_id(), grouping, today));
   std::sort(counts.begin(), counts.end(), [](const LedgerCounts& a, const LedgerCounts& b) {
     if (a.overdue != b.overdue) return a.overdue > b.overdue;
@@ -704,7 +704,7 @@ absl::StatusOr<std::shared_ptr<const TaskTracker::CachedLedger>> TaskTracker::Le
 
 absl::StatusOr<v1::ListDueTasksResponse> TaskTracker::ListDueTasks(
     const Identity& who, const v1::ListDueTasksRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   if (request.within_days() < 0) {
     return absl::InvalidArgumentError("within_days cannot be negative");
   }
@@ -713,7 +713,7 @@ absl::StatusOr<v1::ListDueTasksResponse> TaskTracker::ListDueTasks(
   v1::TaskFilter filter;
   filter.set_plan_id(request.plan_id());
   filter.set_unit(request.unit());
-  TASKS_ASSIGN_OR_RETURN(TaskQuery base, QueryFromFilter(filter));
+  LUOSHI_ASSIGN_OR_RETURN(TaskQuery base, QueryFromFilter(filter));
   base.limit = kMaxReminderRows;
   const absl::Time now = clock_->Now();
   const absl::CivilDay today = absl::ToCivilDay(now, options_.rules.zone);
@@ -727,19 +727,19 @@ absl::StatusOr<v1::ListDueTasksResponse> TaskTracker::ListDueTasks(
   due.statuses = open;
   due.due_after = absl::FormatCivilTime(today);
   due.due_before = absl::FormatCivilTime(today + within);
-  TASKS_ASSIGN_OR_RETURN(std::vector<StoredTask> rows, store_->QueryTasks(due));
+  LUOSHI_ASSIGN_OR_RETURN(std::vector<StoredTask> rows, store_->QueryTasks(due));
   for (const StoredTask& t : rows) *response.add_due_soon() = ToProto(t);
 
   TaskQuery unreported = base;
   unreported.statuses = open;
   unreported.reported_before_period = PeriodOf(now, options_.rules);
-  TASKS_ASSIGN_OR_RETURN(rows, store_->QueryTasks(unreported));
+  LUOSHI_ASSIGN_OR_RETURN(rows, store_->QueryTasks(unreported));
   for (const StoredTask& t : rows) *response.add_without_report() = ToProto(t);
 
   TaskQuery overdue = base;
   overdue.exclude_done = true;
   overdue.due_before = absl::FormatCivilTime(today - 1);
-  TASKS_ASSIGN_OR_RETURN(rows, store_->QueryTasks(overdue));
+  LUOSHI_ASSIGN_OR_RETURN(rows, store_->QueryTasks(overdue));
   for (const StoredTask& t : rows) *response.add_overdue() = ToProto(t);
   return response;
 }
@@ -748,7 +748,7 @@ absl::StatusOr<v1::ListDueTasksResponse> TaskTracker::ListDueTasks(
 
 absl::StatusOr<std::unique_ptr<Subscription>> TaskTracker::WatchTasks(
     const Identity& who, const v1::WatchTasksRequest& request) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   const v1::TaskFilter& f = request.filter();
   if (!f.due_before().empty() && !ParseIsoDate(f.due_before())) {
     return BadDate("due_before", f.due_before());
@@ -763,7 +763,7 @@ absl::StatusOr<std::unique_ptr<Subscription>> TaskTracker::WatchTasks(
 
 absl::Status TaskTracker::ExportTasks(const Identity& who, const v1::ExportTasksRequest& request,
                                       const std::function<bool(const std::string&)>& sink) {
-  TASKS_RETURN_IF_ERROR(CheckMayRead(who));
+  LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   std::string buffer = kUtf8Bom;
   auto flush = [&](bool force) -> absl::Status {
     if (buffer.empty() || (!force && buffer.size() < kExportChunkBytes)) return absl::OkStatus();
@@ -773,11 +773,11 @@ absl::Status TaskTracker::ExportTasks(const Identity& who, const v1::ExportTasks
   };
   const absl::TimeZone zone = options_.rules.zone;
   if (request.what_case() == v1::ExportTasksRequest::kLedger) {
-    TASKS_ASSIGN_OR_RETURN(v1::Ledger ledger, GetLedger(who, request.ledger()));
+    LUOSHI_ASSIGN_OR_RETURN(v1::Ledger ledger, GetLedger(who, request.ledger()));
     buffer += LedgerCsvHeader(ledger.grouping());
     for (const v1::LedgerRow& row : ledger.rows()) {
       buffer += LedgerCsvRow(row, zone);
-      TASKS_RETURN_IF_ERROR(flush(false));
+      LUOSHI_RETURN_IF_ERROR(flush(false));
     }
     return flush(true);
   }
@@ -786,10 +786,10 @@ absl::Status TaskTracker::ExportTasks(const Identity& who, const v1::ExportTasks
   *list.mutable_filter() = request.tasks();
   list.mutable_page()->set_page_size(kMaxPageSize);
   while (true) {
-    TASKS_ASSIGN_OR_RETURN(v1::ListTasksResponse page, ListTasks(who, list));
+    LUOSHI_ASSIGN_OR_RETURN(v1::ListTasksResponse page, ListTasks(who, list));
     for (const v1::Task& t : page.tasks()) {
       buffer += TaskCsvRow(t, zone);
-      TASKS_RETURN_IF_ERROR(flush(false));
+      LUOSHI_RETURN_IF_ERROR(flush(false));
     }
     if (page.next_page_token().empty()) break;
     list.mutable_page()->set_page_token(page.next_page_token());

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/status_macros.h"
 
 namespace luoshi::tasks {
 namespace {
@@ -83,13 +84,11 @@ absl::StatusOr<UnitDirectory> UnitDirectory::FromJson(const std::string& json) {
         return absl::InvalidArgumentError(where + " has no name");
       }
       entry.name = TrimName(name->string_value());
-      auto aliases = Strings(Field(u, "aliases"), where + ".aliases");
-      if (!aliases.ok()) return aliases.status();
+      LUOSHI_ASSIGN_OR_RETURN(auto aliases, Strings(Field(u, "aliases"), where + ".aliases"));
       const Value* scope = Field(u, "scope");
-      auto parsed = ParseScope(scope ? scope->string_value() : "", where);
-      if (!parsed.ok()) return parsed.status();
-      entry.scope = *parsed;
-      for (const std::string& a : *aliases) {
+      LUOSHI_ASSIGN_OR_RETURN(auto parsed, ParseScope(scope ? scope->string_value() : "", where));
+      entry.scope = parsed;
+      for (const std::string& a : aliases) {
         const std::string alias = TrimName(a);
         auto [it, inserted] = dir.alias_to_name_.emplace(alias, entry.name);
         if (!inserted && it->second != entry.name) {
@@ -113,9 +112,8 @@ absl::StatusOr<UnitDirectory> UnitDirectory::FromJson(const std::string& json) {
       dir.prefix_rules_.emplace_back(from->string_value(), to->string_value());
     }
   }
-  auto suffixes = Strings(Field(root, "locality_suffixes"), "locality_suffixes");
-  if (!suffixes.ok()) return suffixes.status();
-  dir.locality_suffixes_ = *suffixes;
+  LUOSHI_ASSIGN_OR_RETURN(auto suffixes, Strings(Field(root, "locality_suffixes"), "locality_suffixes"));
+  dir.locality_suffixes_ = suffixes;
   return dir;
 }
 

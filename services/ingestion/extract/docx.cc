@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "pugixml.hpp"
+#include "services/common/status_macros.h"
 #include "services/ingestion/extract/decode.h"
 
 namespace luoshi::extract {
@@ -113,10 +114,9 @@ void AppendBlock(const pugi::xml_node& parent, std::string* out, int depth) {
 }  // namespace
 
 absl::StatusOr<std::string> DocxToText(std::string_view bytes) {
-  auto xml = ReadDocumentXml(bytes);
-  if (!xml.ok()) return xml.status();
+  LUOSHI_ASSIGN_OR_RETURN(auto xml, ReadDocumentXml(bytes));
   pugi::xml_document doc;
-  pugi::xml_parse_result parsed = doc.load_buffer(xml->data(), xml->size());
+  pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
   if (!parsed) return NotDocx(absl::StrCat("word/document.xml is not XML: ", parsed.description()));
   pugi::xml_node body = doc.child("w:document").child("w:body");
   if (!body) return NotDocx("no w:body in word/document.xml");

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/status_macros.h"
 #include "services/ingestion/extract/decode.h"
 #include "services/ingestion/extract/document.h"
 #include "services/ingestion/extract/indicators.h"
@@ -39,9 +40,8 @@ absl::StatusOr<Text> ReadText(std::string_view bytes, const ExtractOptions& opti
   t.format = DetectFormat(bytes, options.filename, options.content_type);
   switch (t.format) {
     case v1::SOURCE_FORMAT_DOCX: {
-      auto docx = DocxToText(bytes);
-      if (!docx.ok()) return docx.status();
-      t.utf8 = Utf8ToU32(*docx).empty() ? "" : *docx;
+      LUOSHI_ASSIGN_OR_RETURN(auto docx, DocxToText(bytes));
+      t.utf8 = Utf8ToU32(docx).empty() ? "" : docx;
       t.encoding = "UTF-8";
       break;
     }
@@ -91,16 +91,15 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
   if (bytes.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("the document is empty (", kAccepted, ")"));
   }
-  auto text = ReadText(bytes, options);
-  if (!text.ok()) return text.status();
+  LUOSHI_ASSIGN_OR_RETURN(auto text, ReadText(bytes, options));
 
   Doc doc;
-  doc.original = Utf8ToU32(text->utf8);
+  doc.original = Utf8ToU32(text.utf8);
   doc.folded = Fold(doc.original);
   AnalyzeStructure(&doc);
-  ExtractMetadata(catalog_, options.region_hint, options.year_hint, text->html_title, &doc);
-  doc.metadata.set_encoding(text->encoding);
-  doc.metadata.set_format(text->format);
+  ExtractMetadata(catalog_, options.region_hint, options.year_hint, text.html_title, &doc);
+  doc.metadata.set_encoding(text.encoding);
+  doc.metadata.set_format(text.format);
 
   v1::Extraction e;
   *e.mutable_metadata() = doc.metadata;
