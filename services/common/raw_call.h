@@ -2,13 +2,7 @@
 // from stored messages, a cached ledger): the generated "raw callback" method variants hand over the
 // request as a ByteBuffer and take the response as one, so nothing is parsed and serialized again.
 //
-//   grpc::ServerUnaryReactor* GetSeries(grpc::CallbackServerContext* c, const grpc::ByteBuffer* req,
-//                                       grpc::ByteBuffer* resp) override {
-//     return AnswerRaw<v1::GetSeriesRequest>(c, req, resp, [&](const v1::GetSeriesRequest& r) {
-//       return service_->GetSeriesBytes(r);   // absl::StatusOr<std::string>
-//     });
-//   }
-//
+// CallAdapter::UnaryRaw (adapter.h) answers such a method from a function returning the bytes.
 // The answer is computed on the calling gRPC thread, so these methods suit short, CPU-bound reads only.
 #ifndef LUOSHI_SERVICES_COMMON_RAW_CALL_H_
 #define LUOSHI_SERVICES_COMMON_RAW_CALL_H_
@@ -35,22 +29,11 @@ inline grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// Parses the request as `Request` and answers with what `answer(request)` returns: an
-// absl::StatusOr of std::string or of std::shared_ptr<const std::string> (a failed status is mapped
-// to its gRPC status).
-template <typename Request, typename Answer>
-grpc::ServerUnaryReactor* AnswerRaw(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-                                    grpc::ByteBuffer* response, Answer answer) {
-  Request decoded;
+// Parses a raw request as `Request`: INVALID_ARGUMENT (from gRPC) when the bytes are not one.
+template <typename Request>
+grpc::Status ParseRaw(const grpc::ByteBuffer* request, Request* decoded) {
   grpc::ByteBuffer copy(*request);  // shares the slices; Deserialize consumes its argument
-  if (grpc::Status parsed = grpc::SerializationTraits<Request>::Deserialize(&copy, &decoded); !parsed.ok()) {
-    return FinishNow(context, parsed);
-  }
-  auto bytes = answer(static_cast<const Request&>(decoded));
-  if (!bytes.ok()) return FinishNow(context, ToGrpcStatus(bytes.status()));
-  grpc::ByteBuffer out = ByteBufferOf(std::move(*bytes));
-  response->Swap(&out);
-  return FinishNow(context, grpc::Status::OK);
+  return grpc::SerializationTraits<Request>::Deserialize(&copy, decoded);
 }
 
 }  // namespace luoshi

@@ -19,9 +19,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
 }
 
-absl::Status NotYetImplemented(const char* method) {
-  return absl::UnimplementedError(
-      absl::StrCat(method, " is not implemented in this version of Luoshi yet"));
-}
-
 }  // namespace luoshi

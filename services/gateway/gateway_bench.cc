@@ -71,7 +71,7 @@
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/common/flags.h"
 #include "services/common/identity.h"
-#include "services/tasks/seed_fixture.h"
+#include "services/tasks/test_util.h"
 
 ABSL_FLAG(int, clients, 16, "Concurrent clients of every load phase (direct, gateway, GET /).");
 ABSL_FLAG(double, seconds, 10, "Measured duration of each load phase.");

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/decimal.h"
 #include "services/indicators/format.h"
-#include "services/indicators/units.h"
+#include "services/indicators/measurement_units.h"
 
 namespace luoshi::indicators {
 namespace {

@@ -1,17 +1,17 @@
-// IndicatorGrpcService: the gRPC face of the indicator service.
+// GrpcService: the gRPC face of the indicator service.
 //
 // Layers, outermost first:
-//   main.cc            flags → catalog file → SqliteObservationStore → IndicatorService → ServiceHost
-//   grpc_service (this) one line per RPC: call IndicatorService, convert its absl::Status with ToGrpc
-//   indicator_service  validation, name resolution through the catalog, vintages, series alignment,
+//   main.cc            flags → catalog file → SqliteObservationStore → IndicatorLogic → ServiceHost
+//   grpc_service (this) one line per RPC through the CallAdapter (caller, status, logging)
+//   service            validation, name resolution through the catalog, vintages, series alignment,
 //                      target verdicts (compare.h), CSV export (csv.h)
 //   store / sqlite_store  observations in SQLite behind the ObservationStore interface
-//   period, units      pure helpers: period codes, unit magnitudes
+//   period, measurement_units  pure helpers: period codes, unit magnitudes
 //
 // A request's flow, e.g. GetSeries("gdp", "大兴区"): gRPC runs the callback handler on one of its own threads
 // (the two read calls that carry many observations, GetSeries and QueryObservations, are callback methods
-// on raw bytes; the others go through the sync server's bounded pool) → IndicatorGrpcService::GetSeries →
-// IndicatorService::GetSeries resolves 大兴区 to "beijing.daxing" and gdp through the catalog →
+// on raw bytes; the others go through the sync server's bounded pool) → GrpcService::GetSeries →
+// IndicatorLogic::GetSeries resolves 大兴区 to "beijing.daxing" and gdp through the catalog →
 // ObservationStore::QueryBytes reads the latest vintages from a reader connection (WAL, concurrent with
 // writes) → the service groups them into points by normalized period → the Series goes back, as bytes
 // assembled from the stored observations (no decoding and re-encoding of each observation on the server),
@@ -21,7 +21,8 @@
 #define LUOSHI_SERVICES_INDICATORS_GRPC_SERVICE_H_
 
 #include "luoshi/v1/indicators.grpc.pb.h"
-#include "services/indicators/indicator_service.h"
+#include "services/common/adapter.h"
+#include "services/indicators/service.h"
 
 namespace luoshi::indicators {
 
@@ -29,10 +30,10 @@ namespace luoshi::indicators {
 using IndicatorServiceBase = v1::IndicatorService::WithRawCallbackMethod_GetSeries<
     v1::IndicatorService::WithRawCallbackMethod_QueryObservations<v1::IndicatorService::Service>>;
 
-class IndicatorGrpcService final : public IndicatorServiceBase {
+class GrpcService final : public IndicatorServiceBase {
  public:
   // `service` must outlive this object.
-  explicit IndicatorGrpcService(IndicatorService* service) : service_(service) {}
+  explicit GrpcService(IndicatorLogic* service) : service_(service) {}
 
   grpc::Status ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
                               v1::ListIndicatorsResponse* response) override;
@@ -53,7 +54,8 @@ class IndicatorGrpcService final : public IndicatorServiceBase {
                                   grpc::ServerWriter<v1::ExportChunk>* writer) override;
 
  private:
-  IndicatorService* service_;
+  IndicatorLogic* service_;
+  CallAdapter adapter_{"luoshi.v1.IndicatorService", CallerPolicy::kAnonymousAllowed};
 };
 
 }  // namespace luoshi::indicators

@@ -17,11 +17,11 @@ namespace {
 
 using testing_util::Obs;
 
-class GrpcServiceTest : public testing_util::ServiceFixture {
+class IndicatorGrpcServiceTest : public testing_util::ServiceFixture {
  protected:
   void SetUp() override {
     ServiceFixture::SetUp();
-    grpc_service_ = std::make_unique<IndicatorGrpcService>(service_.get());
+    grpc_service_ = std::make_unique<GrpcService>(service_.get());
     host_ = std::make_unique<ServiceHost>("indicators-test");
     host_->AddService(grpc_service_.get(), "luoshi.v1.IndicatorService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
@@ -38,12 +38,12 @@ class GrpcServiceTest : public testing_util::ServiceFixture {
     return c;
   }
 
-  std::unique_ptr<IndicatorGrpcService> grpc_service_;
+  std::unique_ptr<GrpcService> grpc_service_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::IndicatorService::Stub> stub_;
 };
 
-TEST_F(GrpcServiceTest, RecordThenSeriesAndCompareOverTheWire) {
+TEST_F(IndicatorGrpcServiceTest, RecordThenSeriesAndCompareOverTheWire) {
   v1::RecordObservationsRequest req;
   *req.add_observations() = Obs("doc000#1")
                                 .Period("2020H1")
@@ -83,7 +83,7 @@ TEST_F(GrpcServiceTest, RecordThenSeriesAndCompareOverTheWire) {
             "地区生产总值 2024  [met]  target ≥4.5%, actual 5.2%: met by 0.7 pp");
 }
 
-TEST_F(GrpcServiceTest, ErrorsArriveWithTheirCodeAndMessage) {
+TEST_F(IndicatorGrpcServiceTest, ErrorsArriveWithTheirCodeAndMessage) {
   v1::RecordObservationsRequest req;
   *req.add_observations() = Obs("a");
   *req.add_observations() = Obs("b").Period("2024年");
@@ -103,7 +103,7 @@ TEST_F(GrpcServiceTest, ErrorsArriveWithTheirCodeAndMessage) {
   EXPECT_EQ(ind.id(), "pm25");
 }
 
-TEST_F(GrpcServiceTest, ExportStreamsCsvChunks) {
+TEST_F(IndicatorGrpcServiceTest, ExportStreamsCsvChunks) {
   v1::RecordObservationsRequest req;
   for (int i = 0; i < 2000; ++i)
     *req.add_observations() =
@@ -128,7 +128,7 @@ TEST_F(GrpcServiceTest, ExportStreamsCsvChunks) {
   EXPECT_EQ(rows, 2001u);
 }
 
-TEST_F(GrpcServiceTest, ListsCatalog) {
+TEST_F(IndicatorGrpcServiceTest, ListsCatalog) {
   v1::ListIndicatorsResponse inds;
   ASSERT_TRUE(stub_->ListIndicators(Context().get(), v1::ListIndicatorsRequest(), &inds).ok());
   EXPECT_EQ(inds.indicators_size(), catalog_->catalog().indicators_size());

@@ -12,7 +12,7 @@
 #include "services/common/log.h"
 #include "services/common/server.h"
 #include "services/indicators/grpc_service.h"
-#include "services/indicators/indicator_service.h"
+#include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
 
 namespace {
@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
   auto store = luoshi::indicators::SqliteObservationStore::Open(db_path);
   if (!store.ok()) return Fail("cannot open the database", store.status());
 
-  luoshi::indicators::IndicatorService service(&catalog_index, store->get(), luoshi::SystemClock::Get());
-  luoshi::indicators::IndicatorGrpcService grpc_service(&service);
+  luoshi::indicators::IndicatorLogic service(&catalog_index, store->get(), luoshi::SystemClock::Get());
+  luoshi::indicators::GrpcService grpc_service(&service);
   luoshi::ServiceHost host("indicators");
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress)); !s.ok()) {

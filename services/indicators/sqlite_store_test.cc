@@ -28,7 +28,7 @@ ObservationRecord Rec(const v1::Observation& o, int64_t as_of = 0,
   return r;
 }
 
-class SqliteStoreTest : public ::testing::Test {
+class IndicatorSqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = FreshDbPath("store");
@@ -45,7 +45,7 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteObservationStore> store_;
 };
 
-TEST_F(SqliteStoreTest, RecordsAndReadsBackWithAssignedIds) {
+TEST_F(IndicatorSqliteStoreTest, RecordsAndReadsBackWithAssignedIds) {
   auto outcome = store_->Record({Rec(Obs("k1")), Rec(Obs("k2").Period("2023"))});
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->recorded, 2);
@@ -59,7 +59,7 @@ TEST_F(SqliteStoreTest, RecordsAndReadsBackWithAssignedIds) {
   EXPECT_EQ(rows[1].observation.provenance().sentence(), "地区生产总值总量完成1334.8亿元,同比增长5.2%");
 }
 
-TEST_F(SqliteStoreTest, SameSourceKeySameContentIsUnchanged) {
+TEST_F(IndicatorSqliteStoreTest, SameSourceKeySameContentIsUnchanged) {
   ASSERT_TRUE(store_->Record({Rec(Obs("k1"))}).ok());
   auto again = store_->Record({Rec(Obs("k1")), Rec(Obs("k2").Period("2023"))});
   ASSERT_TRUE(again.ok()) << again.status();
@@ -68,7 +68,7 @@ TEST_F(SqliteStoreTest, SameSourceKeySameContentIsUnchanged) {
   EXPECT_EQ(All().size(), 2u);
 }
 
-TEST_F(SqliteStoreTest, SameSourceKeyDifferentContentFailsWholeBatch) {
+TEST_F(IndicatorSqliteStoreTest, SameSourceKeyDifferentContentFailsWholeBatch) {
   ASSERT_TRUE(store_->Record({Rec(Obs("k1"))}).ok());
   auto conflict = store_->Record({Rec(Obs("k2").Period("2023")), Rec(Obs("k1").Value("1400", "亿元"))});
   ASSERT_EQ(conflict.status().code(), absl::StatusCode::kAlreadyExists);
@@ -78,7 +78,7 @@ TEST_F(SqliteStoreTest, SameSourceKeyDifferentContentFailsWholeBatch) {
   EXPECT_EQ(rows[0].observation.value().value().unscaled(), 13348);
 }
 
-TEST_F(SqliteStoreTest, LatestVintageIsGreatestAsOfThenLaterRecording) {
+TEST_F(IndicatorSqliteStoreTest, LatestVintageIsGreatestAsOfThenLaterRecording) {
   // Annual report (as_of 300) arrives first, then an older estimate (as_of 100), then a revision (as_of 300).
   ASSERT_TRUE(store_->Record({Rec(Obs("annual").Value("1334.8", "亿元"), 300)}).ok());
   ASSERT_TRUE(store_->Record({Rec(Obs("estimate").Value("1300", "亿元"), 100)}).ok());
@@ -98,7 +98,7 @@ TEST_F(SqliteStoreTest, LatestVintageIsGreatestAsOfThenLaterRecording) {
   EXPECT_EQ(latest_count, 1);
 }
 
-TEST_F(SqliteStoreTest, DifferentMeasuresStatusesAndBasesAreSeparateCells) {
+TEST_F(IndicatorSqliteStoreTest, DifferentMeasuresStatusesAndBasesAreSeparateCells) {
   ASSERT_TRUE(
       store_
           ->Record({Rec(Obs("level")), Rec(Obs("growth").Growth("5.2")),
@@ -107,7 +107,7 @@ TEST_F(SqliteStoreTest, DifferentMeasuresStatusesAndBasesAreSeparateCells) {
   EXPECT_EQ(All().size(), 4u);
 }
 
-TEST_F(SqliteStoreTest, FiltersByIndicatorRegionPeriodMeasureStatusDocument) {
+TEST_F(IndicatorSqliteStoreTest, FiltersByIndicatorRegionPeriodMeasureStatusDocument) {
   ASSERT_TRUE(store_
                   ->Record({Rec(Obs("a").Period("2020H1")), Rec(Obs("b").Period("2021")),
                             Rec(Obs("c").Indicator("pm25").Value("34", "微克/立方米")),
@@ -134,7 +134,7 @@ TEST_F(SqliteStoreTest, FiltersByIndicatorRegionPeriodMeasureStatusDocument) {
 
 // Indicator and region given: the store reads one index range per year; pages still come in period order
 // across years, and other indicators and regions stay out.
-TEST_F(SqliteStoreTest, SeriesShapedQueriesPageInPeriodOrderAcrossYears) {
+TEST_F(IndicatorSqliteStoreTest, SeriesShapedQueriesPageInPeriodOrderAcrossYears) {
   std::vector<ObservationRecord> batch;
   for (const char* period : {"2005", "2003H1", "2001", "2003", "2010", "2002"})
     batch.push_back(Rec(Obs(std::string("gdp-") + period).Period(period)));
@@ -155,7 +155,7 @@ TEST_F(SqliteStoreTest, SeriesShapedQueriesPageInPeriodOrderAcrossYears) {
   EXPECT_EQ(seen, (std::vector<std::string>{"2001", "2002", "2003H1", "2003", "2005", "2010"}));
 }
 
-TEST_F(SqliteStoreTest, PagesAreStableWhenRowsArriveBetweenPages) {
+TEST_F(IndicatorSqliteStoreTest, PagesAreStableWhenRowsArriveBetweenPages) {
   std::vector<ObservationRecord> batch;
   for (int year = 2001; year <= 2010; ++year)
     batch.push_back(Rec(Obs("y" + std::to_string(year)).Period(std::to_string(year))));
@@ -181,7 +181,7 @@ TEST_F(SqliteStoreTest, PagesAreStableWhenRowsArriveBetweenPages) {
   EXPECT_EQ(seen, want);
 }
 
-TEST_F(SqliteStoreTest, DataSurvivesReopeningTheFile) {
+TEST_F(IndicatorSqliteStoreTest, DataSurvivesReopeningTheFile) {
   ASSERT_TRUE(store_->Record({Rec(Obs("k1"))}).ok());
   EXPECT_EQ(store_->schema_version(), static_cast<int>(ObservationMigrations().size()));
   store_.reset();
@@ -197,7 +197,7 @@ TEST_F(SqliteStoreTest, DataSurvivesReopeningTheFile) {
 // A file written by the first release (schema 1, series index led by the indicator) opens with its
 // observations intact, the series index now led by the region, and vintages still tracked across the
 // upgrade.
-TEST(SqliteStoreMigrationTest, UpgradesAVersionOneFile) {
+TEST(IndicatorSqliteStoreMigrationTest, UpgradesAVersionOneFile) {
   const std::string path = FreshDbPath("v1");
   {
     auto v1_only =
@@ -252,7 +252,7 @@ TEST(SqliteStoreMigrationTest, UpgradesAVersionOneFile) {
   EXPECT_EQ(page->observations.size(), 2u);
 }
 
-TEST(SqliteStoreMigrationTest, RefusesAFileFromANewerRelease) {
+TEST(IndicatorSqliteStoreMigrationTest, RefusesAFileFromANewerRelease) {
   const std::string path = FreshDbPath("newer");
   {
     std::vector<sql::Migration> more = ObservationMigrations();

@@ -11,10 +11,18 @@
 #include "services/common/catalog.h"
 #include "services/common/clock.h"
 #include "services/common/decimal.h"
-#include "services/indicators/indicator_service.h"
+#include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
 
 namespace luoshi::indicators::testing_util {
+
+// A service answer as (status, value): stores the value in `*out` when there is one, returns the status.
+template <typename T>
+absl::Status Into(absl::StatusOr<T> result, T* out) {
+  if (!result.ok()) return result.status();
+  *out = *std::move(result);
+  return absl::OkStatus();
+}
 
 inline v1::Decimal Dec(const std::string& text) { return *ParseDecimal(text); }
 
@@ -144,22 +152,19 @@ class ServiceFixture : public ::testing::Test {
     auto store = SqliteObservationStore::Open(FreshDbPath("svc"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    service_ = std::make_unique<IndicatorService>(catalog_.get(), store_.get(), &clock_);
+    service_ = std::make_unique<IndicatorLogic>(catalog_.get(), store_.get(), &clock_);
   }
 
   absl::StatusOr<v1::RecordObservationsResponse> Record(std::initializer_list<v1::Observation> items) {
     v1::RecordObservationsRequest req;
     for (const auto& o : items) *req.add_observations() = o;
-    v1::RecordObservationsResponse resp;
-    absl::Status s = service_->RecordObservations(req, &resp);
-    if (!s.ok()) return s;
-    return resp;
+    return service_->RecordObservations(Identity{}, req);
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1767225600)};  // 2026-01-01
   std::unique_ptr<CatalogIndex> catalog_;
   std::unique_ptr<SqliteObservationStore> store_;
-  std::unique_ptr<IndicatorService> service_;
+  std::unique_ptr<IndicatorLogic> service_;
 };
 
 }  // namespace luoshi::indicators::testing_util

@@ -41,7 +41,7 @@
 #include "absl/time/time.h"
 #include "services/common/clock.h"
 #include "services/ingestion/delivery_client.h"
-#include "services/ingestion/document_store.h"
+#include "services/ingestion/store.h"
 
 namespace luoshi::ingestion {
 

@@ -4,8 +4,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/ingestion/ingestion_handler.h"
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/service.h"
+#include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
 
 namespace luoshi::ingestion {
@@ -31,7 +31,7 @@ class DispatcherTest : public ::testing::Test {
     auto store = SqliteDocumentStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    handler_ = std::make_unique<IngestionHandler>(store_.get(), &engine_, &clock_, IngestionOptions{},
+    handler_ = std::make_unique<IngestionLogic>(store_.get(), &engine_, &clock_, IngestionOptions{},
                                                   [this] {
                                                     if (dispatcher_) dispatcher_->Wake();
                                                   });
@@ -49,7 +49,7 @@ class DispatcherTest : public ::testing::Test {
   std::string Ingest(const std::string& title, int observations, int tasks) {
     v1::IngestDocumentRequest request;
     request.set_content(FakeDocument(title, observations, tasks));
-    auto r = handler_->IngestDocument(request);
+    auto r = handler_->IngestDocument(Identity{}, request);
     EXPECT_TRUE(r.ok()) << r.status();
     return r->document().id();
   }
@@ -63,7 +63,7 @@ class DispatcherTest : public ::testing::Test {
   v1::Delivery DeliveryOf(const std::string& id, const std::string& target) {
     v1::GetDocumentRequest get;
     get.set_id(id);
-    auto document = handler_->GetDocument(get);
+    auto document = handler_->GetDocument(Identity{}, get);
     EXPECT_TRUE(document.ok()) << document.status();
     for (const v1::Delivery& d : document->deliveries()) {
       if (d.target() == target) return d;
@@ -79,7 +79,7 @@ class DispatcherTest : public ::testing::Test {
   double jitter_ = 1.0;
   std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
-  std::unique_ptr<IngestionHandler> handler_;
+  std::unique_ptr<IngestionLogic> handler_;
   std::unique_ptr<Dispatcher> dispatcher_;
 };
 
@@ -206,7 +206,7 @@ TEST_F(DispatcherTest, PermanentRejectionIsRecordedAndNotRetried) {
   // Reprocessing queues a fresh attempt, which goes through once the peer accepts it.
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(id);
-  auto reprocessed = handler_->ReprocessDocument(reprocess);
+  auto reprocessed = handler_->ReprocessDocument(Identity{}, reprocess);
   ASSERT_TRUE(reprocessed.ok());
   EXPECT_EQ(reprocessed->document().deliveries(1).state(), v1::DELIVERY_STATE_PENDING);
   EXPECT_EQ(reprocessed->document().deliveries(1).attempts(), 0);
@@ -236,7 +236,7 @@ TEST_F(DispatcherTest, ReprocessRedeliversUnderTheSameKeys) {
   Pass();
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(id);
-  ASSERT_TRUE(handler_->ReprocessDocument(reprocess).ok());
+  ASSERT_TRUE(handler_->ReprocessDocument(Identity{}, reprocess).ok());
   Pass();
   // The same two source keys arrived twice: an idempotent peer stores each once.
   EXPECT_THAT(client_.accepted_observations(), SizeIs(2));

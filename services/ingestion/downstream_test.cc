@@ -13,14 +13,14 @@
 #include "services/common/catalog.h"
 #include "services/common/server.h"
 #include "services/indicators/grpc_service.h"
-#include "services/indicators/indicator_service.h"
+#include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
 #include "services/ingestion/delivery_client.h"
 #include "services/ingestion/dispatcher.h"
-#include "services/ingestion/ingestion_handler.h"
-#include "services/ingestion/ingestion_server.h"
+#include "services/ingestion/service.h"
+#include "services/ingestion/grpc_service.h"
 #include "services/ingestion/library_extraction_engine.h"
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
 
 namespace luoshi::ingestion {
@@ -91,9 +91,9 @@ class DownstreamTest : public ::testing::Test {
     auto indicator_store = indicators::SqliteObservationStore::Open(indicators_db_->path());
     ASSERT_TRUE(indicator_store.ok()) << indicator_store.status();
     indicator_store_ = std::move(*indicator_store);
-    indicator_service_ = std::make_unique<indicators::IndicatorService>(
+    indicator_service_ = std::make_unique<indicators::IndicatorLogic>(
         catalog_index_.get(), indicator_store_.get(), SystemClock::Get());
-    indicator_grpc_ = std::make_unique<indicators::IndicatorGrpcService>(indicator_service_.get());
+    indicator_grpc_ = std::make_unique<indicators::GrpcService>(indicator_service_.get());
     StartIndicators("127.0.0.1:0");
     indicators_address_ = "127.0.0.1:" + std::to_string(indicators_host_->port());
 
@@ -108,10 +108,10 @@ class DownstreamTest : public ::testing::Test {
     auto store = SqliteDocumentStore::Open(ingestion_db_->path());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    handler_ = std::make_unique<IngestionHandler>(store_.get(), engine_.get(), &clock_, IngestionOptions{});
+    handler_ = std::make_unique<IngestionLogic>(store_.get(), engine_.get(), &clock_, IngestionOptions{});
     dispatcher_ = std::make_unique<Dispatcher>(store_.get(), client_.get(), &clock_, DispatcherOptions{},
                                                [] { return 1.0; });
-    server_ = std::make_unique<IngestionServer>(handler_.get());
+    server_ = std::make_unique<GrpcService>(handler_.get());
     ingestion_host_ = std::make_unique<ServiceHost>("ingestion");
     ingestion_host_->AddService(server_.get(), "luoshi.v1.IngestionService");
     ASSERT_TRUE(ingestion_host_->Start("127.0.0.1:0").ok());
@@ -193,8 +193,8 @@ class DownstreamTest : public ::testing::Test {
   std::unique_ptr<LibraryExtractionEngine> engine_;
   std::unique_ptr<testing::TempDatabase> indicators_db_;  // outlives the store
   std::unique_ptr<indicators::SqliteObservationStore> indicator_store_;
-  std::unique_ptr<indicators::IndicatorService> indicator_service_;
-  std::unique_ptr<indicators::IndicatorGrpcService> indicator_grpc_;
+  std::unique_ptr<indicators::IndicatorLogic> indicator_service_;
+  std::unique_ptr<indicators::GrpcService> indicator_grpc_;
   std::unique_ptr<ServiceHost> indicators_host_;
   std::string indicators_address_;
   ScriptedTasks tasks_;
@@ -202,9 +202,9 @@ class DownstreamTest : public ::testing::Test {
   std::unique_ptr<GrpcDeliveryClient> client_;
   std::unique_ptr<testing::TempDatabase> ingestion_db_;
   std::unique_ptr<SqliteDocumentStore> store_;
-  std::unique_ptr<IngestionHandler> handler_;
+  std::unique_ptr<IngestionLogic> handler_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<IngestionServer> server_;
+  std::unique_ptr<GrpcService> server_;
   std::unique_ptr<ServiceHost> ingestion_host_;
   std::unique_ptr<v1::IngestionService::Stub> ingestion_;
 };

@@ -1,6 +1,6 @@
 // luoshi-ingestion: serves luoshi.v1.IngestionService over gRPC (see proto/luoshi/v1/ingestion.proto).
 // Wiring only: flags → catalog, storage, extractor → handler + dispatcher → ServiceHost. The logic lives
-// in the luoshi_ingestion library (architecture: services/ingestion/ingestion_server.h).
+// in the luoshi_ingestion library (architecture: services/ingestion/grpc_service.h).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,10 +16,10 @@
 #include "services/common/server.h"
 #include "services/ingestion/delivery_client.h"
 #include "services/ingestion/dispatcher.h"
-#include "services/ingestion/ingestion_handler.h"
-#include "services/ingestion/ingestion_server.h"
+#include "services/ingestion/service.h"
+#include "services/ingestion/grpc_service.h"
 #include "services/ingestion/library_extraction_engine.h"
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 
 ABSL_FLAG(int64_t, max_document_bytes, luoshi::ingestion::kDefaultMaxDocumentBytes,
           "Largest document IngestDocument accepts, in bytes (default 32 MiB, at most 64 MiB). Larger "
@@ -103,9 +103,9 @@ int Run() {
   // Only the dispatcher's pass (one at a time) draws from it.
   Dispatcher dispatcher(store.get(), &client, SystemClock::Get(), DispatcherOptionsFromFlags(),
                         [&] { return unit(random_engine); });
-  IngestionHandler handler(store.get(), &engine, SystemClock::Get(), ingestion_options,
+  IngestionLogic handler(store.get(), &engine, SystemClock::Get(), ingestion_options,
                            [&dispatcher] { dispatcher.Wake(); });
-  IngestionServer server(&handler);
+  GrpcService server(&handler);
 
   ServiceHost host("ingestion");
   host.AddService(&server, "luoshi.v1.IngestionService");

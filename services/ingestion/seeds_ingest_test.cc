@@ -7,9 +7,9 @@
 #include "services/common/catalog.h"
 #include "services/ingestion/dispatcher.h"
 #include "services/ingestion/ids.h"
-#include "services/ingestion/ingestion_handler.h"
+#include "services/ingestion/service.h"
 #include "services/ingestion/library_extraction_engine.h"
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
 
 namespace luoshi::ingestion {
@@ -32,7 +32,7 @@ class SeedsIngestTest : public ::testing::Test {
     auto store = SqliteDocumentStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    handler_ = std::make_unique<IngestionHandler>(store_.get(), engine_.get(), &clock_, IngestionOptions{});
+    handler_ = std::make_unique<IngestionLogic>(store_.get(), engine_.get(), &clock_, IngestionOptions{});
     dispatcher_ = std::make_unique<Dispatcher>(store_.get(), &client_, &clock_, DispatcherOptions{},
                                                [] { return 1.0; });
   }
@@ -41,7 +41,7 @@ class SeedsIngestTest : public ::testing::Test {
   std::unique_ptr<LibraryExtractionEngine> engine_;
   std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
-  std::unique_ptr<IngestionHandler> handler_;
+  std::unique_ptr<IngestionLogic> handler_;
   testing::FakeDeliveryClient client_;
   std::unique_ptr<Dispatcher> dispatcher_;
 };
@@ -59,7 +59,7 @@ TEST_F(SeedsIngestTest, SeedsArriveDownstreamExactlyOnceDespiteAnOutageAndReinge
     v1::IngestDocumentRequest request;
     request.set_content(bytes);
     request.set_filename(name);
-    auto r = handler_->IngestDocument(request);
+    auto r = handler_->IngestDocument(Identity{}, request);
     ASSERT_TRUE(r.ok()) << name << ": " << r.status();
     EXPECT_TRUE(r->created()) << name;
     const std::string sha = Sha256Hex(bytes);
@@ -83,7 +83,7 @@ TEST_F(SeedsIngestTest, SeedsArriveDownstreamExactlyOnceDespiteAnOutageAndReinge
   for (const auto& [name, bytes] : seeds) {
     v1::IngestDocumentRequest request;
     request.set_content(bytes);
-    auto r = handler_->IngestDocument(request);
+    auto r = handler_->IngestDocument(Identity{}, request);
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r->created()) << name;
   }
@@ -95,7 +95,7 @@ TEST_F(SeedsIngestTest, SeedsArriveDownstreamExactlyOnceDespiteAnOutageAndReinge
   for (const std::string& id : ids) {
     v1::GetDocumentRequest get;
     get.set_id(id);
-    auto d = handler_->GetDocument(get);
+    auto d = handler_->GetDocument(Identity{}, get);
     ASSERT_TRUE(d.ok());
     if (d->task_count() > 0) ++plans_expected;
     for (const v1::Delivery& delivery : d->deliveries()) {

@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "luoshi/v1/tasks.pb.h"
 #include "services/common/identity.h"
-#include "services/tasks/units.h"
+#include "services/tasks/unit_directory.h"
 
 namespace luoshi::tasks {
 

@@ -130,7 +130,7 @@ int Main() {
   }
   SqliteTaskStore* store = store_or->get();
   UnitDirectory units;
-  TaskTracker tracker(store, &units, SystemClock::Get(), nullptr);
+  TaskLogic tracker(store, &units, SystemClock::Get(), nullptr);
 
   // ---- Load plans -------------------------------------------------------------------------
   std::mt19937 rng(42);
@@ -231,7 +231,7 @@ int Main() {
 
   // ---- Serve ------------------------------------------------------------------------------
   absl::SetFlag(&FLAGS_max_threads, clients * 2 + 8);
-  TaskGrpcService service(&tracker);
+  GrpcService service(&tracker);
   ServiceHost host("tasks-bench");
   host.AddService(&service, "luoshi.v1.TaskService");
   if (auto s = host.Start("127.0.0.1:0"); !s.ok()) {

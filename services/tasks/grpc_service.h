@@ -1,28 +1,30 @@
-// TaskGrpcService: luoshi.v1.TaskService over gRPC (sync API, ListTasks and GetLedger on the
-// callback API, see TaskServiceBase). Each method is one line: take the caller's identity from
-// metadata, call TaskTracker, map the status (see tracker.h for the layers).
+// GrpcService: luoshi.v1.TaskService over gRPC (sync API, ListTasks and GetLedger on the
+// callback API, see TaskServiceBase). Each method is one line through the CallAdapter (adapter.h): the
+// caller's identity from metadata (required), TaskLogic (service.h, which describes the layers), the status.
 // WatchTasks polls its subscription in short slices so that it notices a cancelled client and a
-// closed broadcaster (TaskTracker::Shutdown) promptly and never holds up server shutdown.
+// closed broadcaster (TaskLogic::Shutdown) promptly and never holds up server shutdown.
 #ifndef LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
 #define LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
 
 #include "luoshi/v1/tasks.grpc.pb.h"
-#include "services/tasks/tracker.h"
+#include "services/common/adapter.h"
+#include "services/tasks/service.h"
 
 namespace luoshi::tasks {
 
 // Reads that never wait on anything but a short SQLite read (ListTasks, GetLedger) use the callback
 // API: gRPC runs them on its own polling threads as soon as the request is read, with no hand-off to
 // a worker thread. Both are raw methods sending bytes the tracker prepared: a page assembled from
-// the stored task definitions (TaskTracker::ListTasksBytes), the cached serialized ledger
-// (TaskTracker::GetLedgerBytes) without a copy. Calls that can wait (ReportProgress behind a group
+// the stored task definitions (TaskLogic::ListTasksBytes), the cached serialized ledger
+// (TaskLogic::GetLedgerBytes) without a copy. Calls that can wait (ReportProgress behind a group
 // commit and its fsync, WatchTasks, ExportTasks …) stay on the sync thread pool.
 using TaskServiceBase = v1::TaskService::WithRawCallbackMethod_ListTasks<
     v1::TaskService::WithRawCallbackMethod_GetLedger<v1::TaskService::Service>>;
 
-class TaskGrpcService final : public TaskServiceBase {
+class GrpcService final : public TaskServiceBase {
  public:
-  explicit TaskGrpcService(TaskTracker* tracker) : tracker_(tracker) {}
+  // `service` must outlive this object.
+  explicit GrpcService(TaskLogic* service) : service_(service) {}
 
   grpc::Status ImportPlan(grpc::ServerContext* c, const v1::ImportPlanRequest* req,
                           v1::ImportPlanResponse* resp) override;
@@ -30,14 +32,12 @@ class TaskGrpcService final : public TaskServiceBase {
                          v1::ListPlansResponse* resp) override;
   grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* c, const grpc::ByteBuffer* req,
                                       grpc::ByteBuffer* resp) override;
-  grpc::Status GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
-                       v1::TaskDetail* resp) override;
+  grpc::Status GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req, v1::TaskDetail* resp) override;
   grpc::Status ListUnits(grpc::ServerContext* c, const v1::ListUnitsRequest* req,
                          v1::ListUnitsResponse* resp) override;
   grpc::Status ReportProgress(grpc::ServerContext* c, const v1::ReportProgressRequest* req,
                               v1::Task* resp) override;
-  grpc::Status ReviewTask(grpc::ServerContext* c, const v1::ReviewTaskRequest* req,
-                          v1::Task* resp) override;
+  grpc::Status ReviewTask(grpc::ServerContext* c, const v1::ReviewTaskRequest* req, v1::Task* resp) override;
   grpc::ServerUnaryReactor* GetLedger(grpc::CallbackServerContext* c, const grpc::ByteBuffer* req,
                                       grpc::ByteBuffer* resp) override;
   grpc::Status ListDueTasks(grpc::ServerContext* c, const v1::ListDueTasksRequest* req,
@@ -48,7 +48,8 @@ class TaskGrpcService final : public TaskServiceBase {
                            grpc::ServerWriter<v1::TaskExportChunk>* writer) override;
 
  private:
-  TaskTracker* tracker_;
+  TaskLogic* service_;
+  CallAdapter adapter_{"luoshi.v1.TaskService", CallerPolicy::kRequired};
 };
 
 }  // namespace luoshi::tasks

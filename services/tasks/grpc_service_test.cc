@@ -11,13 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "services/common/server.h"
-#include "services/tasks/seed_fixture.h"
+#include "services/tasks/test_util.h"
 #include "services/tasks/sqlite_store.h"
 
 namespace luoshi::tasks {
 namespace {
 
-class GrpcServiceTest : public ::testing::Test {
+class TaskGrpcServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string path = absl::StrCat(::testing::TempDir(), "/grpc_",
@@ -29,8 +29,8 @@ class GrpcServiceTest : public ::testing::Test {
     auto units = UnitDirectory::Load(testing::SourcePath("data/units.json"));
     ASSERT_TRUE(units.ok());
     units_ = *units;
-    tracker_ = std::make_unique<TaskTracker>(store_.get(), &units_, &clock_, nullptr);
-    service_ = std::make_unique<TaskGrpcService>(tracker_.get());
+    tracker_ = std::make_unique<TaskLogic>(store_.get(), &units_, &clock_, nullptr);
+    service_ = std::make_unique<GrpcService>(tracker_.get());
     host_ = std::make_unique<ServiceHost>("tasks-test");
     host_->AddService(service_.get(), "luoshi.v1.TaskService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
@@ -73,21 +73,21 @@ class GrpcServiceTest : public ::testing::Test {
   FakeClock clock_{absl::FromCivil(absl::CivilDay(2023, 4, 10), absl::FixedTimeZone(8 * 3600))};
   std::unique_ptr<SqliteTaskStore> store_;
   UnitDirectory units_;
-  std::unique_ptr<TaskTracker> tracker_;
-  std::unique_ptr<TaskGrpcService> service_;
+  std::unique_ptr<TaskLogic> tracker_;
+  std::unique_ptr<GrpcService> service_;
   std::unique_ptr<ServiceHost> host_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::TaskService::Stub> stub_;
   std::string plan_id_;
 };
 
-TEST_F(GrpcServiceTest, NoIdentityIsUnauthenticated) {
+TEST_F(TaskGrpcServiceTest, NoIdentityIsUnauthenticated) {
   grpc::ClientContext ctx;
   v1::ListTasksResponse resp;
   EXPECT_EQ(stub_->ListTasks(&ctx, {}, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_F(GrpcServiceTest, OfficeReportsOwnTaskButNotAnother) {
+TEST_F(TaskGrpcServiceTest, OfficeReportsOwnTaskButNotAnother) {
   const std::string own = TaskId("2");      // 区财政局
   const std::string other = TaskId("1");    // 区发展改革委
   v1::ReportProgressRequest req;
@@ -112,7 +112,7 @@ TEST_F(GrpcServiceTest, OfficeReportsOwnTaskButNotAnother) {
   }
 }
 
-TEST_F(GrpcServiceTest, WatcherSeesAnotherClientsReport) {
+TEST_F(TaskGrpcServiceTest, WatcherSeesAnotherClientsReport) {
   const std::string task = TaskId("8");  // 大兴生物医药基地管委会
   grpc::ClientContext watch_ctx;
   AttachIdentity(Identity{"board", "", Role::kViewer}, &watch_ctx);
@@ -144,7 +144,7 @@ TEST_F(GrpcServiceTest, WatcherSeesAnotherClientsReport) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
-TEST_F(GrpcServiceTest, ShutdownEndsOpenWatchers) {
+TEST_F(TaskGrpcServiceTest, ShutdownEndsOpenWatchers) {
   grpc::ClientContext watch_ctx;
   AttachIdentity(Identity{"board", "", Role::kViewer}, &watch_ctx);
   auto reader = stub_->WatchTasks(&watch_ctx, {});
@@ -159,7 +159,7 @@ TEST_F(GrpcServiceTest, ShutdownEndsOpenWatchers) {
 
 // GetLedger is served from the cached, already serialized ledger: over the wire it must be the same
 // message the tracker builds, follow a report at once, and refuse what the tracker refuses.
-TEST_F(GrpcServiceTest, LedgerOverTheWireMatchesTheTrackerAndFollowsReports) {
+TEST_F(TaskGrpcServiceTest, LedgerOverTheWireMatchesTheTrackerAndFollowsReports) {
   auto ledger_of = [&](const std::string& plan_id, grpc::Status* status) {
     grpc::ClientContext ctx;
     Prepare(&ctx, Identity{"v", "", Role::kViewer});
@@ -207,7 +207,7 @@ TEST_F(GrpcServiceTest, LedgerOverTheWireMatchesTheTrackerAndFollowsReports) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_F(GrpcServiceTest, ExportStreamsCsv) {
+TEST_F(TaskGrpcServiceTest, ExportStreamsCsv) {
   grpc::ClientContext ctx;
   Prepare(&ctx, Identity{"v", "", Role::kViewer});
   v1::ExportTasksRequest req;

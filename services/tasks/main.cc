@@ -1,6 +1,6 @@
 // luoshi-tasks: serves luoshi.v1.TaskService over gRPC (see proto/luoshi/v1/tasks.proto).
-// Wiring only: flags → unit table → storage → (optional indicator peer) → TaskTracker →
-// TaskGrpcService → ServiceHost. The logic lives in the luoshi_tasks library (tracker.h).
+// Wiring only: flags → unit table → storage → (optional indicator peer) → TaskLogic →
+// GrpcService → ServiceHost. The logic lives in the luoshi_tasks library (service.h).
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,8 +14,8 @@
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/indicator_source.h"
 #include "services/tasks/sqlite_store.h"
-#include "services/tasks/tracker.h"
-#include "services/tasks/units.h"
+#include "services/tasks/service.h"
+#include "services/tasks/unit_directory.h"
 
 ABSL_FLAG(int, yellow_window_days, 30,
           "A task turns yellow (临期) when its deadline is at most this many days away and its "
@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
     LogInfo("indicator actuals from peer", {{"addr", addr}});
   }
 
-  tasks::TaskTracker tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
-  tasks::TaskGrpcService service(&tracker);
+  tasks::TaskLogic tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
+  tasks::GrpcService service(&tracker);
   ServiceHost host("tasks");
   host.AddService(&service, "luoshi.v1.TaskService");
   if (absl::Status s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) {

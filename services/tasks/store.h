@@ -3,7 +3,7 @@
 // that a PostgreSQL implementation can replace the SQLite one (sqlite_store.h) without touching the
 // service; no database types appear here.
 //
-// Rules belong to the caller (tracker.h): the store never decides a status or a light. It does keep
+// Rules belong to the caller (service.h): the store never decides a status or a light. It does keep
 // every write atomic: MutateTask runs the caller's decision on the current state inside the write
 // transaction, so a concurrent report cannot be lost between reading the old value and writing the
 // new one, and the journal always agrees with the state.

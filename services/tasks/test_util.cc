@@ -1,4 +1,4 @@
-#include "services/tasks/seed_fixture.h"
+#include "services/tasks/test_util.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "services/tasks/units.h"
+#include "services/tasks/unit_directory.h"
 
 namespace luoshi::tasks::testing {
 namespace {

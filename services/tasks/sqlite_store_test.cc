@@ -7,7 +7,7 @@
 namespace luoshi::tasks {
 namespace {
 
-class StoreTest : public ::testing::Test {
+class TaskSqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = absl::StrCat(::testing::TempDir(), "/store_",
@@ -40,7 +40,7 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<SqliteTaskStore> store_;
 };
 
-TEST_F(StoreTest, MigrationsApplyOnceAndSurviveReopen) {
+TEST_F(TaskSqliteStoreTest, MigrationsApplyOnceAndSurviveReopen) {
   auto plan = store_->WritePlan(Plan("a", ""));
   ASSERT_TRUE(plan.ok()) << plan.status();
   store_.reset();
@@ -81,7 +81,7 @@ absl::StatusOr<TaskChange> SetStatus(const StoredTask& t, v1::TaskStatus status)
   return c;
 }
 
-TEST_F(StoreTest, ListingCopiesFollowEveryWrite) {
+TEST_F(TaskSqliteStoreTest, ListingCopiesFollowEveryWrite) {
   auto v1_plan = store_->WritePlan(Plan("a", ""));
   ASSERT_TRUE(v1_plan.ok());
   const std::string id = (*store_->TasksOfPlan(v1_plan->id()))[0].id;
@@ -131,7 +131,7 @@ TEST_F(StoreTest, ListingCopiesFollowEveryWrite) {
 }
 
 // A database written by the version-1 schema gets the listing copies filled when it is opened.
-TEST_F(StoreTest, Version1DatabaseIsUpgraded) {
+TEST_F(TaskSqliteStoreTest, Version1DatabaseIsUpgraded) {
   store_.reset();
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
   {
@@ -165,7 +165,7 @@ TEST_F(StoreTest, Version1DatabaseIsUpgraded) {
   EXPECT_EQ((*store)->QueryTaskPage(by_leader)->tasks.at(0).id, "T2");
 }
 
-TEST_F(StoreTest, DuplicateDocumentAndStaleVersionAreRefused) {
+TEST_F(TaskSqliteStoreTest, DuplicateDocumentAndStaleVersionAreRefused) {
   auto first = store_->WritePlan(Plan("a", ""));
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(store_->WritePlan(Plan("a", "")).status().code(), absl::StatusCode::kAlreadyExists);
@@ -178,7 +178,7 @@ TEST_F(StoreTest, DuplicateDocumentAndStaleVersionAreRefused) {
   EXPECT_FALSE(store_->GetPlan(first->id())->current());
 }
 
-TEST_F(StoreTest, MutationIsAtomicAndErrorsWriteNothing) {
+TEST_F(TaskSqliteStoreTest, MutationIsAtomicAndErrorsWriteNothing) {
   auto plan = store_->WritePlan(Plan("a", ""));
   ASSERT_TRUE(plan.ok());
   auto tasks = store_->TasksOfPlan(plan->id());
@@ -222,7 +222,7 @@ TEST_F(StoreTest, MutationIsAtomicAndErrorsWriteNothing) {
   EXPECT_EQ(store_->GetTask("garbage").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, BatchedMutationsIsolateFailures) {
+TEST_F(TaskSqliteStoreTest, BatchedMutationsIsolateFailures) {
   auto plan = store_->WritePlan(Plan("a", ""));
   const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
   auto bump = [](const StoredTask& t) -> absl::StatusOr<TaskChange> {

@@ -1,4 +1,4 @@
-#include "services/indicators/units.h"
+#include "services/indicators/measurement_units.h"
 
 #include <utility>
 

@@ -1,7 +1,7 @@
 // Units of indicator values: magnitude words (万, 亿, 万亿 …), which units fit which measure, and exact
 // conversion between units that differ only in magnitude ("1040000万元" == "104亿元").
-#ifndef LUOSHI_SERVICES_INDICATORS_UNITS_H_
-#define LUOSHI_SERVICES_INDICATORS_UNITS_H_
+#ifndef LUOSHI_SERVICES_INDICATORS_MEASUREMENT_UNITS_H_
+#define LUOSHI_SERVICES_INDICATORS_MEASUREMENT_UNITS_H_
 
 #include <string>
 
@@ -40,4 +40,4 @@ absl::StatusOr<v1::Decimal> ConvertUnit(const v1::Decimal& value, const std::str
 
 }  // namespace luoshi::indicators
 
-#endif  // LUOSHI_SERVICES_INDICATORS_UNITS_H_
+#endif  // LUOSHI_SERVICES_INDICATORS_MEASUREMENT_UNITS_H_

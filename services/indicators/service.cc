@@ -1,4 +1,4 @@
-#include "services/indicators/indicator_service.h"
+#include "services/indicators/service.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -22,7 +22,7 @@
 #include "services/indicators/csv.h"
 #include "services/indicators/errors.h"
 #include "services/indicators/period.h"
-#include "services/indicators/units.h"
+#include "services/indicators/measurement_units.h"
 
 namespace luoshi::indicators {
 namespace {
@@ -137,7 +137,7 @@ std::string NormalizeComparisonBase(const std::string& base) {
   return IsYearOnYear(b) ? "" : b;
 }
 
-IndicatorService::IndicatorService(const CatalogIndex* catalog, ObservationStore* store, const Clock* clock)
+IndicatorLogic::IndicatorLogic(const CatalogIndex* catalog, ObservationStore* store, const Clock* clock)
     : catalog_(catalog), store_(store), clock_(clock) {
   for (const v1::Region& r : catalog_->catalog().regions()) {
     if (!r.parent_id().empty()) children_.emplace(r.parent_id(), r.id());
@@ -149,18 +149,18 @@ IndicatorService::IndicatorService(const CatalogIndex* catalog, ObservationStore
 
 // ---- Name resolution --------------------------------------------------------------------------------
 
-std::string IndicatorService::IndicatorKey(const std::string& id_or_name) const {
+std::string IndicatorLogic::IndicatorKey(const std::string& id_or_name) const {
   const v1::Indicator* i = catalog_->FindIndicator(id_or_name);
   return i ? i->id() : absl::StrCat(kOutsideCatalogPrefix, id_or_name);
 }
 
-std::string IndicatorService::RegionKey(const std::string& id_or_name) const {
+std::string IndicatorLogic::RegionKey(const std::string& id_or_name) const {
   const std::string name(absl::StripAsciiWhitespace(id_or_name));
   const v1::Region* r = catalog_->FindRegion(name);
   return r ? r->id() : name;
 }
 
-std::vector<std::string> IndicatorService::RegionWithDescendants(const std::string& region_key) const {
+std::vector<std::string> IndicatorLogic::RegionWithDescendants(const std::string& region_key) const {
   std::vector<std::string> out = {region_key};
   for (size_t i = 0; i < out.size(); ++i) {
     auto [begin, end] = children_.equal_range(out[i]);
@@ -171,19 +171,20 @@ std::vector<std::string> IndicatorService::RegionWithDescendants(const std::stri
   return out;
 }
 
-const v1::Indicator* IndicatorService::IndicatorOf(const v1::Observation& o) const {
+const v1::Indicator* IndicatorLogic::IndicatorOf(const v1::Observation& o) const {
   return o.indicator_id().empty() ? nullptr : catalog_->FindIndicator(o.indicator_id());
 }
 
-int IndicatorService::CatalogPosition(const v1::Observation& o) const {
+int IndicatorLogic::CatalogPosition(const v1::Observation& o) const {
   auto it = positions_.find(o.indicator_id());
   return it == positions_.end() ? catalog_->catalog().indicators_size() : it->second;
 }
 
 // ---- Catalog ----------------------------------------------------------------------------------------
 
-absl::Status IndicatorService::ListIndicators(const v1::ListIndicatorsRequest& request,
-                                              v1::ListIndicatorsResponse* response) const {
+absl::StatusOr<v1::ListIndicatorsResponse> IndicatorLogic::ListIndicators(const Identity& /*caller*/,
+                                                                   const v1::ListIndicatorsRequest& request) const {
+  v1::ListIndicatorsResponse response;
   for (const v1::Indicator& i : catalog_->catalog().indicators()) {
     if (!request.category().empty() && i.category() != request.category()) continue;
     bool matches = request.query().empty() || ContainsFolded(i.id(), request.query()) ||
@@ -191,30 +192,30 @@ absl::Status IndicatorService::ListIndicators(const v1::ListIndicatorsRequest& r
     for (const std::string& alias : i.aliases()) {
       matches = matches || ContainsFolded(alias, request.query());
     }
-    if (matches) *response->add_indicators() = i;
+    if (matches) *response.add_indicators() = i;
   }
-  return absl::OkStatus();
+  return response;
 }
 
-absl::Status IndicatorService::GetIndicator(const v1::GetIndicatorRequest& request,
-                                            v1::Indicator* response) const {
+absl::StatusOr<v1::Indicator> IndicatorLogic::GetIndicator(const Identity& /*caller*/,
+                                                   const v1::GetIndicatorRequest& request) const {
   if (request.id().empty())
     return MissingField("id", "give an indicator id, name or alias (gdp, 地区生产总值, GDP)");
   const v1::Indicator* i = catalog_->FindIndicator(std::string(absl::StripAsciiWhitespace(request.id())));
   if (!i) return IndicatorNotFound(request.id());
-  *response = *i;
-  return absl::OkStatus();
+  return *i;
 }
 
-absl::Status IndicatorService::ListRegions(const v1::ListRegionsRequest&,
-                                           v1::ListRegionsResponse* response) const {
-  for (const v1::Region& r : catalog_->catalog().regions()) *response->add_regions() = r;
-  return absl::OkStatus();
+absl::StatusOr<v1::ListRegionsResponse> IndicatorLogic::ListRegions(const Identity& /*caller*/,
+                                                             const v1::ListRegionsRequest& /*request*/) const {
+  v1::ListRegionsResponse response;
+  for (const v1::Region& r : catalog_->catalog().regions()) *response.add_regions() = r;
+  return response;
 }
 
 // ---- Recording --------------------------------------------------------------------------------------
 
-absl::StatusOr<ObservationRecord> IndicatorService::Normalize(int index, const v1::Observation& in) const {
+absl::StatusOr<ObservationRecord> IndicatorLogic::Normalize(int index, const v1::Observation& in) const {
   auto invalid = [&](const std::string& reason) {
     return InvalidObservation(index, in.source_key(), reason);
   };
@@ -262,8 +263,9 @@ absl::StatusOr<ObservationRecord> IndicatorService::Normalize(int index, const v
   return r;
 }
 
-absl::Status IndicatorService::RecordObservations(const v1::RecordObservationsRequest& request,
-                                                  v1::RecordObservationsResponse* response) {
+absl::StatusOr<v1::RecordObservationsResponse> IndicatorLogic::RecordObservations(
+    const Identity& /*caller*/, const v1::RecordObservationsRequest& request) {
+  v1::RecordObservationsResponse response;
   if (request.observations_size() > kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrCat("a batch holds ", request.observations_size(),
                                                    " observations; send at most ", kMaxBatchSize,
@@ -276,14 +278,14 @@ absl::Status IndicatorService::RecordObservations(const v1::RecordObservationsRe
     records.push_back(std::move(r));
   }
   LUOSHI_ASSIGN_OR_RETURN(RecordOutcome outcome, store_->Record(records));
-  response->set_recorded(outcome.recorded);
-  response->set_unchanged(outcome.unchanged);
-  return absl::OkStatus();
+  response.set_recorded(outcome.recorded);
+  response.set_unchanged(outcome.unchanged);
+  return response;
 }
 
 // ---- Queries ----------------------------------------------------------------------------------------
 
-absl::StatusOr<ObservationFilter> IndicatorService::FilterFrom(
+absl::StatusOr<ObservationFilter> IndicatorLogic::FilterFrom(
     const v1::QueryObservationsRequest& request) const {
   ObservationFilter f;
   for (const std::string& id : request.indicator_ids()) f.indicator_keys.push_back(IndicatorKey(id));
@@ -309,16 +311,17 @@ absl::StatusOr<ObservationFilter> IndicatorService::FilterFrom(
   return f;
 }
 
-absl::Status IndicatorService::QueryObservations(const v1::QueryObservationsRequest& request,
-                                                 v1::QueryObservationsResponse* response) const {
-  std::string bytes;
-  LUOSHI_RETURN_IF_ERROR(QueryObservationsWire(request, &bytes));
-  if (!response->ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
-  return absl::OkStatus();
+absl::StatusOr<v1::QueryObservationsResponse> IndicatorLogic::QueryObservations(
+    const Identity& caller, const v1::QueryObservationsRequest& request) const {
+  LUOSHI_ASSIGN_OR_RETURN(std::string bytes, QueryObservationsWire(caller, request));
+  v1::QueryObservationsResponse response;
+  if (!response.ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
+  return response;
 }
 
-absl::Status IndicatorService::QueryObservationsWire(const v1::QueryObservationsRequest& request,
-                                                     std::string* response) const {
+absl::StatusOr<std::string> IndicatorLogic::QueryObservationsWire(const Identity& /*caller*/,
+                                                           const v1::QueryObservationsRequest& request) const {
+  std::string response;
   LUOSHI_ASSIGN_OR_RETURN(ObservationFilter filter, FilterFrom(request));
   LUOSHI_ASSIGN_OR_RETURN(int size, PageSize(request.page()));
   const std::string fingerprint = FilterFingerprint(filter);
@@ -328,18 +331,17 @@ absl::Status IndicatorService::QueryObservationsWire(const v1::QueryObservations
     after = c;
   }
   LUOSHI_ASSIGN_OR_RETURN(ObservationBytesPage page, store_->QueryBytes(filter, after, size));
-  response->clear();
   size_t total = 0;
   for (const StoredObservationBytes& s : page.observations) total += s.wire.size() + 4;
-  response->reserve(total + 64);
+  response.reserve(total + 64);
   for (const StoredObservationBytes& s : page.observations) {
-    wire::AppendBytesField(v1::QueryObservationsResponse::kObservationsFieldNumber, s.wire, response);
+    wire::AppendBytesField(v1::QueryObservationsResponse::kObservationsFieldNumber, s.wire, &response);
   }
   if (page.next) {
     wire::AppendBytesField(v1::QueryObservationsResponse::kNextPageTokenFieldNumber,
-                           EncodePageToken(fingerprint, *page.next), response);
+                           EncodePageToken(fingerprint, *page.next), &response);
   }
-  return absl::OkStatus();
+  return response;
 }
 
 namespace {
@@ -362,15 +364,16 @@ bool SamePoint(const StoredObservationBytes* a, const StoredObservationBytes* b)
 
 }  // namespace
 
-absl::Status IndicatorService::GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const {
-  std::string bytes;
-  LUOSHI_RETURN_IF_ERROR(GetSeriesWire(request, &bytes));
-  if (!response->ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
-  return absl::OkStatus();
+absl::StatusOr<v1::Series> IndicatorLogic::GetSeries(const Identity& caller, const v1::GetSeriesRequest& request) const {
+  LUOSHI_ASSIGN_OR_RETURN(std::string bytes, GetSeriesWire(caller, request));
+  v1::Series response;
+  if (!response.ParseFromString(bytes)) return absl::DataLossError("a stored observation cannot be decoded");
+  return response;
 }
 
-absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request,
-                                             std::string* response) const {
+absl::StatusOr<std::string> IndicatorLogic::GetSeriesWire(const Identity& /*caller*/,
+                                                   const v1::GetSeriesRequest& request) const {
+  std::string response;
   if (request.indicator_id().empty())
     return MissingField("indicator_id", "give an indicator id, name or alias");
   if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");
@@ -387,24 +390,23 @@ absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request
   const v1::Region* region = catalog_->FindRegion(f.region_keys[0]);
   if (rows.observations.empty() && !indicator) return IndicatorNotFound(request.indicator_id());
   if (rows.observations.empty() && !region) return RegionNotFound(request.region());
-  response->clear();
   size_t total = 0;
   for (const StoredObservationBytes& s : rows.observations) total += s.wire.size() + s.period.size() + 8;
-  response->reserve(total + 512);
+  response.reserve(total + 512);
   if (indicator) {
-    wire::AppendMessageField(v1::Series::kIndicatorFieldNumber, *indicator, response);
+    wire::AppendMessageField(v1::Series::kIndicatorFieldNumber, *indicator, &response);
   } else {
     v1::Indicator named;
     named.set_name(request.indicator_id());
-    wire::AppendMessageField(v1::Series::kIndicatorFieldNumber, named, response);
+    wire::AppendMessageField(v1::Series::kIndicatorFieldNumber, named, &response);
   }
   if (region) {
-    wire::AppendMessageField(v1::Series::kRegionFieldNumber, *region, response);
+    wire::AppendMessageField(v1::Series::kRegionFieldNumber, *region, &response);
   } else {
     v1::Region named;
     named.set_id(f.region_keys[0]);
     named.set_name(f.region_keys[0]);
-    wire::AppendMessageField(v1::Series::kRegionFieldNumber, named, response);
+    wire::AppendMessageField(v1::Series::kRegionFieldNumber, named, &response);
   }
   std::vector<const StoredObservationBytes*> order;
   order.reserve(rows.observations.size());
@@ -420,15 +422,15 @@ absl::Status IndicatorService::GetSeriesWire(const v1::GetSeriesRequest& request
     for (size_t i = first + 1; i < end; ++i) {
       point_size += wire::BytesFieldSize(v1::SeriesPoint::kHistoryFieldNumber, order[i]->wire.size());
     }
-    wire::AppendBytesHeader(v1::Series::kPointsFieldNumber, point_size, response);
-    wire::AppendBytesField(v1::SeriesPoint::kPeriodFieldNumber, order[first]->period, response);
-    wire::AppendBytesField(v1::SeriesPoint::kObservationFieldNumber, order[first]->wire, response);
+    wire::AppendBytesHeader(v1::Series::kPointsFieldNumber, point_size, &response);
+    wire::AppendBytesField(v1::SeriesPoint::kPeriodFieldNumber, order[first]->period, &response);
+    wire::AppendBytesField(v1::SeriesPoint::kObservationFieldNumber, order[first]->wire, &response);
     for (size_t i = first + 1; i < end; ++i) {
-      wire::AppendBytesField(v1::SeriesPoint::kHistoryFieldNumber, order[i]->wire, response);
+      wire::AppendBytesField(v1::SeriesPoint::kHistoryFieldNumber, order[i]->wire, &response);
     }
     first = end;
   }
-  return absl::OkStatus();
+  return response;
 }
 
 // ---- Targets ----------------------------------------------------------------------------------------
@@ -462,8 +464,9 @@ const v1::Observation* FindActual(const v1::Observation& target,
 
 }  // namespace
 
-absl::Status IndicatorService::CompareTargets(const v1::CompareTargetsRequest& request,
-                                              v1::CompareTargetsResponse* response) const {
+absl::StatusOr<v1::CompareTargetsResponse> IndicatorLogic::CompareTargets(const Identity& /*caller*/,
+                                                                   const v1::CompareTargetsRequest& request) const {
+  v1::CompareTargetsResponse response;
   if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");
   if (request.year() < 1900 || request.year() > 2999) {
     return MissingField("year", absl::StrCat("give the target year, e.g. 2023 (got ", request.year(), ")"));
@@ -490,14 +493,14 @@ absl::Status IndicatorService::CompareTargets(const v1::CompareTargetsRequest& r
                      return CatalogPosition(a) < CatalogPosition(b);
                    });
   for (const v1::Observation& target : ordered) {
-    *response->add_comparisons() = JudgeTarget(target, FindActual(target, actuals), IndicatorOf(target));
+    *response.add_comparisons() = JudgeTarget(target, FindActual(target, actuals), IndicatorOf(target));
   }
-  return absl::OkStatus();
+  return response;
 }
 
 // ---- Export -----------------------------------------------------------------------------------------
 
-absl::Status IndicatorService::ExportObservations(const v1::ExportObservationsRequest& request,
+absl::Status IndicatorLogic::ExportObservations(const Identity& /*caller*/, const v1::ExportObservationsRequest& request,
                                                   const std::function<bool(const std::string&)>& sink,
                                                   size_t chunk_bytes) const {
   LUOSHI_ASSIGN_OR_RETURN(ObservationFilter filter, FilterFrom(request.filter()));

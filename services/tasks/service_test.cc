@@ -1,4 +1,4 @@
-#include "services/tasks/tracker.h"
+#include "services/tasks/service.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/tasks/seed_fixture.h"
+#include "services/tasks/test_util.h"
 #include "services/tasks/sqlite_store.h"
 
 namespace luoshi::tasks {
@@ -37,7 +37,7 @@ class FakeIndicators : public IndicatorActuals {
   std::atomic<int> calls{0};
 };
 
-class TrackerTest : public ::testing::Test {
+class TaskLogicTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = absl::StrCat(::testing::TempDir(), "/tracker_",
@@ -51,7 +51,7 @@ class TrackerTest : public ::testing::Test {
     auto units = UnitDirectory::Load(SourcePath("data/units.json"));
     ASSERT_TRUE(units.ok()) << units.status();
     units_ = *units;
-    tracker_ = std::make_unique<TaskTracker>(store_.get(), &units_, &clock_, &indicators_);
+    tracker_ = std::make_unique<TaskLogic>(store_.get(), &units_, &clock_, &indicators_);
   }
 
   v1::Plan ImportSeed() {
@@ -138,10 +138,10 @@ class TrackerTest : public ::testing::Test {
   FakeIndicators indicators_;
   std::unique_ptr<SqliteTaskStore> store_;
   UnitDirectory units_;
-  std::unique_ptr<TaskTracker> tracker_;
+  std::unique_ptr<TaskLogic> tracker_;
 };
 
-TEST_F(TrackerTest, SeedParsesIntoAllTasks) {
+TEST_F(TaskLogicTest, SeedParsesIntoAllTasks) {
   auto request = PlanFromSeed(SourcePath(kSeed004));
   ASSERT_TRUE(request.ok()) << request.status();
   ASSERT_EQ(request->tasks_size(), 121);
@@ -153,7 +153,7 @@ TEST_F(TrackerTest, SeedParsesIntoAllTasks) {
   }
 }
 
-TEST_F(TrackerTest, ImportIsIdempotentByDocument) {
+TEST_F(TaskLogicTest, ImportIsIdempotentByDocument) {
   v1::Plan plan = ImportSeed();
   EXPECT_EQ(plan.task_count(), 121);
   EXPECT_EQ(plan.version(), 1);
@@ -183,7 +183,7 @@ TEST_F(TrackerTest, ImportIsIdempotentByDocument) {
   EXPECT_EQ(tracker_->GetTask(kViewer, get)->journal_size(), journal_before->journal_size());
 }
 
-TEST_F(TrackerTest, SeedLedgerCountsEveryResponsibleUnit) {
+TEST_F(TaskLogicTest, SeedLedgerCountsEveryResponsibleUnit) {
   auto request = PlanFromSeed(SourcePath(kSeed004));
   v1::Plan plan = ImportSeed();
   auto by_unit = LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT);
@@ -224,7 +224,7 @@ TEST_F(TrackerTest, SeedLedgerCountsEveryResponsibleUnit) {
   EXPECT_EQ(sections, 121);
 }
 
-TEST_F(TrackerTest, StatusMovesThroughTheSupervisionLoop) {
+TEST_F(TaskLogicTest, StatusMovesThroughTheSupervisionLoop) {
   v1::Plan plan = ImportSeed();
   const std::string task = TaskId(plan.id(), "2");  // 区财政局
   const Identity office = Office("区财政局");
@@ -281,7 +281,7 @@ TEST_F(TrackerTest, StatusMovesThroughTheSupervisionLoop) {
   EXPECT_TRUE(absl::StrContains(detail->journal().rbegin()->actor(), "督查室王敏"));
 }
 
-TEST_F(TrackerTest, AuthorizationMatrix) {
+TEST_F(TaskLogicTest, AuthorizationMatrix) {
   v1::Plan plan = ImportSeed();
   const std::string finance_task = TaskId(plan.id(), "2");     // 区财政局
   const std::string everyone_task = TaskId(plan.id(), "117");  // 各部门、各单位?
@@ -328,7 +328,7 @@ TEST_F(TrackerTest, AuthorizationMatrix) {
   (void)everyone_task;
 }
 
-TEST_F(TrackerTest, CollectiveUnitsCoverTheirMembers) {
+TEST_F(TaskLogicTest, CollectiveUnitsCoverTheirMembers) {
   auto plan = tracker_->ImportPlan(
       kAdmin, SmallPlan("c1", {Def("1", "全员任务", {"各部门", "各单位"}, "2023-12-31"),
                                Def("2", "属地任务", {"区住房城乡建设委", "相关属地"}, "2023-12-31")}));
@@ -358,7 +358,7 @@ TEST_F(TrackerTest, CollectiveUnitsCoverTheirMembers) {
   EXPECT_TRUE(found);
 }
 
-TEST_F(TrackerTest, NewPlanVersionKeepsProgressOfUnchangedTasks) {
+TEST_F(TaskLogicTest, NewPlanVersionKeepsProgressOfUnchangedTasks) {
   auto v1r = tracker_->ImportPlan(
       kAdmin, SmallPlan("v1", {Def("1", "修路", {"区交通局"}, "2023-12-31"),
                                Def("2", "建园", {"区园林绿化局"}, "2023-12-31"),
@@ -425,7 +425,7 @@ TEST_F(TrackerTest, NewPlanVersionKeepsProgressOfUnchangedTasks) {
   EXPECT_EQ(tracker_->ListTasks(kViewer, {})->total(), 4);
 }
 
-TEST_F(TrackerTest, LedgerArithmeticAndRanking) {
+TEST_F(TaskLogicTest, LedgerArithmeticAndRanking) {
   auto plan = tracker_->ImportPlan(
       kAdmin, SmallPlan("l1", {Def("1", "甲一", {"甲局"}, "2023-06-30"),
                                Def("2", "甲二", {"甲局"}, "2023-06-30"),
@@ -486,7 +486,7 @@ TEST_F(TrackerTest, LedgerArithmeticAndRanking) {
   EXPECT_FALSE(red_ids.count(task("1")));
 }
 
-TEST_F(TrackerTest, LedgerFollowsEveryWrite) {
+TEST_F(TaskLogicTest, LedgerFollowsEveryWrite) {
   v1::Plan plan = ImportSeed();
   EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 0);
   EXPECT_EQ(LedgerByKey("", v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 0);
@@ -511,7 +511,7 @@ TEST_F(TrackerTest, LedgerFollowsEveryWrite) {
   EXPECT_EQ(v2_row.done(), 0);  // task 2's text changed: the done task stays with version 1
 }
 
-TEST_F(TrackerTest, FiltersAndStablePaging) {
+TEST_F(TaskLogicTest, FiltersAndStablePaging) {
   v1::Plan plan = ImportSeed();
   auto count = [&](auto set) {
     v1::ListTasksRequest req;
@@ -556,7 +556,7 @@ TEST_F(TrackerTest, FiltersAndStablePaging) {
   EXPECT_EQ(tracker_->ListTasks(kViewer, missing).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(TrackerTest, LightFilterPagesToo) {
+TEST_F(TaskLogicTest, LightFilterPagesToo) {
   v1::Plan plan = ImportSeed();
   clock_.Set(Cst(2023, 7, 1, 9));  // task due 06-30 overdue; nobody reported for June: all red
   v1::ListTasksRequest req;
@@ -573,7 +573,7 @@ TEST_F(TrackerTest, LightFilterPagesToo) {
   EXPECT_TRUE(second->next_page_token().empty());
 }
 
-TEST_F(TrackerTest, RemindersListDueUnreportedAndOverdue) {
+TEST_F(TaskLogicTest, RemindersListDueUnreportedAndOverdue) {
   v1::Plan plan = ImportSeed();
   clock_.Set(Cst(2023, 10, 25, 9));
   const std::string reported = TaskId(plan.id(), "2");
@@ -592,7 +592,7 @@ TEST_F(TrackerTest, RemindersListDueUnreportedAndOverdue) {
   EXPECT_EQ(due->without_report_size(), 1);  // task 2 reported this month, the other did not
 }
 
-TEST_F(TrackerTest, IndicatorLinkedTasksShowTheActual) {
+TEST_F(TaskLogicTest, IndicatorLinkedTasksShowTheActual) {
   v1::Plan plan = ImportSeed();
   v1::GetTaskRequest get;
   get.set_id(TaskId(plan.id(), "1"));
@@ -603,7 +603,7 @@ TEST_F(TrackerTest, IndicatorLinkedTasksShowTheActual) {
   EXPECT_EQ(tracker_->GetTask(kViewer, get)->task().indicator_actual(), "");
 }
 
-TEST_F(TrackerTest, WatchersGetOnlyMatchingChanges) {
+TEST_F(TaskLogicTest, WatchersGetOnlyMatchingChanges) {
   v1::Plan plan = ImportSeed();
   v1::WatchTasksRequest watch;
   watch.mutable_filter()->set_unit("区发改委");
@@ -624,10 +624,10 @@ TEST_F(TrackerTest, WatchersGetOnlyMatchingChanges) {
   EXPECT_EQ((*sub)->Next(absl::Seconds(1)).status().code(), absl::StatusCode::kUnavailable);
 }
 
-TEST_F(TrackerTest, SlowWatcherIsDisconnectedNotBlocking) {
+TEST_F(TaskLogicTest, SlowWatcherIsDisconnectedNotBlocking) {
   TrackerOptions options;
   options.watch_queue_capacity = 2;
-  TaskTracker small(store_.get(), &units_, &clock_, nullptr, options);
+  TaskLogic small(store_.get(), &units_, &clock_, nullptr, options);
   auto plan = small.ImportPlan(kAdmin, SmallPlan("w1", {Def("1", "甲", {"甲局"}, "2023-12-31")}));
   ASSERT_TRUE(plan.ok());
   auto sub = small.WatchTasks(kViewer, {});
@@ -641,7 +641,7 @@ TEST_F(TrackerTest, SlowWatcherIsDisconnectedNotBlocking) {
   EXPECT_EQ((*sub)->Next(absl::Seconds(1)).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
-TEST_F(TrackerTest, ExportIsCsvWithBom) {
+TEST_F(TaskLogicTest, ExportIsCsvWithBom) {
   v1::Plan plan = ImportSeed();
   std::string csv;
   v1::ExportTasksRequest req;
@@ -666,7 +666,7 @@ TEST_F(TrackerTest, ExportIsCsvWithBom) {
   EXPECT_TRUE(absl::StrContains(csv, "区农业农村局,12,0,0,12,0,0.0"));
 }
 
-TEST_F(TrackerTest, BadReportsAreRejectedWithReasons) {
+TEST_F(TaskLogicTest, BadReportsAreRejectedWithReasons) {
   v1::Plan plan = ImportSeed();
   v1::ReportProgressRequest r;
   r.set_task_id(TaskId(plan.id(), "2"));
@@ -686,7 +686,7 @@ TEST_F(TrackerTest, BadReportsAreRejectedWithReasons) {
 // ListTasksBytes (what the gRPC layer sends) assembles pages from the stored definitions; read back
 // it must be the very answer ListTasks gives, for every kind of filter and across pages, including
 // the indicator actual read from the stored definition.
-TEST_F(TrackerTest, SerializedPagesEqualTheMessages) {
+TEST_F(TaskLogicTest, SerializedPagesEqualTheMessages) {
   v1::Plan plan = ImportSeed();
   ASSERT_TRUE(Report(Office("区财政局"), TaskId(plan.id(), "2"), 40).ok());
   std::vector<v1::TaskFilter> filters(8);

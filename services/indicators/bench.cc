@@ -37,7 +37,7 @@
 #include "services/common/flags.h"
 #include "services/common/server.h"
 #include "services/indicators/grpc_service.h"
-#include "services/indicators/indicator_service.h"
+#include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
 
 ABSL_FLAG(std::string, sizes, "10000,100000,1000000",
@@ -346,7 +346,7 @@ void PrintDistribution(const Latencies& l) {
 
 // The server's own work for a series (storage read and answer assembly, no gRPC), on one thread: `calls`
 // random series twice over, timing the second pass (every page already read once).
-void MeasureInProcess(const IndicatorService& service, const Shape& s, int calls) {
+void MeasureInProcess(const IndicatorLogic& service, const Shape& s, int calls) {
   std::mt19937 rng(7);
   std::vector<double> ms;
   std::string bytes;
@@ -357,10 +357,12 @@ void MeasureInProcess(const IndicatorService& service, const Shape& s, int calls
       req.set_indicator_id(IndicatorId(static_cast<int>(rng() % s.indicators)));
       req.set_region(RegionId(static_cast<int>(rng() % s.regions)));
       auto start = Clock::now();
-      if (absl::Status st = service.GetSeriesWire(req, &bytes); !st.ok()) {
-        std::fprintf(stderr, "GetSeriesWire failed: %s\n", std::string(st.message()).c_str());
+      absl::StatusOr<std::string> answer = service.GetSeriesWire(Identity{}, req);
+      if (!answer.ok()) {
+        std::fprintf(stderr, "GetSeriesWire failed: %s\n", std::string(answer.status().message()).c_str());
         std::exit(1);
       }
+      bytes = *std::move(answer);
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     }
   }
@@ -402,8 +404,8 @@ int Run() {
     std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), std::string(store.status().message()).c_str());
     return 1;
   }
-  IndicatorService service(&catalog, store->get(), SystemClock::Get());
-  IndicatorGrpcService grpc_service(&service);
+  IndicatorLogic service(&catalog, store->get(), SystemClock::Get());
+  GrpcService grpc_service(&service);
   ServiceHost host("indicators-bench");
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   if (absl::Status st = host.Start("127.0.0.1:0"); !st.ok()) {

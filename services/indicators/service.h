@@ -8,8 +8,8 @@
 //
 // Thread safety: all methods may run concurrently. The catalog is immutable, the store is thread-safe,
 // and the class keeps no other mutable state.
-#ifndef LUOSHI_SERVICES_INDICATORS_INDICATOR_SERVICE_H_
-#define LUOSHI_SERVICES_INDICATORS_INDICATOR_SERVICE_H_
+#ifndef LUOSHI_SERVICES_INDICATORS_SERVICE_H_
+#define LUOSHI_SERVICES_INDICATORS_SERVICE_H_
 
 #include <functional>
 #include <map>
@@ -21,6 +21,7 @@
 #include "luoshi/v1/indicators.pb.h"
 #include "services/common/catalog.h"
 #include "services/common/clock.h"
+#include "services/common/identity.h"
 #include "services/indicators/store.h"
 
 namespace luoshi::indicators {
@@ -33,32 +34,34 @@ inline constexpr int kMaxBatchSize = 10000;
 // words without a leading 比/较/与 ("较一季度" -> "一季度").
 std::string NormalizeComparisonBase(const std::string& base);
 
-class IndicatorService {
+class IndicatorLogic {
  public:
   // `catalog`, `store` and `clock` must outlive the service.
-  IndicatorService(const CatalogIndex* catalog, ObservationStore* store, const Clock* clock);
+  IndicatorLogic(const CatalogIndex* catalog, ObservationStore* store, const Clock* clock);
 
-  absl::Status ListIndicators(const v1::ListIndicatorsRequest& request,
-                              v1::ListIndicatorsResponse* response) const;
-  absl::Status GetIndicator(const v1::GetIndicatorRequest& request, v1::Indicator* response) const;
-  absl::Status ListRegions(const v1::ListRegionsRequest& request, v1::ListRegionsResponse* response) const;
-  absl::Status RecordObservations(const v1::RecordObservationsRequest& request,
-                                  v1::RecordObservationsResponse* response);
-  absl::Status QueryObservations(const v1::QueryObservationsRequest& request,
-                                 v1::QueryObservationsResponse* response) const;
-  absl::Status GetSeries(const v1::GetSeriesRequest& request, v1::Series* response) const;
+  absl::StatusOr<v1::ListIndicatorsResponse> ListIndicators(const Identity& caller,
+                                                            const v1::ListIndicatorsRequest& request) const;
+  absl::StatusOr<v1::Indicator> GetIndicator(const Identity& caller, const v1::GetIndicatorRequest& request) const;
+  absl::StatusOr<v1::ListRegionsResponse> ListRegions(const Identity& caller,
+                                                      const v1::ListRegionsRequest& request) const;
+  absl::StatusOr<v1::RecordObservationsResponse> RecordObservations(const Identity& caller,
+                                                                    const v1::RecordObservationsRequest& request);
+  absl::StatusOr<v1::QueryObservationsResponse> QueryObservations(const Identity& caller,
+                                                                  const v1::QueryObservationsRequest& request) const;
+  absl::StatusOr<v1::Series> GetSeries(const Identity& caller, const v1::GetSeriesRequest& request) const;
   // The two read answers that carry many observations, as serialized luoshi.v1.QueryObservationsResponse /
   // luoshi.v1.Series bytes, assembled from the stored observations without decoding them (the gRPC layer
   // sends these bytes as they are). The typed methods above decode exactly these bytes.
-  absl::Status QueryObservationsWire(const v1::QueryObservationsRequest& request, std::string* response) const;
-  absl::Status GetSeriesWire(const v1::GetSeriesRequest& request, std::string* response) const;
-  absl::Status CompareTargets(const v1::CompareTargetsRequest& request,
-                              v1::CompareTargetsResponse* response) const;
+  absl::StatusOr<std::string> QueryObservationsWire(const Identity& caller,
+                                                    const v1::QueryObservationsRequest& request) const;
+  absl::StatusOr<std::string> GetSeriesWire(const Identity& caller, const v1::GetSeriesRequest& request) const;
+  absl::StatusOr<v1::CompareTargetsResponse> CompareTargets(const Identity& caller,
+                                                            const v1::CompareTargetsRequest& request) const;
 
   // CSV of every observation matching request.filter (its paging is ignored), handed to `sink` in chunks of
   // about `chunk_bytes`; the first chunk starts with the UTF-8 BOM and the header. CANCELLED when `sink`
   // returns false (the client went away).
-  absl::Status ExportObservations(const v1::ExportObservationsRequest& request,
+  absl::Status ExportObservations(const Identity& caller, const v1::ExportObservationsRequest& request,
                                   const std::function<bool(const std::string& chunk)>& sink,
                                   size_t chunk_bytes = 64 * 1024) const;
 
@@ -80,4 +83,4 @@ class IndicatorService {
 
 }  // namespace luoshi::indicators
 
-#endif  // LUOSHI_SERVICES_INDICATORS_INDICATOR_SERVICE_H_
+#endif  // LUOSHI_SERVICES_INDICATORS_SERVICE_H_

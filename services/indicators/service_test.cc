@@ -1,5 +1,5 @@
 // The service logic on a real SQLite file and the shipped catalog, without any network.
-#include "services/indicators/indicator_service.h"
+#include "services/indicators/service.h"
 
 #include <string>
 #include <vector>
@@ -14,14 +14,15 @@ namespace luoshi::indicators {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_util::Into;
 using testing_util::Obs;
 using testing_util::ServiceFixture;
 
-class IndicatorServiceTest : public ServiceFixture {
+class IndicatorLogicTest : public ServiceFixture {
  protected:
   v1::QueryObservationsResponse Query(v1::QueryObservationsRequest req) {
     v1::QueryObservationsResponse resp;
-    absl::Status s = service_->QueryObservations(req, &resp);
+    absl::Status s = Into(service_->QueryObservations(Identity{}, req), &resp);
     EXPECT_TRUE(s.ok()) << s;
     return resp;
   }
@@ -36,7 +37,7 @@ class IndicatorServiceTest : public ServiceFixture {
     req.set_region(region);
     req.set_include_history(history);
     v1::Series series;
-    absl::Status s = service_->GetSeries(req, &series);
+    absl::Status s = Into(service_->GetSeries(Identity{}, req), &series);
     EXPECT_TRUE(s.ok()) << s;
     return series;
   }
@@ -45,7 +46,7 @@ class IndicatorServiceTest : public ServiceFixture {
     req.set_region(region);
     req.set_year(year);
     v1::CompareTargetsResponse resp;
-    absl::Status s = service_->CompareTargets(req, &resp);
+    absl::Status s = Into(service_->CompareTargets(Identity{}, req), &resp);
     EXPECT_TRUE(s.ok()) << s;
     return resp;
   }
@@ -63,52 +64,46 @@ class IndicatorServiceTest : public ServiceFixture {
 
 // ---- Catalog ----
 
-TEST_F(IndicatorServiceTest, GetIndicatorByIdNameOrAlias) {
+TEST_F(IndicatorLogicTest, GetIndicatorByIdNameOrAlias) {
   for (const char* name : {"gdp", "地区生产总值", "GDP", "经济总量"}) {
     v1::Indicator i;
-    ASSERT_TRUE(service_
-                    ->GetIndicator(
-                        [&] {
-                          v1::GetIndicatorRequest r;
-                          r.set_id(name);
-                          return r;
-                        }(),
-                        &i)
-                    .ok());
+    v1::GetIndicatorRequest r;
+    r.set_id(name);
+    ASSERT_TRUE(Into(service_->GetIndicator(Identity{}, r), &i).ok());
     EXPECT_EQ(i.id(), "gdp") << name;
   }
   v1::GetIndicatorRequest unknown;
   unknown.set_id("幸福指数");
   v1::Indicator i;
-  absl::Status s = service_->GetIndicator(unknown, &i);
+  absl::Status s = Into(service_->GetIndicator(Identity{}, unknown), &i);
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(s.message()), HasSubstr("幸福指数"));
 }
 
-TEST_F(IndicatorServiceTest, ListIndicatorsFiltersByCategoryAndQuery) {
+TEST_F(IndicatorLogicTest, ListIndicatorsFiltersByCategoryAndQuery) {
   v1::ListIndicatorsRequest req;
   req.set_category("生态环境");
   v1::ListIndicatorsResponse resp;
-  ASSERT_TRUE(service_->ListIndicators(req, &resp).ok());
+  ASSERT_TRUE(Into(service_->ListIndicators(Identity{}, req), &resp).ok());
   ASSERT_GT(resp.indicators_size(), 0);
   for (const auto& i : resp.indicators()) EXPECT_EQ(i.category(), "生态环境");
   req.Clear();
   req.set_query("pm2.5");
   resp.Clear();
-  ASSERT_TRUE(service_->ListIndicators(req, &resp).ok());
+  ASSERT_TRUE(Into(service_->ListIndicators(Identity{}, req), &resp).ok());
   ASSERT_EQ(resp.indicators_size(), 1);
   EXPECT_EQ(resp.indicators(0).id(), "pm25");
 }
 
-TEST_F(IndicatorServiceTest, ListRegionsReturnsTheHierarchy) {
+TEST_F(IndicatorLogicTest, ListRegionsReturnsTheHierarchy) {
   v1::ListRegionsResponse resp;
-  ASSERT_TRUE(service_->ListRegions({}, &resp).ok());
+  ASSERT_TRUE(Into(service_->ListRegions(Identity{}, {}), &resp).ok());
   ASSERT_GE(resp.regions_size(), 3);
 }
 
 // ---- Recording: normalization, idempotency, validation ----
 
-TEST_F(IndicatorServiceTest, RecordNormalizesNamesAndPeriods) {
+TEST_F(IndicatorLogicTest, RecordNormalizesNamesAndPeriods) {
   ASSERT_TRUE(
       Record({Obs("k1").Indicator("").Surface("规上工业总产值").Region("亦庄").Period("2020M01-M06")}).ok());
   v1::QueryObservationsResponse r = Query({});
@@ -120,7 +115,7 @@ TEST_F(IndicatorServiceTest, RecordNormalizesNamesAndPeriods) {
   EXPECT_EQ(r.observations(0).recorded_at().seconds(), 1767225600);
 }
 
-TEST_F(IndicatorServiceTest, UnknownRegionsAndIndicatorsAreKeptAsWritten) {
+TEST_F(IndicatorLogicTest, UnknownRegionsAndIndicatorsAreKeptAsWritten) {
   ASSERT_TRUE(Record({Obs("k1").Indicator("").Surface("信软收入").Region("魏善庄镇")}).ok());
   v1::QueryObservationsRequest req;
   req.set_region("魏善庄镇");
@@ -131,7 +126,7 @@ TEST_F(IndicatorServiceTest, UnknownRegionsAndIndicatorsAreKeptAsWritten) {
   EXPECT_EQ(r.observations(0).region(), "魏善庄镇");
 }
 
-TEST_F(IndicatorServiceTest, RedeliveredBatchChangesNothing) {
+TEST_F(IndicatorLogicTest, RedeliveredBatchChangesNothing) {
   auto first = Record({Obs("doc1#0"), Obs("doc1#1").Growth("5.2")});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->recorded(), 2);
@@ -148,7 +143,7 @@ TEST_F(IndicatorServiceTest, RedeliveredBatchChangesNothing) {
   EXPECT_EQ(r.observations(0).recorded_at().seconds(), 1767225600) << "the first recording stays";
 }
 
-TEST_F(IndicatorServiceTest, RepeatedKeyInsideOneBatch) {
+TEST_F(IndicatorLogicTest, RepeatedKeyInsideOneBatch) {
   auto same = Record({Obs("dup"), Obs("dup")});
   ASSERT_TRUE(same.ok()) << same.status();
   EXPECT_EQ(same->recorded(), 1);
@@ -161,49 +156,49 @@ TEST_F(IndicatorServiceTest, RepeatedKeyInsideOneBatch) {
   EXPECT_EQ(Keys(Query(all)), std::vector<std::string>{"dup"});
 }
 
-TEST_F(IndicatorServiceTest, SeriesOfTargetsOnRequest) {
+TEST_F(IndicatorLogicTest, SeriesOfTargetsOnRequest) {
   ASSERT_TRUE(Record({Obs("actual").Growth("5.2"), Obs("target").Target().Growth("5")}).ok());
   v1::GetSeriesRequest req;
   req.set_indicator_id("gdp");
   req.set_region("大兴区");
   req.set_status(v1::OBSERVATION_STATUS_TARGET);
   v1::Series s;
-  ASSERT_TRUE(service_->GetSeries(req, &s).ok());
+  ASSERT_TRUE(Into(service_->GetSeries(Identity{}, req), &s).ok());
   ASSERT_EQ(s.points_size(), 1);
   EXPECT_EQ(s.points(0).observation().source_key(), "target");
   EXPECT_EQ(Series("gdp", "大兴区").points(0).observation().source_key(), "actual") << "actuals by default";
 }
 
-TEST_F(IndicatorServiceTest, SameKeyWithDifferentFigureIsAConflict) {
+TEST_F(IndicatorLogicTest, SameKeyWithDifferentFigureIsAConflict) {
   ASSERT_TRUE(Record({Obs("doc1#0")}).ok());
   auto r = Record({Obs("doc1#0").Value("1400", "亿元")});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("new source key"));
 }
 
-TEST_F(IndicatorServiceTest, RefusesMissingSourceKey) {
+TEST_F(IndicatorLogicTest, RefusesMissingSourceKey) {
   ExpectRefused({Obs("ok"), Obs("")}, 1, "source_key is empty");
 }
 
-TEST_F(IndicatorServiceTest, RefusesUnknownPeriodSyntax) {
+TEST_F(IndicatorLogicTest, RefusesUnknownPeriodSyntax) {
   ExpectRefused({Obs("a"), Obs("b"), Obs("c").Period("2024H3")}, 2, "period \"2024H3\" is not a period code");
 }
 
-TEST_F(IndicatorServiceTest, RefusesEmptyValueWithoutQualitativeText) {
+TEST_F(IndicatorLogicTest, RefusesEmptyValueWithoutQualitativeText) {
   ExpectRefused({Obs("a").NoValue()}, 0, "neither a value nor qualitative text");
 }
 
-TEST_F(IndicatorServiceTest, AcceptsQualitativeFigureWithoutValue) {
+TEST_F(IndicatorLogicTest, AcceptsQualitativeFigureWithoutValue) {
   EXPECT_TRUE(
       Record({Obs("a").Target().NoValue().Measure(v1::MEASURE_QUALITATIVE).Text("达到市级要求")}).ok());
 }
 
-TEST_F(IndicatorServiceTest, RefusesUnitIncompatibleWithMeasure) {
+TEST_F(IndicatorLogicTest, RefusesUnitIncompatibleWithMeasure) {
   ExpectRefused({Obs("a"), Obs("b").Growth("5").Value("5", "亿元")}, 1, "unit \"亿元\" does not fit");
   ExpectRefused({Obs("a").Measure(v1::MEASURE_PERCENTAGE_POINTS).Value("3.4", "%")}, 0, "个百分点");
 }
 
-TEST_F(IndicatorServiceTest, AcceptsWhatTheExtractorWritesForMultiplesRatesAndFalls) {
+TEST_F(IndicatorLogicTest, AcceptsWhatTheExtractorWritesForMultiplesRatesAndFalls) {
   // 翻一番 (a multiple with direction up), a rate in ‰, a fall range sent with a negative lower end.
   EXPECT_TRUE(
       Record({Obs("a").Measure(v1::MEASURE_MULTIPLE).Value("2", "倍").Direction(v1::CHANGE_DIRECTION_UP),
@@ -212,18 +207,18 @@ TEST_F(IndicatorServiceTest, AcceptsWhatTheExtractorWritesForMultiplesRatesAndFa
           .ok());
 }
 
-TEST_F(IndicatorServiceTest, RefusesUnknownIndicatorId) {
+TEST_F(IndicatorLogicTest, RefusesUnknownIndicatorId) {
   ExpectRefused({Obs("a").Indicator("happiness")}, 0, "indicator_id \"happiness\" is not in the catalog");
 }
 
-TEST_F(IndicatorServiceTest, RefusesMissingIndicatorRegionStatusMeasure) {
+TEST_F(IndicatorLogicTest, RefusesMissingIndicatorRegionStatusMeasure) {
   ExpectRefused({Obs("a").Indicator("")}, 0, "neither indicator_id nor surface_name");
   ExpectRefused({Obs("a").Region("")}, 0, "region is empty");
   ExpectRefused({Obs("a").Status(v1::OBSERVATION_STATUS_UNSPECIFIED)}, 0, "status is unspecified");
   ExpectRefused({Obs("a").Measure(v1::MEASURE_UNSPECIFIED)}, 0, "measure is unspecified");
 }
 
-TEST_F(IndicatorServiceTest, RefusesMalformedRanges) {
+TEST_F(IndicatorLogicTest, RefusesMalformedRanges) {
   ExpectRefused({Obs("a").Bound(v1::BOUND_RANGE)}, 0, "needs both value and upper_value");
   ExpectRefused({Obs("a").Value("5", "个").Upper("3").Bound(v1::BOUND_RANGE)}, 0,
                 "upper_value is below value");
@@ -232,7 +227,7 @@ TEST_F(IndicatorServiceTest, RefusesMalformedRanges) {
 
 // ---- Vintages and series ----
 
-TEST_F(IndicatorServiceTest, LatestVintageByDefaultAndHistoryOnRequest) {
+TEST_F(IndicatorLogicTest, LatestVintageByDefaultAndHistoryOnRequest) {
   // 2024 GDP: a half-year report's forecast-like estimate, the annual report, then a later revision.
   ASSERT_TRUE(Record({Obs("annual").Value("1334.8", "亿元").AsOfDay(40).Document("doc-annual")}).ok());
   ASSERT_TRUE(Record({Obs("early").Value("1320", "亿元").AsOfDay(10).Document("doc-early")}).ok());
@@ -252,7 +247,7 @@ TEST_F(IndicatorServiceTest, LatestVintageByDefaultAndHistoryOnRequest) {
   EXPECT_EQ(Series("gdp", "大兴区", /*history=*/false).points(0).history_size(), 0);
 }
 
-TEST_F(IndicatorServiceTest, SeriesAlignsEquivalentPeriodsAndKeepsSpansApart) {
+TEST_F(IndicatorLogicTest, SeriesAlignsEquivalentPeriodsAndKeepsSpansApart) {
   ASSERT_TRUE(
       Record({Obs("h1-2020").Period("2020H1").Growth("3.2").Direction(v1::CHANGE_DIRECTION_DOWN).AsOfDay(1),
               Obs("cum-2020").Period("2020M01-M06").Fall("3.0").AsOfDay(5),
@@ -271,7 +266,7 @@ TEST_F(IndicatorServiceTest, SeriesAlignsEquivalentPeriodsAndKeepsSpansApart) {
   EXPECT_EQ(s.points(1).history(0).source_key(), "h1-2020");
 }
 
-TEST_F(IndicatorServiceTest, SeriesKeepsMeasuresAsSeparateLines) {
+TEST_F(IndicatorLogicTest, SeriesKeepsMeasuresAsSeparateLines) {
   ASSERT_TRUE(Record({Obs("level"), Obs("growth").Growth("5.2")}).ok());
   v1::Series all = Series("gdp", "大兴区");
   EXPECT_EQ(all.points_size(), 2);
@@ -280,24 +275,24 @@ TEST_F(IndicatorServiceTest, SeriesKeepsMeasuresAsSeparateLines) {
   req.set_region("大兴区");
   req.set_measure(v1::MEASURE_GROWTH_RATE);
   v1::Series growth;
-  ASSERT_TRUE(service_->GetSeries(req, &growth).ok());
+  ASSERT_TRUE(Into(service_->GetSeries(Identity{}, req), &growth).ok());
   ASSERT_EQ(growth.points_size(), 1);
   EXPECT_EQ(growth.points(0).observation().source_key(), "growth");
 }
 
-TEST_F(IndicatorServiceTest, SeriesOfUnknownIndicatorIsNotFound) {
+TEST_F(IndicatorLogicTest, SeriesOfUnknownIndicatorIsNotFound) {
   v1::GetSeriesRequest req;
   req.set_indicator_id("幸福指数");
   req.set_region("大兴区");
   v1::Series s;
-  EXPECT_EQ(service_->GetSeries(req, &s).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Into(service_->GetSeries(Identity{}, req), &s).code(), absl::StatusCode::kNotFound);
   req.set_indicator_id("");
-  EXPECT_EQ(service_->GetSeries(req, &s).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Into(service_->GetSeries(Identity{}, req), &s).code(), absl::StatusCode::kInvalidArgument);
 }
 
 // ---- Queries and paging ----
 
-TEST_F(IndicatorServiceTest, RegionFilterCanIncludeChildren) {
+TEST_F(IndicatorLogicTest, RegionFilterCanIncludeChildren) {
   ASSERT_TRUE(
       Record({Obs("city").Region("北京市"), Obs("daxing").Region("大兴区"), Obs("bda").Region("亦庄")}).ok());
   v1::QueryObservationsRequest req;
@@ -309,7 +304,7 @@ TEST_F(IndicatorServiceTest, RegionFilterCanIncludeChildren) {
   EXPECT_EQ(keys, (std::vector<std::string>{"bda", "city", "daxing"}));
 }
 
-TEST_F(IndicatorServiceTest, PeriodRangeFiltersOnTheStartOfEachPeriod) {
+TEST_F(IndicatorLogicTest, PeriodRangeFiltersOnTheStartOfEachPeriod) {
   ASSERT_TRUE(Record({Obs("2019").Period("2019"), Obs("2020H2").Period("2020H2"),
                       Obs("2021Q1").Period("2021Q1"), Obs("2022").Period("2022")})
                   .ok());
@@ -319,12 +314,12 @@ TEST_F(IndicatorServiceTest, PeriodRangeFiltersOnTheStartOfEachPeriod) {
   EXPECT_EQ(Keys(Query(req)), (std::vector<std::string>{"2020H2", "2021Q1"}));
   req.set_period_to("2021H3");
   v1::QueryObservationsResponse resp;
-  absl::Status s = service_->QueryObservations(req, &resp);
+  absl::Status s = Into(service_->QueryObservations(Identity{}, req), &resp);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("period_to"));
 }
 
-TEST_F(IndicatorServiceTest, FiltersByStatusMeasureAndDocument) {
+TEST_F(IndicatorLogicTest, FiltersByStatusMeasureAndDocument) {
   ASSERT_TRUE(Record({Obs("actual"), Obs("target").Target().Growth("5"),
                       Obs("other-doc").Period("2023").Document("d9")})
                   .ok());
@@ -339,13 +334,13 @@ TEST_F(IndicatorServiceTest, FiltersByStatusMeasureAndDocument) {
   EXPECT_EQ(Keys(Query(req)), std::vector<std::string>{"other-doc"});
 }
 
-TEST_F(IndicatorServiceTest, PagingVisitsEveryRowOnceInPeriodOrder) {
+TEST_F(IndicatorLogicTest, PagingVisitsEveryRowOnceInPeriodOrder) {
   v1::RecordObservationsRequest batch;
   for (int i = 0; i < 23; ++i) {
     *batch.add_observations() = Obs("k" + std::to_string(i)).Period(std::to_string(2000 + (i * 7) % 23));
   }
   v1::RecordObservationsResponse ignored;
-  ASSERT_TRUE(service_->RecordObservations(batch, &ignored).ok());
+  ASSERT_TRUE(Into(service_->RecordObservations(Identity{}, batch), &ignored).ok());
   v1::QueryObservationsRequest req;
   req.mutable_page()->set_page_size(5);
   std::vector<std::string> periods;
@@ -363,7 +358,7 @@ TEST_F(IndicatorServiceTest, PagingVisitsEveryRowOnceInPeriodOrder) {
   EXPECT_EQ(std::set<std::string>(periods.begin(), periods.end()).size(), 23u);
 }
 
-TEST_F(IndicatorServiceTest, PageTokenOfAnotherQueryIsRefused) {
+TEST_F(IndicatorLogicTest, PageTokenOfAnotherQueryIsRefused) {
   ASSERT_TRUE(Record({Obs("a").Period("2020"), Obs("b").Period("2021")}).ok());
   v1::QueryObservationsRequest req;
   req.mutable_page()->set_page_size(1);
@@ -372,18 +367,18 @@ TEST_F(IndicatorServiceTest, PageTokenOfAnotherQueryIsRefused) {
   req.set_region("亦庄");
   req.mutable_page()->set_page_token(first.next_page_token());
   v1::QueryObservationsResponse resp;
-  absl::Status s = service_->QueryObservations(req, &resp);
+  absl::Status s = Into(service_->QueryObservations(Identity{}, req), &resp);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("without page_token"));
   req.mutable_page()->set_page_token("not-a-token!");
-  EXPECT_EQ(service_->QueryObservations(req, &resp).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Into(service_->QueryObservations(Identity{}, req), &resp).code(), absl::StatusCode::kInvalidArgument);
   req.mutable_page()->set_page_size(-1);
-  EXPECT_EQ(service_->QueryObservations(req, &resp).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Into(service_->QueryObservations(Identity{}, req), &resp).code(), absl::StatusCode::kInvalidArgument);
 }
 
 // ---- Targets ----
 
-TEST_F(IndicatorServiceTest, CompareTargetsPairsEachTargetWithItsActual) {
+TEST_F(IndicatorLogicTest, CompareTargetsPairsEachTargetWithItsActual) {
   // Seed 004's 2023 targets and figures a later report gives for 2023.
   ASSERT_TRUE(
       Record({Obs("t-gdp").Target().Period("2023").Growth("4.5").Bound(v1::BOUND_AT_LEAST).Base("比上年"),
@@ -422,7 +417,7 @@ TEST_F(IndicatorServiceTest, CompareTargetsPairsEachTargetWithItsActual) {
   EXPECT_EQ(r.comparisons(0).target().source_key(), "t-gdp");
 }
 
-TEST_F(IndicatorServiceTest, CompareTargetsUsesTheLatestActual) {
+TEST_F(IndicatorLogicTest, CompareTargetsUsesTheLatestActual) {
   ASSERT_TRUE(Record({Obs("t").Target().Period("2023").Growth("4.5").Bound(v1::BOUND_AT_LEAST)}).ok());
   ASSERT_TRUE(Record({Obs("h1").Period("2023").Growth("4.0").AsOfDay(1)}).ok());
   EXPECT_EQ(Compare("大兴区", 2023).comparisons(0).verdict(), v1::VERDICT_NOT_MET);
@@ -430,28 +425,28 @@ TEST_F(IndicatorServiceTest, CompareTargetsUsesTheLatestActual) {
   EXPECT_EQ(Compare("大兴区", 2023).comparisons(0).verdict(), v1::VERDICT_MET);
 }
 
-TEST_F(IndicatorServiceTest, CompareTargetsValidatesItsRequest) {
+TEST_F(IndicatorLogicTest, CompareTargetsValidatesItsRequest) {
   v1::CompareTargetsRequest req;
   v1::CompareTargetsResponse resp;
   req.set_year(2023);
-  EXPECT_EQ(service_->CompareTargets(req, &resp).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Into(service_->CompareTargets(Identity{}, req), &resp).code(), absl::StatusCode::kInvalidArgument);
   req.set_region("大兴区");
   req.set_year(0);
-  EXPECT_EQ(service_->CompareTargets(req, &resp).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Into(service_->CompareTargets(Identity{}, req), &resp).code(), absl::StatusCode::kInvalidArgument);
   req.set_year(2023);
   req.set_region("火星");
-  EXPECT_EQ(service_->CompareTargets(req, &resp).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Into(service_->CompareTargets(Identity{}, req), &resp).code(), absl::StatusCode::kNotFound);
 }
 
 // ---- Export ----
 
-TEST_F(IndicatorServiceTest, ExportWritesCsvWithBomHeaderAndSourceSentence) {
+TEST_F(IndicatorLogicTest, ExportWritesCsvWithBomHeaderAndSourceSentence) {
   ASSERT_TRUE(
       Record({Obs("k1").Period("2023"), Obs("k2").Growth("5.2").Sentence("同比增长5.2%,\"稳中向好\"")}).ok());
   std::vector<std::string> chunks;
   v1::ExportObservationsRequest req;
   ASSERT_TRUE(service_
-                  ->ExportObservations(req,
+                  ->ExportObservations(Identity{}, req,
                                        [&](const std::string& c) {
                                          chunks.push_back(c);
                                          return true;
@@ -474,16 +469,16 @@ TEST_F(IndicatorServiceTest, ExportWritesCsvWithBomHeaderAndSourceSentence) {
   EXPECT_THAT(lines[2], HasSubstr("大兴区"));
 }
 
-TEST_F(IndicatorServiceTest, ExportStreamsInChunksAndStopsWhenTheClientLeaves) {
+TEST_F(IndicatorLogicTest, ExportStreamsInChunksAndStopsWhenTheClientLeaves) {
   v1::RecordObservationsRequest batch;
   for (int i = 0; i < 300; ++i)
     *batch.add_observations() = Obs("k" + std::to_string(i)).Period(std::to_string(1900 + i));
   v1::RecordObservationsResponse ignored;
-  ASSERT_TRUE(service_->RecordObservations(batch, &ignored).ok());
+  ASSERT_TRUE(Into(service_->RecordObservations(Identity{}, batch), &ignored).ok());
   int chunks = 0;
   size_t rows = 0;
   ASSERT_TRUE(service_
-                  ->ExportObservations(
+                  ->ExportObservations(Identity{},
                       {},
                       [&](const std::string& c) {
                         ++chunks;
@@ -496,7 +491,7 @@ TEST_F(IndicatorServiceTest, ExportStreamsInChunksAndStopsWhenTheClientLeaves) {
   EXPECT_EQ(rows, 301u);
   int calls = 0;
   absl::Status s = service_->ExportObservations(
-      {}, [&](const std::string&) { return ++calls < 2; }, 4096);
+      Identity{}, {}, [&](const std::string&) { return ++calls < 2; }, 4096);
   EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(calls, 2);
 }

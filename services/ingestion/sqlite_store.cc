@@ -1,4 +1,4 @@
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 
 #include <utility>
 

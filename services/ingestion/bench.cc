@@ -30,10 +30,10 @@
 #include "services/common/server.h"
 #include "services/ingestion/delivery_client.h"
 #include "services/ingestion/dispatcher.h"
-#include "services/ingestion/ingestion_handler.h"
-#include "services/ingestion/ingestion_server.h"
+#include "services/ingestion/service.h"
+#include "services/ingestion/grpc_service.h"
 #include "services/ingestion/library_extraction_engine.h"
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 
 ABSL_FLAG(int, documents, 300, "How many distinct documents to ingest.");
 ABSL_FLAG(int, clients, 4, "Concurrent client threads, each with its own channel.");
@@ -74,7 +74,7 @@ bool Rejected(const v1::Delivery& d) { return d.state() == v1::DELIVERY_STATE_FA
 
 // Polls until every document's deliveries are settled (delivered, not needed, or rejected); false on
 // timeout. Counts the rejected ones.
-bool WaitForDeliveries(IngestionHandler& handler, const std::vector<std::string>& ids, absl::Duration timeout,
+bool WaitForDeliveries(IngestionLogic& handler, const std::vector<std::string>& ids, absl::Duration timeout,
                        int* rejected) {
   const absl::Time give_up = absl::Now() + timeout;
   size_t next = 0;
@@ -83,7 +83,7 @@ bool WaitForDeliveries(IngestionHandler& handler, const std::vector<std::string>
     for (; next < ids.size(); ++next) {
       v1::GetDocumentRequest get;
       get.set_id(ids[next]);
-      auto d = handler.GetDocument(get);
+      auto d = handler.GetDocument(Identity{}, get);
       if (!d.ok()) return false;
       bool settled = std::all_of(d->deliveries().begin(), d->deliveries().end(), [](const v1::Delivery& x) {
         return x.state() == v1::DELIVERY_STATE_DELIVERED || x.state() == v1::DELIVERY_STATE_NOT_NEEDED ||
@@ -143,10 +143,10 @@ int Run() {
     dispatcher = std::make_unique<Dispatcher>(store->get(), client.get(), SystemClock::Get(), options,
                                               [] { return 1.0; });
   }
-  IngestionHandler handler(store->get(), &engine, SystemClock::Get(), IngestionOptions{}, [&] {
+  IngestionLogic handler(store->get(), &engine, SystemClock::Get(), IngestionOptions{}, [&] {
     if (dispatcher) dispatcher->Wake();
   });
-  IngestionServer server(&handler);
+  GrpcService server(&handler);
   ServiceHost host("ingestion-bench");
   host.AddService(&server, "luoshi.v1.IngestionService");
   if (absl::Status s = host.Start("127.0.0.1:0"); !s.ok()) {

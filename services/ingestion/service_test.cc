@@ -1,4 +1,4 @@
-#include "services/ingestion/ingestion_handler.h"
+#include "services/ingestion/service.h"
 
 #include <filesystem>
 #include <set>
@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/ingestion/ids.h"
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
 
 namespace luoshi::ingestion {
@@ -29,7 +29,7 @@ v1::IngestDocumentRequest Request(const std::string& content, const std::string&
   return r;
 }
 
-class IngestionHandlerTest : public ::testing::Test {
+class IngestionLogicTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_file_ = std::make_unique<testing::TempDatabase>("handler");
@@ -41,18 +41,18 @@ class IngestionHandlerTest : public ::testing::Test {
   }
 
   void MakeHandler(IngestionOptions options) {
-    handler_ = std::make_unique<IngestionHandler>(store_.get(), &engine_, &clock_, options,
+    handler_ = std::make_unique<IngestionLogic>(store_.get(), &engine_, &clock_, options,
                                                   [this] { ++notifications_; });
   }
 
   v1::IngestDocumentResponse Ingest(const std::string& content) {
-    auto response = handler_->IngestDocument(Request(content));
+    auto response = handler_->IngestDocument(Identity{}, Request(content));
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? *response : v1::IngestDocumentResponse();
   }
 
   std::vector<std::string> ListIds(v1::ListDocumentsRequest request) {
-    auto response = handler_->ListDocuments(request);
+    auto response = handler_->ListDocuments(Identity{}, request);
     EXPECT_TRUE(response.ok()) << response.status();
     std::vector<std::string> ids;
     for (const v1::Document& d : response->documents()) ids.push_back(d.id());
@@ -63,11 +63,11 @@ class IngestionHandlerTest : public ::testing::Test {
   FakeExtractionEngine engine_;
   std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
-  std::unique_ptr<IngestionHandler> handler_;
+  std::unique_ptr<IngestionLogic> handler_;
   int notifications_ = 0;
 };
 
-TEST_F(IngestionHandlerTest, NewDocumentIsStoredWithKeysProvenanceAndQueuedDeliveries) {
+TEST_F(IngestionLogicTest, NewDocumentIsStoredWithKeysProvenanceAndQueuedDeliveries) {
   const std::string content = FakeDocument("2023年工作报告", 3, 2);
   v1::IngestDocumentResponse r = Ingest(content);
   const std::string sha = Sha256Hex(content);
@@ -108,11 +108,11 @@ TEST_F(IngestionHandlerTest, NewDocumentIsStoredWithKeysProvenanceAndQueuedDeliv
   EXPECT_THAT(plan.tasks(), SizeIs(2));
 }
 
-TEST_F(IngestionHandlerTest, SameBytesReturnTheSameDocumentAndDuplicateNothing) {
+TEST_F(IngestionLogicTest, SameBytesReturnTheSameDocumentAndDuplicateNothing) {
   const std::string content = FakeDocument("同一份报告", 2, 1);
   v1::IngestDocumentResponse first = Ingest(content);
   clock_.Advance(absl::Hours(1));
-  auto again = handler_->IngestDocument(Request(content, "renamed-copy.txt"));
+  auto again = handler_->IngestDocument(Identity{}, Request(content, "renamed-copy.txt"));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(again->created());
   EXPECT_EQ(again->document().id(), first.document().id());
@@ -125,7 +125,7 @@ TEST_F(IngestionHandlerTest, SameBytesReturnTheSameDocumentAndDuplicateNothing) 
   EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, clock_.Now(), 10), SizeIs(1));
 }
 
-TEST_F(IngestionHandlerTest, ConcurrentIdenticalUploadsCreateOneDocument) {
+TEST_F(IngestionLogicTest, ConcurrentIdenticalUploadsCreateOneDocument) {
   const std::string content = FakeDocument("并发上传", 1, 1);
   std::vector<std::thread> threads;
   std::atomic<int> created{0};
@@ -134,7 +134,7 @@ TEST_F(IngestionHandlerTest, ConcurrentIdenticalUploadsCreateOneDocument) {
   absl::Mutex mu;
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
-      auto r = handler_->IngestDocument(Request(content));
+      auto r = handler_->IngestDocument(Identity{}, Request(content));
       if (!r.ok()) {
         ++failed;
         return;
@@ -151,10 +151,10 @@ TEST_F(IngestionHandlerTest, ConcurrentIdenticalUploadsCreateOneDocument) {
   EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, clock_.Now(), 10), SizeIs(1));
 }
 
-TEST_F(IngestionHandlerTest, DryRunExtractsAndStoresNothing) {
+TEST_F(IngestionLogicTest, DryRunExtractsAndStoresNothing) {
   v1::IngestDocumentRequest request = Request(FakeDocument("试算", 2, 1));
   request.set_dry_run(true);
-  auto r = handler_->IngestDocument(request);
+  auto r = handler_->IngestDocument(Identity{}, request);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->created());
   EXPECT_EQ(r->document().metadata().title(), "试算");
@@ -163,7 +163,7 @@ TEST_F(IngestionHandlerTest, DryRunExtractsAndStoresNothing) {
   ASSERT_THAT(r->document().deliveries(), SizeIs(2));
   EXPECT_EQ(r->document().deliveries(0).state(), v1::DELIVERY_STATE_NOT_NEEDED);
   EXPECT_EQ(r->document().deliveries(1).state(), v1::DELIVERY_STATE_NOT_NEEDED);
-  EXPECT_TRUE(absl::IsNotFound(handler_->GetDocument([&] {
+  EXPECT_TRUE(absl::IsNotFound(handler_->GetDocument(Identity{}, [&] {
                                          v1::GetDocumentRequest g;
                                          g.set_id(r->document().id());
                                          return g;
@@ -175,15 +175,15 @@ TEST_F(IngestionHandlerTest, DryRunExtractsAndStoresNothing) {
   EXPECT_TRUE(Ingest(request.content()).created());
 }
 
-TEST_F(IngestionHandlerTest, EmptyAndOversizedDocumentsAreRefusedWithReadableMessages) {
-  auto empty = handler_->IngestDocument(Request("", "blank.txt"));
+TEST_F(IngestionLogicTest, EmptyAndOversizedDocumentsAreRefusedWithReadableMessages) {
+  auto empty = handler_->IngestDocument(Identity{}, Request("", "blank.txt"));
   EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(empty.status().message(), HasSubstr("\"blank.txt\" is empty"));
 
   MakeHandler(IngestionOptions{/*max_document_bytes=*/1024});
-  auto at_limit = handler_->IngestDocument(Request(std::string(1024, 'x')));
+  auto at_limit = handler_->IngestDocument(Identity{}, Request(std::string(1024, 'x')));
   EXPECT_TRUE(at_limit.ok()) << at_limit.status();
-  auto too_big = handler_->IngestDocument(Request(std::string(1025, 'y'), "huge.docx"));
+  auto too_big = handler_->IngestDocument(Identity{}, Request(std::string(1025, 'y'), "huge.docx"));
   EXPECT_EQ(too_big.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(too_big.status().message(), HasSubstr("\"huge.docx\" is"));
   EXPECT_THAT(too_big.status().message(), HasSubstr("1025 bytes"));
@@ -192,35 +192,35 @@ TEST_F(IngestionHandlerTest, EmptyAndOversizedDocumentsAreRefusedWithReadableMes
   EXPECT_THAT(ListIds({}), SizeIs(1));
 }
 
-TEST_F(IngestionHandlerTest, ExtractionErrorsReachTheCallerAndStoreNothing) {
-  auto r = handler_->IngestDocument(Request("reject: accepted formats are text, HTML and .docx\n"));
+TEST_F(IngestionLogicTest, ExtractionErrorsReachTheCallerAndStoreNothing) {
+  auto r = handler_->IngestDocument(Identity{}, Request("reject: accepted formats are text, HTML and .docx\n"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("accepted formats"));
   EXPECT_THAT(ListIds({}), IsEmpty());
 }
 
-TEST_F(IngestionHandlerTest, HintsFillInWhatTheDocumentDoesNotSay) {
+TEST_F(IngestionLogicTest, HintsFillInWhatTheDocumentDoesNotSay) {
   v1::IngestDocumentRequest request = Request(FakeDocument("无地区", 1, 0, 1, "", 0));
   request.set_region_hint("通州区");
   request.set_year_hint(2021);
-  auto r = handler_->IngestDocument(request);
+  auto r = handler_->IngestDocument(Identity{}, request);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->document().metadata().region(), "通州区");
   EXPECT_EQ(r->document().metadata().year(), 2021);
 }
 
-TEST_F(IngestionHandlerTest, YearHintMustBeAYear) {
+TEST_F(IngestionLogicTest, YearHintMustBeAYear) {
   for (int year : {-1, 23, 1900, 2101}) {
     v1::IngestDocumentRequest request = Request(FakeDocument("年份", 1, 0));
     request.set_year_hint(year);
-    auto r = handler_->IngestDocument(request);
+    auto r = handler_->IngestDocument(Identity{}, request);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << year;
     EXPECT_THAT(r.status().message(), HasSubstr("is not a year")) << year;
   }
   EXPECT_THAT(ListIds({}), IsEmpty());
 }
 
-TEST_F(IngestionHandlerTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDeliveryAndCounted) {
+TEST_F(IngestionLogicTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDeliveryAndCounted) {
   // No year anywhere: nothing the indicator service could file; the plan still goes.
   auto yearless = Ingest(FakeDocument("无年份", 2, 1, 1, "大兴区", 0));
   const std::string id = yearless.document().id();
@@ -236,7 +236,7 @@ TEST_F(IngestionHandlerTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDelivery
   // No region: the same, with the region hint as the way out. A dry run says so before storing.
   v1::IngestDocumentRequest dry = Request(FakeDocument("无地区", 1, 0, 1, "", 2023));
   dry.set_dry_run(true);
-  auto preview = handler_->IngestDocument(dry);
+  auto preview = handler_->IngestDocument(Identity{}, dry);
   ASSERT_TRUE(preview.ok()) << preview.status();
   EXPECT_EQ(preview->document().deliveries(0).state(), v1::DELIVERY_STATE_NOT_NEEDED);
   EXPECT_EQ(preview->document().deliveries(0).left_out(), 1);
@@ -247,7 +247,7 @@ TEST_F(IngestionHandlerTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDelivery
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(id);
   reprocess.set_year_hint(2022);
-  auto r = handler_->ReprocessDocument(reprocess);
+  auto r = handler_->ReprocessDocument(Identity{}, reprocess);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->document().metadata().year(), 2022);
   EXPECT_EQ(r->document().deliveries(0).state(), v1::DELIVERY_STATE_PENDING);
@@ -263,15 +263,15 @@ TEST_F(IngestionHandlerTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDelivery
 
   reprocess.set_year_hint(0);
   reprocess.set_region_hint("通州区");
-  auto again = handler_->ReprocessDocument(reprocess);
+  auto again = handler_->ReprocessDocument(Identity{}, reprocess);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->document().metadata().year(), 2022);  // kept
   EXPECT_EQ(store_->GetDocument(id)->region_hint, "通州区");
   reprocess.set_year_hint(99);
-  EXPECT_EQ(handler_->ReprocessDocument(reprocess).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(handler_->ReprocessDocument(Identity{}, reprocess).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(IngestionHandlerTest, ListDocumentsPagesNewestFirstWithStableTokens) {
+TEST_F(IngestionLogicTest, ListDocumentsPagesNewestFirstWithStableTokens) {
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i) {
     ids.insert(ids.begin(), Ingest(FakeDocument("报告" + std::to_string(i), 1, 0)).document().id());
@@ -279,7 +279,7 @@ TEST_F(IngestionHandlerTest, ListDocumentsPagesNewestFirstWithStableTokens) {
   }
   v1::ListDocumentsRequest request;
   request.mutable_page()->set_page_size(3);
-  auto page1 = handler_->ListDocuments(request);
+  auto page1 = handler_->ListDocuments(Identity{}, request);
   ASSERT_TRUE(page1.ok()) << page1.status();
   ASSERT_THAT(page1->documents(), SizeIs(3));
   ASSERT_FALSE(page1->next_page_token().empty());
@@ -287,10 +287,10 @@ TEST_F(IngestionHandlerTest, ListDocumentsPagesNewestFirstWithStableTokens) {
   // A document ingested between pages does not shift what the next page holds.
   Ingest(FakeDocument("插队的报告", 1, 0));
   request.mutable_page()->set_page_token(page1->next_page_token());
-  auto page2 = handler_->ListDocuments(request);
+  auto page2 = handler_->ListDocuments(Identity{}, request);
   ASSERT_TRUE(page2.ok()) << page2.status();
   request.mutable_page()->set_page_token(page2->next_page_token());
-  auto page3 = handler_->ListDocuments(request);
+  auto page3 = handler_->ListDocuments(Identity{}, request);
   ASSERT_TRUE(page3.ok()) << page3.status();
   EXPECT_TRUE(page3->next_page_token().empty());
 
@@ -302,29 +302,29 @@ TEST_F(IngestionHandlerTest, ListDocumentsPagesNewestFirstWithStableTokens) {
 
   // Same token, same page.
   request.mutable_page()->set_page_token(page1->next_page_token());
-  auto page2_again = handler_->ListDocuments(request);
+  auto page2_again = handler_->ListDocuments(Identity{}, request);
   ASSERT_TRUE(page2_again.ok());
   EXPECT_EQ(page2_again->documents(0).id(), page2->documents(0).id());
 }
 
-TEST_F(IngestionHandlerTest, ListDocumentsDefaultsToFiftyAndRejectsBadPaging) {
+TEST_F(IngestionLogicTest, ListDocumentsDefaultsToFiftyAndRejectsBadPaging) {
   for (int i = 0; i < 51; ++i) Ingest(FakeDocument("批量" + std::to_string(i), 0, 0));
-  auto page = handler_->ListDocuments({});
+  auto page = handler_->ListDocuments(Identity{}, {});
   ASSERT_TRUE(page.ok());
   EXPECT_THAT(page->documents(), SizeIs(50));
   EXPECT_FALSE(page->next_page_token().empty());
 
   v1::ListDocumentsRequest bad_size;
   bad_size.mutable_page()->set_page_size(1001);
-  EXPECT_EQ(handler_->ListDocuments(bad_size).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(handler_->ListDocuments(Identity{}, bad_size).status().code(), absl::StatusCode::kInvalidArgument);
   v1::ListDocumentsRequest bad_token;
   bad_token.mutable_page()->set_page_token("not-a-token");
-  auto refused = handler_->ListDocuments(bad_token);
+  auto refused = handler_->ListDocuments(Identity{}, bad_token);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("next_page_token"));
 }
 
-TEST_F(IngestionHandlerTest, ListDocumentsFiltersByTypeRegionAndYear) {
+TEST_F(IngestionLogicTest, ListDocumentsFiltersByTypeRegionAndYear) {
   const std::string plan = Ingest(FakeDocument("分工方案", 0, 3, v1::DOCUMENT_TYPE_DIVISION_PLAN, "大兴区", 2023))
                                .document()
                                .id();
@@ -352,33 +352,33 @@ TEST_F(IngestionHandlerTest, ListDocumentsFiltersByTypeRegionAndYear) {
   EXPECT_EQ(ListIds(combined), std::vector<std::string>{execution});
 }
 
-TEST_F(IngestionHandlerTest, GetExtractionAndGetDocumentFindStoredDocuments) {
+TEST_F(IngestionLogicTest, GetExtractionAndGetDocumentFindStoredDocuments) {
   v1::IngestDocumentResponse r = Ingest(FakeDocument("取回", 2, 1));
   v1::GetExtractionRequest get_extraction;
   get_extraction.set_document_id(r.document().id());
-  auto extraction = handler_->GetExtraction(get_extraction);
+  auto extraction = handler_->GetExtraction(Identity{}, get_extraction);
   ASSERT_TRUE(extraction.ok()) << extraction.status();
   EXPECT_EQ(extraction->observations(1).source_key(), r.extraction().observations(1).source_key());
 
   v1::GetDocumentRequest get;
   get.set_id(r.document().id());
-  auto document = handler_->GetDocument(get);
+  auto document = handler_->GetDocument(Identity{}, get);
   ASSERT_TRUE(document.ok());
   EXPECT_EQ(document->sha256(), r.document().sha256());
 
   get.set_id("doc-ffffffffffffffff");
-  auto missing = handler_->GetDocument(get);
+  auto missing = handler_->GetDocument(Identity{}, get);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("doc-ffffffffffffffff"));
-  EXPECT_EQ(handler_->GetDocument({}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(handler_->GetDocument(Identity{}, {}).status().code(), absl::StatusCode::kInvalidArgument);
   get_extraction.set_document_id("doc-ffffffffffffffff");
-  EXPECT_EQ(handler_->GetExtraction(get_extraction).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(handler_->GetExtraction(Identity{}, get_extraction).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(IngestionHandlerTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliveries) {
+TEST_F(IngestionLogicTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliveries) {
   v1::IngestDocumentRequest request = Request(FakeDocument("需要重跑", 2, 1, 1, "", 2023));
   request.set_region_hint("顺义区");
-  auto first = handler_->IngestDocument(request);
+  auto first = handler_->IngestDocument(Identity{}, request);
   ASSERT_TRUE(first.ok());
   engine_.set_version("fake-2");
   engine_.set_extra_observation(true);
@@ -386,7 +386,7 @@ TEST_F(IngestionHandlerTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliver
 
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(first->document().id());
-  auto r = handler_->ReprocessDocument(reprocess);
+  auto r = handler_->ReprocessDocument(Identity{}, reprocess);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->created());
   EXPECT_EQ(r->document().id(), first->document().id());
@@ -410,10 +410,10 @@ TEST_F(IngestionHandlerTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliver
 
   v1::GetExtractionRequest get_extraction;
   get_extraction.set_document_id(first->document().id());
-  EXPECT_EQ(handler_->GetExtraction(get_extraction)->extractor_version(), "fake-2");
+  EXPECT_EQ(handler_->GetExtraction(Identity{}, get_extraction)->extractor_version(), "fake-2");
 
   reprocess.set_document_id("doc-0000000000000000");
-  EXPECT_EQ(handler_->ReprocessDocument(reprocess).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(handler_->ReprocessDocument(Identity{}, reprocess).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(PageTokenTest, RoundTripsAndRejectsForgeries) {

@@ -2,8 +2,8 @@
 // data/seeds/004_bb9545a5710306fa.txt with a deliberately small line parser (numbered task lines,
 // 牵头领导 / 主要责任单位 / 完成时限 lines, 一、… section headings). It stands in for the extraction
 // library, which the task service must not depend on.
-#ifndef LUOSHI_SERVICES_TASKS_SEED_FIXTURE_H_
-#define LUOSHI_SERVICES_TASKS_SEED_FIXTURE_H_
+#ifndef LUOSHI_SERVICES_TASKS_TEST_UTIL_H_
+#define LUOSHI_SERVICES_TASKS_TEST_UTIL_H_
 
 #include <string>
 
@@ -22,4 +22,4 @@ inline constexpr char kSeed004[] = "data/seeds/004_bb9545a5710306fa.txt";
 
 }  // namespace luoshi::tasks::testing
 
-#endif  // LUOSHI_SERVICES_TASKS_SEED_FIXTURE_H_
+#endif  // LUOSHI_SERVICES_TASKS_TEST_UTIL_H_

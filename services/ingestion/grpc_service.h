@@ -1,8 +1,8 @@
-// IngestionServer: luoshi.v1.IngestionService over gRPC.
+// GrpcService: luoshi.v1.IngestionService over gRPC.
 //
 // Layers, outermost first:
-//   IngestionServer (this file)   one line per RPC: call the handler, convert its status (ToGrpc)
-//   IngestionHandler              validation, dedupe by SHA-256, dry runs, paging, reprocessing
+//   GrpcService (grpc_service.h)  one line per RPC through the CallAdapter (caller, status, logging)
+//   IngestionLogic (service.h)           validation, dedupe by SHA-256, dry runs, paging, reprocessing
 //   ExtractionEngine              the extraction library behind a small interface (bytes → Extraction)
 //   DocumentStore                 documents, extractions and the outbox (SQLite by default)
 //   Dispatcher + DeliveryClient   one background thread per target that drains the outbox to the
@@ -13,18 +13,19 @@
 // source keys and provenance, builds one outbox payload per target → the store writes document,
 // extraction and outbox in one transaction → the handler wakes the dispatcher and replies. Delivery
 // happens after the reply; GetDocument shows its progress in `deliveries`.
-#ifndef LUOSHI_SERVICES_INGESTION_INGESTION_SERVER_H_
-#define LUOSHI_SERVICES_INGESTION_INGESTION_SERVER_H_
+#ifndef LUOSHI_SERVICES_INGESTION_GRPC_SERVICE_H_
+#define LUOSHI_SERVICES_INGESTION_GRPC_SERVICE_H_
 
 #include "luoshi/v1/ingestion.grpc.pb.h"
-#include "services/ingestion/ingestion_handler.h"
+#include "services/common/adapter.h"
+#include "services/ingestion/service.h"
 
 namespace luoshi::ingestion {
 
-class IngestionServer final : public v1::IngestionService::Service {
+class GrpcService final : public v1::IngestionService::Service {
  public:
-  // `handler` must outlive the server.
-  explicit IngestionServer(IngestionHandler* handler) : handler_(handler) {}
+  // `service` must outlive this object.
+  explicit GrpcService(IngestionLogic* service) : service_(service) {}
 
   grpc::Status IngestDocument(grpc::ServerContext* context, const v1::IngestDocumentRequest* request,
                               v1::IngestDocumentResponse* response) override;
@@ -38,9 +39,10 @@ class IngestionServer final : public v1::IngestionService::Service {
                                  v1::IngestDocumentResponse* response) override;
 
  private:
-  IngestionHandler* handler_;
+  IngestionLogic* service_;
+  CallAdapter adapter_{"luoshi.v1.IngestionService", CallerPolicy::kAnonymousAllowed};
 };
 
 }  // namespace luoshi::ingestion
 
-#endif  // LUOSHI_SERVICES_INGESTION_INGESTION_SERVER_H_
+#endif  // LUOSHI_SERVICES_INGESTION_GRPC_SERVICE_H_

@@ -5,8 +5,8 @@
 // The table is data (data/units.json, loaded at start-up); names not in it are kept as written after
 // trimming and the prefix rules (大兴区发展改革委 → 区发展改革委). Immutable after construction, so
 // safe to share between threads.
-#ifndef LUOSHI_SERVICES_TASKS_UNITS_H_
-#define LUOSHI_SERVICES_TASKS_UNITS_H_
+#ifndef LUOSHI_SERVICES_TASKS_UNIT_DIRECTORY_H_
+#define LUOSHI_SERVICES_TASKS_UNIT_DIRECTORY_H_
 
 #include <map>
 #include <string>
@@ -65,4 +65,4 @@ std::string TrimName(const std::string& s);
 
 }  // namespace luoshi::tasks
 
-#endif  // LUOSHI_SERVICES_TASKS_UNITS_H_
+#endif  // LUOSHI_SERVICES_TASKS_UNIT_DIRECTORY_H_

@@ -1,4 +1,4 @@
-#include "services/tasks/tracker.h"
+#include "services/tasks/service.h"
 
 #include <algorithm>
 #include <set>
@@ -114,7 +114,7 @@ void SetRepeated(google::protobuf::RepeatedPtrField<std::string>* field,
 
 }  // namespace
 
-TaskTracker::TaskTracker(TaskStore* store, const UnitDirectory* units, const Clock* clock,
+TaskLogic::TaskLogic(TaskStore* store, const UnitDirectory* units, const Clock* clock,
                          IndicatorActuals* indicators, TrackerOptions options)
     : store_(store),
       units_(units),
@@ -123,20 +123,20 @@ TaskTracker::TaskTracker(TaskStore* store, const UnitDirectory* units, const Clo
       options_(options),
       broadcaster_(options.watch_queue_capacity) {}
 
-v1::Task TaskTracker::ToProto(const StoredTask& t) const {
+v1::Task TaskLogic::ToProto(const StoredTask& t) const {
   StoredTask copy = t;
   v1::Task out;
   FillTask(std::move(copy), LightClockAt(clock_->Now(), options_.rules), &out);
   return out;
 }
 
-void TaskTracker::FillTask(StoredTask&& t, const LightClock& clock, v1::Task* out) const {
+void TaskLogic::FillTask(StoredTask&& t, const LightClock& clock, v1::Task* out) const {
   FillTaskState(t, clock, t.definition.deadline().date(), t.definition.indicator_id(), out);
   // Swap when both live on the heap (no copy); a response on an arena takes a copy instead.
   out->mutable_definition()->Swap(&t.definition);
 }
 
-void TaskTracker::FillTaskState(StoredTask& t, const LightClock& clock,
+void TaskLogic::FillTaskState(StoredTask& t, const LightClock& clock,
                                 const std::string& deadline_date, const std::string& indicator_id,
                                 v1::Task* out) const {
   out->set_id(std::move(t.id));
@@ -157,7 +157,7 @@ void TaskTracker::FillTaskState(StoredTask& t, const LightClock& clock,
   *out->mutable_updated_at() = ToTimestamp(t.state.updated_at);
 }
 
-bool TaskTracker::Matches(const v1::Task& task, const v1::TaskFilter& f) const {
+bool TaskLogic::Matches(const v1::Task& task, const v1::TaskFilter& f) const {
   const v1::TaskDefinition& d = task.definition();
   if (!f.plan_id().empty() && task.plan_id() != f.plan_id()) return false;
   if (!f.unit().empty()) {
@@ -183,7 +183,7 @@ bool TaskTracker::Matches(const v1::Task& task, const v1::TaskFilter& f) const {
   return true;
 }
 
-void TaskTracker::Publish(const v1::Task& task, const std::string& action) {
+void TaskLogic::Publish(const v1::Task& task, const std::string& action) {
   v1::TaskEvent event;
   *event.mutable_task() = task;
   event.set_action(action);
@@ -193,7 +193,7 @@ void TaskTracker::Publish(const v1::Task& task, const std::string& action) {
 
 // ---- Ledger cache ----------------------------------------------------------------------------
 
-TaskTracker::LedgerGeneration TaskTracker::CurrentGeneration(const std::string& plan_id,
+TaskLogic::LedgerGeneration TaskLogic::CurrentGeneration(const std::string& plan_id,
                                                              const std::string& today) {
   absl::MutexLock lock(&cache_mu_);
   LedgerGeneration g;
@@ -208,7 +208,7 @@ TaskTracker::LedgerGeneration TaskTracker::CurrentGeneration(const std::string& 
   return g;
 }
 
-void TaskTracker::NoteWrite(const std::string& plan_id, bool import) {
+void TaskLogic::NoteWrite(const std::string& plan_id, bool import) {
   absl::MutexLock lock(&cache_mu_);
   ++all_writes_;
   if (import) ++epoch_;
@@ -217,7 +217,7 @@ void TaskTracker::NoteWrite(const std::string& plan_id, bool import) {
 
 // ---- Plans ----------------------------------------------------------------------------------
 
-absl::StatusOr<v1::TaskDefinition> TaskTracker::NormalizeDefinition(
+absl::StatusOr<v1::TaskDefinition> TaskLogic::NormalizeDefinition(
     const v1::TaskDefinition& in) const {
   if (TrimName(in.number()).empty()) return MissingField("every task's number");
   if (TrimName(in.text()).empty()) {
@@ -249,7 +249,7 @@ absl::StatusOr<v1::TaskDefinition> TaskTracker::NormalizeDefinition(
   return out;
 }
 
-absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportPlan(
+absl::StatusOr<v1::ImportPlanResponse> TaskLogic::ImportPlan(
     const Identity& who, const v1::ImportPlanRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayImport(who));
   if (request.document_sha256().empty()) return MissingField("document_sha256");
@@ -269,7 +269,7 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportPlan(
   return result;
 }
 
-absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& who,
+absl::StatusOr<v1::ImportPlanResponse> TaskLogic::ImportOnce(const Identity& who,
                                                                const v1::ImportPlanRequest& request,
                                                                const std::string& plan_key) {
   v1::ImportPlanResponse response;
@@ -365,7 +365,7 @@ absl::StatusOr<v1::ImportPlanResponse> TaskTracker::ImportOnce(const Identity& w
   return response;
 }
 
-absl::StatusOr<v1::ListPlansResponse> TaskTracker::ListPlans(const Identity& who,
+absl::StatusOr<v1::ListPlansResponse> TaskLogic::ListPlans(const Identity& who,
                                                              const v1::ListPlansRequest&) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   LUOSHI_ASSIGN_OR_RETURN(std::vector<v1::Plan> plans, store_->ListPlans());
@@ -376,7 +376,7 @@ absl::StatusOr<v1::ListPlansResponse> TaskTracker::ListPlans(const Identity& who
 
 // ---- Reading tasks --------------------------------------------------------------------------
 
-absl::StatusOr<TaskQuery> TaskTracker::QueryFromFilter(const v1::TaskFilter& f) const {
+absl::StatusOr<TaskQuery> TaskLogic::QueryFromFilter(const v1::TaskFilter& f) const {
   TaskQuery q;
   if (!f.plan_id().empty()) {
     LUOSHI_RETURN_IF_ERROR(store_->GetPlan(f.plan_id()).status());
@@ -397,7 +397,7 @@ absl::StatusOr<TaskQuery> TaskTracker::QueryFromFilter(const v1::TaskFilter& f) 
   return q;
 }
 
-absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who,
+absl::StatusOr<v1::ListTasksResponse> TaskLogic::ListTasks(const Identity& who,
                                                              const v1::ListTasksRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   LUOSHI_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
@@ -453,7 +453,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskTracker::ListTasks(const Identity& who
   return response;
 }
 
-absl::StatusOr<std::string> TaskTracker::ListTasksBytes(const Identity& who,
+absl::StatusOr<std::string> TaskLogic::ListTasksBytes(const Identity& who,
                                                         const v1::ListTasksRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   if (request.filter().light() != v1::LIGHT_UNSPECIFIED) {
@@ -496,7 +496,7 @@ absl::StatusOr<std::string> TaskTracker::ListTasksBytes(const Identity& who,
   return out;
 }
 
-absl::StatusOr<v1::TaskDetail> TaskTracker::GetTask(const Identity& who,
+absl::StatusOr<v1::TaskDetail> TaskLogic::GetTask(const Identity& who,
                                                     const v1::GetTaskRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   if (request.id().empty()) return MissingField("id");
@@ -512,7 +512,7 @@ absl::StatusOr<v1::TaskDetail> TaskTracker::GetTask(const Identity& who,
   return detail;
 }
 
-absl::StatusOr<v1::ListUnitsResponse> TaskTracker::ListUnits(const Identity& who,
+absl::StatusOr<v1::ListUnitsResponse> TaskLogic::ListUnits(const Identity& who,
                                                              const v1::ListUnitsRequest&) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   LUOSHI_ASSIGN_OR_RETURN(std::vector<std::string> names, store_->UnitNames());
@@ -531,7 +531,7 @@ absl::StatusOr<v1::ListUnitsResponse> TaskTracker::ListUnits(const Identity& who
 
 // ---- Progress and review --------------------------------------------------------------------
 
-absl::StatusOr<v1::Task> TaskTracker::ReportProgress(const Identity& who,
+absl::StatusOr<v1::Task> TaskLogic::ReportProgress(const Identity& who,
                                                      const v1::ReportProgressRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayReportAtAll(who));
   if (request.task_id().empty()) return MissingField("task_id");
@@ -600,7 +600,7 @@ absl::StatusOr<v1::Task> TaskTracker::ReportProgress(const Identity& who,
   return task;
 }
 
-absl::StatusOr<v1::Task> TaskTracker::ReviewTask(const Identity& who,
+absl::StatusOr<v1::Task> TaskLogic::ReviewTask(const Identity& who,
                                                  const v1::ReviewTaskRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayReview(who));
   if (request.task_id().empty()) return MissingField("task_id");
@@ -641,19 +641,19 @@ absl::StatusOr<v1::Task> TaskTracker::ReviewTask(const Identity& who,
 
 // ---- Ledgers and reminders ------------------------------------------------------------------
 
-absl::StatusOr<v1::Ledger> TaskTracker::GetLedger(const Identity& who,
+absl::StatusOr<v1::Ledger> TaskLogic::GetLedger(const Identity& who,
                                                   const v1::GetLedgerRequest& request) {
   LUOSHI_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
   return entry->ledger;
 }
 
-absl::StatusOr<std::shared_ptr<const std::string>> TaskTracker::GetLedgerBytes(
+absl::StatusOr<std::shared_ptr<const std::string>> TaskLogic::GetLedgerBytes(
     const Identity& who, const v1::GetLedgerRequest& request) {
   LUOSHI_ASSIGN_OR_RETURN(std::shared_ptr<const CachedLedger> entry, LedgerEntry(who, request));
   return std::shared_ptr<const std::string>(entry, &entry->bytes);
 }
 
-absl::StatusOr<std::shared_ptr<const TaskTracker::CachedLedger>> TaskTracker::LedgerEntry(
+absl::StatusOr<std::shared_ptr<const TaskLogic::CachedLedger>> TaskLogic::LedgerEntry(
     const Identity& who, const v1::GetLedgerRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   const v1::LedgerGrouping grouping = request.grouping() == v1::LEDGER_GROUPING_UNSPECIFIED
@@ -702,7 +702,7 @@ absl::StatusOr<std::shared_ptr<const TaskTracker::CachedLedger>> TaskTracker::Le
   return std::shared_ptr<const CachedLedger>(std::move(entry));
 }
 
-absl::StatusOr<v1::ListDueTasksResponse> TaskTracker::ListDueTasks(
+absl::StatusOr<v1::ListDueTasksResponse> TaskLogic::ListDueTasks(
     const Identity& who, const v1::ListDueTasksRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   if (request.within_days() < 0) {
@@ -746,7 +746,7 @@ absl::StatusOr<v1::ListDueTasksResponse> TaskTracker::ListDueTasks(
 
 // ---- Live board and export ------------------------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<Subscription>> TaskTracker::WatchTasks(
+absl::StatusOr<std::unique_ptr<Subscription>> TaskLogic::WatchTasks(
     const Identity& who, const v1::WatchTasksRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   const v1::TaskFilter& f = request.filter();
@@ -761,7 +761,7 @@ absl::StatusOr<std::unique_ptr<Subscription>> TaskTracker::WatchTasks(
       [this, filter](const v1::Task& task) { return Matches(task, filter); });
 }
 
-absl::Status TaskTracker::ExportTasks(const Identity& who, const v1::ExportTasksRequest& request,
+absl::Status TaskLogic::ExportTasks(const Identity& who, const v1::ExportTasksRequest& request,
                                       const std::function<bool(const std::string&)>& sink) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   std::string buffer = kUtf8Bom;

@@ -1,4 +1,4 @@
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 
 #include <filesystem>
 #include <string>
@@ -43,7 +43,7 @@ DocumentRecord MakeRecord(const std::string& bytes, absl::Time at = kT0) {
   return r;
 }
 
-class SqliteDocumentStoreTest : public ::testing::Test {
+class IngestionSqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_file_ = std::make_unique<testing::TempDatabase>("store");
@@ -69,7 +69,7 @@ class SqliteDocumentStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteDocumentStore> store_;
 };
 
-TEST_F(SqliteDocumentStoreTest, MigrationsCreateTheSchemaOnceAndReopenKeepsData) {
+TEST_F(IngestionSqliteStoreTest, MigrationsCreateTheSchemaOnceAndReopenKeepsData) {
   EXPECT_EQ(store_->schema_version(), static_cast<int>(SqliteDocumentStore::Migrations().size()));
   DocumentRecord r = Store("甲");
   store_.reset();
@@ -81,7 +81,7 @@ TEST_F(SqliteDocumentStoreTest, MigrationsCreateTheSchemaOnceAndReopenKeepsData)
   EXPECT_EQ(found->sha256, r.sha256);
 }
 
-TEST_F(SqliteDocumentStoreTest, StoredDocumentRoundTrips) {
+TEST_F(IngestionSqliteStoreTest, StoredDocumentRoundTrips) {
   DocumentRecord r = Store("一份报告的全部字节", 3, 2);
   auto found = store_->FindBySha256(r.sha256);
   ASSERT_TRUE(found.ok()) << found.status();
@@ -107,7 +107,7 @@ TEST_F(SqliteDocumentStoreTest, StoredDocumentRoundTrips) {
   EXPECT_EQ(extraction->tasks_size(), 2);
 }
 
-TEST_F(SqliteDocumentStoreTest, UnknownDocumentIsNotFound) {
+TEST_F(IngestionSqliteStoreTest, UnknownDocumentIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(store_->GetDocument("doc-0000000000000000").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->FindBySha256(std::string(64, 'a')).status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetBytes("doc-0000000000000000").status()));
@@ -116,7 +116,7 @@ TEST_F(SqliteDocumentStoreTest, UnknownDocumentIsNotFound) {
       store_->ReplaceExtraction("doc-0000000000000000", MakeExtraction("x", 1, 0), "", 0, {}, kT0).status()));
 }
 
-TEST_F(SqliteDocumentStoreTest, SameBytesTwiceIsAlreadyExistsAndWritesNothing) {
+TEST_F(IngestionSqliteStoreTest, SameBytesTwiceIsAlreadyExistsAndWritesNothing) {
   DocumentRecord r = Store("同一份文件");
   absl::Status again = store_->CreateDocument(r, "同一份文件", MakeExtraction("x", 5, 5),
                                               {{kIndicatorsTarget, "p"}, {kTasksTarget, "p"}});
@@ -127,7 +127,7 @@ TEST_F(SqliteDocumentStoreTest, SameBytesTwiceIsAlreadyExistsAndWritesNothing) {
   EXPECT_EQ(store_->GetDocument(r.id)->observation_count, 2);
 }
 
-TEST_F(SqliteDocumentStoreTest, DocumentAndOutboxAreWrittenInOneTransaction) {
+TEST_F(IngestionSqliteStoreTest, DocumentAndOutboxAreWrittenInOneTransaction) {
   DocumentRecord r = MakeRecord("会失败的文件");
   // An outbox row the schema refuses must take the document down with it.
   absl::Status s = store_->CreateDocument(r, "会失败的文件", MakeExtraction("x", 1, 0),
@@ -139,7 +139,7 @@ TEST_F(SqliteDocumentStoreTest, DocumentAndOutboxAreWrittenInOneTransaction) {
   EXPECT_THAT(*due, IsEmpty());
 }
 
-TEST_F(SqliteDocumentStoreTest, EmptyPayloadIsNotNeededAndNeverDue) {
+TEST_F(IngestionSqliteStoreTest, EmptyPayloadIsNotNeededAndNeverDue) {
   DocumentRecord r = Store("只有任务", 0, 3);
   auto deliveries = store_->ListDeliveries(r.id);
   ASSERT_TRUE(deliveries.ok());
@@ -156,7 +156,7 @@ TEST_F(SqliteDocumentStoreTest, EmptyPayloadIsNotNeededAndNeverDue) {
   EXPECT_THAT(*store_->DueDeliveries(kTasksTarget, kT0 + absl::Hours(1), 10), SizeIs(1));
 }
 
-TEST_F(SqliteDocumentStoreTest, DueDeliveriesFollowNextAttemptTimes) {
+TEST_F(IngestionSqliteStoreTest, DueDeliveriesFollowNextAttemptTimes) {
   DocumentRecord a = Store("甲", 1, 0, kT0);
   DocumentRecord b = Store("乙", 1, 0, kT0 + absl::Seconds(5));
   EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0 - absl::Seconds(1), 10), IsEmpty());
@@ -174,7 +174,7 @@ TEST_F(SqliteDocumentStoreTest, DueDeliveriesFollowNextAttemptTimes) {
   EXPECT_EQ(*next, kT0 + absl::Seconds(5));
 }
 
-TEST_F(SqliteDocumentStoreTest, AttemptOutcomesAreRecorded) {
+TEST_F(IngestionSqliteStoreTest, AttemptOutcomesAreRecorded) {
   DocumentRecord r = Store("结果", 1, 1);
   auto due = store_->DueDeliveries(kIndicatorsTarget, kT0, 10);
   ASSERT_THAT(*due, SizeIs(1));
@@ -203,7 +203,7 @@ TEST_F(SqliteDocumentStoreTest, AttemptOutcomesAreRecorded) {
   EXPECT_TRUE(absl::IsNotFound(store_->MarkDelivered(999999, kT0)));
 }
 
-TEST_F(SqliteDocumentStoreTest, ReplaceExtractionStartsANewGenerationAndSupersedesPendingEntries) {
+TEST_F(IngestionSqliteStoreTest, ReplaceExtractionStartsANewGenerationAndSupersedesPendingEntries) {
   DocumentRecord r = Store("重新处理", 1, 1);
   const int64_t obs_entry = (*store_->DueDeliveries(kIndicatorsTarget, kT0, 10))[0].id;
   ASSERT_TRUE(store_->MarkDelivered(obs_entry, kT0).ok());  // indicators delivered, tasks still pending
@@ -239,7 +239,7 @@ TEST_F(SqliteDocumentStoreTest, ReplaceExtractionStartsANewGenerationAndSupersed
               ElementsAre(Field(&OutboxEntry::payload, "obs-v2")));
 }
 
-TEST_F(SqliteDocumentStoreTest, DatabaseOfTheSecondSchemaVersionIsMigratedWithItsOutbox) {
+TEST_F(IngestionSqliteStoreTest, DatabaseOfTheSecondSchemaVersionIsMigratedWithItsOutbox) {
   testing::TempDatabase old_file("store_v2");
   {
     // A database written before the outbox counted left-out items (schema version 2).
@@ -271,7 +271,7 @@ TEST_F(SqliteDocumentStoreTest, DatabaseOfTheSecondSchemaVersionIsMigratedWithIt
   EXPECT_EQ((*deliveries)[0].left_out_reason, "");
 }
 
-TEST_F(SqliteDocumentStoreTest, ListDocumentsIsNewestFirstWithFiltersAndCursor) {
+TEST_F(IngestionSqliteStoreTest, ListDocumentsIsNewestFirstWithFiltersAndCursor) {
   std::vector<DocumentRecord> stored;
   for (int i = 0; i < 5; ++i) stored.push_back(Store("文件" + std::to_string(i)));
   DocumentQuery all;

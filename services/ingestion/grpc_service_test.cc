@@ -1,6 +1,6 @@
-// The real IngestionServer over gRPC on a loopback port picked by the kernel, with a real SQLite store
+// The real GrpcService over gRPC on a loopback port picked by the kernel, with a real SQLite store
 // and the fake extraction engine (the extraction library has its own tests).
-#include "services/ingestion/ingestion_server.h"
+#include "services/ingestion/grpc_service.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/server.h"
-#include "services/ingestion/sqlite_document_store.h"
+#include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
 
 namespace luoshi::ingestion {
@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using testing::FakeDocument;
 
-class IngestionServerTest : public ::testing::Test {
+class IngestionGrpcServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_file_ = std::make_unique<testing::TempDatabase>("server");
@@ -29,8 +29,8 @@ class IngestionServerTest : public ::testing::Test {
     store_ = std::move(*store);
     IngestionOptions options;
     options.max_document_bytes = 4096;
-    handler_ = std::make_unique<IngestionHandler>(store_.get(), &engine_, SystemClock::Get(), options);
-    server_ = std::make_unique<IngestionServer>(handler_.get());
+    handler_ = std::make_unique<IngestionLogic>(store_.get(), &engine_, SystemClock::Get(), options);
+    server_ = std::make_unique<GrpcService>(handler_.get());
     host_ = std::make_unique<ServiceHost>("ingestion-test");
     host_->AddService(server_.get(), "luoshi.v1.IngestionService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
@@ -56,13 +56,13 @@ class IngestionServerTest : public ::testing::Test {
   testing::FakeExtractionEngine engine_;
   std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
-  std::unique_ptr<IngestionHandler> handler_;
-  std::unique_ptr<IngestionServer> server_;
+  std::unique_ptr<IngestionLogic> handler_;
+  std::unique_ptr<GrpcService> server_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::IngestionService::Stub> stub_;
 };
 
-TEST_F(IngestionServerTest, EveryMethodWorksOverTheWire) {
+TEST_F(IngestionGrpcServiceTest, EveryMethodWorksOverTheWire) {
   v1::IngestDocumentResponse ingested;
   ASSERT_TRUE(Ingest(FakeDocument("网络上传", 2, 1), &ingested).ok());
   EXPECT_TRUE(ingested.created());
@@ -98,7 +98,7 @@ TEST_F(IngestionServerTest, EveryMethodWorksOverTheWire) {
   EXPECT_EQ(reprocessed.document().id(), id);
 }
 
-TEST_F(IngestionServerTest, ErrorsArriveWithTheirCodesAndMessages) {
+TEST_F(IngestionGrpcServiceTest, ErrorsArriveWithTheirCodesAndMessages) {
   v1::IngestDocumentResponse response;
   grpc::Status too_big = Ingest(std::string(5000, 'x'), &response);
   EXPECT_EQ(too_big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);

@@ -1,8 +1,8 @@
-#include "services/tasks/units.h"
+#include "services/tasks/unit_directory.h"
 
 #include <gtest/gtest.h>
 
-#include "services/tasks/seed_fixture.h"
+#include "services/tasks/test_util.h"
 
 namespace luoshi::tasks {
 namespace {

@@ -1,7 +1,7 @@
 // Storage of ingested documents, their extractions and the outbox of downstream deliveries.
 //
 // The interface is what a later non-SQLite implementation would plug into: it speaks in protos, plain
-// structs and absl types only. SqliteDocumentStore (sqlite_document_store.h) is the embedded default.
+// structs and absl types only. SqliteDocumentStore (sqlite_store.h) is the embedded default.
 //
 // Model:
 //   - A document is identified by its SHA-256 (unique) and a short id derived from it. It keeps its
@@ -17,8 +17,8 @@
 // INTERNAL for I/O errors or corrupt rows.
 //
 // Thread safety: every method may be called concurrently from any thread. Each method is atomic.
-#ifndef LUOSHI_SERVICES_INGESTION_DOCUMENT_STORE_H_
-#define LUOSHI_SERVICES_INGESTION_DOCUMENT_STORE_H_
+#ifndef LUOSHI_SERVICES_INGESTION_STORE_H_
+#define LUOSHI_SERVICES_INGESTION_STORE_H_
 
 #include <cstdint>
 #include <optional>
@@ -147,4 +147,4 @@ class DocumentStore {
 
 }  // namespace luoshi::ingestion
 
-#endif  // LUOSHI_SERVICES_INGESTION_DOCUMENT_STORE_H_
+#endif  // LUOSHI_SERVICES_INGESTION_STORE_H_

@@ -1,4 +1,4 @@
-#include "services/tasks/units.h"
+#include "services/tasks/unit_directory.h"
 
 #include <fstream>
 #include <set>

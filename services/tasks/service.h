@@ -1,23 +1,23 @@
-// TaskTracker: the task service's logic as a plain C++ class (no gRPC, no SQL).
+// TaskLogic: the task service's logic as a plain C++ class (no gRPC, no SQL).
 //
 // Layers, outermost first:
-//   grpc_service.h  TaskGrpcService — one line per RPC: identity from metadata, call the tracker,
-//                   map the absl::Status to gRPC (services/common/status.h).
-//   tracker.h       TaskTracker — validates requests, enforces access.h, applies rules.h (status
-//                   transitions, lights, periods), normalizes units (units.h), journals every change,
+//   grpc_service.h  GrpcService — one line per RPC through the CallAdapter (services/common/adapter.h):
+//                   the caller's identity from metadata, this class, the absl::Status mapped to gRPC.
+//   service.h       TaskLogic — validates requests, enforces access.h, applies rules.h (status
+//                   transitions, lights, periods), normalizes units (unit_directory.h), journals every change,
 //                   publishes changes to WatchTasks subscribers (broadcaster.h), decorates
 //                   indicator-linked tasks (indicator_source.h).
 //   store.h         TaskStore — persistence (sqlite_store.h today); atomic read-modify-write.
 //
-// A ReportProgress flows: handler → IdentityFromContext → TaskTracker::ReportProgress (role check,
+// A ReportProgress flows: GrpcService → CallAdapter::Caller → TaskLogic::ReportProgress (role check,
 // request validation) → TaskStore::MutateTask, whose callback (inside the write transaction) checks the
 // office's unit against the task, applies the status rule and returns state + report + journal →
 // commit → TaskBroadcaster::Publish(TaskEvent) → reply with the task, light derived from the clock.
 //
-// Thread safety: all methods may be called concurrently; the tracker's own mutable state is the
+// Thread safety: all methods may be called concurrently; the class's own mutable state is the
 // broadcaster and the ledger cache, each under its own mutex.
-#ifndef LUOSHI_SERVICES_TASKS_TRACKER_H_
-#define LUOSHI_SERVICES_TASKS_TRACKER_H_
+#ifndef LUOSHI_SERVICES_TASKS_SERVICE_H_
+#define LUOSHI_SERVICES_TASKS_SERVICE_H_
 
 #include <functional>
 #include <map>
@@ -33,7 +33,7 @@
 #include "services/tasks/indicator_source.h"
 #include "services/tasks/rules.h"
 #include "services/tasks/store.h"
-#include "services/tasks/units.h"
+#include "services/tasks/unit_directory.h"
 
 namespace luoshi::tasks {
 
@@ -43,10 +43,10 @@ struct TrackerOptions {
   int default_due_within_days = 7;
 };
 
-class TaskTracker {
+class TaskLogic {
  public:
   // `store`, `units` and `clock` must outlive the tracker; `indicators` may be null (no peer).
-  TaskTracker(TaskStore* store, const UnitDirectory* units, const Clock* clock,
+  TaskLogic(TaskStore* store, const UnitDirectory* units, const Clock* clock,
               IndicatorActuals* indicators, TrackerOptions options = {});
 
   absl::StatusOr<v1::ImportPlanResponse> ImportPlan(const Identity& who,
@@ -145,4 +145,4 @@ class TaskTracker {
 
 }  // namespace luoshi::tasks
 
-#endif  // LUOSHI_SERVICES_TASKS_TRACKER_H_
+#endif  // LUOSHI_SERVICES_TASKS_SERVICE_H_

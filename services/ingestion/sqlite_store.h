@@ -1,20 +1,20 @@
 // DocumentStore on an embedded SQLite file (services/common/sqlite.h: WAL, one writer, reader pool).
 //
-// Schema (numbered migrations in sqlite_document_store.cc):
+// Schema (numbered migrations in sqlite_store.cc):
 //   documents: one row per distinct SHA-256: bytes, hints, metadata columns used by filters, the
 //              current extraction as a serialized proto, extractor version, generation, ingest time.
 //   outbox:    one row per (document, generation, target) with the serialized request to send, its
 //              state, attempts, last error and the times of the next attempt and of delivery.
 // Times are stored as microseconds since the Unix epoch (UTC).
-#ifndef LUOSHI_SERVICES_INGESTION_SQLITE_DOCUMENT_STORE_H_
-#define LUOSHI_SERVICES_INGESTION_SQLITE_DOCUMENT_STORE_H_
+#ifndef LUOSHI_SERVICES_INGESTION_SQLITE_STORE_H_
+#define LUOSHI_SERVICES_INGESTION_SQLITE_STORE_H_
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "services/common/sqlite.h"
-#include "services/ingestion/document_store.h"
+#include "services/ingestion/store.h"
 
 namespace luoshi::ingestion {
 
@@ -61,4 +61,4 @@ class SqliteDocumentStore : public DocumentStore {
 
 }  // namespace luoshi::ingestion
 
-#endif  // LUOSHI_SERVICES_INGESTION_SQLITE_DOCUMENT_STORE_H_
+#endif  // LUOSHI_SERVICES_INGESTION_SQLITE_STORE_H_

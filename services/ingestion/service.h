@@ -1,5 +1,6 @@
-// IngestionHandler: the five IngestionService methods as plain C++ (no gRPC types), each
-// validate → fetch → act → to-proto. The gRPC layer (ingestion_server.h) calls one method per RPC.
+// IngestionLogic: the five IngestionService methods as plain C++ (no gRPC types), each
+// validate → fetch → act → to-proto. The gRPC layer (grpc_service.h) calls one method per RPC.
+// Every method takes the caller (services/common/identity.h); none checks it yet.
 //
 // Rules a caller can rely on:
 //   - Identity is the SHA-256 of the bytes. Ingesting bytes that are already stored returns the stored
@@ -11,8 +12,8 @@
 //     extraction; `on_outbox_queued` (if set) is then called so a dispatcher can deliver promptly.
 //
 // Thread safety: all methods may be called concurrently (the store and engine are thread-safe).
-#ifndef LUOSHI_SERVICES_INGESTION_INGESTION_HANDLER_H_
-#define LUOSHI_SERVICES_INGESTION_INGESTION_HANDLER_H_
+#ifndef LUOSHI_SERVICES_INGESTION_SERVICE_H_
+#define LUOSHI_SERVICES_INGESTION_SERVICE_H_
 
 #include <cstdint>
 #include <functional>
@@ -22,7 +23,8 @@
 #include "absl/status/statusor.h"
 #include "luoshi/v1/ingestion.pb.h"
 #include "services/common/clock.h"
-#include "services/ingestion/document_store.h"
+#include "services/common/identity.h"
+#include "services/ingestion/store.h"
 #include "services/ingestion/extraction_engine.h"
 
 namespace luoshi::ingestion {
@@ -35,17 +37,17 @@ struct IngestionOptions {
   int64_t max_document_bytes = kDefaultMaxDocumentBytes;
 };
 
-class IngestionHandler {
+class IngestionLogic {
  public:
   // `store`, `engine` and `clock` must outlive the handler.
-  IngestionHandler(DocumentStore* store, const ExtractionEngine* engine, const Clock* clock,
+  IngestionLogic(DocumentStore* store, const ExtractionEngine* engine, const Clock* clock,
                    IngestionOptions options, std::function<void()> on_outbox_queued = nullptr);
 
-  absl::StatusOr<v1::IngestDocumentResponse> IngestDocument(const v1::IngestDocumentRequest& request);
-  absl::StatusOr<v1::Document> GetDocument(const v1::GetDocumentRequest& request) const;
-  absl::StatusOr<v1::ListDocumentsResponse> ListDocuments(const v1::ListDocumentsRequest& request) const;
-  absl::StatusOr<v1::Extraction> GetExtraction(const v1::GetExtractionRequest& request) const;
-  absl::StatusOr<v1::IngestDocumentResponse> ReprocessDocument(const v1::ReprocessDocumentRequest& request);
+  absl::StatusOr<v1::IngestDocumentResponse> IngestDocument(const Identity& caller, const v1::IngestDocumentRequest& request);
+  absl::StatusOr<v1::Document> GetDocument(const Identity& caller, const v1::GetDocumentRequest& request) const;
+  absl::StatusOr<v1::ListDocumentsResponse> ListDocuments(const Identity& caller, const v1::ListDocumentsRequest& request) const;
+  absl::StatusOr<v1::Extraction> GetExtraction(const Identity& caller, const v1::GetExtractionRequest& request) const;
+  absl::StatusOr<v1::IngestDocumentResponse> ReprocessDocument(const Identity& caller, const v1::ReprocessDocumentRequest& request);
 
  private:
   absl::Status Validate(const v1::IngestDocumentRequest& request) const;
@@ -77,4 +79,4 @@ absl::StatusOr<int64_t> DecodePageToken(const std::string& token);
 
 }  // namespace luoshi::ingestion
 
-#endif  // LUOSHI_SERVICES_INGESTION_INGESTION_HANDLER_H_
+#endif  // LUOSHI_SERVICES_INGESTION_SERVICE_H_

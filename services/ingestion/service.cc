@@ -1,4 +1,4 @@
-#include "services/ingestion/ingestion_handler.h"
+#include "services/ingestion/service.h"
 
 #include <utility>
 
@@ -187,7 +187,7 @@ v1::Document DocumentProto(const DocumentRecord& record, const std::vector<Outbo
   return d;
 }
 
-IngestionHandler::IngestionHandler(DocumentStore* store, const ExtractionEngine* engine, const Clock* clock,
+IngestionLogic::IngestionLogic(DocumentStore* store, const ExtractionEngine* engine, const Clock* clock,
                                    IngestionOptions options, std::function<void()> on_outbox_queued)
     : store_(store),
       engine_(engine),
@@ -195,7 +195,7 @@ IngestionHandler::IngestionHandler(DocumentStore* store, const ExtractionEngine*
       options_(options),
       on_outbox_queued_(std::move(on_outbox_queued)) {}
 
-absl::Status IngestionHandler::Validate(const v1::IngestDocumentRequest& request) const {
+absl::Status IngestionLogic::Validate(const v1::IngestDocumentRequest& request) const {
   const auto size = static_cast<int64_t>(request.content().size());
   if (size == 0) return EmptyDocument(request.filename());
   if (!ValidYearHint(request.year_hint())) return InvalidYearHint(request.year_hint());
@@ -205,8 +205,8 @@ absl::Status IngestionHandler::Validate(const v1::IngestDocumentRequest& request
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::IngestDocument(
-    const v1::IngestDocumentRequest& request) {
+absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::IngestDocument(
+    const Identity& /*caller*/, const v1::IngestDocumentRequest& request) {
   LUOSHI_RETURN_IF_ERROR(Validate(request));
   const std::string sha256 = Sha256Hex(request.content());
   if (!request.dry_run()) {
@@ -235,7 +235,7 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::IngestDocument(
   return StoreNew(request, record, std::move(extraction));
 }
 
-absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::StoreNew(const v1::IngestDocumentRequest& request,
+absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::StoreNew(const v1::IngestDocumentRequest& request,
                                                                       const DocumentRecord& record,
                                                                       v1::Extraction extraction) {
   absl::Status created =
@@ -258,7 +258,7 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::StoreNew(const v1::
   return response;
 }
 
-absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::Existing(const DocumentRecord& record) const {
+absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::Existing(const DocumentRecord& record) const {
   LUOSHI_ASSIGN_OR_RETURN(v1::Document document, ToDocument(record));
   LUOSHI_ASSIGN_OR_RETURN(v1::Extraction extraction, store_->GetExtraction(record.id));
   v1::IngestDocumentResponse response;
@@ -268,7 +268,7 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::Existing(const Docu
   return response;
 }
 
-absl::StatusOr<v1::Extraction> IngestionHandler::RunExtraction(const std::string& bytes, const std::string& sha256,
+absl::StatusOr<v1::Extraction> IngestionLogic::RunExtraction(const std::string& bytes, const std::string& sha256,
                                                                const ExtractRequest& request) const {
   LUOSHI_ASSIGN_OR_RETURN(v1::Extraction extraction, engine_->Extract(bytes, request));
   if (extraction.extractor_version().empty()) extraction.set_extractor_version(engine_->Version());
@@ -276,19 +276,19 @@ absl::StatusOr<v1::Extraction> IngestionHandler::RunExtraction(const std::string
   return extraction;
 }
 
-absl::StatusOr<v1::Document> IngestionHandler::ToDocument(const DocumentRecord& record) const {
+absl::StatusOr<v1::Document> IngestionLogic::ToDocument(const DocumentRecord& record) const {
   LUOSHI_ASSIGN_OR_RETURN(std::vector<OutboxEntry> deliveries, store_->ListDeliveries(record.id));
   return DocumentProto(record, deliveries);
 }
 
-absl::StatusOr<v1::Document> IngestionHandler::GetDocument(const v1::GetDocumentRequest& request) const {
+absl::StatusOr<v1::Document> IngestionLogic::GetDocument(const Identity& /*caller*/, const v1::GetDocumentRequest& request) const {
   if (request.id().empty()) return MissingDocumentId();
   LUOSHI_ASSIGN_OR_RETURN(DocumentRecord record, store_->GetDocument(request.id()));
   return ToDocument(record);
 }
 
-absl::StatusOr<v1::ListDocumentsResponse> IngestionHandler::ListDocuments(
-    const v1::ListDocumentsRequest& request) const {
+absl::StatusOr<v1::ListDocumentsResponse> IngestionLogic::ListDocuments(
+    const Identity& /*caller*/, const v1::ListDocumentsRequest& request) const {
   const int page_size = request.page().page_size();
   if (page_size < 0 || page_size > kMaxPageSize) return InvalidPageSize(page_size);
   DocumentQuery query;
@@ -312,13 +312,13 @@ absl::StatusOr<v1::ListDocumentsResponse> IngestionHandler::ListDocuments(
   return response;
 }
 
-absl::StatusOr<v1::Extraction> IngestionHandler::GetExtraction(const v1::GetExtractionRequest& request) const {
+absl::StatusOr<v1::Extraction> IngestionLogic::GetExtraction(const Identity& /*caller*/, const v1::GetExtractionRequest& request) const {
   if (request.document_id().empty()) return MissingDocumentId();
   return store_->GetExtraction(request.document_id());
 }
 
-absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::ReprocessDocument(
-    const v1::ReprocessDocumentRequest& request) {
+absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::ReprocessDocument(
+    const Identity& /*caller*/, const v1::ReprocessDocumentRequest& request) {
   if (request.document_id().empty()) return MissingDocumentId();
   if (!ValidYearHint(request.year_hint())) return InvalidYearHint(request.year_hint());
   LUOSHI_ASSIGN_OR_RETURN(DocumentRecord record, store_->GetDocument(request.document_id()));
@@ -341,7 +341,7 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionHandler::ReprocessDocument(
   return response;
 }
 
-void IngestionHandler::NotifyQueued() const {
+void IngestionLogic::NotifyQueued() const {
   if (on_outbox_queued_) on_outbox_queued_();
 }
 

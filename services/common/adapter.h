@@ -1,0 +1,89 @@
+// The thin layer between a generated gRPC service class and a service's logic class. Every service is
+// built the same way (docs/architecture.md):
+//
+//   service.h       class Service: one method per RPC, plain C++ and absl types only,
+//                   absl::StatusOr<Reply> Method(const Identity& caller, const Request& request)
+//   grpc_service.h  class GrpcService: the generated service; each override is one line through a
+//                   CallAdapter, which reads the caller once, converts the status once and logs the
+//                   failures that are the server's fault once
+//
+//   grpc::Status GrpcService::GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
+//                                     v1::TaskDetail* resp) {
+//     return adapter_.Unary(c, "GetTask", resp, [&](const Identity& who) { return service_->GetTask(who, *req); });
+//   }
+#ifndef LUOSHI_SERVICES_COMMON_ADAPTER_H_
+#define LUOSHI_SERVICES_COMMON_ADAPTER_H_
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/common/identity.h"
+#include "services/common/raw_call.h"
+
+namespace luoshi {
+
+// Whether a service's calls must say who is calling. The task service needs the caller's unit and role
+// for every decision; ingestion and indicators do not check the caller yet and serve an anonymous viewer
+// when no identity was presented (the identity issue makes every service verify a token).
+enum class CallerPolicy { kRequired, kAnonymousAllowed };
+
+class CallAdapter {
+ public:
+  // `service` names the gRPC service in log lines (e.g. "luoshi.v1.TaskService").
+  CallAdapter(std::string service, CallerPolicy policy) : service_(std::move(service)), policy_(policy) {}
+
+  // The caller of a call: UNAUTHENTICATED (required and absent), INVALID_ARGUMENT (an unknown role).
+  absl::StatusOr<Identity> Caller(const grpc::ServerContextBase& context) const;
+
+  // The gRPC status of a finished call. INTERNAL, UNKNOWN and DATA_LOSS are logged here with the method,
+  // since they mean the server, not the caller, has something to fix.
+  grpc::Status Finish(const char* method, const absl::Status& status) const;
+
+  // A unary method on the sync API: `*response = fn(caller)`.
+  template <typename Response, typename Fn>
+  grpc::Status Unary(grpc::ServerContextBase* context, const char* method, Response* response, Fn&& fn) const {
+    absl::StatusOr<Identity> who = Caller(*context);
+    if (!who.ok()) return Finish(method, who.status());
+    absl::StatusOr<Response> result = fn(static_cast<const Identity&>(*who));
+    if (!result.ok()) return Finish(method, result.status());
+    *response = *std::move(result);
+    return grpc::Status::OK;
+  }
+
+  // A raw unary method on the callback API (raw_call.h): parses the request and sends the serialized
+  // answer `fn(caller, request)` returns (absl::StatusOr of std::string or shared_ptr<const string>).
+  template <typename Request, typename Fn>
+  grpc::ServerUnaryReactor* UnaryRaw(grpc::CallbackServerContext* context, const char* method,
+                                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response, Fn&& fn) const {
+    absl::StatusOr<Identity> who = Caller(*context);
+    if (!who.ok()) return FinishNow(context, Finish(method, who.status()));
+    Request decoded;
+    if (grpc::Status parsed = ParseRaw(request, &decoded); !parsed.ok()) return FinishNow(context, parsed);
+    auto bytes = fn(static_cast<const Identity&>(*who), static_cast<const Request&>(decoded));
+    if (!bytes.ok()) return FinishNow(context, Finish(method, bytes.status()));
+    grpc::ByteBuffer out = ByteBufferOf(*std::move(bytes));
+    response->Swap(&out);
+    return FinishNow(context, grpc::Status::OK);
+  }
+
+  // A server-streaming method: `fn(caller)` writes the stream and returns how it ended.
+  template <typename Fn>
+  grpc::Status Stream(grpc::ServerContextBase* context, const char* method, Fn&& fn) const {
+    absl::StatusOr<Identity> who = Caller(*context);
+    if (!who.ok()) return Finish(method, who.status());
+    return Finish(method, fn(static_cast<const Identity&>(*who)));
+  }
+
+ private:
+  std::string service_;
+  CallerPolicy policy_;
+};
+
+}  // namespace luoshi
+
+#endif  // LUOSHI_SERVICES_COMMON_ADAPTER_H_
