@@ -6,7 +6,9 @@
 //   document.cc                    lines, noise, headings (一、/(一)/1./(1)), sentences
 //   metadata.cc                    title, type, region, year, period, issuer, number, dates
 //   numbers.cc                     figures: numbers, units, magnitudes, bounds, Chinese numerals
-//   indicators.cc                  figures + subjects + verbs → Observations with provenance
+//   indicators.cc                  figures + subjects + verbs → Observations with provenance (the
+//                                  sentence reader: sentence_reader.cc, figure_names.cc,
+//                                  observation_assembly.cc, time_phrases.cc)
 //   tasks.cc                       division-plan tasks (paragraph and table layouts)
 //   format_text.cc                 the readable table of `luoshi extract --format=text`
 //
