@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/flags.h"
+#include "services/common/limits.h"
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
 
@@ -70,8 +71,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, bool own_
     creds = grpc::SslCredentials(options);
   }
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  args.SetMaxSendMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
   if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, creds, args);
 }
@@ -101,8 +102,8 @@ absl::Status ServiceHost::Start(const std::string& address) {
   grpc::ResourceQuota quota(name_);
   quota.SetMaxThreads(std::max(4, absl::GetFlag(FLAGS_max_threads)));
   builder.SetResourceQuota(quota);
-  builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.SetMaxSendMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(address, creds, &port_);
   for (auto& [service, full_name] : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();

@@ -26,16 +26,6 @@ absl::Status MissingField(const std::string& field, const std::string& hint) {
   return absl::InvalidArgumentError(absl::StrCat(field, " is required: ", hint));
 }
 
-absl::Status InvalidPageToken() {
-  return absl::InvalidArgumentError(
-      "page_token does not belong to this query (or is damaged); repeat the query without page_token");
-}
-
-absl::Status InvalidPageSize(int size) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("page_size ", size, " is negative; use 0 for the default of 50, at most 1000"));
-}
-
 absl::Status InvalidPeriodFilter(const std::string& field, const std::string& reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }

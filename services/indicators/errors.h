@@ -16,8 +16,6 @@ absl::Status IndicatorNotFound(const std::string& name);
 absl::Status RegionNotFound(const std::string& name);
 // INVALID_ARGUMENT for a missing required request field.
 absl::Status MissingField(const std::string& field, const std::string& hint);
-absl::Status InvalidPageToken();
-absl::Status InvalidPageSize(int size);
 absl::Status InvalidPeriodFilter(const std::string& field, const std::string& reason);
 
 }  // namespace luoshi::indicators

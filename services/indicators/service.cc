@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/common/decimal.h"
+#include "services/common/paging.h"
 #include "services/common/status_macros.h"
 #include "services/common/wire.h"
 #include "services/indicators/compare.h"
@@ -62,28 +63,18 @@ std::string FilterFingerprint(const ObservationFilter& f) {
   return absl::StrCat(absl::Hex(Fnv1a(canonical)));
 }
 
-std::string EncodePageToken(const std::string& fingerprint, const PageCursor& c) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat("1|", fingerprint, "|", c.start_key, "|", c.end_key, "|", c.sequence));
-}
+// A page cursor as the text inside a page token (paging.h): start key, end key and sequence.
+std::string CursorText(const PageCursor& c) { return absl::StrCat(c.start_key, "|", c.end_key, "|", c.sequence); }
 
-absl::StatusOr<PageCursor> DecodePageToken(const std::string& token, const std::string& fingerprint) {
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return InvalidPageToken();
-  std::vector<std::string> parts = absl::StrSplit(raw, '|');
+absl::StatusOr<PageCursor> CursorFrom(const std::string& token, const std::string& scope) {
+  LUOSHI_ASSIGN_OR_RETURN(std::string text, DecodePageToken(token, scope));
+  std::vector<std::string> parts = absl::StrSplit(text, '|');
   PageCursor c;
-  if (parts.size() != 5 || parts[0] != "1" || parts[1] != fingerprint ||
-      !absl::SimpleAtoi(parts[2], &c.start_key) || !absl::SimpleAtoi(parts[3], &c.end_key) ||
-      !absl::SimpleAtoi(parts[4], &c.sequence)) {
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &c.start_key) || !absl::SimpleAtoi(parts[1], &c.end_key) ||
+      !absl::SimpleAtoi(parts[2], &c.sequence)) {
     return InvalidPageToken();
   }
   return c;
-}
-
-absl::StatusOr<int> PageSize(const v1::PageRequest& page) {
-  if (page.page_size() < 0) return InvalidPageSize(page.page_size());
-  if (page.page_size() == 0) return kDefaultPageSize;
-  return std::min(page.page_size(), kMaxPageSize);
 }
 
 // ---- Validation of recorded observations -------------------------------------------------------------
@@ -266,9 +257,9 @@ absl::StatusOr<ObservationRecord> IndicatorLogic::Normalize(int index, const v1:
 absl::StatusOr<v1::RecordObservationsResponse> IndicatorLogic::RecordObservations(
     const Identity& /*caller*/, const v1::RecordObservationsRequest& request) {
   v1::RecordObservationsResponse response;
-  if (request.observations_size() > kMaxBatchSize) {
+  if (request.observations_size() > kMaxObservationBatch) {
     return absl::InvalidArgumentError(absl::StrCat("a batch holds ", request.observations_size(),
-                                                   " observations; send at most ", kMaxBatchSize,
+                                                   " observations; send at most ", kMaxObservationBatch,
                                                    " per call"));
   }
   std::vector<ObservationRecord> records;
@@ -323,11 +314,11 @@ absl::StatusOr<std::string> IndicatorLogic::QueryObservationsWire(const Identity
                                                            const v1::QueryObservationsRequest& request) const {
   std::string response;
   LUOSHI_ASSIGN_OR_RETURN(ObservationFilter filter, FilterFrom(request));
-  LUOSHI_ASSIGN_OR_RETURN(int size, PageSize(request.page()));
-  const std::string fingerprint = FilterFingerprint(filter);
+  LUOSHI_ASSIGN_OR_RETURN(int size, PageSizeOf(request.page().page_size()));
+  const std::string scope = PageScope({"QueryObservations", FilterFingerprint(filter)});
   std::optional<PageCursor> after;
   if (!request.page().page_token().empty()) {
-    LUOSHI_ASSIGN_OR_RETURN(PageCursor c, DecodePageToken(request.page().page_token(), fingerprint));
+    LUOSHI_ASSIGN_OR_RETURN(PageCursor c, CursorFrom(request.page().page_token(), scope));
     after = c;
   }
   LUOSHI_ASSIGN_OR_RETURN(ObservationBytesPage page, store_->QueryBytes(filter, after, size));
@@ -339,7 +330,7 @@ absl::StatusOr<std::string> IndicatorLogic::QueryObservationsWire(const Identity
   }
   if (page.next) {
     wire::AppendBytesField(v1::QueryObservationsResponse::kNextPageTokenFieldNumber,
-                           EncodePageToken(fingerprint, *page.next), &response);
+                           EncodePageToken(scope, CursorText(*page.next)), &response);
   }
   return response;
 }

@@ -22,13 +22,11 @@
 #include "services/common/catalog.h"
 #include "services/common/clock.h"
 #include "services/common/identity.h"
+#include "services/common/limits.h"
 #include "services/indicators/store.h"
 
 namespace luoshi::indicators {
 
-inline constexpr int kDefaultPageSize = 50;
-inline constexpr int kMaxPageSize = 1000;
-inline constexpr int kMaxBatchSize = 10000;
 
 // "", "同比", "比上年", "上年同期", "较上年" … all mean year on year and become ""; other bases keep their
 // words without a leading 比/较/与 ("较一季度" -> "一季度").
@@ -63,7 +61,7 @@ class IndicatorLogic {
   // returns false (the client went away).
   absl::Status ExportObservations(const Identity& caller, const v1::ExportObservationsRequest& request,
                                   const std::function<bool(const std::string& chunk)>& sink,
-                                  size_t chunk_bytes = 64 * 1024) const;
+                                  size_t chunk_bytes = kExportChunkBytes) const;
 
  private:
   absl::StatusOr<ObservationRecord> Normalize(int index, const v1::Observation& in) const;

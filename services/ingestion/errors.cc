@@ -34,18 +34,6 @@ absl::Status MissingDocumentId() {
   return absl::InvalidArgumentError("a document id is required (e.g. \"doc-0123456789abcdef\")");
 }
 
-absl::Status InvalidPageSize(int page_size) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("page_size must be between 0 (server default) and 1000, not ", page_size));
-}
-
-absl::Status InvalidPageToken(const std::string& token) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "page_token \"", token,
-      "\" was not issued by ListDocuments; pass back next_page_token unchanged, or leave it empty for the "
-      "first page"));
-}
-
 absl::Status InvalidYearHint(int year) {
   return absl::InvalidArgumentError(absl::StrCat("year_hint ", year, " is not a year: give one from ", kMinYearHint,
                                                  " to ", kMaxYearHint, ", or 0 for none"));

@@ -14,8 +14,6 @@ absl::Status DocumentNotFound(const std::string& id);
 absl::Status EmptyDocument(const std::string& filename);
 absl::Status DocumentTooLarge(const std::string& filename, int64_t size, int64_t limit);
 absl::Status MissingDocumentId();
-absl::Status InvalidPageSize(int page_size);
-absl::Status InvalidPageToken(const std::string& token);
 // A year hint outside 0 (none) and kMinYearHint..kMaxYearHint.
 inline constexpr int kMinYearHint = 1949;
 inline constexpr int kMaxYearHint = 2100;

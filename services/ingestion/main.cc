@@ -21,7 +21,7 @@
 #include "services/ingestion/library_extraction_engine.h"
 #include "services/ingestion/sqlite_store.h"
 
-ABSL_FLAG(int64_t, max_document_bytes, luoshi::ingestion::kDefaultMaxDocumentBytes,
+ABSL_FLAG(int64_t, max_document_bytes, luoshi::kDefaultMaxDocumentBytes,
           "Largest document IngestDocument accepts, in bytes (default 32 MiB, at most 64 MiB). Larger "
           "uploads are refused with RESOURCE_EXHAUSTED and a message naming the limit.");
 ABSL_FLAG(std::string, indicators_addr, luoshi::kDefaultIndicatorsAddress,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/common/paging.h"
 #include "services/common/status_macros.h"
 #include "services/ingestion/errors.h"
 #include "services/ingestion/ids.h"
@@ -17,7 +18,6 @@
 namespace luoshi::ingestion {
 namespace {
 
-constexpr char kPageTokenPrefix[] = "docs-before:";
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
@@ -94,18 +94,25 @@ void ApplyExtraction(const v1::Extraction& extraction, DocumentRecord* record) {
 
 }  // namespace
 
-std::string EncodePageToken(int64_t before_position) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, before_position));
+namespace {
+
+// ListDocuments pages within one filter: a token of another filter is refused (paging.h).
+std::string DocumentsScope(const v1::ListDocumentsRequest& request) {
+  return PageScope({"ListDocuments", absl::StrCat(static_cast<int>(request.type())), request.region(),
+                    absl::StrCat(request.year())});
 }
 
-absl::StatusOr<int64_t> DecodePageToken(const std::string& token) {
-  std::string decoded;
+}  // namespace
+
+std::string EncodePageToken(const v1::ListDocumentsRequest& request, int64_t before_position) {
+  return luoshi::EncodePageToken(DocumentsScope(request), absl::StrCat(before_position));
+}
+
+absl::StatusOr<int64_t> DecodePageToken(const v1::ListDocumentsRequest& request) {
+  LUOSHI_ASSIGN_OR_RETURN(std::string cursor,
+                          luoshi::DecodePageToken(request.page().page_token(), DocumentsScope(request)));
   int64_t position = 0;
-  if (!absl::WebSafeBase64Unescape(token, &decoded)) return InvalidPageToken(token);
-  absl::string_view plain(decoded);
-  if (!absl::ConsumePrefix(&plain, kPageTokenPrefix) || !absl::SimpleAtoi(plain, &position) || position <= 0) {
-    return InvalidPageToken(token);
-  }
+  if (!absl::SimpleAtoi(cursor, &position) || position <= 0) return InvalidPageToken();
   return position;
 }
 
@@ -289,15 +296,14 @@ absl::StatusOr<v1::Document> IngestionLogic::GetDocument(const Identity& /*calle
 
 absl::StatusOr<v1::ListDocumentsResponse> IngestionLogic::ListDocuments(
     const Identity& /*caller*/, const v1::ListDocumentsRequest& request) const {
-  const int page_size = request.page().page_size();
-  if (page_size < 0 || page_size > kMaxPageSize) return InvalidPageSize(page_size);
+  LUOSHI_ASSIGN_OR_RETURN(const int page_size, PageSizeOf(request.page().page_size()));
   DocumentQuery query;
   query.type = request.type();
   query.region = request.region();
   query.year = request.year();
-  query.limit = (page_size == 0 ? kDefaultPageSize : page_size) + 1;  // one more tells if a next page exists
+  query.limit = page_size + 1;  // one more tells if a next page exists
   if (!request.page().page_token().empty()) {
-    LUOSHI_ASSIGN_OR_RETURN(int64_t position, DecodePageToken(request.page().page_token()));
+    LUOSHI_ASSIGN_OR_RETURN(int64_t position, DecodePageToken(request));
     query.before_position = position;
   }
   LUOSHI_ASSIGN_OR_RETURN(std::vector<DocumentRecord> records, store_->ListDocuments(query));
@@ -308,7 +314,7 @@ absl::StatusOr<v1::ListDocumentsResponse> IngestionLogic::ListDocuments(
     LUOSHI_ASSIGN_OR_RETURN(v1::Document document, ToDocument(record));
     *response.add_documents() = std::move(document);
   }
-  if (more) response.set_next_page_token(EncodePageToken(records.back().position));
+  if (more) response.set_next_page_token(EncodePageToken(request, records.back().position));
   return response;
 }
 

@@ -24,14 +24,12 @@
 #include "luoshi/v1/ingestion.pb.h"
 #include "services/common/clock.h"
 #include "services/common/identity.h"
+#include "services/common/limits.h"
 #include "services/ingestion/store.h"
 #include "services/ingestion/extraction_engine.h"
 
 namespace luoshi::ingestion {
 
-inline constexpr int64_t kDefaultMaxDocumentBytes = int64_t{32} << 20;
-inline constexpr int kDefaultPageSize = 50;
-inline constexpr int kMaxPageSize = 1000;
 
 struct IngestionOptions {
   int64_t max_document_bytes = kDefaultMaxDocumentBytes;
@@ -73,9 +71,10 @@ std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::E
 // Proto view of a stored document and its current deliveries.
 v1::Document DocumentProto(const DocumentRecord& record, const std::vector<OutboxEntry>& deliveries);
 
-// Opaque, stable page tokens for ListDocuments (exposed for tests).
-std::string EncodePageToken(int64_t before_position);
-absl::StatusOr<int64_t> DecodePageToken(const std::string& token);
+// ListDocuments' page tokens (services/common/paging.h), bound to the request's filter; exposed for tests.
+std::string EncodePageToken(const v1::ListDocumentsRequest& request, int64_t before_position);
+// The position inside request.page().page_token().
+absl::StatusOr<int64_t> DecodePageToken(const v1::ListDocumentsRequest& request);
 
 }  // namespace luoshi::ingestion
 

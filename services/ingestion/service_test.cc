@@ -417,12 +417,21 @@ TEST_F(IngestionLogicTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliverie
 }
 
 TEST(PageTokenTest, RoundTripsAndRejectsForgeries) {
-  auto decoded = DecodePageToken(EncodePageToken(42));
+  // A request carrying `token`, with the filter of `region`.
+  auto with = [](const std::string& token, const std::string& region = "") {
+    v1::ListDocumentsRequest request;
+    request.set_region(region);
+    request.mutable_page()->set_page_token(token);
+    return request;
+  };
+  auto decoded = DecodePageToken(with(EncodePageToken(with(""), 42)));
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(*decoded, 42);
-  EXPECT_FALSE(DecodePageToken("42").ok());
-  EXPECT_FALSE(DecodePageToken(EncodePageToken(0)).ok());
-  EXPECT_FALSE(DecodePageToken("%%%").ok());
+  EXPECT_FALSE(DecodePageToken(with("42")).ok());
+  EXPECT_FALSE(DecodePageToken(with(EncodePageToken(with(""), 0))).ok());
+  EXPECT_FALSE(DecodePageToken(with("%%%")).ok());
+  // A token of another filter would skip rows of this one: refused.
+  EXPECT_FALSE(DecodePageToken(with(EncodePageToken(with("", "大兴区"), 42), "通州区")).ok());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "services/common/limits.h"
 #include "services/common/status_macros.h"
 #include "services/common/wire.h"
 #include "services/tasks/access.h"
@@ -21,10 +22,6 @@
 namespace luoshi::tasks {
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 1000;
-constexpr int kMaxReminderRows = 1000;
-constexpr size_t kExportChunkBytes = 64 * 1024;
 constexpr char kPageTokenPrefix[] = "after:";
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {

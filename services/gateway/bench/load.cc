@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/common/identity.h"
+#include "services/common/limits.h"
 #include "services/gateway/bench/common.h"
 #include "services/gateway/bench/http_messages.h"
 
@@ -75,7 +76,7 @@ class GrpcClient {
       : read_(read), request_(ToByteBuffer(read->request)) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxReceiveMessageSize(luoshi::kMaxMessageBytes);
     stub_ = std::make_unique<grpc::GenericStub>(
         grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   }
