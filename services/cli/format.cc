@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/time.h"
 
 namespace luoshi::cli {
 
@@ -41,8 +42,7 @@ absl::StatusOr<int> ParseEnum(const google::protobuf::EnumDescriptor* type, cons
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0 && t.nanos() == 0) return "";
-  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
+  return FormatDisplayTime(t);
 }
 
 std::string ToJson(const google::protobuf::Message& m) {

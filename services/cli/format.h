@@ -17,7 +17,7 @@ namespace luoshi::cli {
 std::string ShortEnumName(const google::protobuf::EnumDescriptor* type, int value);
 // Parses "growth_rate" / "GROWTH_RATE" / "MEASURE_GROWTH_RATE" into the enum's number.
 absl::StatusOr<int> ParseEnum(const google::protobuf::EnumDescriptor* type, const std::string& text);
-// "2026-11-23 09:10" in UTC, "" for an unset timestamp.
+// "2026-11-23 17:10" in China Standard Time (services/common/time.h), "" for an unset timestamp.
 std::string FormatTime(const google::protobuf::Timestamp& t);
 // Canonical proto3 JSON, indented.
 std::string ToJson(const google::protobuf::Message& m);

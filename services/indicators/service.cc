@@ -22,7 +22,7 @@
 #include "services/indicators/compare.h"
 #include "services/indicators/csv.h"
 #include "services/indicators/errors.h"
-#include "services/indicators/period.h"
+#include "services/common/period.h"
 #include "services/indicators/measurement_units.h"
 
 namespace luoshi::indicators {

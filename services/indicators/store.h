@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "luoshi/v1/indicators.pb.h"
-#include "services/indicators/period.h"
+#include "services/common/period.h"
 
 namespace luoshi::indicators {
 

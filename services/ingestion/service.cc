@@ -12,16 +12,13 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/common/paging.h"
 #include "services/common/status_macros.h"
+#include "services/common/time.h"
 #include "services/ingestion/errors.h"
 #include "services/ingestion/ids.h"
 
 namespace luoshi::ingestion {
 namespace {
 
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
 
 v1::DeliveryState ProtoState(OutboxState state) {
   switch (state) {

@@ -6,11 +6,6 @@
 
 namespace luoshi::tasks {
 
-std::string FormatTimestamp(const google::protobuf::Timestamp& ts, absl::TimeZone zone) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
-  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(ts.seconds()), zone);
-}
-
 std::string TaskCsvHeader() {
   return CsvLine({"任务ID", "方案", "编号", "部分", "任务内容", "牵头领导", "责任单位", "配合单位",
                   "完成时限", "状态", "灯", "完成进度", "最近报告", "指标实际值"});
@@ -24,7 +19,7 @@ std::string TaskCsvRow(const v1::Task& t, absl::TimeZone zone) {
                   absl::StrJoin(d.cooperating_units(), "、"),
                   d.deadline().date().empty() ? d.deadline().text() : d.deadline().date(),
                   StatusLabel(t.status()), LightLabel(t.light()),
-                  absl::StrCat(t.percent_complete(), "%"), FormatTimestamp(t.last_report_at(), zone),
+                  absl::StrCat(t.percent_complete(), "%"), FormatDisplayTime(t.last_report_at(), zone),
                   t.indicator_actual()});
 }
 
@@ -40,7 +35,7 @@ std::string LedgerCsvRow(const v1::LedgerRow& r, absl::TimeZone zone) {
   return CsvLine({r.key(), absl::StrCat(r.task_count()), absl::StrCat(r.done()),
                   absl::StrCat(r.in_progress()), absl::StrCat(r.not_started()),
                   absl::StrCat(r.overdue()), r.completion_rate(),
-                  FormatTimestamp(r.last_report_at(), zone), absl::StrJoin(r.overdue_task_ids(), " ")});
+                  FormatDisplayTime(r.last_report_at(), zone), absl::StrJoin(r.overdue_task_ids(), " ")});
 }
 
 }  // namespace luoshi::tasks

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "services/common/time.h"
 #include "luoshi/v1/tasks.pb.h"
 #include "services/common/csv.h"  // CsvLine, kUtf8Bom
 
@@ -16,8 +17,6 @@ std::string TaskCsvRow(const v1::Task& task, absl::TimeZone zone);
 std::string LedgerCsvHeader(v1::LedgerGrouping grouping);
 std::string LedgerCsvRow(const v1::LedgerRow& row, absl::TimeZone zone);
 
-// "2023-05-31 14:00" in `zone`, "" for an unset timestamp.
-std::string FormatTimestamp(const google::protobuf::Timestamp& ts, absl::TimeZone zone);
 
 }  // namespace luoshi::tasks
 

@@ -37,7 +37,7 @@ int CellsOf(uint32_t cp) {
 }
 
 std::string Time(const google::protobuf::Timestamp& ts) {
-  std::string t = FormatTimestamp(ts, DisplayZone());
+  std::string t = FormatDisplayTime(ts);
   return t.empty() ? "-" : t;
 }
 
@@ -57,7 +57,6 @@ std::string Row(const std::vector<std::pair<std::string, int>>& cells) {
 
 }  // namespace
 
-absl::TimeZone DisplayZone() { return absl::FixedTimeZone(8 * 60 * 60); }
 
 int DisplayWidth(const std::string& text) {
   int width = 0;

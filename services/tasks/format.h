@@ -11,8 +11,6 @@
 
 namespace luoshi::tasks {
 
-// Display zone for timestamps (China Standard Time).
-absl::TimeZone DisplayZone();
 
 // One line for a task: id, number, light, status, percent, deadline, lead unit, text (shortened).
 std::string FormatTaskLine(const v1::Task& task);

@@ -11,15 +11,15 @@
 //
 // Different spans stay different periods: the annual point "2020" and the half-year point "2020H1"
 // are never merged. This header has no storage or RPC dependencies; any service may use it.
-#ifndef LUOSHI_SERVICES_INDICATORS_PERIOD_H_
-#define LUOSHI_SERVICES_INDICATORS_PERIOD_H_
+#ifndef LUOSHI_SERVICES_COMMON_PERIOD_H_
+#define LUOSHI_SERVICES_COMMON_PERIOD_H_
 
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 
-namespace luoshi::indicators {
+namespace luoshi {
 
 struct Period {
   int year = 0;         // 1900..2999
@@ -57,6 +57,6 @@ absl::StatusOr<std::string> NormalizePeriodCode(std::string_view code);
 // The whole calendar year.
 Period YearPeriod(int year);
 
-}  // namespace luoshi::indicators
+}  // namespace luoshi
 
-#endif  // LUOSHI_SERVICES_INDICATORS_PERIOD_H_
+#endif  // LUOSHI_SERVICES_COMMON_PERIOD_H_

@@ -1,8 +1,8 @@
-#include "services/indicators/period.h"
+#include "services/common/period.h"
 
 #include "gtest/gtest.h"
 
-namespace luoshi::indicators {
+namespace luoshi {
 namespace {
 
 std::string Canonical(const std::string& code) {
@@ -54,4 +54,4 @@ TEST(PeriodTest, OrdersChronologicallyThenShorterFirst) {
 }
 
 }  // namespace
-}  // namespace luoshi::indicators
+}  // namespace luoshi

@@ -1,4 +1,4 @@
-#include "services/indicators/period.h"
+#include "services/common/period.h"
 
 #include <cctype>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "services/common/status_macros.h"
 
-namespace luoshi::indicators {
+namespace luoshi {
 namespace {
 
 absl::Status BadPeriod(std::string_view code) {
@@ -110,4 +110,4 @@ absl::StatusOr<std::string> NormalizePeriodCode(std::string_view code) {
 
 Period YearPeriod(int year) { return Period{year, 1, 12}; }
 
-}  // namespace luoshi::indicators
+}  // namespace luoshi
