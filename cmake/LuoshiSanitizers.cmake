@@ -1,4 +1,9 @@
 # -DLUOSHI_SANITIZE=ON builds everything with ASan + UBSan; the test command runs the suite under them too.
+# -DLUOSHI_TSAN=ON builds everything with ThreadSanitizer; the test command builds and runs the tests that
+# exercise threads under it (scripts/test.sh, build-tsan). The two cannot be combined in one build.
+if(LUOSHI_SANITIZE AND LUOSHI_TSAN)
+  message(FATAL_ERROR "LUOSHI_SANITIZE and LUOSHI_TSAN are mutually exclusive: use one build tree for each")
+endif()
 if(LUOSHI_SANITIZE)
   if(MSVC)
     add_compile_options(/fsanitize=address)
@@ -6,4 +11,11 @@ if(LUOSHI_SANITIZE)
     add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     add_link_options(-fsanitize=address,undefined)
   endif()
+endif()
+if(LUOSHI_TSAN)
+  if(MSVC)
+    message(FATAL_ERROR "LUOSHI_TSAN needs GCC or Clang")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
 endif()

@@ -5,6 +5,12 @@
 # the one variable set there; tests find the source tree as their working directory.)
 set(LUOSHI_TEST_TMPDIR "${PROJECT_BINARY_DIR}/test-tmp")
 file(MAKE_DIRECTORY "${LUOSHI_TEST_TMPDIR}")
+# In a -DLUOSHI_TSAN=ON build every test binary also gets tests/common/tsan_absl.cc, which makes Debian's
+# uninstrumented absl::Mutex visible to ThreadSanitizer (see that file).
+if(LUOSHI_TSAN AND LUOSHI_BUILD_TESTS)
+  add_library(luoshi_tsan_absl OBJECT ${PROJECT_SOURCE_DIR}/tests/common/tsan_absl.cc)
+  target_link_libraries(luoshi_tsan_absl PUBLIC absl::synchronization absl::time ${CMAKE_DL_LIBS})
+endif()
 function(luoshi_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   if(NOT LUOSHI_BUILD_TESTS)
@@ -12,6 +18,9 @@ function(luoshi_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
+  if(LUOSHI_TSAN)
+    target_link_libraries(${name} PRIVATE luoshi_tsan_absl)
+  endif()
   gtest_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} DISCOVERY_TIMEOUT 60
                        PROPERTIES ENVIRONMENT "TEST_TMPDIR=${LUOSHI_TEST_TMPDIR}")
 endfunction()

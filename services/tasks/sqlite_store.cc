@@ -795,7 +795,9 @@ std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(
   std::vector<absl::StatusOr<StoredTask>> results(mutations.size(), absl::InternalError("not attempted"));
   absl::Status s = db_->Write([&](Connection& c) -> absl::Status {
     for (size_t i = 0; i < mutations.size(); ++i) {
-      const auto& [task_id, mutator] = mutations[i];
+      // Not a structured binding: C++17 does not let the lambda below capture one (clang refuses it).
+      const std::string& task_id = mutations[i].first;
+      const TaskMutator& mutator = mutations[i].second;
       results[i] = [&]() -> absl::StatusOr<StoredTask> {
         std::optional<int64_t> seq = SeqOf(task_id, 'T');
         if (!seq) return TaskNotFound(task_id);

@@ -36,7 +36,7 @@ HttpResult HttpGet(int port, const std::string& target) {
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::read(stream, buffer, res);
-  return {res.result_int(), res.body()};
+  return {static_cast<int>(res.result_int()), res.body()};
 }
 
 // Starts indicators, tasks, ingestion and the gateway with databases in a fresh temp directory.

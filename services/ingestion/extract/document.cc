@@ -216,7 +216,9 @@ void BuildSections(Doc* doc) {
   }
 }
 
-bool IsSentenceEnd(char32_t c) { return c == U'。' || c == U'!' || c == U'?' || c == U'!' || c == U'?'; }
+// (The ASCII '!' and '?' were listed twice; fullwidth '！' and '？' are not sentence ends here — whether they
+// should be is an open question for the extraction goldens.)
+bool IsSentenceEnd(char32_t c) { return c == U'。' || c == U'!' || c == U'?'; }
 
 void BuildSentences(Doc* doc) {
   const std::u32string& t = doc->f();
