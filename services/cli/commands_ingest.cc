@@ -142,7 +142,7 @@ absl::Status Documents(Context& ctx, const std::vector<std::string>& words) {
   bool json = args->Get("format") == "json";
   if (!args->positional().empty()) {
     v1::GetDocumentRequest req;
-    req.set_id(args->positional()[0]);
+    req.set_document_id(args->positional()[0]);
     v1::Document d;
     grpc::ClientContext context;
     ctx.Prepare(&context);

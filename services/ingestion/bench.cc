@@ -82,7 +82,7 @@ bool WaitForDeliveries(IngestionLogic& handler, const std::vector<std::string>& 
   while (absl::Now() < give_up) {
     for (; next < ids.size(); ++next) {
       v1::GetDocumentRequest get;
-      get.set_id(ids[next]);
+      get.set_document_id(ids[next]);
       auto d = handler.GetDocument(Identity{}, get);
       if (!d.ok()) return false;
       bool settled = std::all_of(d->deliveries().begin(), d->deliveries().end(), [](const v1::Delivery& x) {

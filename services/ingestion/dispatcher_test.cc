@@ -62,7 +62,7 @@ class DispatcherTest : public ::testing::Test {
 
   v1::Delivery DeliveryOf(const std::string& id, const std::string& target) {
     v1::GetDocumentRequest get;
-    get.set_id(id);
+    get.set_document_id(id);
     auto document = handler_->GetDocument(Identity{}, get);
     EXPECT_TRUE(document.ok()) << document.status();
     for (const v1::Delivery& d : document->deliveries()) {

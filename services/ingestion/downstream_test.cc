@@ -156,7 +156,7 @@ class DownstreamTest : public ::testing::Test {
 
   v1::Delivery DeliveryOf(const std::string& id, const std::string& target) {
     v1::GetDocumentRequest request;
-    request.set_id(id);
+    request.set_document_id(id);
     v1::Document document;
     grpc::ClientContext context;
     grpc::Status s = ingestion_->GetDocument(&context, request, &document);

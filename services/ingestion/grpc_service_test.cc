@@ -74,7 +74,7 @@ TEST_F(IngestionGrpcServiceTest, EveryMethodWorksOverTheWire) {
   EXPECT_EQ(again.document().id(), id);
 
   v1::GetDocumentRequest get;
-  get.set_id(id);
+  get.set_document_id(id);
   v1::Document document;
   ASSERT_TRUE(stub_->GetDocument(Context().get(), get, &document).ok());
   EXPECT_EQ(document.filename(), "upload.txt");
@@ -108,7 +108,7 @@ TEST_F(IngestionGrpcServiceTest, ErrorsArriveWithTheirCodesAndMessages) {
   EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::GetDocumentRequest get;
-  get.set_id("doc-0123456789abcdef");
+  get.set_document_id("doc-0123456789abcdef");
   v1::Document document;
   grpc::Status missing = stub_->GetDocument(Context().get(), get, &document);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);

@@ -94,7 +94,7 @@ TEST_F(SeedsIngestTest, SeedsArriveDownstreamExactlyOnceDespiteAnOutageAndReinge
   int plans_expected = 0;
   for (const std::string& id : ids) {
     v1::GetDocumentRequest get;
-    get.set_id(id);
+    get.set_document_id(id);
     auto d = handler_->GetDocument(Identity{}, get);
     ASSERT_TRUE(d.ok());
     if (d->task_count() > 0) ++plans_expected;

@@ -286,8 +286,8 @@ absl::StatusOr<v1::Document> IngestionLogic::ToDocument(const DocumentRecord& re
 }
 
 absl::StatusOr<v1::Document> IngestionLogic::GetDocument(const Identity& /*caller*/, const v1::GetDocumentRequest& request) const {
-  if (request.id().empty()) return MissingDocumentId();
-  LUOSHI_ASSIGN_OR_RETURN(DocumentRecord record, store_->GetDocument(request.id()));
+  if (request.document_id().empty()) return MissingDocumentId();
+  LUOSHI_ASSIGN_OR_RETURN(DocumentRecord record, store_->GetDocument(request.document_id()));
   return ToDocument(record);
 }
 

@@ -165,7 +165,7 @@ TEST_F(IngestionLogicTest, DryRunExtractsAndStoresNothing) {
   EXPECT_EQ(r->document().deliveries(1).state(), v1::DELIVERY_STATE_NOT_NEEDED);
   EXPECT_TRUE(absl::IsNotFound(handler_->GetDocument(Identity{}, [&] {
                                          v1::GetDocumentRequest g;
-                                         g.set_id(r->document().id());
+                                         g.set_document_id(r->document().id());
                                          return g;
                                        }())
                                    .status()));
@@ -361,12 +361,12 @@ TEST_F(IngestionLogicTest, GetExtractionAndGetDocumentFindStoredDocuments) {
   EXPECT_EQ(extraction->observations(1).source_key(), r.extraction().observations(1).source_key());
 
   v1::GetDocumentRequest get;
-  get.set_id(r.document().id());
+  get.set_document_id(r.document().id());
   auto document = handler_->GetDocument(Identity{}, get);
   ASSERT_TRUE(document.ok());
   EXPECT_EQ(document->sha256(), r.document().sha256());
 
-  get.set_id("doc-ffffffffffffffff");
+  get.set_document_id("doc-ffffffffffffffff");
   auto missing = handler_->GetDocument(Identity{}, get);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("doc-ffffffffffffffff"));

@@ -5,38 +5,28 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/period.h"
 #include "services/tasks/errors.h"
 
 namespace luoshi::tasks {
 namespace {
 
-struct PeriodParts {
-  int year = 0;
-  int index = 0;  // month 1..12 or quarter 1..4
-};
-
-std::optional<PeriodParts> SplitPeriod(const std::string& code, PeriodKind kind) {
-  PeriodParts p;
-  if (kind == PeriodKind::kMonth) {
-    if (code.size() != 7 || code[4] != '-') return std::nullopt;
-    if (!absl::SimpleAtoi(code.substr(0, 4), &p.year) ||
-        !absl::SimpleAtoi(code.substr(5, 2), &p.index) || p.index < 1 || p.index > 12) {
-      return std::nullopt;
-    }
-  } else {
-    if (code.size() != 6 || code[4] != 'Q') return std::nullopt;
-    if (!absl::SimpleAtoi(code.substr(0, 4), &p.year) ||
-        !absl::SimpleAtoi(code.substr(5, 1), &p.index) || p.index < 1 || p.index > 4) {
-      return std::nullopt;
-    }
-  }
-  if (p.year < 1900 || p.year > 9999) return std::nullopt;
-  return p;
+// A reporting period of the configured kind in its canonical spelling ("2023-05", "2023Q2"), read with
+// the one period grammar (services/common/period.h); nullopt for anything else.
+std::optional<Period> ReportingPeriod(const std::string& code, PeriodKind kind) {
+  absl::StatusOr<Period> p = ParsePeriod(code);
+  if (!p.ok() || FormatPeriod(*p) != code) return std::nullopt;
+  const bool fits = kind == PeriodKind::kMonth ? p->MonthCount() == 1
+                                               : p->MonthCount() == 3 && (p->first_month - 1) % 3 == 0;
+  if (!fits) return std::nullopt;
+  return *p;
 }
 
-std::string JoinPeriod(const PeriodParts& p, PeriodKind kind) {
-  if (kind == PeriodKind::kMonth) return absl::StrFormat("%04d-%02d", p.year, p.index);
-  return absl::StrFormat("%04dQ%d", p.year, p.index);
+// The month, or the quarter, that holds `month` of `year`.
+Period PeriodHolding(int year, int month, PeriodKind kind) {
+  if (kind == PeriodKind::kMonth) return Period{year, month, month};
+  const int first = (month - 1) / 3 * 3 + 1;
+  return Period{year, first, first + 2};
 }
 
 }  // namespace
@@ -55,31 +45,29 @@ bool ParsePeriodKind(const std::string& text, PeriodKind* out) {
 
 std::string PeriodOf(absl::Time t, const RuleOptions& options) {
   absl::CivilMonth month = absl::ToCivilMonth(t, options.zone);
-  PeriodParts p{static_cast<int>(month.year()), month.month()};
-  if (options.period_kind == PeriodKind::kQuarter) p.index = (month.month() - 1) / 3 + 1;
-  return JoinPeriod(p, options.period_kind);
+  return FormatPeriod(PeriodHolding(static_cast<int>(month.year()), month.month(), options.period_kind));
 }
 
 std::string PreviousPeriod(const std::string& period, const RuleOptions& options) {
-  std::optional<PeriodParts> p = SplitPeriod(period, options.period_kind);
+  std::optional<Period> p = ReportingPeriod(period, options.period_kind);
   if (!p) return "";
-  const int per_year = options.period_kind == PeriodKind::kMonth ? 12 : 4;
-  if (--p->index == 0) {
-    p->index = per_year;
-    --p->year;
+  int year = p->year;
+  int month = p->first_month - 1;
+  if (month == 0) {
+    month = 12;
+    --year;
   }
-  return JoinPeriod(*p, options.period_kind);
+  return FormatPeriod(PeriodHolding(year, month, options.period_kind));
 }
 
 std::optional<absl::Time> PeriodStart(const std::string& period, const RuleOptions& options) {
-  std::optional<PeriodParts> p = SplitPeriod(period, options.period_kind);
+  std::optional<Period> p = ReportingPeriod(period, options.period_kind);
   if (!p) return std::nullopt;
-  const int month = options.period_kind == PeriodKind::kMonth ? p->index : (p->index - 1) * 3 + 1;
-  return absl::FromCivil(absl::CivilMonth(p->year, month), options.zone);
+  return absl::FromCivil(absl::CivilMonth(p->year, p->first_month), options.zone);
 }
 
 absl::Status ValidatePeriod(const std::string& period, const RuleOptions& options) {
-  if (SplitPeriod(period, options.period_kind)) return absl::OkStatus();
+  if (ReportingPeriod(period, options.period_kind)) return absl::OkStatus();
   return BadPeriod(period, options.period_kind == PeriodKind::kMonth
                                ? "a month such as 2023-05"
                                : "a quarter such as 2023Q2");

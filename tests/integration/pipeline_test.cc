@@ -96,7 +96,7 @@ class PipelineTest : public ::testing::Test {
       bool all_done = true;
       for (const auto& id : ids) {
         v1::GetDocumentRequest req;
-        req.set_id(id);
+        req.set_document_id(id);
         v1::Document doc;
         grpc::ClientContext ctx;
         Prepare(&ctx);
