@@ -1,145 +1,28 @@
+// TaskLogicTest: plans and imports, listing and paging, watching and export.
 #include "services/tasks/service.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/tasks/test_util.h"
-#include "services/tasks/sqlite_store.h"
+#include "services/tasks/service_test_fixture.h"
 
 namespace luoshi::tasks {
 namespace {
 
+using ::luoshi::tasks::testing::Cst;
+using ::luoshi::tasks::testing::kAdmin;
 using ::luoshi::tasks::testing::kSeed004;
+using ::luoshi::tasks::testing::kSupervisor;
+using ::luoshi::tasks::testing::kViewer;
+using ::luoshi::tasks::testing::Office;
 using ::luoshi::tasks::testing::PlanFromSeed;
 using ::luoshi::tasks::testing::SourcePath;
-
-absl::Time Cst(int y, int m, int d, int hh = 0, int mm = 0) {
-  return absl::FromCivil(absl::CivilMinute(y, m, d, hh, mm), absl::FixedTimeZone(8 * 3600));
-}
-
-const Identity kAdmin{"root", "", Role::kAdmin};
-const Identity kSupervisor{"督查室王敏", "区政府督查室", Role::kSupervisor};
-const Identity kViewer{"观察员", "", Role::kViewer};
-Identity Office(const std::string& unit) { return Identity{"经办人", unit, Role::kOffice}; }
-
-class FakeIndicators : public IndicatorActuals {
- public:
-  std::string LatestActual(const std::string& id, const std::string& region) override {
-    ++calls;
-    return id == "gdp" && region == "大兴区" ? "增长5.2% (2023)" : "";
-  }
-  std::atomic<int> calls{0};
-};
-
-class TaskLogicTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    path_ = absl::StrCat(::testing::TempDir(), "/tracker_",
-                         ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
-    std::remove(path_.c_str());
-    std::remove((path_ + "-wal").c_str());
-    std::remove((path_ + "-shm").c_str());
-    auto store = SqliteTaskStore::Open(path_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto units = UnitDirectory::Load(SourcePath("data/units.json"));
-    ASSERT_TRUE(units.ok()) << units.status();
-    units_ = *units;
-    tracker_ = std::make_unique<TaskLogic>(store_.get(), &units_, &clock_, &indicators_);
-  }
-
-  v1::Plan ImportSeed() {
-    auto request = PlanFromSeed(SourcePath(kSeed004));
-    EXPECT_TRUE(request.ok()) << request.status();
-    auto response = tracker_->ImportPlan(kAdmin, *request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response->plan();
-  }
-
-  // The id of task `number` in the current version of the plan.
-  std::string TaskId(const std::string& plan_id, const std::string& number) {
-    v1::ListTasksRequest req;
-    req.mutable_filter()->set_plan_id(plan_id);
-    req.mutable_page()->set_page_size(1000);
-    auto r = tracker_->ListTasks(kAdmin, req);
-    EXPECT_TRUE(r.ok()) << r.status();
-    for (const v1::Task& t : r->tasks()) {
-      if (t.definition().number() == number) return t.id();
-    }
-    ADD_FAILURE() << "no task " << number;
-    return "";
-  }
-
-  absl::StatusOr<v1::Task> Report(const Identity& who, const std::string& task, int percent,
-                                  bool claim = false) {
-    v1::ReportProgressRequest req;
-    req.set_task_id(task);
-    req.set_percent(percent);
-    req.set_narrative("按计划推进");
-    req.set_claims_completion(claim);
-    return tracker_->ReportProgress(who, req);
-  }
-
-  absl::StatusOr<v1::Task> Review(const Identity& who, const std::string& task, bool accept,
-                                  const std::string& comment = "") {
-    v1::ReviewTaskRequest req;
-    req.set_task_id(task);
-    req.set_accept(accept);
-    req.set_comment(comment);
-    return tracker_->ReviewTask(who, req);
-  }
-
-  std::map<std::string, v1::LedgerRow> LedgerByKey(const std::string& plan_id,
-                                                   v1::LedgerGrouping grouping) {
-    v1::GetLedgerRequest req;
-    req.set_plan_id(plan_id);
-    req.set_grouping(grouping);
-    auto ledger = tracker_->GetLedger(kViewer, req);
-    EXPECT_TRUE(ledger.ok()) << ledger.status();
-    std::map<std::string, v1::LedgerRow> out;
-    for (const auto& row : ledger->rows()) out[row.key()] = row;
-    return out;
-  }
-
-  static v1::TaskDefinition Def(const std::string& number, const std::string& text,
-                                std::vector<std::string> units, const std::string& due) {
-    v1::TaskDefinition d;
-    d.set_number(number);
-    d.set_text(text);
-    for (auto& u : units) d.add_responsible_units(u);
-    d.add_lead_leaders("常务副区长");
-    d.mutable_deadline()->set_date(due);
-    d.mutable_deadline()->set_text(due);
-    d.add_section_path("一、测试");
-    return d;
-  }
-
-  static v1::ImportPlanRequest SmallPlan(const std::string& sha,
-                                         std::vector<v1::TaskDefinition> defs) {
-    v1::ImportPlanRequest req;
-    req.set_document_id(absl::StrCat("doc-", sha));
-    req.set_document_sha256(sha);
-    req.set_plan_key("测试方案");
-    req.set_title("测试方案");
-    req.set_year(2023);
-    req.set_region("大兴区");
-    for (auto& d : defs) *req.add_tasks() = d;
-    return req;
-  }
-
-  std::string path_;
-  FakeClock clock_{Cst(2023, 3, 9, 10)};
-  FakeIndicators indicators_;
-  std::unique_ptr<SqliteTaskStore> store_;
-  UnitDirectory units_;
-  std::unique_ptr<TaskLogic> tracker_;
-};
+using ::luoshi::tasks::testing::TaskLogicTest;
 
 TEST_F(TaskLogicTest, SeedParsesIntoAllTasks) {
   auto request = PlanFromSeed(SourcePath(kSeed004));
@@ -181,181 +64,6 @@ TEST_F(TaskLogicTest, ImportIsIdempotentByDocument) {
   v1::GetTaskRequest get;
   get.set_id(task);
   EXPECT_EQ(tracker_->GetTask(kViewer, get)->journal_size(), journal_before->journal_size());
-}
-
-TEST_F(TaskLogicTest, SeedLedgerCountsEveryResponsibleUnit) {
-  auto request = PlanFromSeed(SourcePath(kSeed004));
-  v1::Plan plan = ImportSeed();
-  auto by_unit = LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT);
-  // Counted by hand from the seed: lead and co-responsible units both own the task.
-  EXPECT_EQ(by_unit["区农业农村局"].task_count(), 12);
-  EXPECT_EQ(by_unit["区住房城乡建设委"].task_count(), 10);
-  EXPECT_EQ(by_unit["临空区大兴片区管委会"].task_count(), 9);
-  EXPECT_EQ(by_unit["区经济和信息化局"].task_count(), 7);
-  EXPECT_EQ(by_unit["区城市管理委"].task_count(), 6);
-  EXPECT_EQ(by_unit["各部门、各单位"].task_count(), 5);
-  EXPECT_EQ(by_unit["相关属地"].task_count(), 4);
-  EXPECT_EQ(by_unit.count("各部门"), 0u);
-  // Every unit named in the plan has a row, and the rows add up to the unit memberships.
-  std::set<std::string> units;
-  int memberships = 0;
-  for (const auto& t : request->tasks()) {
-    auto list = units_.CanonicalList({t.responsible_units().begin(), t.responsible_units().end()});
-    memberships += static_cast<int>(list.size());
-    units.insert(list.begin(), list.end());
-  }
-  EXPECT_EQ(by_unit.size(), units.size());
-  int sum = 0;
-  for (const auto& [key, row] : by_unit) {
-    sum += row.task_count();
-    EXPECT_EQ(row.not_started(), row.task_count()) << key;
-    EXPECT_EQ(row.done(), 0) << key;
-    EXPECT_EQ(row.completion_rate(), "0.0") << key;
-  }
-  EXPECT_EQ(sum, memberships);
-
-  auto by_leader = LedgerByKey(plan.id(), v1::LEDGER_GROUPING_LEADER);
-  EXPECT_EQ(by_leader["张晓晟"].task_count(), 23);
-  EXPECT_EQ(by_leader["常务副区长"].task_count(), 19);
-  auto by_section = LedgerByKey(plan.id(), v1::LEDGER_GROUPING_SECTION);
-  EXPECT_EQ(by_section["一、全区经济社会发展主要预期目标"].task_count(), 7);
-  int sections = 0;
-  for (const auto& [key, row] : by_section) sections += row.task_count();
-  EXPECT_EQ(sections, 121);
-}
-
-TEST_F(TaskLogicTest, StatusMovesThroughTheSupervisionLoop) {
-  v1::Plan plan = ImportSeed();
-  const std::string task = TaskId(plan.id(), "2");  // 区财政局
-  const Identity office = Office("区财政局");
-
-  auto t = Report(office, task, 30);
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->status(), v1::TASK_STATUS_IN_PROGRESS);
-  EXPECT_EQ(t->percent_complete(), 30);
-
-  clock_.Advance(absl::Hours(24));
-  t = Report(office, task, 100, /*claim=*/true);
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->status(), v1::TASK_STATUS_COMPLETION_CLAIMED);
-
-  EXPECT_EQ(Review(kSupervisor, task, false).status().code(), absl::StatusCode::kInvalidArgument);
-  t = Review(kSupervisor, task, false, "缺少佐证材料");
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->status(), v1::TASK_STATUS_RETURNED);
-  EXPECT_EQ(t->percent_complete(), 30);
-  EXPECT_EQ(Review(kSupervisor, task, true).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-
-  t = Report(office, task, 100, /*claim=*/true);
-  ASSERT_TRUE(t.ok());
-  t = Review(kSupervisor, task, true);
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->status(), v1::TASK_STATUS_DONE);
-  EXPECT_EQ(t->light(), v1::LIGHT_GREEN);
-  EXPECT_EQ(Report(office, task, 100).status().code(), absl::StatusCode::kFailedPrecondition);
-
-  v1::GetTaskRequest get;
-  get.set_id(task);
-  auto detail = tracker_->GetTask(kViewer, get);
-  ASSERT_TRUE(detail.ok());
-  ASSERT_EQ(detail->reports_size(), 3);
-  EXPECT_TRUE(detail->reports(0).claims_completion());  // newest first
-  EXPECT_EQ(detail->reports(2).percent(), 30);
-  EXPECT_EQ(detail->reports(2).unit(), "区财政局");
-  ASSERT_EQ(detail->reviews_size(), 2);
-  EXPECT_TRUE(detail->reviews(0).accepted());
-  EXPECT_EQ(detail->reviews(1).comment(), "缺少佐证材料");
-  // The journal tells the story: import, then every status change with who and old → new.
-  std::vector<std::string> statuses;
-  for (const auto& e : detail->journal()) {
-    if (e.field() == "status") statuses.push_back(e.old_value() + ">" + e.new_value());
-  }
-  EXPECT_EQ(statuses, (std::vector<std::string>{"NOT_STARTED>IN_PROGRESS",
-                                                 "IN_PROGRESS>COMPLETION_CLAIMED",
-                                                 "COMPLETION_CLAIMED>RETURNED",
-                                                 "RETURNED>COMPLETION_CLAIMED",
-                                                 "COMPLETION_CLAIMED>DONE"}));
-  EXPECT_EQ(detail->journal(0).action(), "import");
-  EXPECT_TRUE(absl::StrContains(detail->journal(1).actor(), "区财政局"));
-  EXPECT_TRUE(absl::StrContains(detail->journal().rbegin()->actor(), "督查室王敏"));
-}
-
-TEST_F(TaskLogicTest, AuthorizationMatrix) {
-  v1::Plan plan = ImportSeed();
-  const std::string finance_task = TaskId(plan.id(), "2");     // 区财政局
-  const std::string everyone_task = TaskId(plan.id(), "117");  // 各部门、各单位?
-  const auto denied = absl::StatusCode::kPermissionDenied;
-
-  // Import: admin and supervisor only.
-  auto small = SmallPlan("s1", {Def("1", "任务一", {"区财政局"}, "2023-12-31")});
-  EXPECT_EQ(tracker_->ImportPlan(Office("区财政局"), small).status().code(), denied);
-  EXPECT_EQ(tracker_->ImportPlan(kViewer, small).status().code(), denied);
-  EXPECT_TRUE(tracker_->ImportPlan(kSupervisor, small).ok());
-
-  // Report: the responsible office (any spelling of its unit) and admin.
-  EXPECT_TRUE(Report(Office("区财政局"), finance_task, 10).ok());
-  EXPECT_TRUE(Report(Office("大兴区财政局"), finance_task, 20).ok());
-  EXPECT_TRUE(Report(kAdmin, finance_task, 25).ok());
-  auto other = Report(Office("区商务局"), finance_task, 30);
-  EXPECT_EQ(other.status().code(), denied);
-  EXPECT_TRUE(absl::StrContains(other.status().message(), "区商务局")) << other.status();
-  EXPECT_TRUE(absl::StrContains(other.status().message(), "区财政局")) << other.status();
-  auto sup = Report(kSupervisor, finance_task, 30);
-  EXPECT_EQ(sup.status().code(), denied);
-  EXPECT_TRUE(absl::StrContains(sup.status().message(), "supervisor"));
-  EXPECT_EQ(Report(kViewer, finance_task, 30).status().code(), denied);
-  EXPECT_EQ(Report(Identity{"x", "", Role::kOffice}, finance_task, 30).status().code(), denied);
-
-  // Review: supervisor and admin only (allowed roles get past authorization to the state check).
-  EXPECT_EQ(Review(Office("区财政局"), finance_task, true).status().code(), denied);
-  EXPECT_EQ(Review(kViewer, finance_task, true).status().code(), denied);
-  EXPECT_EQ(Review(kSupervisor, finance_task, true).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Review(kAdmin, finance_task, true).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-
-  // Reads: every role.
-  for (const Identity& who : {kAdmin, kSupervisor, kViewer, Office("区商务局")}) {
-    v1::GetTaskRequest get;
-    get.set_id(finance_task);
-    EXPECT_TRUE(tracker_->GetTask(who, get).ok());
-    EXPECT_TRUE(tracker_->ListTasks(who, {}).ok());
-    EXPECT_TRUE(tracker_->GetLedger(who, {}).ok());
-    EXPECT_TRUE(tracker_->ListDueTasks(who, {}).ok());
-    EXPECT_TRUE(tracker_->ListUnits(who, {}).ok());
-  }
-  (void)everyone_task;
-}
-
-TEST_F(TaskLogicTest, CollectiveUnitsCoverTheirMembers) {
-  auto plan = tracker_->ImportPlan(
-      kAdmin, SmallPlan("c1", {Def("1", "全员任务", {"各部门", "各单位"}, "2023-12-31"),
-                               Def("2", "属地任务", {"区住房城乡建设委", "相关属地"}, "2023-12-31")}));
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  const std::string all = TaskId(plan->plan().id(), "1");
-  const std::string local = TaskId(plan->plan().id(), "2");
-  EXPECT_TRUE(Report(Office("区商务局"), all, 10).ok());
-  EXPECT_TRUE(Report(Office("黄村镇人民政府"), local, 10).ok());
-  EXPECT_TRUE(Report(Office("区住建委"), local, 20).ok());
-  EXPECT_EQ(Report(Office("区商务局"), local, 10).status().code(),
-            absl::StatusCode::kPermissionDenied);
-  v1::GetTaskRequest get;
-  get.set_id(all);
-  auto detail = tracker_->GetTask(kViewer, get);
-  ASSERT_TRUE(detail.ok());
-  ASSERT_EQ(detail->task().definition().responsible_units_size(), 1);
-  EXPECT_EQ(detail->task().definition().responsible_units(0), "各部门、各单位");
-  auto units = tracker_->ListUnits(kViewer, {});
-  ASSERT_TRUE(units.ok());
-  bool found = false;
-  for (const auto& u : units->units()) {
-    if (u.name() == "各部门、各单位") found = u.collective();
-    if (u.name() == "区发展改革委") {
-      EXPECT_NE(std::find(u.aliases().begin(), u.aliases().end(), "区发改委"), u.aliases().end());
-    }
-  }
-  EXPECT_TRUE(found);
 }
 
 TEST_F(TaskLogicTest, NewPlanVersionKeepsProgressOfUnchangedTasks) {
@@ -425,92 +133,6 @@ TEST_F(TaskLogicTest, NewPlanVersionKeepsProgressOfUnchangedTasks) {
   EXPECT_EQ(tracker_->ListTasks(kViewer, {})->total(), 4);
 }
 
-TEST_F(TaskLogicTest, LedgerArithmeticAndRanking) {
-  auto plan = tracker_->ImportPlan(
-      kAdmin, SmallPlan("l1", {Def("1", "甲一", {"甲局"}, "2023-06-30"),
-                               Def("2", "甲二", {"甲局"}, "2023-06-30"),
-                               Def("3", "甲三", {"甲局", "乙局"}, "2023-12-31"),
-                               Def("4", "乙一", {"乙局"}, "2023-06-30"),
-                               Def("5", "丙一", {"丙局"}, "2023-12-31")}));
-  ASSERT_TRUE(plan.ok());
-  const std::string id = plan->plan().id();
-  auto task = [&](const char* n) { return TaskId(id, n); };
-  clock_.Set(Cst(2023, 6, 20, 9));
-  ASSERT_TRUE(Report(Office("甲局"), task("1"), 100, true).ok());
-  ASSERT_TRUE(Review(kSupervisor, task("1"), true).ok());
-  ASSERT_TRUE(Report(Office("甲局"), task("3"), 50).ok());
-  clock_.Set(Cst(2023, 6, 25, 15));
-  ASSERT_TRUE(Report(Office("乙局"), task("4"), 70).ok());
-
-  // Day of the deadline: nothing overdue yet.
-  clock_.Set(Cst(2023, 6, 30, 23, 59));
-  auto rows = LedgerByKey(id, v1::LEDGER_GROUPING_UNIT);
-  EXPECT_EQ(rows["甲局"].overdue(), 0);
-
-  clock_.Set(Cst(2023, 7, 1, 8));
-  rows = LedgerByKey(id, v1::LEDGER_GROUPING_UNIT);
-  const v1::LedgerRow& jia = rows["甲局"];
-  EXPECT_EQ(jia.task_count(), 3);
-  EXPECT_EQ(jia.done(), 1);
-  EXPECT_EQ(jia.in_progress(), 1);
-  EXPECT_EQ(jia.not_started(), 1);
-  EXPECT_EQ(jia.overdue(), 1);
-  EXPECT_EQ(jia.completion_rate(), "33.3");
-  EXPECT_EQ(jia.overdue_task_ids_size(), 1);
-  EXPECT_EQ(jia.overdue_task_ids(0), task("2"));
-  EXPECT_EQ(rows["乙局"].task_count(), 2);
-  EXPECT_EQ(rows["乙局"].overdue(), 1);
-  EXPECT_EQ(rows["乙局"].in_progress(), 2);
-  EXPECT_EQ(rows["乙局"].last_report_at().seconds(), absl::ToUnixSeconds(Cst(2023, 6, 25, 15)));
-  EXPECT_EQ(rows["丙局"].overdue(), 0);
-  EXPECT_FALSE(rows["丙局"].has_last_report_at());
-
-  v1::GetLedgerRequest req;
-  req.set_plan_id(id);
-  auto ledger = tracker_->GetLedger(kViewer, req);
-  ASSERT_EQ(ledger->rows_size(), 3);
-  EXPECT_EQ(ledger->rows(0).key(), "乙局");  // overdue 1, then by name: 乙 < 甲 in UTF-8
-  EXPECT_EQ(ledger->rows(2).key(), "丙局");  // overdue 0 last
-  EXPECT_EQ(ledger->rows(2).completion_rate(), "0.0");
-
-  // Lights agree: the overdue tasks are red.
-  v1::ListTasksRequest red;
-  red.mutable_filter()->set_plan_id(id);
-  red.mutable_filter()->set_light(v1::LIGHT_RED);
-  auto reds = tracker_->ListTasks(kViewer, red);
-  ASSERT_TRUE(reds.ok());
-  std::set<std::string> red_ids;
-  for (const auto& t : reds->tasks()) red_ids.insert(t.id());
-  EXPECT_TRUE(red_ids.count(task("2")));
-  EXPECT_TRUE(red_ids.count(task("4")));
-  EXPECT_FALSE(red_ids.count(task("1")));
-}
-
-TEST_F(TaskLogicTest, LedgerFollowsEveryWrite) {
-  v1::Plan plan = ImportSeed();
-  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 0);
-  EXPECT_EQ(LedgerByKey("", v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 0);
-  const std::string task = TaskId(plan.id(), "2");
-  ASSERT_TRUE(Report(Office("区财政局"), task, 50, true).ok());
-  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 1);
-  EXPECT_EQ(LedgerByKey("", v1::LEDGER_GROUPING_UNIT)["区财政局"].in_progress(), 1);
-  ASSERT_TRUE(Review(kSupervisor, task, true).ok());
-  auto row = LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"];
-  EXPECT_EQ(row.done(), 1);
-  EXPECT_EQ(row.completion_rate(), "50.0");
-  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_LEADER)["常务副区长"].done(), 1);
-  // A new plan version moves tasks: the old version's ledger loses them.
-  auto request = PlanFromSeed(SourcePath(kSeed004));
-  request->set_document_sha256("corrected");
-  request->mutable_tasks(1)->set_text("一般公共预算收入完成105亿元。");
-  auto v2 = tracker_->ImportPlan(kAdmin, *request);
-  ASSERT_TRUE(v2.ok());
-  EXPECT_EQ(LedgerByKey(plan.id(), v1::LEDGER_GROUPING_UNIT)["区财政局"].task_count(), 1);
-  auto v2_row = LedgerByKey(v2->plan().id(), v1::LEDGER_GROUPING_UNIT)["区财政局"];
-  EXPECT_EQ(v2_row.task_count(), 2);
-  EXPECT_EQ(v2_row.done(), 0);  // task 2's text changed: the done task stays with version 1
-}
-
 TEST_F(TaskLogicTest, FiltersAndStablePaging) {
   v1::Plan plan = ImportSeed();
   auto count = [&](auto set) {
@@ -571,25 +193,6 @@ TEST_F(TaskLogicTest, LightFilterPagesToo) {
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->tasks_size(), 21);
   EXPECT_TRUE(second->next_page_token().empty());
-}
-
-TEST_F(TaskLogicTest, RemindersListDueUnreportedAndOverdue) {
-  v1::Plan plan = ImportSeed();
-  clock_.Set(Cst(2023, 10, 25, 9));
-  const std::string reported = TaskId(plan.id(), "2");
-  ASSERT_TRUE(Report(Office("区财政局"), reported, 80).ok());
-  v1::ListDueTasksRequest req;
-  req.set_within_days(7);
-  auto due = tracker_->ListDueTasks(kViewer, req);
-  ASSERT_TRUE(due.ok()) << due.status();
-  EXPECT_EQ(due->due_soon_size(), 3);  // the three tasks due 2023-10-31
-  for (const auto& t : due->due_soon()) EXPECT_EQ(t.definition().deadline().date(), "2023-10-31");
-  ASSERT_EQ(due->overdue_size(), 1);  // due 2023-06-30
-  EXPECT_EQ(due->overdue(0).definition().deadline().date(), "2023-06-30");
-  EXPECT_EQ(due->without_report_size(), 120);
-  req.set_unit("区财政局");
-  due = tracker_->ListDueTasks(kViewer, req);
-  EXPECT_EQ(due->without_report_size(), 1);  // task 2 reported this month, the other did not
 }
 
 TEST_F(TaskLogicTest, IndicatorLinkedTasksShowTheActual) {
@@ -664,23 +267,6 @@ TEST_F(TaskLogicTest, ExportIsCsvWithBom) {
     return true;
   }).ok());
   EXPECT_TRUE(absl::StrContains(csv, "区农业农村局,12,0,0,12,0,0.0"));
-}
-
-TEST_F(TaskLogicTest, BadReportsAreRejectedWithReasons) {
-  v1::Plan plan = ImportSeed();
-  v1::ReportProgressRequest r;
-  r.set_task_id(TaskId(plan.id(), "2"));
-  EXPECT_EQ(tracker_->ReportProgress(kAdmin, r).status().code(), absl::StatusCode::kInvalidArgument);
-  r.set_percent(120);
-  EXPECT_EQ(tracker_->ReportProgress(kAdmin, r).status().code(), absl::StatusCode::kInvalidArgument);
-  r.set_percent(20);
-  r.set_period("2023-04");  // clock is in March
-  EXPECT_EQ(tracker_->ReportProgress(kAdmin, r).status().code(), absl::StatusCode::kInvalidArgument);
-  r.set_period("2023/03");
-  EXPECT_EQ(tracker_->ReportProgress(kAdmin, r).status().code(), absl::StatusCode::kInvalidArgument);
-  r.set_period("2023-03");
-  r.set_task_id("T9999");
-  EXPECT_EQ(tracker_->ReportProgress(kAdmin, r).status().code(), absl::StatusCode::kNotFound);
 }
 
 // ListTasksBytes (what the gRPC layer sends) assembles pages from the stored definitions; read back
