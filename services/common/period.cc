@@ -9,7 +9,7 @@
 namespace luoshi {
 namespace {
 
-absl::Status BadPeriod(std::string_view code) {
+absl::Status InvalidPeriod(std::string_view code) {
   return absl::InvalidArgumentError(absl::StrCat(
       "period \"", std::string(code),
       "\" is not a period code; write 2024, 2024H1, 2024H2, 2024Q1..2024Q4, 2024-07 or 2024M01-M06"));
@@ -80,14 +80,14 @@ bool ParseSuffix(std::string_view s, Period* p) {
 }  // namespace
 
 absl::StatusOr<Period> ParsePeriod(std::string_view code) {
-  if (code.size() < 4) return BadPeriod(code);
+  if (code.size() < 4) return InvalidPeriod(code);
   Period p;
   for (int i = 0; i < 4; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(code[i]))) return BadPeriod(code);
+    if (!std::isdigit(static_cast<unsigned char>(code[i]))) return InvalidPeriod(code);
     p.year = p.year * 10 + (code[i] - '0');
   }
-  if (p.year < 1900 || p.year > 2999) return BadPeriod(code);
-  if (!ParseSuffix(code.substr(4), &p)) return BadPeriod(code);
+  if (p.year < 1900 || p.year > 2999) return InvalidPeriod(code);
+  if (!ParseSuffix(code.substr(4), &p)) return InvalidPeriod(code);
   return p;
 }
 

@@ -47,12 +47,12 @@ absl::Status ReturnNeedsComment() {
       "returning a completion claim needs a comment telling the office what is missing");
 }
 
-absl::Status BadPercent(int percent) {
+absl::Status InvalidPercent(int percent) {
   return absl::InvalidArgumentError(
       absl::StrCat("percent must be between 0 and 100, got ", percent));
 }
 
-absl::Status BadPeriod(const std::string& period, const std::string& expected) {
+absl::Status InvalidPeriod(const std::string& period, const std::string& expected) {
   return absl::InvalidArgumentError(
       absl::StrCat("reporting period \"", period, "\" is not valid; expected ", expected));
 }
@@ -67,19 +67,9 @@ absl::Status EmptyReport() {
       "a progress report needs a percent, a stage, a narrative or a completion claim");
 }
 
-absl::Status BadDate(const std::string& field, const std::string& value) {
+absl::Status InvalidDate(const std::string& field, const std::string& value) {
   return absl::InvalidArgumentError(
       absl::StrCat(field, " \"", value, "\" is not an ISO date such as 2023-12-31"));
-}
-
-absl::Status BadPageToken(const std::string& token) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "page token \"", token, "\" was not issued by this service; pass next_page_token unchanged"));
-}
-
-absl::Status BadPageSize(int size) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("page_size must be between 0 and 1000, got ", size));
 }
 
 absl::Status MissingField(const std::string& field) {

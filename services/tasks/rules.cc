@@ -68,7 +68,7 @@ std::optional<absl::Time> PeriodStart(const std::string& period, const RuleOptio
 
 absl::Status ValidatePeriod(const std::string& period, const RuleOptions& options) {
   if (ReportingPeriod(period, options.period_kind)) return absl::OkStatus();
-  return BadPeriod(period, options.period_kind == PeriodKind::kMonth
+  return InvalidPeriod(period, options.period_kind == PeriodKind::kMonth
                                ? "a month such as 2023-05"
                                : "a quarter such as 2023Q2");
 }
@@ -151,7 +151,7 @@ v1::Light DeriveLight(const LightInputs& in, const LightClock& clock, const Rule
 absl::StatusOr<ReportEffect> ApplyReport(const std::string& task_id, const ProgressState& current,
                                          std::optional<int> percent, bool claims_completion) {
   if (current.status == v1::TASK_STATUS_DONE) return TaskAlreadyDone(task_id);
-  if (percent && (*percent < 0 || *percent > 100)) return BadPercent(*percent);
+  if (percent && (*percent < 0 || *percent > 100)) return InvalidPercent(*percent);
   // While a claim is pending, `percent` shows 100 and `percent_before_claim` what was reported
   // short of completion; a return falls back to the latter.
   const int last_reported = current.status == v1::TASK_STATUS_COMPLETION_CLAIMED

@@ -10,10 +10,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "services/common/limits.h"
+#include "services/common/paging.h"
 #include "services/common/status_macros.h"
+#include "services/common/time.h"
 #include "services/common/wire.h"
 #include "services/tasks/access.h"
 #include "services/tasks/csv.h"
@@ -22,12 +23,6 @@
 
 namespace luoshi::tasks {
 namespace service_internal {
-
-constexpr char kPageTokenPrefix[] = "after:";
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
 
 std::string Actor(const Identity& who) {
   if (!who.unit.empty()) return absl::StrCat(who.user, "@", who.unit);
@@ -51,22 +46,23 @@ std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& list) 
   return absl::StrJoin(list, "、");
 }
 
-absl::StatusOr<int> PageSize(const v1::PageRequest& page) {
-  if (page.page_size() < 0 || page.page_size() > kMaxPageSize) return BadPageSize(page.page_size());
-  return page.page_size() == 0 ? kDefaultPageSize : page.page_size();
+// ListTasks pages within one filter (services/common/paging.h): the filter's bytes are part of the scope.
+std::string TasksScope(const v1::ListTasksRequest& request) {
+  return PageScope({"ListTasks", request.filter().SerializeAsString()});
 }
 
-absl::StatusOr<int64_t> CursorFromToken(const std::string& token) {
-  if (token.empty()) return -1;
+// The sort key after which the requested page starts; -1 for the first page.
+absl::StatusOr<int64_t> CursorFromToken(const v1::ListTasksRequest& request) {
+  if (request.page().page_token().empty()) return -1;
+  LUOSHI_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(request.page().page_token(), TasksScope(request)));
   int64_t key = 0;
-  if (!absl::StartsWith(token, kPageTokenPrefix) ||
-      !absl::SimpleAtoi(token.substr(sizeof(kPageTokenPrefix) - 1), &key) || key < 0) {
-    return BadPageToken(token);
-  }
+  if (!absl::SimpleAtoi(cursor, &key) || key < 0) return InvalidPageToken();
   return key;
 }
 
-std::string TokenFromCursor(int64_t sort_key) { return absl::StrCat(kPageTokenPrefix, sort_key); }
+std::string TokenFromCursor(const v1::ListTasksRequest& request, int64_t sort_key) {
+  return EncodePageToken(TasksScope(request), absl::StrCat(sort_key));
+}
 
 // TaskDefinition.indicator_id read from a serialized definition without parsing the rest.
 std::string IndicatorIdOf(const std::string& definition_bytes) {
@@ -114,11 +110,7 @@ void SetRepeated(google::protobuf::RepeatedPtrField<std::string>* field,
 
 using service_internal::CursorFromToken;
 using service_internal::IndicatorIdOf;
-using service_internal::kExportChunkBytes;
-using service_internal::kMaxPageSize;
-using service_internal::PageSize;
 using service_internal::TokenFromCursor;
-using service_internal::ToTimestamp;
 
 TaskLogic::TaskLogic(TaskStore* store, const UnitDirectory* units, const Clock* clock,
                          IndicatorActuals* indicators, TrackerOptions options)
@@ -209,10 +201,10 @@ absl::StatusOr<TaskQuery> TaskLogic::QueryFromFilter(const v1::TaskFilter& f) co
   if (!f.leader().empty()) q.leader = TrimName(f.leader());
   if (f.status() != v1::TASK_STATUS_UNSPECIFIED) q.statuses.push_back(f.status());
   if (!f.due_before().empty() && !ParseIsoDate(f.due_before())) {
-    return BadDate("due_before", f.due_before());
+    return InvalidDate("due_before", f.due_before());
   }
   if (!f.due_after().empty() && !ParseIsoDate(f.due_after())) {
-    return BadDate("due_after", f.due_after());
+    return InvalidDate("due_after", f.due_after());
   }
   q.due_before = f.due_before();
   q.due_after = f.due_after();
@@ -223,8 +215,8 @@ absl::StatusOr<TaskQuery> TaskLogic::QueryFromFilter(const v1::TaskFilter& f) co
 absl::StatusOr<v1::ListTasksResponse> TaskLogic::ListTasks(const Identity& who,
                                                              const v1::ListTasksRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
-  LUOSHI_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
-  LUOSHI_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request.page().page_token()));
+  LUOSHI_ASSIGN_OR_RETURN(int page_size, PageSizeOf(request.page().page_size()));
+  LUOSHI_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request));
   LUOSHI_ASSIGN_OR_RETURN(TaskQuery query, QueryFromFilter(request.filter()));
   const v1::Light light = request.filter().light();
   v1::ListTasksResponse response;
@@ -237,7 +229,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskLogic::ListTasks(const Identity& who,
     std::vector<StoredTask>& rows = page.tasks;
     const bool more = static_cast<int>(rows.size()) > page_size;
     if (more) rows.resize(page_size);
-    if (more) response.set_next_page_token(TokenFromCursor(rows.back().sort_key));
+    if (more) response.set_next_page_token(TokenFromCursor(request, rows.back().sort_key));
     response.mutable_tasks()->Reserve(static_cast<int>(rows.size()));
     for (StoredTask& t : rows) FillTask(std::move(t), clock, response.add_tasks());
     response.set_total(page.total);
@@ -271,7 +263,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskLogic::ListTasks(const Identity& who,
     }
     if (static_cast<int>(rows.size()) < query.limit) break;
   }
-  if (more) response.set_next_page_token(TokenFromCursor(page_last_key));
+  if (more) response.set_next_page_token(TokenFromCursor(request, page_last_key));
   response.set_total(total);
   return response;
 }
@@ -284,8 +276,8 @@ absl::StatusOr<std::string> TaskLogic::ListTasksBytes(const Identity& who,
     LUOSHI_ASSIGN_OR_RETURN(v1::ListTasksResponse response, ListTasks(who, request));
     return response.SerializeAsString();
   }
-  LUOSHI_ASSIGN_OR_RETURN(int page_size, PageSize(request.page()));
-  LUOSHI_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request.page().page_token()));
+  LUOSHI_ASSIGN_OR_RETURN(int page_size, PageSizeOf(request.page().page_size()));
+  LUOSHI_ASSIGN_OR_RETURN(int64_t cursor, CursorFromToken(request));
   LUOSHI_ASSIGN_OR_RETURN(TaskQuery query, QueryFromFilter(request.filter()));
   const LightClock clock = LightClockAt(clock_->Now(), options_.rules);
   query.after_sort_key = cursor;
@@ -313,7 +305,7 @@ absl::StatusOr<std::string> TaskLogic::ListTasksBytes(const Identity& who,
     wire::AppendBytesField(v1::ListTasksResponse::kTasksFieldNumber, task_bytes, &out);
   }
   v1::ListTasksResponse tail;
-  if (more) tail.set_next_page_token(TokenFromCursor(rows.back().sort_key));
+  if (more) tail.set_next_page_token(TokenFromCursor(request, rows.back().sort_key));
   tail.set_total(page.total);
   tail.AppendToString(&out);
   return out;
@@ -359,10 +351,10 @@ absl::StatusOr<std::unique_ptr<Subscription>> TaskLogic::WatchTasks(
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   const v1::TaskFilter& f = request.filter();
   if (!f.due_before().empty() && !ParseIsoDate(f.due_before())) {
-    return BadDate("due_before", f.due_before());
+    return InvalidDate("due_before", f.due_before());
   }
   if (!f.due_after().empty() && !ParseIsoDate(f.due_after())) {
-    return BadDate("due_after", f.due_after());
+    return InvalidDate("due_after", f.due_after());
   }
   v1::TaskFilter filter = f;
   return broadcaster_.Subscribe(

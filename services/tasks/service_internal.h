@@ -13,11 +13,6 @@
 
 namespace luoshi::tasks::service_internal {
 
-// Defined (constexpr) in service.cc.
-extern const int kMaxReminderRows;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t);
-
 v1::JournalEntry Entry(const Identity& who, absl::Time at, const std::string& action,
                        const std::string& field, const std::string& old_value,
                        const std::string& new_value);

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "services/common/limits.h"
 #include "services/common/status_macros.h"
+#include "services/common/time.h"
 #include "services/tasks/access.h"
 #include "services/tasks/service.h"
 #include "services/tasks/service_internal.h"
@@ -10,8 +12,6 @@
 namespace luoshi::tasks {
 
 using service_internal::CompletionRate;
-using service_internal::kMaxReminderRows;
-using service_internal::ToTimestamp;
 
 // ---- Ledger cache ----------------------------------------------------------------------------
 

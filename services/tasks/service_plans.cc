@@ -26,7 +26,7 @@ absl::StatusOr<v1::TaskDefinition> TaskLogic::NormalizeDefinition(
     return MissingField(absl::StrCat("the text of task ", in.number()));
   }
   if (!in.deadline().date().empty() && !ParseIsoDate(in.deadline().date())) {
-    return BadDate(absl::StrCat("deadline of task ", in.number()), in.deadline().date());
+    return InvalidDate(absl::StrCat("deadline of task ", in.number()), in.deadline().date());
   }
   v1::TaskDefinition out = in;
   out.set_number(TrimName(in.number()));

@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/limits.h"
 #include "services/common/status_macros.h"
+#include "services/common/time.h"
 #include "services/tasks/access.h"
 #include "services/tasks/errors.h"
 #include "services/tasks/service.h"
@@ -12,7 +14,6 @@
 namespace luoshi::tasks {
 
 using service_internal::Entry;
-using service_internal::ToTimestamp;
 
 // ---- Progress and review --------------------------------------------------------------------
 
@@ -28,7 +29,7 @@ absl::StatusOr<v1::Task> TaskLogic::ReportProgress(const Identity& who,
   std::optional<int> percent;
   if (request.progress_case() == v1::ReportProgressRequest::kPercent) {
     percent = request.percent();
-    if (*percent < 0 || *percent > 100) return BadPercent(*percent);
+    if (*percent < 0 || *percent > 100) return InvalidPercent(*percent);
   }
   if (!percent && request.stage().empty() && request.narrative().empty() &&
       !request.claims_completion()) {

@@ -20,7 +20,6 @@ constexpr int64_t kTasksPerPlanKeySpace = 1000000;
 
 int64_t Micros(absl::Time t);
 absl::Time FromMicros(int64_t us);
-google::protobuf::Timestamp ToTimestamp(absl::Time t);
 
 std::string Id(char prefix, int64_t seq);
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/status_macros.h"
+#include "services/common/time.h"
 #include "services/tasks/errors.h"
 #include "services/tasks/sqlite_store.h"
 #include "services/tasks/sqlite_store_internal.h"
@@ -25,7 +26,6 @@ using sqlite_store_internal::LoadTask;
 using sqlite_store_internal::PlanFromRow;
 using sqlite_store_internal::QueryOnePlan;
 using sqlite_store_internal::SeqOf;
-using sqlite_store_internal::ToTimestamp;
 
 // The SQL of a task query, built from fixed fragments; values are always bound.
 class QueryBuilder {

@@ -2,6 +2,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/common/time.h"
 #include "services/common/status_macros.h"
 #include "services/tasks/sqlite_store_internal.h"
 
@@ -13,9 +14,6 @@ using sql::Statement;
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(Micros(t));
-}
 
 std::string Id(char prefix, int64_t seq) { return absl::StrCat(std::string(1, prefix), seq); }
 
