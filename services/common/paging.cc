@@ -7,21 +7,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/fnv.h"
 
 namespace luoshi {
 namespace {
 
 constexpr char kTokenVersion[] = "p1";
 
-// FNV-1a, 64 bits: stable across processes and builds (absl::Hash is seeded per process).
-uint64_t Fnv1a(absl::string_view bytes) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 }  // namespace
 
@@ -42,7 +34,7 @@ absl::StatusOr<int> PageSizeOf(int requested) {
 std::string PageScope(std::initializer_list<absl::string_view> parts) {
   std::string joined;
   for (absl::string_view p : parts) absl::StrAppend(&joined, p.size(), ":", p, ";");
-  return absl::StrCat(absl::Hex(Fnv1a(joined), absl::kZeroPad16));
+  return absl::StrCat(absl::Hex(Fnv1a64(joined), absl::kZeroPad16));
 }
 
 std::string EncodePageToken(absl::string_view scope, absl::string_view cursor) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "services/common/fnv.h"
 
 namespace luoshi::gateway {
 
@@ -97,15 +98,6 @@ std::optional<std::string> DecodeUrlPath(absl::string_view url_path) {
 absl::string_view LastSegment(absl::string_view path) {
   size_t slash = path.rfind('/');
   return slash == absl::string_view::npos ? path : path.substr(slash + 1);
-}
-
-uint64_t Fnv1a64(absl::string_view data) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char c : data) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
 }
 
 // The types worth compressing: text and the textual application types, plus wasm, which shrinks well.

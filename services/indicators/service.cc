@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/common/decimal.h"
+#include "services/common/fnv.h"
 #include "services/common/paging.h"
 #include "services/common/status_macros.h"
 #include "services/common/wire.h"
@@ -41,18 +42,8 @@ bool IsYearOnYear(const std::string& base) {
 }
 
 // ---- Page tokens ------------------------------------------------------------------------------------
-// A token is web-safe base64 of "1|<fingerprint>|<period start>|<period end>|<sequence>". The fingerprint
-// (FNV-1a of the normalized filter) ties a token to its query, so a token from another query is refused
-// instead of silently skipping rows.
-
-uint64_t Fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// The fingerprint of a normalized filter (FNV-1a), part of a page token's scope (paging.h): a token from
+// another query is refused instead of silently skipping rows.
 
 std::string FilterFingerprint(const ObservationFilter& f) {
   auto opt = [](const std::optional<int>& v) { return v ? absl::StrCat(*v) : std::string("-"); };
@@ -60,7 +51,7 @@ std::string FilterFingerprint(const ObservationFilter& f) {
       absl::StrCat(absl::StrJoin(f.indicator_keys, "\x1f"), "\x1e", absl::StrJoin(f.region_keys, "\x1f"),
                    "\x1e", opt(f.start_from), "\x1e", opt(f.start_to), "\x1e", f.measure, "\x1e", f.status,
                    "\x1e", f.document_id, "\x1e", f.all_vintages ? 1 : 0);
-  return absl::StrCat(absl::Hex(Fnv1a(canonical)));
+  return absl::StrCat(absl::Hex(Fnv1a64(canonical)));
 }
 
 // A page cursor as the text inside a page token (paging.h): start key, end key and sequence.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "services/common/fnv.h"
 #include "services/tasks/unit_directory.h"
 
 namespace luoshi::tasks::testing {
@@ -98,9 +99,7 @@ absl::StatusOr<v1::ImportPlanRequest> PlanFromSeed(const std::string& path) {
   v1::ImportPlanRequest request;
   request.set_document_id("seed-004");
   // A stand-in for the document hash: the content length and a simple checksum.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  request.set_document_sha256(absl::StrFormat("%016x%08x", h, text.size()));
+  request.set_document_sha256(absl::StrFormat("%016x%08x", Fnv1a64(text), text.size()));
   request.set_plan_key("大兴区|2023|区政府工作报告重点工作分工方案");
   request.set_title("2023年区政府工作报告重点工作分工方案");
   request.set_year(2023);
