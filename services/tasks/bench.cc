@@ -30,6 +30,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/common/flags.h"
 #include "services/common/server.h"
+#include "services/common/time.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/sqlite_store.h"
 
@@ -205,8 +206,7 @@ int Main() {
         r.set_period(absl::FormatTime("%Y-%m", at, zone));
         r.set_percent(percent);
         r.set_narrative("按计划推进，本月完成阶段目标");
-        *r.mutable_reported_at() =
-            google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(at));
+        *r.mutable_reported_at() = ToTimestamp(at);
         c.report = r;
         v1::JournalEntry e;
         e.set_actor("bench");
