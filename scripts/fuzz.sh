@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Fuzzes with libFuzzer for a bounded time (part of scripts/test.sh; also runs alone): the extraction
 # library (LUOSHI_FUZZ_SECONDS, default 60; corpus from data/seeds/ and
-# services/ingestion/extract/testdata/fuzz/) and the gateway's grpc-web request parser
-# (LUOSHI_FUZZ_GATEWAY_SECONDS, default 30; corpus from services/gateway/testdata/fuzz/). Builds only
+# services/ingestion/extract/testdata/fuzz/), the gateway's grpc-web request parser
+# (LUOSHI_FUZZ_GATEWAY_SECONDS, default 30; corpus from services/gateway/testdata/fuzz/) and the identity
+# token parser and verifier (LUOSHI_FUZZ_TOKEN_SECONDS, default 20; services/common/testdata/jwt_fuzz/). Builds only
 # the fuzz targets, with clang, in $LUOSHI_FUZZ_BUILD_DIR (default build-fuzz/), and exits 0 when no
 # input crashed, hung or leaked; otherwise 1, printing the saved input's path and the report.
 #
-#   scripts/fuzz.sh            # LUOSHI_FUZZ_SECONDS, LUOSHI_FUZZ_GATEWAY_SECONDS, LUOSHI_JOBS
+#   scripts/fuzz.sh            # LUOSHI_FUZZ_SECONDS, LUOSHI_FUZZ_GATEWAY_SECONDS, LUOSHI_FUZZ_TOKEN_SECONDS, LUOSHI_JOBS
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 FUZZ_DIR="${LUOSHI_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 EXTRACT_SECONDS="${LUOSHI_FUZZ_SECONDS:-60}"
 GATEWAY_SECONDS="${LUOSHI_FUZZ_GATEWAY_SECONDS:-30}"
+TOKEN_SECONDS="${LUOSHI_FUZZ_TOKEN_SECONDS:-20}"
 LOGDIR="$BUILD_DIR/test-logs"
 ARTIFACTS="$LOGDIR/fuzz-artifacts"
 mkdir -p "$LOGDIR" "$ARTIFACTS"
@@ -32,7 +34,7 @@ if [ ! -f "$FUZZ_DIR/build.ninja" ]; then
     exit 1
   fi
 fi
-if ! cmake --build "$FUZZ_DIR" -j "$JOBS" --target luoshi_extract_fuzz luoshi_grpc_web_fuzz \
+if ! cmake --build "$FUZZ_DIR" -j "$JOBS" --target luoshi_extract_fuzz luoshi_grpc_web_fuzz luoshi_jwt_fuzz \
     >>"$LOGDIR/fuzz-build.log" 2>&1; then
   grep -E "error:" "$LOGDIR/fuzz-build.log" | head -10
   echo "fuzz: FAILED: clang cannot build the fuzz targets (full log: $LOGDIR/fuzz-build.log)"
@@ -73,4 +75,6 @@ fuzz_one extraction "$FUZZ_DIR/services/ingestion/extract/luoshi_extract_fuzz" "
   "$ROOT/data/seeds" "$ROOT/services/ingestion/extract/testdata/fuzz" || failed=1
 fuzz_one grpc-web "$FUZZ_DIR/services/gateway/luoshi_grpc_web_fuzz" "$GATEWAY_SECONDS" 1024 \
   "$ROOT/services/gateway/testdata/fuzz" || failed=1
+fuzz_one token "$FUZZ_DIR/services/common/luoshi_jwt_fuzz" "$TOKEN_SECONDS" 1024 \
+  "$ROOT/services/common/testdata/jwt_fuzz" || failed=1
 exit "$failed"

@@ -10,6 +10,7 @@ DEB_PACKAGES=(
   libsqlite3-dev libssl-dev zlib1g-dev libboost1.81-dev libpugixml-dev libzip-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev clang-tidy
+  python3 python3-jwt
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

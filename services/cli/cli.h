@@ -66,6 +66,7 @@ std::vector<Command> ExtractCommands();
 std::vector<Command> IngestCommands();
 std::vector<Command> IndicatorCommands();
 std::vector<Command> TaskCommands();
+std::vector<Command> TokenCommands();
 
 // Turns a failed RPC into a message naming the service and what to do.
 absl::Status RpcError(const std::string& service, const std::string& address, const grpc::Status& status);

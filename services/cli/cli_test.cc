@@ -1,4 +1,6 @@
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "gtest/gtest.h"
 #include "services/cli/cli.h"
@@ -37,6 +39,53 @@ TEST(CredentialsTest, RoundTripsAndReportsBadLines) {
   std::ofstream(path) << "role=emperor\n";
   EXPECT_EQ(ReadCredentials(path).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ReadCredentials(path + ".missing").status().code(), absl::StatusCode::kNotFound);
+}
+
+// Runs one registered command, as `luoshi WORDS...` would, and returns its status; output in *out.
+absl::Status RunCommand(const std::string& name, const std::vector<std::string>& words, std::string* out) {
+  std::ostringstream o, e;
+  Context ctx;
+  ctx.out = &o;
+  ctx.err = &e;
+  for (const Command& c : TokenCommands()) {
+    if (name == c.name) {
+      absl::Status s = c.run(ctx, words);
+      *out = o.str();
+      return s;
+    }
+  }
+  return absl::NotFoundError(name);
+}
+
+TEST(TokenCommandsTest, GenerateIssueAndInspect) {
+  const std::string dir = testing::TempDir() + "/cli_keys";
+  std::filesystem::remove_all(dir);
+  std::string out;
+  ASSERT_TRUE(RunCommand("key", {"generate", dir}, &out).ok()) << out;
+  std::string private_key;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().string().find(".private.pem") != std::string::npos) private_key = entry.path().string();
+  }
+  ASSERT_FALSE(private_key.empty()) << out;
+  ASSERT_TRUE(RunCommand("token", {"issue", "--user", "张三", "--unit", "区财政局", "--role", "office", "--expires",
+                                   "90d", "--key", private_key},
+                         &out)
+                  .ok())
+      << out;
+  const std::string token = out.substr(0, out.find('\n'));
+  ASSERT_TRUE(RunCommand("token", {"inspect", token, "--keys", dir}, &out).ok());
+  EXPECT_NE(out.find("user:     张三"), std::string::npos) << out;
+  EXPECT_NE(out.find("role:     office"), std::string::npos) << out;
+  EXPECT_NE(out.find("valid:    yes"), std::string::npos) << out;
+  // What a person gets wrong is said plainly.
+  EXPECT_EQ(RunCommand("token", {"issue", "--user", "x", "--role", "office", "--key", private_key}, &out).code(),
+            absl::StatusCode::kInvalidArgument);  // an office without a unit
+  EXPECT_EQ(RunCommand("token", {"issue", "--user", "x", "--role", "viewer", "--expires", "soon", "--key",
+                                 private_key},
+                       &out)
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunCommand("token", {"inspect", "not-a-token"}, &out).code(), absl::StatusCode::kUnauthenticated);
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {HealthCommands, ExtractCommands, IngestCommands, IndicatorCommands, TaskCommands}) {
+  for (auto group : {HealthCommands, ExtractCommands, IngestCommands, IndicatorCommands, TaskCommands, TokenCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;
