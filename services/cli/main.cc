@@ -5,11 +5,13 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/cli/cli.h"
 #include "services/cli/credentials.h"
 #include "services/common/flags.h"
+#include "services/common/server.h"
 
 namespace luoshi::cli {
 namespace {
@@ -34,6 +36,8 @@ void PrintUsage(std::ostream& out) {
   out << "\nglobal options (also LUOSHI_<NAME> environment variables):\n"
          "  --ingestion_addr, --indicators_addr, --tasks_addr, --gateway_addr  host:port of each service\n"
          "  --timeout SECONDS   deadline of each call (default 30)\n"
+         "  --tls_ca FILE       CA of the services' certificates: TLS instead of plaintext\n"
+         "  --tls_cert FILE, --tls_key FILE  client certificate, for services that require mutual TLS\n"
          "  --credentials FILE  identity file (default "
       << DefaultCredentialsPath() << ")\n";
 }
@@ -47,6 +51,11 @@ int Run(int argc, char** argv) {
   ctx.tasks_addr = Env("LUOSHI_TASKS_ADDR", kDefaultTasksAddress);
   ctx.gateway_addr = Env("LUOSHI_GATEWAY_ADDR", kDefaultGatewayAddress);
   std::string credentials = DefaultCredentialsPath();
+  // TLS to the services (services/common/server.h reads these flags): CA, and a client certificate for
+  // mutual TLS. Environment first, the command line wins.
+  absl::SetFlag(&FLAGS_tls_ca, Env("LUOSHI_TLS_CA", ""));
+  absl::SetFlag(&FLAGS_tls_cert, Env("LUOSHI_TLS_CERT", ""));
+  absl::SetFlag(&FLAGS_tls_key, Env("LUOSHI_TLS_KEY", ""));
   std::vector<std::string> words(argv + 1, argv + argc);
   // Global options come before the command word.
   size_t i = 0;
@@ -71,6 +80,9 @@ int Run(int argc, char** argv) {
     else if (w == "tasks_addr") ctx.tasks_addr = value;
     else if (w == "gateway_addr") ctx.gateway_addr = value;
     else if (w == "credentials") credentials = value;
+    else if (w == "tls_ca") absl::SetFlag(&FLAGS_tls_ca, value);
+    else if (w == "tls_cert") absl::SetFlag(&FLAGS_tls_cert, value);
+    else if (w == "tls_key") absl::SetFlag(&FLAGS_tls_key, value);
     else if (w == "timeout") {
       int seconds;
       if (!absl::SimpleAtoi(value, &seconds) || seconds <= 0) {
@@ -85,6 +97,10 @@ int Run(int argc, char** argv) {
   }
   if (i >= words.size()) {
     PrintUsage(std::cerr);
+    return 2;
+  }
+  if (auto tls = ChannelCredentialsFromFlags(); !tls.ok()) {  // fail closed: never fall back to plaintext
+    std::cerr << "luoshi: " << tls.status().message() << "\n";
     return 2;
   }
   auto identity = ReadCredentials(credentials);

@@ -16,6 +16,7 @@
 #endif
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/flags.h"
@@ -61,15 +62,41 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
   return grpc::SslServerCredentials(options);
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, bool own_connection) {
-  std::string ca = absl::GetFlag(FLAGS_tls_ca);
-  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
-  if (!ca.empty()) {
-    auto pem = ReadFile(ca, "TLS CA");
-    grpc::SslCredentialsOptions options;
-    if (pem.ok()) options.pem_root_certs = *pem;
-    creds = grpc::SslCredentials(options);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFromFlags() {
+  const std::string ca = absl::GetFlag(FLAGS_tls_ca);
+  if (ca.empty()) return grpc::InsecureChannelCredentials();
+  // Fail closed: a CA that cannot be read must not fall back to the system roots.
+  LUOSHI_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca, "TLS CA (--tls_ca)"));
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = std::move(ca_pem);
+  // The component's own certificate is its client certificate for mutual TLS with the services it calls.
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
+  if (!cert.empty() && !key.empty()) {
+    LUOSHI_ASSIGN_OR_RETURN(options.pem_cert_chain, ReadFile(cert, "TLS certificate"));
+    LUOSHI_ASSIGN_OR_RETURN(options.pem_private_key, ReadFile(key, "TLS key"));
   }
+  return grpc::SslCredentials(options);
+}
+
+bool IsLoopbackAddress(const std::string& address) {
+  std::string host = address;
+  if (absl::StartsWith(host, "[")) {
+    host = host.substr(1, host.find(']') == std::string::npos ? std::string::npos : host.find(']') - 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string::npos && host.find(':') == colon) {
+    host = host.substr(0, colon);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, bool own_connection) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> from_flags = ChannelCredentialsFromFlags();
+  if (!from_flags.ok()) {
+    // ServiceHost::Start and the CLI check the flags first; reaching here means a file vanished since.
+    LogError("cannot set up TLS to a peer; calls to it will fail",
+             {{"peer", address}, {"error", std::string(from_flags.status().message())}});
+    return grpc::CreateChannel("unix:/nonexistent/luoshi-tls-unavailable", grpc::InsecureChannelCredentials());
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds = *from_flags;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -96,6 +123,13 @@ void ServiceHost::AddService(grpc::Service* service, const std::string& full_nam
 
 absl::Status ServiceHost::Start(const std::string& address) {
   LUOSHI_ASSIGN_OR_RETURN(auto creds, ServerCredentialsFromFlags());
+  LUOSHI_RETURN_IF_ERROR(ChannelCredentialsFromFlags().status());  // fail closed on an unreadable --tls_ca
+  if (absl::GetFlag(FLAGS_tls_cert).empty() && !IsLoopbackAddress(address)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve plaintext on ", address,
+        ": only loopback addresses (127.0.0.1, ::1, localhost) may go without TLS; give --tls_cert and "
+        "--tls_key (deploy/tls/make-dev-ca.sh makes development certificates) or listen on 127.0.0.1"));
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -32,9 +32,17 @@ struct TlsFiles {
 
 // Server credentials from the --tls_* flags (plaintext when no certificate is configured).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFlags();
-// Channel to a peer: TLS verified against --tls_ca when set, plaintext otherwise. Channels to the same
-// address share one connection unless `own_connection` (the gateway spreads its calls over several).
+// Credentials for calling a peer: TLS verified against --tls_ca when set (with --tls_cert/--tls_key as the
+// client certificate, for mutual TLS), plaintext otherwise. An unreadable file is an error, never a
+// fallback to the system roots or to plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFromFlags();
+// Channel to a peer with those credentials. Channels to the same address share one connection unless
+// `own_connection` (the gateway spreads its calls over several).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, bool own_connection = false);
+
+// True for 127.0.0.0/8, ::1 and localhost listen addresses ("127.0.0.1:7103", "[::1]:0"): the only ones
+// a service serves without TLS.
+bool IsLoopbackAddress(const std::string& address);
 
 // Process-wide settings for a long-running server, called once from a service's main (and the
 // benchmarks), not from tests:

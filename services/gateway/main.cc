@@ -5,6 +5,7 @@
 #endif
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/flags.h"
 #include "services/common/health_client.h"
@@ -107,11 +108,26 @@ int main(int argc, char** argv) {
   http.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   http.tls_key = absl::GetFlag(FLAGS_tls_key);
 
+  // Fail closed, as the services do (services/common/server.h): an unreadable CA or certificate stops the
+  // gateway, and plaintext HTTP is served on loopback addresses only.
+  const std::string listen = luoshi::ListenAddress(luoshi::kDefaultGatewayAddress);
+  if (absl::Status s = luoshi::ChannelCredentialsFromFlags().status(); !s.ok()) {
+    luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  if (http.tls_cert.empty() && !luoshi::IsLoopbackAddress(listen)) {
+    luoshi::LogError("cannot start",
+                     {{"error", absl::StrCat("refusing to serve plaintext HTTP on ", listen,
+                                             ": only loopback addresses may go without TLS; give --tls_cert and "
+                                             "--tls_key or listen on 127.0.0.1")}});
+    return 1;
+  }
+
   luoshi::gateway::Gateway gateway(std::move(config));
   luoshi::gateway::HttpServer server(
       [&gateway](std::shared_ptr<luoshi::gateway::HttpExchange> exchange) { gateway.Handle(exchange); },
       http);
-  if (absl::Status s = server.Start(luoshi::ListenAddress(luoshi::kDefaultGatewayAddress)); !s.ok()) {
+  if (absl::Status s = server.Start(listen); !s.ok()) {
     luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
     return 1;
   }

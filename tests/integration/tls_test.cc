@@ -1,0 +1,112 @@
+// TLS and mutual TLS on a real service, with certificates from deploy/tls/make-dev-ca.sh: a client with a
+// certificate from the deployment's CA is served; a client without one, with one from another CA, or in
+// plaintext is refused; plaintext on a non-loopback address and an unreadable CA stop a service at start.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/health_client.h"
+#include "tests/common/process.h"
+
+namespace luoshi {
+namespace {
+
+using ::luoshi::testing::BinaryPath;
+using ::luoshi::testing::FreshTestDir;
+using ::luoshi::testing::ServiceProcess;
+using ::testing::HasSubstr;
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs a shell command; returns its exit code and puts stdout+stderr in *out.
+int Shell(const std::string& command, std::string* out) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  out->clear();
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out->append(buf, n);
+  int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshTestDir("tls");
+    std::string out;
+    const std::string script = std::string(LUOSHI_SOURCE_DIR) + "/deploy/tls/make-dev-ca.sh";
+    ASSERT_EQ(Shell(absl::StrCat(script, " ", dir_, "/ca tasks cli"), &out), 0) << out;
+    ASSERT_EQ(Shell(absl::StrCat(script, " ", dir_, "/other cli"), &out), 0) << out;
+  }
+  std::string Ca(const std::string& file) const { return absl::StrCat(dir_, "/ca/", file); }
+
+  // The health of the task service over a channel with these credentials.
+  absl::StatusOr<std::string> Health(const ServiceProcess& p, std::shared_ptr<grpc::ChannelCredentials> creds) {
+    return CheckHealth(grpc::CreateChannel(p.address(), creds), "luoshi.v1.TaskService", absl::Seconds(3));
+  }
+  std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& client_dir) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = Read(Ca("ca.pem"));
+    if (!client_dir.empty()) {
+      o.pem_cert_chain = Read(absl::StrCat(dir_, "/", client_dir, "/cli.pem"));
+      o.pem_private_key = Read(absl::StrCat(dir_, "/", client_dir, "/cli.key"));
+    }
+    return grpc::SslCredentials(o);
+  }
+
+  std::string dir_;
+};
+
+TEST_F(TlsTest, MutualTlsServesOnlyClientsOfTheDeploymentCa) {
+  ServiceProcess tasks;
+  ASSERT_TRUE(tasks
+                  .Start(BinaryPath("tasks/luoshi-tasks"),
+                         {"--db=" + dir_ + "/tasks.db", "--tls_cert=" + Ca("tasks.pem"), "--tls_key=" + Ca("tasks.key"),
+                          "--tls_client_ca=" + Ca("ca.pem")})
+                  .ok())
+      << tasks.Log();
+  auto served = Health(tasks, Tls("ca"));
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(*served, "SERVING");
+  EXPECT_FALSE(Health(tasks, Tls("")).ok()) << "no client certificate";
+  EXPECT_FALSE(Health(tasks, Tls("other")).ok()) << "a client certificate from another CA";
+  EXPECT_FALSE(Health(tasks, grpc::InsecureChannelCredentials()).ok()) << "plaintext";
+  EXPECT_EQ(tasks.Stop(), 0);
+}
+
+TEST_F(TlsTest, PlaintextOffLoopbackAndUnreadableFilesStopAServiceAtStart) {
+  const std::string binary = BinaryPath("tasks/luoshi-tasks");
+  std::string out;
+  EXPECT_NE(Shell(absl::StrCat(binary, " --listen=0.0.0.0:0 --db=", dir_, "/a.db"), &out), 0);
+  EXPECT_THAT(out, HasSubstr("refusing to serve plaintext on 0.0.0.0:0"));
+  EXPECT_NE(Shell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/b.db --tls_ca=", dir_, "/missing.pem"),
+                  &out),
+            0);
+  EXPECT_THAT(out, HasSubstr("missing.pem"));
+  EXPECT_NE(Shell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/c.db --tls_cert=", Ca("tasks.pem"),
+                               " --tls_key=", Ca("tasks.key"), " --tls_client_ca=", dir_, "/missing-ca.pem"),
+                  &out),
+            0);
+  EXPECT_THAT(out, HasSubstr("missing-ca.pem"));
+  // The gateway too.
+  const std::string gateway = BinaryPath("gateway/luoshi-gateway");
+  EXPECT_NE(Shell(absl::StrCat(gateway, " --listen=0.0.0.0:0"), &out), 0);
+  EXPECT_THAT(out, HasSubstr("refusing to serve plaintext HTTP on 0.0.0.0:0"));
+  EXPECT_NE(Shell(absl::StrCat(gateway, " --listen=127.0.0.1:0 --tls_ca=", dir_, "/missing.pem"), &out), 0);
+  EXPECT_THAT(out, HasSubstr("missing.pem"));
+}
+
+}  // namespace
+}  // namespace luoshi
