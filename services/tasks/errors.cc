@@ -47,6 +47,12 @@ absl::Status ReturnNeedsComment() {
       "returning a completion claim needs a comment telling the office what is missing");
 }
 
+absl::Status ReviewerIsReporter(const std::string& task_id, const std::string& user) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(user, " sent the latest report on task ", task_id,
+                   " and so may not review it; another supervisor (or admin) must review it"));
+}
+
 absl::Status InvalidPercent(int percent) {
   return absl::InvalidArgumentError(
       absl::StrCat("percent must be between 0 and 100, got ", percent));

@@ -18,6 +18,8 @@ absl::Status OfficeWithoutUnit(const std::string& user);
 absl::Status TaskAlreadyDone(const std::string& task_id);
 absl::Status NoCompletionClaim(const std::string& task_id, const char* status);
 absl::Status ReturnNeedsComment();
+// The reviewer sent the task's latest report: a claim is never judged by the one who made it.
+absl::Status ReviewerIsReporter(const std::string& task_id, const std::string& user);
 absl::Status InvalidPercent(int percent);
 absl::Status InvalidPeriod(const std::string& period, const std::string& expected);
 absl::Status FuturePeriod(const std::string& period, const std::string& current);

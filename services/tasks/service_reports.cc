@@ -93,6 +93,9 @@ absl::StatusOr<v1::Task> TaskLogic::ReviewTask(const Identity& who,
   if (!request.accept() && TrimName(request.comment()).empty()) return ReturnNeedsComment();
   const absl::Time now = clock_->Now();
   TaskMutator mutator = [&](const StoredTask& t) -> absl::StatusOr<TaskChange> {
+    if (!t.state.last_reporter.empty() && t.state.last_reporter == who.user) {
+      return ReviewerIsReporter(t.id, who.user);
+    }
     ProgressState before{t.state.status, t.state.percent, t.state.percent_before_claim};
     LUOSHI_ASSIGN_OR_RETURN(ReportEffect effect, ApplyReview(t.id, before, request.accept()));
     TaskChange change;

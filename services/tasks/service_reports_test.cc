@@ -75,6 +75,24 @@ TEST_F(TaskLogicTest, StatusMovesThroughTheSupervisionLoop) {
   EXPECT_TRUE(absl::StrContains(detail->journal().rbegin()->actor(), "督查室王敏"));
 }
 
+TEST_F(TaskLogicTest, NoOneReviewsTheirOwnReport) {
+  v1::Plan plan = ImportSeed();
+  const std::string task = TaskId(plan.id(), "2");  // 区财政局
+  // An admin claims completion for the office, then tries to accept its own claim.
+  ASSERT_TRUE(Report(kAdmin, task, 100, /*claim=*/true).ok());
+  auto own = Review(kAdmin, task, true);
+  EXPECT_EQ(own.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(own.status().message(), "latest report")) << own.status();
+  // Nothing changed: the claim is still waiting, and another admin (or a supervisor) may decide it.
+  v1::GetTaskRequest get;
+  get.set_id(task);
+  EXPECT_EQ(tracker_->GetTask(kAdmin, get)->task().status(), v1::TASK_STATUS_COMPLETION_CLAIMED);
+  const Identity other_admin{"值班管理员", "", Role::kAdmin};
+  auto decided = Review(other_admin, task, true);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->status(), v1::TASK_STATUS_DONE);
+}
+
 TEST_F(TaskLogicTest, AuthorizationMatrix) {
   v1::Plan plan = ImportSeed();
   const std::string finance_task = TaskId(plan.id(), "2");     // 区财政局
@@ -106,6 +124,10 @@ TEST_F(TaskLogicTest, AuthorizationMatrix) {
   EXPECT_EQ(Review(kViewer, finance_task, true).status().code(), denied);
   EXPECT_EQ(Review(kSupervisor, finance_task, true).status().code(),
             absl::StatusCode::kFailedPrecondition);
+  // The admin sent the latest report on finance_task, so it may not review it (no one judges their own
+  // report); once someone else has reported, the admin gets past authorization to the state check.
+  EXPECT_EQ(Review(kAdmin, finance_task, true).status().code(), denied);
+  EXPECT_TRUE(Report(Office("区财政局"), finance_task, 26).ok());
   EXPECT_EQ(Review(kAdmin, finance_task, true).status().code(),
             absl::StatusCode::kFailedPrecondition);
 

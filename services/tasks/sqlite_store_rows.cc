@@ -96,6 +96,11 @@ absl::StatusOr<std::optional<StoredTask>> LoadTask(Connection& c, int64_t seq) {
   LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<StoredTask>();
   LUOSHI_ASSIGN_OR_RETURN(StoredTask t, TaskFromRow(st));
+  LUOSHI_ASSIGN_OR_RETURN(Statement last,
+                          c.Prepare("SELECT reporter FROM reports WHERE task_seq = ? ORDER BY seq DESC LIMIT 1"));
+  last.Bind(1, seq);
+  LUOSHI_ASSIGN_OR_RETURN(bool has_report, last.Step());
+  if (has_report) t.state.last_reporter = last.ColumnText(0);
   return std::optional<StoredTask>(std::move(t));
 }
 

@@ -39,6 +39,9 @@ struct TaskState {
   std::optional<absl::Time> last_report_at;
   std::string last_report_period;
   absl::Time updated_at;
+  // Who sent the latest progress report (its reporter); read only for a task being changed
+  // (TaskStore::MutateTask), empty elsewhere and when there is no report.
+  std::string last_reporter;
 };
 
 struct StoredTask {
