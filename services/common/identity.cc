@@ -4,6 +4,7 @@
 #include <grpcpp/server_context.h>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/utf8.h"
 
 namespace luoshi {
 
@@ -68,6 +69,10 @@ absl::StatusOr<Identity> IdentityFromContext(const grpc::ServerContextBase& cont
   }
   id.user = PercentDecode(Header(context, kUserHeader));
   id.unit = PercentDecode(Header(context, kUnitHeader));
+  // A name that is not UTF-8 would be stored in reports and journals and break every later read of them.
+  if (!IsValidUtf8(id.user) || !IsValidUtf8(id.unit)) {
+    return absl::InvalidArgumentError("the caller's user and unit must be UTF-8 (percent-encoded in metadata)");
+  }
   if (id.role == Role::kOffice && id.unit.empty()) {
     return absl::InvalidArgumentError("an office identity must name its unit (x-luoshi-unit)");
   }

@@ -23,6 +23,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/status_macros.h"
+#include "services/common/utf8.h"
 
 namespace luoshi {
 namespace {
@@ -86,42 +87,8 @@ bool FromB64Url(absl::string_view text, std::string* out) {
   return absl::WebSafeBase64Unescape(text, out);
 }
 
-// Structurally valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
-bool IsUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    int n = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    for (int k = 1; k <= n; ++k) {
-      if (i + k >= s.size()) return false;
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 absl::StatusOr<Struct> ParseObject(const std::string& json, const char* what) {
-  if (!IsUtf8(json)) return Unauthenticated(absl::StrCat("the ", what, " is not valid UTF-8"));
+  if (!IsValidUtf8(json)) return Unauthenticated(absl::StrCat("the ", what, " is not valid UTF-8"));
   Struct object;
   if (!google::protobuf::util::JsonStringToMessage(json, &object).ok()) {
     return Unauthenticated(absl::StrCat("the ", what, " is not a JSON object"));
@@ -294,7 +261,7 @@ absl::StatusOr<std::string> IssueToken(TokenClaims claims, const std::string& pr
   if (!key) return absl::InvalidArgumentError("the signing key is not a PEM P-256 private key");
   if (!IsTokenRole(claims.role)) return absl::InvalidArgumentError(absl::StrCat("\"", claims.role, "\" is not a role"));
   if (claims.subject.empty()) return absl::InvalidArgumentError("a token needs a user (sub)");
-  if (!IsUtf8(claims.subject) || !IsUtf8(claims.unit)) return absl::InvalidArgumentError("user and unit must be UTF-8");
+  if (!IsValidUtf8(claims.subject) || !IsValidUtf8(claims.unit)) return absl::InvalidArgumentError("user and unit must be UTF-8");
   if (claims.token_id.empty()) claims.token_id = RandomHex(16);
   if (claims.issued_at == absl::InfinitePast()) claims.issued_at = now;
   Struct header;

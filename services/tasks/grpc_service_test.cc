@@ -87,6 +87,17 @@ TEST_F(TaskGrpcServiceTest, NoIdentityIsUnauthenticated) {
   EXPECT_EQ(stub_->ListTasks(&ctx, {}, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+TEST_F(TaskGrpcServiceTest, IdentityThatIsNotUtf8IsRefusedBeforeAnythingIsStored) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata(kUserHeader, "%FF%FE");  // percent-decodes to bytes that are not UTF-8
+  ctx.AddMetadata(kUnitHeader, "%E5%8C%BA");
+  ctx.AddMetadata(kRoleHeader, "admin");
+  v1::ListTasksResponse resp;
+  grpc::Status s = stub_->ListTasks(&ctx, {}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("UTF-8"), std::string::npos) << s.error_message();
+}
+
 TEST_F(TaskGrpcServiceTest, OfficeReportsOwnTaskButNotAnother) {
   const std::string own = TaskId("2");      // 区财政局
   const std::string other = TaskId("1");    // 区发展改革委
