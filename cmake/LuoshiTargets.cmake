@@ -24,3 +24,15 @@ function(luoshi_test name)
   gtest_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} DISCOVERY_TIMEOUT 60
                        PROPERTIES ENVIRONMENT "TEST_TMPDIR=${LUOSHI_TEST_TMPDIR}")
 endfunction()
+
+# luoshi_fuzz_target(NAME SOURCE LIBRARY): a libFuzzer program NAME from SOURCE (which defines
+# LLVMFuzzerTestOneInput) over LIBRARY; LIBRARY gets libFuzzer's coverage instrumentation so mutations
+# are guided into it. Only in the clang build of scripts/fuzz.sh (-DLUOSHI_FUZZ=ON).
+function(luoshi_fuzz_target name source library)
+  target_compile_options(${library} PRIVATE -fsanitize=fuzzer-no-link ${luoshi_fuzz_sanitizers})
+  add_executable(${name} ${source})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer ${luoshi_fuzz_sanitizers})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer ${luoshi_fuzz_sanitizers})
+  target_compile_definitions(${name} PRIVATE LUOSHI_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  target_link_libraries(${name} PRIVATE ${library})
+endfunction()
