@@ -1,15 +1,15 @@
 // luoshi key generate / luoshi token issue / luoshi token inspect: signing keys and identity tokens
 // (services/common/jwt.h). These run locally and call no service.
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "services/cli/cli.h"
+#include "services/common/files.h"
 #include "services/common/jwt.h"
+#include "services/common/time.h"
 
 namespace luoshi::cli {
 namespace {
@@ -24,7 +24,7 @@ absl::StatusOr<absl::Duration> ParseLifetime(const std::string& text) {
   return absl::InvalidArgumentError(absl::StrCat("--expires \"", text, "\" is not a lifetime such as 90d, 12h or 30m"));
 }
 
-std::string When(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S %Ez", t, absl::FixedTimeZone(8 * 3600)); }
+std::string When(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S %Ez", t, DisplayZone()); }
 
 absl::Status Key(Context& ctx, const std::vector<std::string>& words) {
   auto args = Args::Parse(words, {});
@@ -43,10 +43,8 @@ absl::Status Key(Context& ctx, const std::vector<std::string>& words) {
 
 absl::Status Issue(Context& ctx, const Args& args) {
   if (!args.Has("key")) return absl::InvalidArgumentError("luoshi token issue needs --key PRIVATE_KEY_FILE");
-  std::ifstream in(args.Get("key"), std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the key file ", args.Get("key")));
-  std::stringstream pem;
-  pem << in.rdbuf();
+  auto pem = ReadFileToString(args.Get("key"), "key");
+  if (!pem.ok()) return pem.status();
   auto lifetime = ParseLifetime(args.Get("expires", "90d"));
   if (!lifetime.ok()) return lifetime.status();
   const absl::Time now = absl::Now();
@@ -56,7 +54,7 @@ absl::Status Issue(Context& ctx, const Args& args) {
   claims.role = args.Get("role");
   claims.expires_at = now + *lifetime;
   if (claims.role == "office" && claims.unit.empty()) return absl::InvalidArgumentError("an office token needs --unit");
-  auto token = IssueToken(claims, pem.str(), now);
+  auto token = IssueToken(claims, *pem, now);
   if (!token.ok()) return token.status();
   *ctx.out << *token << "\n";
   return absl::OkStatus();

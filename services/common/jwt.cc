@@ -12,7 +12,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -22,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/files.h"
 #include "services/common/status_macros.h"
 #include "services/common/utf8.h"
 
@@ -199,14 +199,6 @@ std::string RandomHex(int bytes) {
   return absl::BytesToHexString(buf);
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 bool IsTokenRole(const std::string& role) {
@@ -326,7 +318,7 @@ absl::Status TokenVerifier::LoadKeyDirectory(const std::string& dir) {
   int loaded = 0;
   for (const auto& entry : it) {
     if (entry.path().extension() != ".pem") continue;
-    LUOSHI_ASSIGN_OR_RETURN(std::string pem, ReadFile(entry.path().string()));
+    LUOSHI_ASSIGN_OR_RETURN(std::string pem, ReadFileToString(entry.path().string(), "key"));
     if (absl::Status s = AddPublicKey(pem); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(entry.path().string(), ": ", s.message()));
     }
@@ -362,7 +354,7 @@ bool TokenVerifier::Revoked(const std::string& jti, absl::Time now) const {
     if (stamp != revocation_stamp_) {
       revocation_stamp_ = stamp;
       revoked_.clear();
-      if (absl::StatusOr<std::string> text = ReadFile(revocation_path_); text.ok()) {
+      if (absl::StatusOr<std::string> text = ReadFileToString(revocation_path_, "revocation list"); text.ok()) {
         for (absl::string_view line : absl::StrSplit(*text, '\n')) {
           line = absl::StripAsciiWhitespace(line);
           if (!line.empty() && line[0] != '#') revoked_.insert(std::string(line));

@@ -7,8 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #if defined(__GLIBC__)
@@ -19,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/files.h"
 #include "services/common/flags.h"
 #include "services/common/limits.h"
 #include "services/common/log.h"
@@ -31,13 +30,6 @@ std::atomic<bool> g_shutdown_requested{false};
 
 extern "C" void OnSignal(int) { g_shutdown_requested.store(true); }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " file ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 
@@ -50,12 +42,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
     return grpc::InsecureServerCredentials();
   }
   if (cert.empty() || key.empty()) return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
-  LUOSHI_ASSIGN_OR_RETURN(auto cert_pem, ReadFile(cert, "TLS certificate"));
-  LUOSHI_ASSIGN_OR_RETURN(auto key_pem, ReadFile(key, "TLS key"));
+  LUOSHI_ASSIGN_OR_RETURN(auto cert_pem, ReadFileToString(cert, "TLS certificate"));
+  LUOSHI_ASSIGN_OR_RETURN(auto key_pem, ReadFileToString(key, "TLS key"));
   grpc::SslServerCredentialsOptions options;
   options.pem_key_cert_pairs.push_back({key_pem, cert_pem});
   if (!client_ca.empty()) {
-    LUOSHI_ASSIGN_OR_RETURN(auto ca_pem, ReadFile(client_ca, "client CA"));
+    LUOSHI_ASSIGN_OR_RETURN(auto ca_pem, ReadFileToString(client_ca, "client CA"));
     options.pem_root_certs = ca_pem;
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
@@ -66,14 +58,14 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFrom
   const std::string ca = absl::GetFlag(FLAGS_tls_ca);
   if (ca.empty()) return grpc::InsecureChannelCredentials();
   // Fail closed: a CA that cannot be read must not fall back to the system roots.
-  LUOSHI_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca, "TLS CA (--tls_ca)"));
+  LUOSHI_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca, "TLS CA (--tls_ca)"));
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = std::move(ca_pem);
   // The component's own certificate is its client certificate for mutual TLS with the services it calls.
   const std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
   if (!cert.empty() && !key.empty()) {
-    LUOSHI_ASSIGN_OR_RETURN(options.pem_cert_chain, ReadFile(cert, "TLS certificate"));
-    LUOSHI_ASSIGN_OR_RETURN(options.pem_private_key, ReadFile(key, "TLS key"));
+    LUOSHI_ASSIGN_OR_RETURN(options.pem_cert_chain, ReadFileToString(cert, "TLS certificate"));
+    LUOSHI_ASSIGN_OR_RETURN(options.pem_private_key, ReadFileToString(key, "TLS key"));
   }
   return grpc::SslCredentials(options);
 }

@@ -136,7 +136,7 @@ int Main() {
   // ---- Load plans -------------------------------------------------------------------------
   std::mt19937 rng(42);
   const absl::Time now = absl::Now();
-  const absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
+  const absl::TimeZone zone = DisplayZone();
   const absl::CivilDay today = absl::ToCivilDay(now, zone);
   std::vector<std::string> plan_ids;
   std::vector<std::pair<std::string, std::string>> task_units;  // task id, lead unit

@@ -24,6 +24,17 @@ std::string BinaryPath(const std::string& relative) {
   return std::string(dir ? dir : LUOSHI_BUILD_DIR) + "/services/" + relative;
 }
 
+int RunShell(const std::string& command, std::string* output) {
+  output->clear();
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) output->append(buf, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 std::string FreshTestDir(const std::string& name) {
   std::string dir = absl::StrCat(::testing::TempDir(), "/", name, "_", getpid());
   std::filesystem::remove_all(dir);

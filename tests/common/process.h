@@ -23,6 +23,10 @@ std::string BinaryPath(const std::string& relative);
 // that the same test run twice at once (two checkouts, two build dirs) never shares files.
 std::string FreshTestDir(const std::string& name);
 
+// Runs `command` with /bin/sh, stdout and stderr together into *output; returns its exit code (-1 when it
+// could not run or was killed by a signal).
+int RunShell(const std::string& command, std::string* output);
+
 class ServiceProcess {
  public:
   ServiceProcess() = default;

@@ -115,14 +115,9 @@ TEST_F(SystemTest, SigtermStopsCleanlyAndRestartKeepsTheDatabase) {
 TEST_F(SystemTest, CliHealthSeesEveryService) {
   std::string cmd = BinaryPath("cli/luoshi") + " --ingestion_addr=" + ingestion_.address() +
                     " --indicators_addr=" + indicators_.address() + " --tasks_addr=" + tasks_.address() +
-                    " --gateway_addr=127.0.0.1:" + std::to_string(gateway_.port()) + " health 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
+                    " --gateway_addr=127.0.0.1:" + std::to_string(gateway_.port()) + " health";
   std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  int rc = pclose(pipe);
-  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(RunShell(cmd, &out), 0) << out;
   for (const char* line : {"ingestion", "indicators", "tasks", "gateway"}) {
     EXPECT_NE(out.find(line), std::string::npos) << out;
   }

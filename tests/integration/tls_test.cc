@@ -3,14 +3,12 @@
 // plaintext is refused; plaintext on a non-loopback address and an unreadable CA stop a service at start.
 #include <grpcpp/grpcpp.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/files.h"
 #include "services/common/health_client.h"
 #include "tests/common/process.h"
 
@@ -19,27 +17,12 @@ namespace {
 
 using ::luoshi::testing::BinaryPath;
 using ::luoshi::testing::FreshTestDir;
+using ::luoshi::testing::RunShell;
 using ::luoshi::testing::ServiceProcess;
 using ::testing::HasSubstr;
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs a shell command; returns its exit code and puts stdout+stderr in *out.
-int Shell(const std::string& command, std::string* out) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  out->clear();
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out->append(buf, n);
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+// A file the test made itself (certificates from make-dev-ca.sh).
+std::string Read(const std::string& path) { return ReadFileToString(path, "test").value_or(""); }
 
 class TlsTest : public ::testing::Test {
  protected:
@@ -47,8 +30,8 @@ class TlsTest : public ::testing::Test {
     dir_ = FreshTestDir("tls");
     std::string out;
     const std::string script = std::string(LUOSHI_SOURCE_DIR) + "/deploy/tls/make-dev-ca.sh";
-    ASSERT_EQ(Shell(absl::StrCat(script, " ", dir_, "/ca tasks cli"), &out), 0) << out;
-    ASSERT_EQ(Shell(absl::StrCat(script, " ", dir_, "/other cli"), &out), 0) << out;
+    ASSERT_EQ(RunShell(absl::StrCat(script, " ", dir_, "/ca tasks cli"), &out), 0) << out;
+    ASSERT_EQ(RunShell(absl::StrCat(script, " ", dir_, "/other cli"), &out), 0) << out;
   }
   std::string Ca(const std::string& file) const { return absl::StrCat(dir_, "/ca/", file); }
 
@@ -89,22 +72,22 @@ TEST_F(TlsTest, MutualTlsServesOnlyClientsOfTheDeploymentCa) {
 TEST_F(TlsTest, PlaintextOffLoopbackAndUnreadableFilesStopAServiceAtStart) {
   const std::string binary = BinaryPath("tasks/luoshi-tasks");
   std::string out;
-  EXPECT_NE(Shell(absl::StrCat(binary, " --listen=0.0.0.0:0 --db=", dir_, "/a.db"), &out), 0);
+  EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=0.0.0.0:0 --db=", dir_, "/a.db"), &out), 0);
   EXPECT_THAT(out, HasSubstr("refusing to serve plaintext on 0.0.0.0:0"));
-  EXPECT_NE(Shell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/b.db --tls_ca=", dir_, "/missing.pem"),
+  EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/b.db --tls_ca=", dir_, "/missing.pem"),
                   &out),
             0);
   EXPECT_THAT(out, HasSubstr("missing.pem"));
-  EXPECT_NE(Shell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/c.db --tls_cert=", Ca("tasks.pem"),
+  EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/c.db --tls_cert=", Ca("tasks.pem"),
                                " --tls_key=", Ca("tasks.key"), " --tls_client_ca=", dir_, "/missing-ca.pem"),
                   &out),
             0);
   EXPECT_THAT(out, HasSubstr("missing-ca.pem"));
   // The gateway too.
   const std::string gateway = BinaryPath("gateway/luoshi-gateway");
-  EXPECT_NE(Shell(absl::StrCat(gateway, " --listen=0.0.0.0:0"), &out), 0);
+  EXPECT_NE(RunShell(absl::StrCat(gateway, " --listen=0.0.0.0:0"), &out), 0);
   EXPECT_THAT(out, HasSubstr("refusing to serve plaintext HTTP on 0.0.0.0:0"));
-  EXPECT_NE(Shell(absl::StrCat(gateway, " --listen=127.0.0.1:0 --tls_ca=", dir_, "/missing.pem"), &out), 0);
+  EXPECT_NE(RunShell(absl::StrCat(gateway, " --listen=127.0.0.1:0 --tls_ca=", dir_, "/missing.pem"), &out), 0);
   EXPECT_THAT(out, HasSubstr("missing.pem"));
 }
 

@@ -2,7 +2,6 @@
 // scripts/setup.sh): what `luoshi token issue` signs verifies there, what the library signs with the
 // deployment's key verifies here, and the library's attempt at the classic algorithm confusion (HS256
 // keyed with the public key) is refused.
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,9 +11,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/jwt.h"
+#include "tests/common/process.h"
 
 namespace luoshi {
 namespace {
+
+using ::luoshi::testing::RunShell;
 
 using ::testing::HasSubstr;
 
@@ -25,12 +27,7 @@ std::string Python(const std::string& dir, const std::string& script) {
   const std::string path = dir + "/script.py";
   std::ofstream(path) << script;
   std::string out;
-  FILE* pipe = popen(absl::StrCat(kPython, " ", path, " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
-  pclose(pipe);
+  RunShell(absl::StrCat(kPython, " ", path), &out);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
