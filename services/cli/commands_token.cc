@@ -21,7 +21,8 @@ absl::StatusOr<absl::Duration> ParseLifetime(const std::string& text) {
   if (absl::ConsumeSuffix(&days, "d") && absl::SimpleAtoi(days, &n) && n > 0) return absl::Hours(24 * n);
   absl::Duration d;
   if (absl::ParseDuration(text, &d) && d > absl::ZeroDuration()) return d;
-  return absl::InvalidArgumentError(absl::StrCat("--expires \"", text, "\" is not a lifetime such as 90d, 12h or 30m"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--expires \"", text, "\" is not a lifetime such as 90d, 12h or 30m"));
 }
 
 std::string When(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S %Ez", t, DisplayZone()); }
@@ -36,8 +37,8 @@ absl::Status Key(Context& ctx, const std::vector<std::string>& words) {
   auto pair = WriteNewKeyPair(dir);
   if (!pair.ok()) return pair.status();
   *ctx.out << "key " << pair->key_id << "\n  private (keep it with whoever issues tokens): " << dir << "/"
-           << pair->key_id << ".private.pem\n  public (give it to every service's key directory): " << dir << "/"
-           << pair->key_id << ".public.pem\n";
+           << pair->key_id << ".private.pem\n  public (give it to every service's key directory): " << dir
+           << "/" << pair->key_id << ".public.pem\n";
   return absl::OkStatus();
 }
 
@@ -53,7 +54,8 @@ absl::Status Issue(Context& ctx, const Args& args) {
   claims.unit = args.Get("unit");
   claims.role = args.Get("role");
   claims.expires_at = now + *lifetime;
-  if (claims.role == "office" && claims.unit.empty()) return absl::InvalidArgumentError("an office token needs --unit");
+  if (claims.role == "office" && claims.unit.empty())
+    return absl::InvalidArgumentError("an office token needs --unit");
   auto token = IssueToken(claims, *pem, now);
   if (!token.ok()) return token.status();
   *ctx.out << *token << "\n";
@@ -61,7 +63,8 @@ absl::Status Issue(Context& ctx, const Args& args) {
 }
 
 absl::Status Inspect(Context& ctx, const Args& args) {
-  if (args.positional().size() != 2) return absl::InvalidArgumentError("usage: luoshi token inspect TOKEN [--keys DIR]");
+  if (args.positional().size() != 2)
+    return absl::InvalidArgumentError("usage: luoshi token inspect TOKEN [--keys DIR]");
   const std::string token(absl::StripAsciiWhitespace(args.positional()[1]));
   auto claims = DecodeTokenUnverified(token);
   if (!claims.ok()) return claims.status();
@@ -71,14 +74,15 @@ absl::Status Inspect(Context& ctx, const Args& args) {
            << "\ntoken id: " << claims->token_id << "\n";
   if (!args.Has("keys")) {
     const bool expired = claims->expires_at + kTokenClockSkew < absl::Now();
-    *ctx.out << "valid:    " << (expired ? "no, expired" : "not expired (signature not checked: give --keys DIR)")
-             << "\n";
+    *ctx.out << "valid:    "
+             << (expired ? "no, expired" : "not expired (signature not checked: give --keys DIR)") << "\n";
     return absl::OkStatus();
   }
   TokenVerifier verifier;
   if (absl::Status s = verifier.LoadKeyDirectory(args.Get("keys")); !s.ok()) return s;
   auto verified = verifier.Verify(token, absl::Now());
-  *ctx.out << "valid:    " << (verified.ok() ? "yes" : absl::StrCat("no, ", verified.status().message())) << "\n";
+  *ctx.out << "valid:    " << (verified.ok() ? "yes" : absl::StrCat("no, ", verified.status().message()))
+           << "\n";
   return absl::OkStatus();
 }
 

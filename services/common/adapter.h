@@ -9,7 +9,8 @@
 //
 //   grpc::Status GrpcService::GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
 //                                     v1::TaskDetail* resp) {
-//     return adapter_.Unary(c, "GetTask", resp, [&](const Identity& who) { return service_->GetTask(who, *req); });
+//     return adapter_.Unary(c, "GetTask", resp, [&](const Identity& who) { return service_->GetTask(who,
+//     *req); });
 //   }
 #ifndef LUOSHI_SERVICES_COMMON_ADAPTER_H_
 #define LUOSHI_SERVICES_COMMON_ADAPTER_H_
@@ -46,7 +47,8 @@ class CallAdapter {
 
   // A unary method on the sync API: `*response = fn(caller)`.
   template <typename Response, typename Fn>
-  grpc::Status Unary(grpc::ServerContextBase* context, const char* method, Response* response, Fn&& fn) const {
+  grpc::Status Unary(grpc::ServerContextBase* context, const char* method, Response* response,
+                     Fn&& fn) const {
     absl::StatusOr<Identity> who = Caller(*context);
     if (!who.ok()) return Finish(method, who.status());
     absl::StatusOr<Response> result = fn(static_cast<const Identity&>(*who));
@@ -59,7 +61,8 @@ class CallAdapter {
   // answer `fn(caller, request)` returns (absl::StatusOr of std::string or shared_ptr<const string>).
   template <typename Request, typename Fn>
   grpc::ServerUnaryReactor* UnaryRaw(grpc::CallbackServerContext* context, const char* method,
-                                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response, Fn&& fn) const {
+                                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                                     Fn&& fn) const {
     absl::StatusOr<Identity> who = Caller(*context);
     if (!who.ok()) return FinishNow(context, Finish(method, who.status()));
     Request decoded;

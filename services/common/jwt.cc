@@ -43,7 +43,7 @@ absl::Status Unauthenticated(absl::string_view why) {
 // Reads a PEM public key, or the public half of a PEM private key.
 Pkey ReadKey(const std::string& pem, bool want_private) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-                                               BIO_free);
+                                                BIO_free);
   if (!bio) return nullptr;
   EVP_PKEY* key = nullptr;
   if (absl::StrContains(pem, "PRIVATE KEY")) {
@@ -109,15 +109,18 @@ const Value* Field(const Struct& s, const char* name) {
 
 absl::Status StringClaim(const Struct& s, const char* name, bool required, std::string* out) {
   const Value* v = Field(s, name);
-  if (v == nullptr) return required ? Unauthenticated(absl::StrCat("claim ", name, " is missing")) : absl::OkStatus();
-  if (v->kind_case() != Value::kStringValue) return Unauthenticated(absl::StrCat("claim ", name, " is not a string"));
+  if (v == nullptr)
+    return required ? Unauthenticated(absl::StrCat("claim ", name, " is missing")) : absl::OkStatus();
+  if (v->kind_case() != Value::kStringValue)
+    return Unauthenticated(absl::StrCat("claim ", name, " is not a string"));
   *out = v->string_value();
   return absl::OkStatus();
 }
 
 absl::Status TimeClaim(const Struct& s, const char* name, bool required, absl::Time* out) {
   const Value* v = Field(s, name);
-  if (v == nullptr) return required ? Unauthenticated(absl::StrCat("claim ", name, " is missing")) : absl::OkStatus();
+  if (v == nullptr)
+    return required ? Unauthenticated(absl::StrCat("claim ", name, " is missing")) : absl::OkStatus();
   if (v->kind_case() != Value::kNumberValue || !std::isfinite(v->number_value()) || v->number_value() < 0 ||
       v->number_value() > 1e12) {
     return Unauthenticated(absl::StrCat("claim ", name, " is not a time in seconds"));
@@ -159,7 +162,8 @@ absl::StatusOr<TokenClaims> ClaimsOf(const Parts& parts) {
   LUOSHI_RETURN_IF_ERROR(TimeClaim(parts.payload, "exp", true, &c.expires_at));
   LUOSHI_RETURN_IF_ERROR(TimeClaim(parts.payload, "nbf", false, &c.not_before));
   if (c.subject.empty()) return Unauthenticated("claim sub is empty");
-  if (!IsTokenRole(c.role)) return Unauthenticated(absl::StrCat("claim luoshi_role \"", c.role, "\" is not a role"));
+  if (!IsTokenRole(c.role))
+    return Unauthenticated(absl::StrCat("claim luoshi_role \"", c.role, "\" is not a role"));
   return c;
 }
 
@@ -251,9 +255,11 @@ absl::StatusOr<std::string> KeyIdOf(const std::string& pem) {
 absl::StatusOr<std::string> IssueToken(TokenClaims claims, const std::string& private_pem, absl::Time now) {
   Pkey key = ReadKey(private_pem, true);
   if (!key) return absl::InvalidArgumentError("the signing key is not a PEM P-256 private key");
-  if (!IsTokenRole(claims.role)) return absl::InvalidArgumentError(absl::StrCat("\"", claims.role, "\" is not a role"));
+  if (!IsTokenRole(claims.role))
+    return absl::InvalidArgumentError(absl::StrCat("\"", claims.role, "\" is not a role"));
   if (claims.subject.empty()) return absl::InvalidArgumentError("a token needs a user (sub)");
-  if (!IsValidUtf8(claims.subject) || !IsValidUtf8(claims.unit)) return absl::InvalidArgumentError("user and unit must be UTF-8");
+  if (!IsValidUtf8(claims.subject) || !IsValidUtf8(claims.unit))
+    return absl::InvalidArgumentError("user and unit must be UTF-8");
   if (claims.token_id.empty()) claims.token_id = RandomHex(16);
   if (claims.issued_at == absl::InfinitePast()) claims.issued_at = now;
   Struct header;
@@ -314,7 +320,9 @@ absl::Status TokenVerifier::AddPublicKey(const std::string& pem) {
 absl::Status TokenVerifier::LoadKeyDirectory(const std::string& dir) {
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("cannot read the key directory ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read the key directory ", dir, ": ", ec.message()));
   int loaded = 0;
   for (const auto& entry : it) {
     if (entry.path().extension() != ".pem") continue;
@@ -354,7 +362,8 @@ bool TokenVerifier::Revoked(const std::string& jti, absl::Time now) const {
     if (stamp != revocation_stamp_) {
       revocation_stamp_ = stamp;
       revoked_.clear();
-      if (absl::StatusOr<std::string> text = ReadFileToString(revocation_path_, "revocation list"); text.ok()) {
+      if (absl::StatusOr<std::string> text = ReadFileToString(revocation_path_, "revocation list");
+          text.ok()) {
         for (absl::string_view line : absl::StrSplit(*text, '\n')) {
           line = absl::StripAsciiWhitespace(line);
           if (!line.empty() && line[0] != '#') revoked_.insert(std::string(line));
@@ -369,9 +378,11 @@ absl::StatusOr<TokenClaims> TokenVerifier::Verify(const std::string& token, absl
   if (token.empty()) return Unauthenticated("no token");
   LUOSHI_ASSIGN_OR_RETURN(Parts parts, Split(token));
   const Value* alg = Field(parts.header, "alg");
-  if (alg == nullptr || alg->kind_case() != Value::kStringValue) return Unauthenticated("the header names no algorithm");
+  if (alg == nullptr || alg->kind_case() != Value::kStringValue)
+    return Unauthenticated("the header names no algorithm");
   if (alg->string_value() != "ES256") {
-    return Unauthenticated(absl::StrCat("algorithm \"", alg->string_value(), "\" is not accepted; tokens are ES256"));
+    return Unauthenticated(
+        absl::StrCat("algorithm \"", alg->string_value(), "\" is not accepted; tokens are ES256"));
   }
   LUOSHI_ASSIGN_OR_RETURN(TokenClaims claims, ClaimsOf(parts));
   std::shared_ptr<Key> key;
@@ -380,7 +391,8 @@ absl::StatusOr<TokenClaims> TokenVerifier::Verify(const std::string& token, absl
     auto it = keys_.find(claims.key_id);
     if (it != keys_.end()) key = it->second;
   }
-  if (!key) return Unauthenticated(absl::StrCat("key id \"", claims.key_id, "\" is not one of this service's keys"));
+  if (!key)
+    return Unauthenticated(absl::StrCat("key id \"", claims.key_id, "\" is not one of this service's keys"));
   const std::string der = RawToDer(parts.signature);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (der.empty() || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key->key.get()) != 1 ||
@@ -390,14 +402,15 @@ absl::StatusOr<TokenClaims> TokenVerifier::Verify(const std::string& token, absl
     return Unauthenticated("the signature does not verify (forged or altered)");
   }
   if (claims.expires_at + kTokenClockSkew < now) {
-    return Unauthenticated(absl::StrCat("expired at ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", claims.expires_at,
-                                                                          absl::UTCTimeZone())));
+    return Unauthenticated(absl::StrCat(
+        "expired at ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", claims.expires_at, absl::UTCTimeZone())));
   }
   if (claims.not_before != absl::InfinitePast() && claims.not_before - kTokenClockSkew > now) {
     return Unauthenticated("not valid yet (nbf is in the future)");
   }
   if (claims.issued_at - kTokenClockSkew > now) return Unauthenticated("issued in the future (iat)");
-  if (Revoked(claims.token_id, now)) return Unauthenticated(absl::StrCat("token ", claims.token_id, " is revoked"));
+  if (Revoked(claims.token_id, now))
+    return Unauthenticated(absl::StrCat("token ", claims.token_id, " is revoked"));
   return claims;
 }
 

@@ -28,9 +28,9 @@ inline constexpr absl::Duration kTokenClockSkew = absl::Seconds(60);
 
 // The claims Luoshi reads and writes.
 struct TokenClaims {
-  std::string subject;  // sub
-  std::string unit;     // luoshi_unit, may be empty (admins, viewers, services)
-  std::string role;     // luoshi_role
+  std::string subject;                           // sub
+  std::string unit;                              // luoshi_unit, may be empty (admins, viewers, services)
+  std::string role;                              // luoshi_role
   absl::Time issued_at = absl::InfinitePast();   // iat
   absl::Time expires_at = absl::InfinitePast();  // exp
   absl::Time not_before = absl::InfinitePast();  // nbf; InfinitePast when absent

@@ -61,7 +61,8 @@ TEST_F(JwtTest, AnIssuedTokenVerifiesWithItsClaims) {
   EXPECT_EQ(claims->key_id, pair_.key_id);
   EXPECT_EQ(claims->token_id.size(), 32u);
   // Two tokens for the same person are still two tokens (revocable one by one).
-  EXPECT_NE(verifier_.Verify(*IssueToken(Office(), pair_.private_pem, kNow), kNow)->token_id, claims->token_id);
+  EXPECT_NE(verifier_.Verify(*IssueToken(Office(), pair_.private_pem, kNow), kNow)->token_id,
+            claims->token_id);
 }
 
 TEST_F(JwtTest, EachFailureSaysWhy) {
@@ -87,7 +88,8 @@ TEST_F(JwtTest, EachFailureSaysWhy) {
   EXPECT_THAT(std::string(Refusal(good, kNow + absl::Hours(25)).message()), HasSubstr("expired"));
   TokenClaims later = Office();
   later.not_before = kNow + absl::Hours(1);
-  EXPECT_THAT(std::string(Refusal(*IssueToken(later, pair_.private_pem, kNow)).message()), HasSubstr("not valid yet"));
+  EXPECT_THAT(std::string(Refusal(*IssueToken(later, pair_.private_pem, kNow)).message()),
+              HasSubstr("not valid yet"));
   // A key this service does not hold.
   auto other = GenerateKeyPair();
   code_and(*IssueToken(Office(), other->private_pem, kNow), "key id");
@@ -97,7 +99,8 @@ TEST_F(JwtTest, OnlyEs256IsAccepted) {
   const std::string good = *IssueToken(Office(), pair_.private_pem, kNow);
   std::vector<std::string> part = absl::StrSplit(good, '.');
   for (const char* alg : {"none", "HS256", "RS256", "ES384"}) {
-    std::string header = absl::StrCat("{\"alg\":\"", alg, "\",\"typ\":\"JWT\",\"kid\":\"", pair_.key_id, "\"}");
+    std::string header =
+        absl::StrCat("{\"alg\":\"", alg, "\",\"typ\":\"JWT\",\"kid\":\"", pair_.key_id, "\"}");
     std::string forged = absl::StrCat(absl::WebSafeBase64Escape(header), ".", part[1], ".", part[2]);
     absl::Status s = Refusal(forged);
     EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << alg;

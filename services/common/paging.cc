@@ -14,7 +14,6 @@ namespace {
 
 constexpr char kTokenVersion[] = "p1";
 
-
 }  // namespace
 
 absl::Status InvalidPageToken() {
@@ -25,8 +24,9 @@ absl::Status InvalidPageToken() {
 
 absl::StatusOr<int> PageSizeOf(int requested) {
   if (requested < 0 || requested > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size must be between 0 (the default, ", kDefaultPageSize,
-                                                   ") and ", kMaxPageSize, ", not ", requested));
+    return absl::InvalidArgumentError(absl::StrCat("page_size must be between 0 (the default, ",
+                                                   kDefaultPageSize, ") and ", kMaxPageSize, ", not ",
+                                                   requested));
   }
   return requested == 0 ? kDefaultPageSize : requested;
 }

@@ -13,10 +13,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define LUOSHI_RETURN_IF_ERROR(expr)                   \
-  do {                                                 \
-    if (absl::Status luoshi_status_ = (expr); !luoshi_status_.ok()) \
-      return luoshi_status_;                           \
+#define LUOSHI_RETURN_IF_ERROR(expr)                                                       \
+  do {                                                                                     \
+    if (absl::Status luoshi_status_ = (expr); !luoshi_status_.ok()) return luoshi_status_; \
   } while (0)
 
 #define LUOSHI_STATUS_CONCAT_INNER_(a, b) a##b

@@ -36,7 +36,8 @@ class TlsTest : public ::testing::Test {
   std::string Ca(const std::string& file) const { return absl::StrCat(dir_, "/ca/", file); }
 
   // The health of the task service over a channel with these credentials.
-  absl::StatusOr<std::string> Health(const ServiceProcess& p, std::shared_ptr<grpc::ChannelCredentials> creds) {
+  absl::StatusOr<std::string> Health(const ServiceProcess& p,
+                                     std::shared_ptr<grpc::ChannelCredentials> creds) {
     return CheckHealth(grpc::CreateChannel(p.address(), creds), "luoshi.v1.TaskService", absl::Seconds(3));
   }
   std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& client_dir) {
@@ -56,8 +57,8 @@ TEST_F(TlsTest, MutualTlsServesOnlyClientsOfTheDeploymentCa) {
   ServiceProcess tasks;
   ASSERT_TRUE(tasks
                   .Start(BinaryPath("tasks/luoshi-tasks"),
-                         {"--db=" + dir_ + "/tasks.db", "--tls_cert=" + Ca("tasks.pem"), "--tls_key=" + Ca("tasks.key"),
-                          "--tls_client_ca=" + Ca("ca.pem")})
+                         {"--db=" + dir_ + "/tasks.db", "--tls_cert=" + Ca("tasks.pem"),
+                          "--tls_key=" + Ca("tasks.key"), "--tls_client_ca=" + Ca("ca.pem")})
                   .ok())
       << tasks.Log();
   auto served = Health(tasks, Tls("ca"));
@@ -74,20 +75,23 @@ TEST_F(TlsTest, PlaintextOffLoopbackAndUnreadableFilesStopAServiceAtStart) {
   std::string out;
   EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=0.0.0.0:0 --db=", dir_, "/a.db"), &out), 0);
   EXPECT_THAT(out, HasSubstr("refusing to serve plaintext on 0.0.0.0:0"));
-  EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/b.db --tls_ca=", dir_, "/missing.pem"),
-                  &out),
+  EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/b.db --tls_ca=", dir_,
+                                  "/missing.pem"),
+                     &out),
             0);
   EXPECT_THAT(out, HasSubstr("missing.pem"));
-  EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/c.db --tls_cert=", Ca("tasks.pem"),
-                               " --tls_key=", Ca("tasks.key"), " --tls_client_ca=", dir_, "/missing-ca.pem"),
-                  &out),
-            0);
+  EXPECT_NE(
+      RunShell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/c.db --tls_cert=", Ca("tasks.pem"),
+                            " --tls_key=", Ca("tasks.key"), " --tls_client_ca=", dir_, "/missing-ca.pem"),
+               &out),
+      0);
   EXPECT_THAT(out, HasSubstr("missing-ca.pem"));
   // The gateway too.
   const std::string gateway = BinaryPath("gateway/luoshi-gateway");
   EXPECT_NE(RunShell(absl::StrCat(gateway, " --listen=0.0.0.0:0"), &out), 0);
   EXPECT_THAT(out, HasSubstr("refusing to serve plaintext HTTP on 0.0.0.0:0"));
-  EXPECT_NE(RunShell(absl::StrCat(gateway, " --listen=127.0.0.1:0 --tls_ca=", dir_, "/missing.pem"), &out), 0);
+  EXPECT_NE(RunShell(absl::StrCat(gateway, " --listen=127.0.0.1:0 --tls_ca=", dir_, "/missing.pem"), &out),
+            0);
   EXPECT_THAT(out, HasSubstr("missing.pem"));
 }
 
