@@ -31,6 +31,14 @@ const GRPC_OK = 0;
 
 const ADMIN = { user: "接口测试管理员", role: "admin" };
 
+// An ES256 token with a well-formed header and claims whose signature no key of the system made.
+const b64url = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+const FOREIGN_TOKEN = [
+  b64url({ alg: "ES256", typ: "JWT", kid: "0000000000000000" }),
+  b64url({ sub: "入侵者", luoshi_role: "admin", iat: 1700000000, exp: 4100000000, jti: "f".repeat(32) }),
+  Buffer.alloc(64, 7).toString("base64url"),
+].join(".");
+
 let system;
 let failed = false;
 
@@ -201,7 +209,7 @@ describe("grpc-web through the gateway with connect-web (binary)", { timeout: 18
     assert.ok(regions.regions.some((r) => r.name === "大兴区"), "the catalog lists 大兴区");
   });
 
-  check("identity travels as x-luoshi-* request headers, Chinese names percent-encoded", async () => {
+  check("identity travels as a signed token in the authorization header; claimed headers are not identity", async () => {
     const { plan } = await importedPlan();
     const { owned } = await officeTasks(plan.id);
     // The last such task: the streaming test uses the first ones.
@@ -213,6 +221,17 @@ describe("grpc-web through the gateway with connect-web (binary)", { timeout: 18
     assert.equal(anonymous.code, Code.Unauthenticated, anonymous.message);
     const anonymousDirect = await callDirect(system.ports.tasks, TaskService.method.listPlans, {});
     assert.equal(anonymous.rawMessage, anonymousDirect.message);
+    // What once made anyone an administrator is now just a header the gateway drops.
+    const claimed = await connectError(
+      grpcWeb(TaskService).listPlans({}, { headers: { "x-luoshi-role": "admin", "x-luoshi-user": "admin" } }),
+    );
+    assert.equal(claimed.code, Code.Unauthenticated, claimed.message);
+    // A token signed with another key is refused, saying why.
+    const forged = await connectError(
+      grpcWeb(TaskService).listPlans({}, { headers: { authorization: `Bearer ${FOREIGN_TOKEN}` } }),
+    );
+    assert.equal(forged.code, Code.Unauthenticated, forged.message);
+    assert.match(forged.rawMessage, /token refused/);
 
     // Per-call headers work as well as an interceptor.
     const viewerHeaders = identityHeaders({ user: "浏览者", role: "viewer" });

@@ -4,9 +4,9 @@
 // the gateway answers with what the service itself answers, without depending on the gateway.
 //
 // Node 18 APIs only (the project supports Node >= 18).
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { connect } from "node:http2";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, readdirSync, mkdirSync, copyFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +31,41 @@ process.on("exit", () => {
 
 export function binaryPath(service) {
   return join(buildDir, "services", service, `luoshi-${service}`);
+}
+
+export const cliPath = join(buildDir, "services", "cli", "luoshi");
+
+// The deployment's signing key of the running system (set by startSystem), and the tokens issued with it.
+let signingKey = "";
+const issued = new Map();
+
+// A token for `who`, made by the real CLI (luoshi token issue) with the system's private key.
+export function tokenFor({ user = "", unit = "", role }) {
+  if (!signingKey) throw new Error("tokenFor: no system started");
+  const key = `${user}\n${unit}\n${role}`;
+  if (!issued.has(key)) {
+    const args = ["token", "issue", "--user", user || role, "--role", role, "--expires", "1d", "--key", signingKey];
+    if (unit) args.push("--unit", unit);
+    issued.set(key, execFileSync(cliPath, args, { encoding: "utf8" }).trim());
+  }
+  return issued.get(key);
+}
+
+// Makes a key pair in `dir` the way an operator would (luoshi key generate): the public half in
+// dir/keys for the services, the private half kept here; and the ingestion service's own token.
+function makeKeys(dir) {
+  const signing = join(dir, "signing");
+  execFileSync(cliPath, ["key", "generate", signing], { encoding: "utf8" });
+  const keys = join(dir, "keys");
+  mkdirSync(keys);
+  for (const name of readdirSync(signing)) {
+    if (name.endsWith(".public.pem")) copyFileSync(join(signing, name), join(keys, name));
+    if (name.endsWith(".private.pem")) signingKey = join(signing, name);
+  }
+  issued.clear();
+  const serviceToken = join(dir, "service.token");
+  writeFileSync(serviceToken, tokenFor({ user: "luoshi-ingestion", role: "service" }) + "\n");
+  return [`--auth_keys=${keys}`, `--service_token=${serviceToken}`];
 }
 
 // Rejects after `ms` with a message naming what was awaited, so no wait in a test is unbounded.
@@ -142,14 +177,17 @@ export async function startSystem() {
     return `127.0.0.1:${p.port}`;
   };
   try {
-    const indicators = await start("indicators", [`--db=${join(dir, "indicators.db")}`]);
+    const auth = makeKeys(dir);
+    const indicators = await start("indicators", [...auth, `--db=${join(dir, "indicators.db")}`]);
     const tasks = await start("tasks", [
+      ...auth,
       `--db=${join(dir, "tasks.db")}`,
       `--units=${join(repoRoot, "data", "units.json")}`,
       `--indicators_addr=${indicators}`,
     ]);
     // Short dispatcher interval: the test waits for delivery, a production default would make it slow.
     const ingestion = await start("ingestion", [
+      ...auth,
       `--db=${join(dir, "ingestion.db")}`,
       `--indicators_addr=${indicators}`,
       `--tasks_addr=${tasks}`,
@@ -171,13 +209,9 @@ export async function startSystem() {
   return system;
 }
 
-// The caller's identity as the services read it (services/common/identity.h): role in clear, user
-// and unit percent-encoded UTF-8 because metadata values are ASCII and unit names are Chinese.
-export function identityHeaders({ user = "", unit = "", role }) {
-  const headers = { "x-luoshi-role": role };
-  if (user) headers["x-luoshi-user"] = encodeURIComponent(user);
-  if (unit) headers["x-luoshi-unit"] = encodeURIComponent(unit);
-  return headers;
+// The request headers that sign in as `who` (services/common/identity.h): a signed token, nothing else.
+export function identityHeaders(who) {
+  return { authorization: `Bearer ${tokenFor(who)}` };
 }
 
 function frame(bytes) {

@@ -56,7 +56,7 @@ absl::StatusOr<int> Args::GetInt(const std::string& name, int fallback) const {
 
 void Context::Prepare(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  if (have_identity) AttachIdentity(identity, context);
+  if (!token.empty()) AttachToken(token, context);
 }
 
 absl::Status RpcError(const std::string& service, const std::string& address, const grpc::Status& status) {

@@ -43,13 +43,13 @@ struct Context {
   std::string indicators_addr;
   std::string tasks_addr;
   std::string gateway_addr;
-  Identity identity;
-  bool have_identity = false;
+  std::string token;             // the caller's signed token ("" when not signed in)
+  std::string credentials_path;  // where luoshi login writes it
   absl::Duration timeout = absl::Seconds(30);
   std::ostream* out;
   std::ostream* err;
 
-  // A ClientContext with the deadline and the caller's identity attached.
+  // A ClientContext with the deadline and the caller's token attached.
   void Prepare(grpc::ClientContext* context) const;
 };
 

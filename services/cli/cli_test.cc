@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "services/cli/cli.h"
 #include "services/cli/credentials.h"
+#include "services/common/jwt.h"
 
 namespace luoshi::cli {
 namespace {
@@ -28,15 +29,22 @@ TEST(ArgsTest, RejectsUnknownAndIncompleteOptions) {
 }
 
 TEST(CredentialsTest, RoundTripsAndReportsBadLines) {
-  std::string path = testing::TempDir() + "/creds";
-  Identity id{"王科长", "区发展改革委", Role::kOffice};
-  std::ofstream(path) << FormatCredentials(id);
+  const std::string dir = testing::TempDir() + "/cli_credentials";
+  std::filesystem::remove_all(dir);
+  const std::string path = dir + "/config/credentials";
+  ASSERT_TRUE(WriteCredentials(path, "aaa.bbb.ccc").ok());
   auto back = ReadCredentials(path);
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(back->user, "王科长");
-  EXPECT_EQ(back->unit, "区发展改革委");
-  EXPECT_EQ(back->role, Role::kOffice);
-  std::ofstream(path) << "role=emperor\n";
+  EXPECT_EQ(*back, "aaa.bbb.ccc");
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::group_read,
+            std::filesystem::perms::none)
+      << "a token is as good as a password";
+  // A file from before tokens names a user and a role, which prove nothing: it is not a sign-in.
+  std::ofstream(path) << "user=admin\nrole=admin\n";
+  auto old = ReadCredentials(path);
+  EXPECT_EQ(old.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(old.status().message().find("luoshi login --token"), std::string::npos);
+  std::ofstream(path) << "token\n";
   EXPECT_EQ(ReadCredentials(path).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ReadCredentials(path + ".missing").status().code(), absl::StatusCode::kNotFound);
 }
@@ -86,6 +94,51 @@ TEST(TokenCommandsTest, GenerateIssueAndInspect) {
                 .code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RunCommand("token", {"inspect", "not-a-token"}, &out).code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST(TokenCommandsTest, LoginStoresTheTokenAndWhoamiReadsIt) {
+  const std::string dir = testing::TempDir() + "/cli_login";
+  std::filesystem::remove_all(dir);
+  auto pair = WriteNewKeyPair(dir);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  std::string out;
+  ASSERT_TRUE(RunCommand("token", {"issue", "--user", "督查室李四", "--role", "supervisor", "--expires", "2h",
+                                   "--key", dir + "/" + pair->key_id + ".private.pem"},
+                         &out)
+                  .ok())
+      << out;
+  const std::string token = out.substr(0, out.find('\n'));
+  const std::string file = dir + "/config/credentials";
+  ASSERT_TRUE(RunCommand("login", {"--token", token, "--file", file}, &out).ok()) << out;
+  EXPECT_NE(out.find("signed in as 督查室李四 (supervisor)"), std::string::npos) << out;
+  auto stored = ReadCredentials(file);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(*stored, token);
+
+  std::ostringstream o, e;
+  Context ctx;
+  ctx.out = &o;
+  ctx.err = &e;
+  ctx.token = *stored;
+  for (const Command& c : TokenCommands()) {
+    if (std::string(c.name) == "whoami") ASSERT_TRUE(c.run(ctx, {}).ok());
+  }
+  EXPECT_NE(o.str().find("user:    督查室李四"), std::string::npos) << o.str();
+  EXPECT_NE(o.str().find("role:    supervisor"), std::string::npos) << o.str();
+
+  // Garbage and expired tokens are not stored.
+  EXPECT_EQ(RunCommand("login", {"--token", "not-a-token", "--file", file}, &out).code(),
+            absl::StatusCode::kUnauthenticated);
+  TokenClaims old;
+  old.subject = "x";
+  old.role = "viewer";
+  old.expires_at = absl::Now() - absl::Hours(2);
+  auto expired = IssueToken(old, pair->private_pem, absl::Now() - absl::Hours(3));
+  ASSERT_TRUE(expired.ok());
+  auto refused = RunCommand("login", {"--token", *expired, "--file", file}, &out);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("expired"), std::string::npos) << refused;
+  EXPECT_EQ(*ReadCredentials(file), token);
 }
 
 }  // namespace

@@ -67,20 +67,10 @@ absl::Status Health(Context& ctx, const std::vector<std::string>& words) {
   return absl::OkStatus();
 }
 
-absl::Status WhoAmI(Context& ctx, const std::vector<std::string>& words) {
-  auto args = Args::Parse(words, {});
-  if (!args.ok()) return args.status();
-  if (!ctx.have_identity) return absl::UnauthenticatedError("no credentials found; the quick start writes them");
-  *ctx.out << "user: " << ctx.identity.user << "\nrole: " << RoleName(ctx.identity.role)
-           << "\nunit: " << ctx.identity.unit << "\n";
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::vector<Command> HealthCommands() {
-  return {{"health", "luoshi health", "Checks every service (SERVING / NOT_SERVING / UNREACHABLE).", Health},
-          {"whoami", "luoshi whoami", "Shows the identity the CLI presents to the services.", WhoAmI}};
+  return {{"health", "luoshi health", "Checks every service (SERVING / NOT_SERVING / UNREACHABLE).", Health}};
 }
 
 }  // namespace luoshi::cli

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/cli/cli.h"
-#include "services/cli/credentials.h"
 #include "services/cli/format.h"
 #include "services/common/server.h"
 #include "services/tasks/format.h"
@@ -180,7 +179,7 @@ absl::Status Watch(Context& ctx, Stub& stub, const Args& args) {
   v1::WatchTasksRequest req;
   if (auto s = FillFilter(args, req.mutable_filter()); !s.ok()) return s;
   grpc::ClientContext context;
-  if (ctx.have_identity) AttachIdentity(ctx.identity, &context);  // no deadline: watches until Ctrl-C
+  if (!ctx.token.empty()) AttachToken(ctx.token, &context);  // no deadline: watches until Ctrl-C
   auto reader = stub.WatchTasks(&context, req);
   v1::TaskEvent event;
   while (reader->Read(&event)) {
@@ -232,27 +231,6 @@ absl::Status Tasks(Context& ctx, const std::vector<std::string>& words) {
   return absl::InvalidArgumentError(absl::StrCat("unknown subcommand \"", sub, "\""));
 }
 
-absl::Status Login(Context& ctx, const std::vector<std::string>& words) {
-  auto args = Args::Parse(words, {"role", "unit", "user", "file"});
-  if (!args.ok()) return args.status();
-  Identity id;
-  if (!ParseRole(args->Get("role"), &id.role)) {
-    return absl::InvalidArgumentError("--role must be admin, supervisor, office or viewer");
-  }
-  id.unit = args->Get("unit");
-  id.user = args->Get("user", RoleName(id.role));
-  if (id.role == Role::kOffice && id.unit.empty()) return absl::InvalidArgumentError("an office needs --unit");
-  std::string path = args->Get("file", DefaultCredentialsPath());
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
-  out << FormatCredentials(id);
-  *ctx.out << "signed in as " << id.user << " (" << RoleName(id.role) << (id.unit.empty() ? "" : ", " + id.unit)
-           << "); credentials in " << path << "\n";
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::vector<Command> TaskCommands() {
@@ -261,9 +239,7 @@ std::vector<Command> TaskCommands() {
            "show ID | report ID (--percent N | --stage S) [--narrative T] [--problems T] [--next T] [--evidence URL] "
            "[--complete] | review ID (--accept | --return) [--comment T] | ledger [--plan P] [--by unit|leader|section] "
            "| due [--within DAYS] | watch [filters] | export [--ledger] [filters] > file.csv",
-           "Division-plan tasks: lists, progress reports, reviews, ledgers, reminders, live changes.", Tasks},
-          {"login", "luoshi login --role admin|supervisor|office|viewer [--unit UNIT] [--user NAME]",
-           "Chooses the identity the CLI presents (written to the credential file).", Login}};
+           "Division-plan tasks: lists, progress reports, reviews, ledgers, reminders, live changes.", Tasks}};
 }
 
 }  // namespace luoshi::cli

@@ -1,4 +1,4 @@
-// luoshi key generate / luoshi token issue / luoshi token inspect: signing keys and identity tokens
+// luoshi key generate / token issue / token inspect / login / whoami: signing keys and identity tokens
 // (services/common/jwt.h). These run locally and call no service.
 #include <ostream>
 
@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "services/cli/cli.h"
+#include "services/cli/credentials.h"
 #include "services/common/files.h"
 #include "services/common/jwt.h"
 #include "services/common/time.h"
@@ -97,6 +98,45 @@ absl::Status Token(Context& ctx, const std::vector<std::string>& words) {
       "luoshi token inspect TOKEN [--keys DIR]");
 }
 
+absl::Status Login(Context& ctx, const std::vector<std::string>& words) {
+  auto args = Args::Parse(words, {"token", "file"});
+  if (!args.ok()) return args.status();
+  if (!args->Has("token") || !args->positional().empty()) {
+    return absl::InvalidArgumentError("usage: luoshi login --token TOKEN [--file FILE]");
+  }
+  const std::string token(absl::StripAsciiWhitespace(args->Get("token")));
+  // The CLI holds no keys: it checks the form and the expiry, the services check the signature.
+  auto claims = DecodeTokenUnverified(token);
+  if (!claims.ok()) return claims.status();
+  if (claims->expires_at + kTokenClockSkew < absl::Now()) {
+    return absl::InvalidArgumentError(absl::StrCat("this token expired at ", When(claims->expires_at),
+                                                   "; ask for a new one"));
+  }
+  const std::string path = args->Get("file", ctx.credentials_path.empty() ? DefaultCredentialsPath()
+                                                                          : ctx.credentials_path);
+  if (absl::Status s = WriteCredentials(path, token); !s.ok()) return s;
+  *ctx.out << "signed in as " << claims->subject << " (" << claims->role
+           << (claims->unit.empty() ? "" : ", " + claims->unit) << "), token valid until "
+           << When(claims->expires_at) << "; credentials in " << path << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status WhoAmI(Context& ctx, const std::vector<std::string>& words) {
+  auto args = Args::Parse(words, {});
+  if (!args.ok()) return args.status();
+  if (ctx.token.empty()) {
+    return absl::UnauthenticatedError("not signed in: luoshi login --token TOKEN (the quick start prints tokens)");
+  }
+  auto claims = DecodeTokenUnverified(ctx.token);
+  if (!claims.ok()) return claims.status();
+  const bool expired = claims->expires_at + kTokenClockSkew < absl::Now();
+  *ctx.out << "user:    " << claims->subject << "\nrole:    " << claims->role
+           << "\nunit:    " << (claims->unit.empty() ? "-" : claims->unit) << "\nexpires: "
+           << When(claims->expires_at) << (expired ? " (expired: sign in again)" : "") << "\ntoken:   "
+           << claims->token_id << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<Command> TokenCommands() {
@@ -105,7 +145,10 @@ std::vector<Command> TokenCommands() {
           {"token",
            "luoshi token issue --user NAME [--unit UNIT] --role admin|supervisor|office|viewer|service "
            "[--expires 90d] --key FILE | inspect TOKEN [--keys DIR]",
-           "Prints a signed identity token, or a token's claims and whether it is valid.", Token}};
+           "Prints a signed identity token, or a token's claims and whether it is valid.", Token},
+          {"login", "luoshi login --token TOKEN [--file FILE]",
+           "Signs the CLI in: stores the token in the credential file it sends with every call.", Login},
+          {"whoami", "luoshi whoami", "Shows who the CLI's token says it is, and until when.", WhoAmI}};
 }
 
 }  // namespace luoshi::cli

@@ -1,11 +1,12 @@
 #include "services/cli/credentials.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace luoshi::cli {
 
@@ -21,11 +22,10 @@ std::string DefaultCredentialsPath() {
   return std::string(home ? home : ".") + "/.config/luoshi/credentials";
 }
 
-absl::StatusOr<Identity> ReadCredentials(const std::string& path) {
+absl::StatusOr<std::string> ReadCredentials(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("no credential file at ", path));
-  Identity id;
-  bool have_role = false;
+  std::string token;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     std::string trimmed(absl::StripAsciiWhitespace(line));
@@ -35,26 +35,31 @@ absl::StatusOr<Identity> ReadCredentials(const std::string& path) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": expected key=value"));
     }
     std::string key(absl::StripAsciiWhitespace(trimmed.substr(0, eq)));
-    std::string value(absl::StripAsciiWhitespace(trimmed.substr(eq + 1)));
-    if (key == "user") {
-      id.user = value;
-    } else if (key == "unit") {
-      id.unit = value;
-    } else if (key == "role") {
-      if (!ParseRole(value, &id.role)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ":", n, ": role must be admin, supervisor, office or viewer"));
-      }
-      have_role = true;
-    }
-    // Unknown keys are ignored so that newer files still work with older CLIs.
+    if (key == "token") token = std::string(absl::StripAsciiWhitespace(trimmed.substr(eq + 1)));
+    // Other keys (user=, role=, unit= of files from before tokens) are ignored: they prove nothing.
   }
-  if (!have_role) return absl::InvalidArgumentError(absl::StrCat(path, ": no role= line"));
-  return id;
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " holds no token: sign in with luoshi login --token TOKEN"));
+  }
+  return token;
 }
 
-std::string FormatCredentials(const Identity& identity) {
-  return absl::StrCat("user=", identity.user, "\nrole=", RoleName(identity.role), "\nunit=", identity.unit, "\n");
+absl::Status WriteCredentials(const std::string& path, const std::string& token) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
+  {
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+    out << "# written by luoshi login; the token is as good as a password: keep this file private\n"
+        << "token=" << token << "\n";
+    if (!out.flush()) return absl::DataLossError(absl::StrCat("cannot write ", path));
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ec);
+  return absl::OkStatus();
 }
 
 }  // namespace luoshi::cli

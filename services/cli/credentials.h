@@ -1,24 +1,26 @@
-// Where the CLI finds who it is: a small key=value file.
-//   user=admin
-//   role=admin          (admin | supervisor | office | viewer)
-//   unit=区发展改革委    (offices only)
-// Looked up at $LUOSHI_CREDENTIALS, else $XDG_CONFIG_HOME/luoshi/credentials, else
-// ~/.config/luoshi/credentials (%APPDATA%\luoshi\credentials on Windows). The quick start writes a
-// local admin credential there. The security issue adds a signed token line to the same file.
+// Where the CLI finds who it is: a small key=value file holding the caller's signed token.
+//   # written by luoshi login --token (or the quick start)
+//   token=eyJhbGciOiJFUzI1NiIs…
+// Looked up at --credentials, else $LUOSHI_CREDENTIALS, else $XDG_CONFIG_HOME/luoshi/credentials, else
+// ~/.config/luoshi/credentials (%APPDATA%\luoshi\credentials on Windows). The quick start writes a local
+// administrator's token there. A --token option (or $LUOSHI_TOKEN) overrides the file for one call.
+// The CLI sends the token as it is; the services verify it (the CLI holds no keys).
 #ifndef LUOSHI_SERVICES_CLI_CREDENTIALS_H_
 #define LUOSHI_SERVICES_CLI_CREDENTIALS_H_
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "services/common/identity.h"
 
 namespace luoshi::cli {
 
 std::string DefaultCredentialsPath();
-// NOT_FOUND when the file does not exist; INVALID_ARGUMENT (with the line number) when malformed.
-absl::StatusOr<Identity> ReadCredentials(const std::string& path);
-std::string FormatCredentials(const Identity& identity);
+// The token of a credential file. NOT_FOUND when the file does not exist; INVALID_ARGUMENT (with the line
+// number) when malformed or when it holds no token (an older file naming a user and role only).
+absl::StatusOr<std::string> ReadCredentials(const std::string& path);
+// Writes `token` as the credential file at `path` (creating its directory; readable by its owner only).
+absl::Status WriteCredentials(const std::string& path, const std::string& token);
 
 }  // namespace luoshi::cli
 

@@ -1,7 +1,7 @@
 // luoshi: the command-line client for offices and administrators.
 //   luoshi [global options] COMMAND [options] [arguments]
 // Global options: --ingestion_addr, --indicators_addr, --tasks_addr, --gateway_addr, --timeout SECONDS,
-// --credentials FILE. Each also reads LUOSHI_<NAME> from the environment.
+// --credentials FILE, --token TOKEN, --tls_*. Each also reads LUOSHI_<NAME> from the environment.
 #include <cstdlib>
 #include <iostream>
 
@@ -38,8 +38,9 @@ void PrintUsage(std::ostream& out) {
          "  --timeout SECONDS   deadline of each call (default 30)\n"
          "  --tls_ca FILE       CA of the services' certificates: TLS instead of plaintext\n"
          "  --tls_cert FILE, --tls_key FILE  client certificate, for services that require mutual TLS\n"
-         "  --credentials FILE  identity file (default "
-      << DefaultCredentialsPath() << ")\n";
+         "  --credentials FILE  file holding the token (default "
+      << DefaultCredentialsPath() << "; luoshi login writes it)\n"
+         "  --token TOKEN       sign in with this token instead of the file's\n";
 }
 
 int Run(int argc, char** argv) {
@@ -51,6 +52,7 @@ int Run(int argc, char** argv) {
   ctx.tasks_addr = Env("LUOSHI_TASKS_ADDR", kDefaultTasksAddress);
   ctx.gateway_addr = Env("LUOSHI_GATEWAY_ADDR", kDefaultGatewayAddress);
   std::string credentials = DefaultCredentialsPath();
+  std::string token = Env("LUOSHI_TOKEN", "");
   // TLS to the services (services/common/server.h reads these flags): CA, and a client certificate for
   // mutual TLS. Environment first, the command line wins.
   absl::SetFlag(&FLAGS_tls_ca, Env("LUOSHI_TLS_CA", ""));
@@ -80,6 +82,7 @@ int Run(int argc, char** argv) {
     else if (w == "tasks_addr") ctx.tasks_addr = value;
     else if (w == "gateway_addr") ctx.gateway_addr = value;
     else if (w == "credentials") credentials = value;
+    else if (w == "token") token = value;
     else if (w == "tls_ca") absl::SetFlag(&FLAGS_tls_ca, value);
     else if (w == "tls_cert") absl::SetFlag(&FLAGS_tls_cert, value);
     else if (w == "tls_key") absl::SetFlag(&FLAGS_tls_key, value);
@@ -103,14 +106,17 @@ int Run(int argc, char** argv) {
     std::cerr << "luoshi: " << tls.status().message() << "\n";
     return 2;
   }
-  auto identity = ReadCredentials(credentials);
-  if (identity.ok()) {
-    ctx.identity = *identity;
-    ctx.have_identity = true;
-  } else if (identity.status().code() != absl::StatusCode::kNotFound) {
-    std::cerr << "luoshi: " << identity.status().message() << "\n";
-    return 2;
+  ctx.credentials_path = credentials;
+  if (token.empty()) {
+    auto stored = ReadCredentials(credentials);
+    if (stored.ok()) {
+      token = *stored;
+    } else if (stored.status().code() != absl::StatusCode::kNotFound) {
+      // Not fatal: `luoshi login` is how such a file gets fixed. Calls go out unsigned and are refused.
+      std::cerr << "luoshi: ignoring " << stored.status().message() << "\n";
+    }
   }
+  ctx.token = token;
   const std::string name = words[i];
   std::vector<std::string> rest(words.begin() + i + 1, words.end());
   for (const auto& c : AllCommands()) {

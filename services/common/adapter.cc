@@ -6,12 +6,6 @@
 
 namespace luoshi {
 
-absl::StatusOr<Identity> CallAdapter::Caller(const grpc::ServerContextBase& context) const {
-  absl::StatusOr<Identity> who = IdentityFromContext(context);
-  if (who.ok() || policy_ == CallerPolicy::kRequired) return who;
-  return Identity{};  // anonymous viewer
-}
-
 grpc::Status CallAdapter::Finish(const char* method, const absl::Status& status) const {
   if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
       status.code() == absl::StatusCode::kDataLoss) {

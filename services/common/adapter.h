@@ -28,18 +28,17 @@
 
 namespace luoshi {
 
-// Whether a service's calls must say who is calling. The task service needs the caller's unit and role
-// for every decision; ingestion and indicators do not check the caller yet and serve an anonymous viewer
-// when no identity was presented (the identity issue makes every service verify a token).
-enum class CallerPolicy { kRequired, kAnonymousAllowed };
-
 class CallAdapter {
  public:
-  // `service` names the gRPC service in log lines (e.g. "luoshi.v1.TaskService").
-  CallAdapter(std::string service, CallerPolicy policy) : service_(std::move(service)), policy_(policy) {}
+  // `service` names the gRPC service in log lines (e.g. "luoshi.v1.TaskService"). Every call's caller is
+  // verified by `authenticator` (which must outlive the adapter) before the service sees the call.
+  CallAdapter(std::string service, const Authenticator* authenticator)
+      : service_(std::move(service)), authenticator_(authenticator) {}
 
-  // The caller of a call: UNAUTHENTICATED (required and absent), INVALID_ARGUMENT (an unknown role).
-  absl::StatusOr<Identity> Caller(const grpc::ServerContextBase& context) const;
+  // The verified caller of a call, or UNAUTHENTICATED saying why not (identity.h).
+  absl::StatusOr<Identity> Caller(const grpc::ServerContextBase& context) const {
+    return authenticator_->Authenticate(context);
+  }
 
   // The gRPC status of a finished call. INTERNAL, UNKNOWN and DATA_LOSS are logged here with the method,
   // since they mean the server, not the caller, has something to fix.
@@ -84,7 +83,7 @@ class CallAdapter {
 
  private:
   std::string service_;
-  CallerPolicy policy_;
+  const Authenticator* authenticator_;
 };
 
 }  // namespace luoshi

@@ -25,6 +25,14 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: when set, clients must present a certificate signed by it (mutual TLS).");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA bundle used to verify the servers this process calls. Empty: plaintext calls.");
+ABSL_FLAG(std::string, auth_keys, "",
+          "Directory of the public keys that sign callers' tokens (every *.pem in it; luoshi key generate "
+          "DIR makes a pair). Required: a service verifies the token of every call.");
+ABSL_FLAG(std::string, auth_revoked, "",
+          "File of revoked token ids (jti), one per line; read again whenever it changes. Empty: none.");
+ABSL_FLAG(std::string, service_token, "",
+          "File holding this service's own token (role service), sent on its calls to other Luoshi "
+          "services. Empty: calls to peers carry no token (and are refused by them).");
 ABSL_FLAG(int, max_threads, 64,
           "Upper bound on threads serving requests in this process (each open WatchTasks stream holds one).");
 ABSL_FLAG(std::string, catalog, "",

@@ -17,6 +17,9 @@ ABSL_DECLARE_FLAG(std::string, tls_cert);
 ABSL_DECLARE_FLAG(std::string, tls_key);
 ABSL_DECLARE_FLAG(std::string, tls_client_ca);
 ABSL_DECLARE_FLAG(std::string, tls_ca);
+ABSL_DECLARE_FLAG(std::string, auth_keys);
+ABSL_DECLARE_FLAG(std::string, auth_revoked);
+ABSL_DECLARE_FLAG(std::string, service_token);
 ABSL_DECLARE_FLAG(int, max_threads);
 ABSL_DECLARE_FLAG(std::string, catalog);
 

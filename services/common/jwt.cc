@@ -349,7 +349,7 @@ void TokenVerifier::SetRevocationFile(const std::string& path) {
   revoked_.clear();
 }
 
-bool TokenVerifier::Revoked(const std::string& jti, absl::Time now) const {
+bool TokenVerifier::IsRevoked(const std::string& jti, absl::Time now) const {
   absl::MutexLock lock(&mu_);
   if (revocation_path_.empty()) return false;
   if (now - revocation_checked_ >= absl::Seconds(1)) {
@@ -409,7 +409,7 @@ absl::StatusOr<TokenClaims> TokenVerifier::Verify(const std::string& token, absl
     return Unauthenticated("not valid yet (nbf is in the future)");
   }
   if (claims.issued_at - kTokenClockSkew > now) return Unauthenticated("issued in the future (iat)");
-  if (Revoked(claims.token_id, now))
+  if (IsRevoked(claims.token_id, now))
     return Unauthenticated(absl::StrCat("token ", claims.token_id, " is revoked"));
   return claims;
 }

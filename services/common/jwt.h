@@ -81,9 +81,11 @@ class TokenVerifier {
 
   absl::StatusOr<TokenClaims> Verify(const std::string& token, absl::Time now) const;
 
+  // Whether the revocation list names `jti` (re-reading the list when it changed, as Verify does).
+  bool IsRevoked(const std::string& jti, absl::Time now) const;
+
  private:
   struct Key;
-  bool Revoked(const std::string& jti, absl::Time now) const;
 
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Key>> keys_ ABSL_GUARDED_BY(mu_);

@@ -14,6 +14,7 @@
 #endif
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -52,6 +53,19 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
+}
+
+absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFromFlags() {
+  return Authenticator::Load(absl::GetFlag(FLAGS_auth_keys), absl::GetFlag(FLAGS_auth_revoked));
+}
+
+absl::StatusOr<std::string> ServiceTokenFromFlags() {
+  const std::string path = absl::GetFlag(FLAGS_service_token);
+  if (path.empty()) return std::string();
+  LUOSHI_ASSIGN_OR_RETURN(std::string token, ReadFileToString(path, "service token"));
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("service token file ", path, " is empty"));
+  return token;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFromFlags() {

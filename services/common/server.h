@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/identity.h"
 
 namespace luoshi {
 
@@ -39,6 +40,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFrom
 // Channel to a peer with those credentials. Channels to the same address share one connection unless
 // `own_connection` (the gateway spreads its calls over several).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, bool own_connection = false);
+
+// The Authenticator that verifies callers' tokens, from --auth_keys and --auth_revoked. Fails (and the
+// service refuses to start) without a usable key: a service never serves unauthenticated calls.
+absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFromFlags();
+// This service's own token from the file --service_token names, for its calls to peers; "" when the flag
+// is empty. An unreadable or empty file is an error.
+absl::StatusOr<std::string> ServiceTokenFromFlags();
 
 // True for 127.0.0.0/8, ::1 and localhost listen addresses ("127.0.0.1:7103", "[::1]:0"): the only ones
 // a service serves without TLS.

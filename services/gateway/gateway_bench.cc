@@ -150,11 +150,14 @@ int Run() {
   for (int i = 0; i < 3; ++i) {
     std::snprintf(g_scratch_files[i], sizeof g_scratch_files[i], "%s/tasks.db%s", dir.c_str(), suffixes[i]);
   }
+  std::snprintf(g_scratch_files[3], sizeof g_scratch_files[3], "%s/%s.public.pem", dir.c_str(),
+                Tokens().keys().key_id.c_str());
   std::snprintf(g_scratch_dir, sizeof g_scratch_dir, "%s", dir.c_str());
+  if (absl::Status s = Tokens().WritePublicKey(dir); !s.ok()) Die(std::string(s.message()));
   const std::string bin = absl::GetFlag(FLAGS_binary_dir);
 
   Child tasks, gateway;
-  std::vector<std::string> tasks_args = {"--db=" + dir + "/tasks.db",
+  std::vector<std::string> tasks_args = {"--db=" + dir + "/tasks.db", "--auth_keys=" + dir,
                                          "--units=" + std::string(LUOSHI_SOURCE_DIR) + "/data/units.json"};
   for (auto& a : SplitArgs(absl::GetFlag(FLAGS_tasks_flags))) tasks_args.push_back(a);
   tasks.Start("tasks", bin + "/services/tasks/luoshi-tasks", tasks_args);

@@ -26,7 +26,7 @@ ABSL_FLAG(std::string, cors_origins, "",
           "Origins allowed to call across origins, comma-separated (https://portal.example.gov.cn), or * for "
           "any. Empty: same origin only.");
 ABSL_FLAG(
-    std::string, forward_headers, "authorization,x-request-id,x-luoshi-*",
+    std::string, forward_headers, "authorization,x-request-id",
     "Request headers forwarded to the services as gRPC metadata (a trailing * is a prefix); every other "
     "header is dropped.");
 ABSL_FLAG(int, http_threads, 2, "I/O threads of the HTTP server.");

@@ -57,7 +57,7 @@ struct ProxyOptions {
   // Calls in progress at once through this gateway; RESOURCE_EXHAUSTED beyond.
   int max_concurrent_calls = 1000;
   // Request headers forwarded as metadata; an entry ending in '*' is a prefix. Everything else is dropped.
-  std::vector<std::string> forward_headers = {"authorization", "x-request-id", "x-luoshi-*"};
+  std::vector<std::string> forward_headers = {"authorization", "x-request-id"};
 };
 
 class GrpcWebProxy {

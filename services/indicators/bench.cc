@@ -36,6 +36,7 @@
 #include "services/common/decimal.h"
 #include "services/common/flags.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "services/indicators/grpc_service.h"
 #include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
@@ -134,9 +135,16 @@ v1::Observation MakeObservation(int64_t n, const Shape& s) {
   return o;
 }
 
+// Signs the bench's calls (as the ingestion service, which may record); the service trusts its key.
+const TestTokens& Tokens() {
+  static const TestTokens* tokens = new TestTokens();
+  return *tokens;
+}
+
 std::unique_ptr<grpc::ClientContext> Context() {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  Tokens().Attach(ServiceIdentity(), c.get());
   return c;
 }
 
@@ -405,7 +413,7 @@ int Run() {
     return 1;
   }
   IndicatorLogic service(&catalog, store->get(), SystemClock::Get());
-  GrpcService grpc_service(&service);
+  GrpcService grpc_service(&service, Tokens().authenticator());
   ServiceHost host("indicators-bench");
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   if (absl::Status st = host.Start("127.0.0.1:0"); !st.ok()) {

@@ -32,8 +32,9 @@ using IndicatorServiceBase = v1::IndicatorService::WithRawCallbackMethod_GetSeri
 
 class GrpcService final : public IndicatorServiceBase {
  public:
-  // `service` must outlive this object.
-  explicit GrpcService(IndicatorLogic* service) : service_(service) {}
+  // `service` and `authenticator` (which verifies every caller's token) must outlive this object.
+  GrpcService(IndicatorLogic* service, const Authenticator* authenticator)
+      : service_(service), adapter_("luoshi.v1.IndicatorService", authenticator) {}
 
   grpc::Status ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
                               v1::ListIndicatorsResponse* response) override;
@@ -55,7 +56,7 @@ class GrpcService final : public IndicatorServiceBase {
 
  private:
   IndicatorLogic* service_;
-  CallAdapter adapter_{"luoshi.v1.IndicatorService", CallerPolicy::kAnonymousAllowed};
+  CallAdapter adapter_;
 };
 
 }  // namespace luoshi::indicators

@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "services/indicators/csv.h"
 #include "services/indicators/format.h"
 #include "services/indicators/test_util.h"
@@ -21,7 +22,7 @@ class IndicatorGrpcServiceTest : public testing_util::ServiceFixture {
  protected:
   void SetUp() override {
     ServiceFixture::SetUp();
-    grpc_service_ = std::make_unique<GrpcService>(service_.get());
+    grpc_service_ = std::make_unique<GrpcService>(service_.get(), tokens_.authenticator());
     host_ = std::make_unique<ServiceHost>("indicators-test");
     host_->AddService(grpc_service_.get(), "luoshi.v1.IndicatorService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
@@ -32,12 +33,15 @@ class IndicatorGrpcServiceTest : public testing_util::ServiceFixture {
   }
   void TearDown() override { host_->Shutdown(absl::Seconds(1)); }
 
-  std::unique_ptr<grpc::ClientContext> Context() {
+  // A call as `who` (the ingestion service, which records what it extracts, by default).
+  std::unique_ptr<grpc::ClientContext> Context(const Identity& who = ServiceIdentity()) {
     auto c = std::make_unique<grpc::ClientContext>();
     c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    tokens_.Attach(who, c.get());
     return c;
   }
 
+  TestTokens tokens_;
   std::unique_ptr<GrpcService> grpc_service_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::IndicatorService::Stub> stub_;
@@ -135,6 +139,23 @@ TEST_F(IndicatorGrpcServiceTest, ListsCatalog) {
   v1::ListRegionsResponse regions;
   ASSERT_TRUE(stub_->ListRegions(Context().get(), v1::ListRegionsRequest(), &regions).ok());
   EXPECT_EQ(regions.regions_size(), catalog_->catalog().regions_size());
+}
+
+TEST_F(IndicatorGrpcServiceTest, OnlyTheIngestionServiceAndAdminsRecord) {
+  v1::RecordObservationsRequest req;
+  *req.add_observations() = Obs("doc009#1").Period("2024").Growth("5.0").Document("doc009");
+  v1::RecordObservationsResponse rec;
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(stub_->RecordObservations(&anonymous, req, &rec).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  for (const Identity& who : {Identity{"张三", "区统计局", Role::kOffice}, Identity{"李四", "", Role::kSupervisor},
+                              Identity{"公众", "", Role::kViewer}}) {
+    grpc::Status s = stub_->RecordObservations(Context(who).get(), req, &rec);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << RoleName(who.role);
+    EXPECT_NE(s.error_message().find("may not record observations"), std::string::npos) << s.error_message();
+  }
+  EXPECT_TRUE(stub_->RecordObservations(Context(AdminIdentity()).get(), req, &rec).ok());
+  v1::ListIndicatorsResponse listed;
+  EXPECT_TRUE(stub_->ListIndicators(Context({"公众", "", Role::kViewer}).get(), {}, &listed).ok());
 }
 
 }  // namespace

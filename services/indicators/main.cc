@@ -20,7 +20,7 @@ namespace {
 constexpr char kUsage[] =
     "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
     "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
-    "--log_level, --max_threads, --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
+    "--auth_keys (required), --auth_revoked, --log_level, --max_threads, --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
 
 int Fail(const std::string& what, const absl::Status& status) {
   luoshi::LogError(what, {{"error", std::string(status.message())}});
@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   luoshi::ParseFlags(argc, argv, kUsage);
   luoshi::InitLogging("indicators");
   luoshi::TuneProcessForServing();
+
+  absl::StatusOr<std::unique_ptr<luoshi::Authenticator>> authenticator = luoshi::AuthenticatorFromFlags();
+  if (!authenticator.ok()) return Fail("cannot verify callers", authenticator.status());
 
   const std::string catalog_path = luoshi::CatalogPath();
   absl::StatusOr<luoshi::v1::Catalog> catalog = luoshi::LoadCatalog(catalog_path);
@@ -48,7 +51,7 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail("cannot open the database", store.status());
 
   luoshi::indicators::IndicatorLogic service(&catalog_index, store->get(), luoshi::SystemClock::Get());
-  luoshi::indicators::GrpcService grpc_service(&service);
+  luoshi::indicators::GrpcService grpc_service(&service, authenticator->get());
   luoshi::ServiceHost host("indicators");
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress)); !s.ok()) {

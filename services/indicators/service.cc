@@ -246,7 +246,10 @@ absl::StatusOr<ObservationRecord> IndicatorLogic::Normalize(int index, const v1:
 }
 
 absl::StatusOr<v1::RecordObservationsResponse> IndicatorLogic::RecordObservations(
-    const Identity& /*caller*/, const v1::RecordObservationsRequest& request) {
+    const Identity& caller, const v1::RecordObservationsRequest& request) {
+  // Figures come from documents through the ingestion service (role service); an administrator may
+  // correct them by hand. Everyone else reads (docs/authorization.md).
+  LUOSHI_RETURN_IF_ERROR(RequireRole(caller, {Role::kAdmin, Role::kService}, "record observations"));
   v1::RecordObservationsResponse response;
   if (request.observations_size() > kMaxObservationBatch) {
     return absl::InvalidArgumentError(absl::StrCat("a batch holds ", request.observations_size(),

@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/decimal.h"
+#include "services/common/test_tokens.h"
 #include "services/indicators/csv.h"
 #include "services/indicators/test_util.h"
 
@@ -340,7 +341,7 @@ TEST_F(IndicatorLogicTest, PagingVisitsEveryRowOnceInPeriodOrder) {
     *batch.add_observations() = Obs("k" + std::to_string(i)).Period(std::to_string(2000 + (i * 7) % 23));
   }
   v1::RecordObservationsResponse ignored;
-  ASSERT_TRUE(Into(service_->RecordObservations(Identity{}, batch), &ignored).ok());
+  ASSERT_TRUE(Into(service_->RecordObservations(AdminIdentity(), batch), &ignored).ok());
   v1::QueryObservationsRequest req;
   req.mutable_page()->set_page_size(5);
   std::vector<std::string> periods;
@@ -474,7 +475,7 @@ TEST_F(IndicatorLogicTest, ExportStreamsInChunksAndStopsWhenTheClientLeaves) {
   for (int i = 0; i < 300; ++i)
     *batch.add_observations() = Obs("k" + std::to_string(i)).Period(std::to_string(1900 + i));
   v1::RecordObservationsResponse ignored;
-  ASSERT_TRUE(Into(service_->RecordObservations(Identity{}, batch), &ignored).ok());
+  ASSERT_TRUE(Into(service_->RecordObservations(AdminIdentity(), batch), &ignored).ok());
   int chunks = 0;
   size_t rows = 0;
   ASSERT_TRUE(service_

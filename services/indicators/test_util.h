@@ -11,6 +11,7 @@
 #include "services/common/catalog.h"
 #include "services/common/clock.h"
 #include "services/common/decimal.h"
+#include "services/common/test_tokens.h"
 #include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
 
@@ -158,7 +159,7 @@ class ServiceFixture : public ::testing::Test {
   absl::StatusOr<v1::RecordObservationsResponse> Record(std::initializer_list<v1::Observation> items) {
     v1::RecordObservationsRequest req;
     for (const auto& o : items) *req.add_observations() = o;
-    return service_->RecordObservations(Identity{}, req);
+    return service_->RecordObservations(AdminIdentity(), req);
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1767225600)};  // 2026-01-01

@@ -28,6 +28,7 @@
 #include "services/common/flags.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "services/ingestion/delivery_client.h"
 #include "services/ingestion/dispatcher.h"
 #include "services/ingestion/service.h"
@@ -133,9 +134,15 @@ int Run() {
   std::unique_ptr<GrpcDeliveryClient> client;
   std::unique_ptr<Dispatcher> dispatcher;
   if (deliver) {
-    client =
-        std::make_unique<GrpcDeliveryClient>(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
-                                             MakeChannel(absl::GetFlag(FLAGS_tasks_addr)), absl::Seconds(10));
+    // The peers verify this token (--service_token FILE: a token of role service that their keys sign).
+    absl::StatusOr<std::string> token = ServiceTokenFromFlags();
+    if (!token.ok()) {
+      std::fprintf(stderr, "service token: %s\n", std::string(token.status().message()).c_str());
+      return 1;
+    }
+    client = std::make_unique<GrpcDeliveryClient>(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
+                                                  MakeChannel(absl::GetFlag(FLAGS_tasks_addr)), absl::Seconds(10),
+                                                  *token);
     DispatcherOptions options;
     options.poll_interval = absl::Milliseconds(50);
     options.initial_backoff = absl::Milliseconds(100);
@@ -146,7 +153,8 @@ int Run() {
   IngestionLogic handler(store->get(), &engine, SystemClock::Get(), IngestionOptions{}, [&] {
     if (dispatcher) dispatcher->Wake();
   });
-  GrpcService server(&handler);
+  const TestTokens tokens;  // the bench's clients sign in with these
+  GrpcService server(&handler, tokens.authenticator());
   ServiceHost host("ingestion-bench");
   host.AddService(&server, "luoshi.v1.IngestionService");
   if (absl::Status s = host.Start("127.0.0.1:0"); !s.ok()) {
@@ -177,6 +185,7 @@ int Run() {
         v1::IngestDocumentResponse response;
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        tokens.Attach(AdminIdentity("bench"), &context);
         const absl::Time t0 = absl::Now();
         grpc::Status s = stub->IngestDocument(&context, request, &response);
         latencies[c].push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));

@@ -24,22 +24,20 @@ void ConnectNow(grpc::Channel* channel, std::chrono::system_clock::time_point de
 
 GrpcDeliveryClient::GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators,
                                        std::shared_ptr<grpc::Channel> tasks, absl::Duration deadline,
-                                       Identity identity)
+                                       std::string token)
     : indicators_channel_(indicators),
       tasks_channel_(tasks),
       indicators_(v1::IndicatorService::NewStub(indicators)),
       tasks_(v1::TaskService::NewStub(tasks)),
       deadline_(deadline),
-      identity_(std::move(identity)) {}
-
-Identity GrpcDeliveryClient::ServiceIdentity() { return Identity{"luoshi-ingestion", "", Role::kSupervisor}; }
+      token_(std::move(token)) {}
 
 absl::Status GrpcDeliveryClient::RecordObservations(const v1::RecordObservationsRequest& request) {
   const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline_);
   ConnectNow(indicators_channel_.get(), deadline);
   grpc::ClientContext context;
   context.set_deadline(deadline);
-  AttachIdentity(identity_, &context);
+  if (!token_.empty()) AttachToken(token_, &context);
   v1::RecordObservationsResponse response;
   return FromGrpcStatus(indicators_->RecordObservations(&context, request, &response));
 }
@@ -49,7 +47,7 @@ absl::Status GrpcDeliveryClient::ImportPlan(const v1::ImportPlanRequest& request
   ConnectNow(tasks_channel_.get(), deadline);
   grpc::ClientContext context;
   context.set_deadline(deadline);
-  AttachIdentity(identity_, &context);
+  if (!token_.empty()) AttachToken(token_, &context);
   v1::ImportPlanResponse response;
   return FromGrpcStatus(tasks_->ImportPlan(&context, request, &response));
 }

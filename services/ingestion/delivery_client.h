@@ -4,6 +4,7 @@
 #define LUOSHI_SERVICES_INGESTION_DELIVERY_CLIENT_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -31,12 +32,11 @@ class GrpcDeliveryClient : public DeliveryClient {
   // fail the first attempts after a peer comes back without even trying to connect. While a peer is
   // down, a call therefore takes up to `deadline` before it reports UNAVAILABLE or DEADLINE_EXCEEDED.
   //
-  // Calls are made as `identity` (the task service lets supervisors and administrators import plans).
+  // Calls carry `token`, the ingestion service's own token (role service, from --service_token): the
+  // indicator service lets it record observations, and the task service imports a plan as the person the
+  // request names in on_behalf_of (the uploader).
   GrpcDeliveryClient(std::shared_ptr<grpc::Channel> indicators, std::shared_ptr<grpc::Channel> tasks,
-                     absl::Duration deadline, Identity identity = ServiceIdentity());
-
-  // Who the ingestion service is when it delivers: user "luoshi-ingestion", role supervisor.
-  static Identity ServiceIdentity();
+                     absl::Duration deadline, std::string token);
 
   absl::Status RecordObservations(const v1::RecordObservationsRequest& request) override;
   absl::Status ImportPlan(const v1::ImportPlanRequest& request) override;
@@ -47,7 +47,7 @@ class GrpcDeliveryClient : public DeliveryClient {
   std::unique_ptr<v1::IndicatorService::Stub> indicators_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   absl::Duration deadline_;
-  Identity identity_;
+  std::string token_;
 };
 
 }  // namespace luoshi::ingestion

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 
 namespace luoshi::ingestion {
 namespace {
@@ -28,16 +29,22 @@ class FakeIndicators final : public v1::IndicatorService::Service {
 
 class IdentityRecordingTasks final : public v1::TaskService::Service {
  public:
-  grpc::Status ImportPlan(grpc::ServerContext* context, const v1::ImportPlanRequest*,
+  explicit IdentityRecordingTasks(const Authenticator* authenticator) : authenticator_(authenticator) {}
+  grpc::Status ImportPlan(grpc::ServerContext* context, const v1::ImportPlanRequest* request,
                           v1::ImportPlanResponse*) override {
-    absl::StatusOr<Identity> who = IdentityFromContext(*context);
+    absl::StatusOr<Identity> who = authenticator_->Authenticate(*context);
     if (!who.ok()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(who.status().message()));
     user = who->user;
     role = who->role;
+    on_behalf_of = request->on_behalf_of().user();
     return grpc::Status::OK;
   }
   std::string user;
   Role role = Role::kViewer;
+  std::string on_behalf_of;
+
+ private:
+  const Authenticator* authenticator_;
 };
 
 class SlowTasks final : public v1::TaskService::Service {
@@ -71,7 +78,7 @@ TEST(GrpcDeliveryClientTest, PassesAnswersThroughAndEnforcesTheDeadline) {
   auto tasks_host = StartPeer(&tasks, "127.0.0.1:0");
   GrpcDeliveryClient client(MakeChannel("127.0.0.1:" + std::to_string(indicators_host->port())),
                             MakeChannel("127.0.0.1:" + std::to_string(tasks_host->port())),
-                            absl::Milliseconds(300));
+                            absl::Milliseconds(300), "");
   EXPECT_TRUE(client.RecordObservations(OneObservation()).ok());
   absl::Status invalid = client.RecordObservations(v1::RecordObservationsRequest());
   EXPECT_EQ(invalid.code(), absl::StatusCode::kInvalidArgument);
@@ -81,14 +88,21 @@ TEST(GrpcDeliveryClientTest, PassesAnswersThroughAndEnforcesTheDeadline) {
   tasks_host->Shutdown(absl::ZeroDuration());
 }
 
-TEST(GrpcDeliveryClientTest, CallsAsTheIngestionServiceAccount) {
-  IdentityRecordingTasks tasks;
+TEST(GrpcDeliveryClientTest, CallsWithTheServiceTokenOnBehalfOfTheUploader) {
+  TestTokens tokens;
+  IdentityRecordingTasks tasks(tokens.authenticator());
   auto host = StartPeer(&tasks, "127.0.0.1:0");
   auto channel = MakeChannel("127.0.0.1:" + std::to_string(host->port()));
-  GrpcDeliveryClient client(channel, channel, absl::Seconds(5));
-  EXPECT_TRUE(client.ImportPlan(v1::ImportPlanRequest()).ok());
+  GrpcDeliveryClient client(channel, channel, absl::Seconds(5), tokens.For(ServiceIdentity()));
+  v1::ImportPlanRequest plan;
+  plan.mutable_on_behalf_of()->set_user("督查室张三");
+  EXPECT_TRUE(client.ImportPlan(plan).ok());
   EXPECT_EQ(tasks.user, "luoshi-ingestion");
-  EXPECT_EQ(tasks.role, Role::kSupervisor);
+  EXPECT_EQ(tasks.role, Role::kService);
+  EXPECT_EQ(tasks.on_behalf_of, "督查室张三");
+  // Without a token the peer refuses the call.
+  GrpcDeliveryClient anonymous(channel, channel, absl::Seconds(5), "");
+  EXPECT_EQ(anonymous.ImportPlan(plan).code(), absl::StatusCode::kUnauthenticated);
   host->Shutdown(absl::ZeroDuration());
 }
 
@@ -96,7 +110,7 @@ TEST(GrpcDeliveryClientTest, FirstCallAfterThePeerReturnsGoesThrough) {
   FakeIndicators indicators;
   auto host = StartPeer(&indicators, "127.0.0.1:0");
   const std::string address = "127.0.0.1:" + std::to_string(host->port());
-  GrpcDeliveryClient client(MakeChannel(address), MakeChannel(address), absl::Seconds(1));
+  GrpcDeliveryClient client(MakeChannel(address), MakeChannel(address), absl::Seconds(1), "");
   ASSERT_TRUE(client.RecordObservations(OneObservation()).ok());
 
   host->Shutdown(absl::ZeroDuration());

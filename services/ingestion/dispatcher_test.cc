@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/test_tokens.h"
 #include "services/ingestion/service.h"
 #include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
@@ -49,7 +50,7 @@ class DispatcherTest : public ::testing::Test {
   std::string Ingest(const std::string& title, int observations, int tasks) {
     v1::IngestDocumentRequest request;
     request.set_content(FakeDocument(title, observations, tasks));
-    auto r = handler_->IngestDocument(Identity{}, request);
+    auto r = handler_->IngestDocument(AdminIdentity(), request);
     EXPECT_TRUE(r.ok()) << r.status();
     return r->document().id();
   }
@@ -206,7 +207,7 @@ TEST_F(DispatcherTest, PermanentRejectionIsRecordedAndNotRetried) {
   // Reprocessing queues a fresh attempt, which goes through once the peer accepts it.
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(id);
-  auto reprocessed = handler_->ReprocessDocument(Identity{}, reprocess);
+  auto reprocessed = handler_->ReprocessDocument(AdminIdentity(), reprocess);
   ASSERT_TRUE(reprocessed.ok());
   EXPECT_EQ(reprocessed->document().deliveries(1).state(), v1::DELIVERY_STATE_PENDING);
   EXPECT_EQ(reprocessed->document().deliveries(1).attempts(), 0);
@@ -236,7 +237,7 @@ TEST_F(DispatcherTest, ReprocessRedeliversUnderTheSameKeys) {
   Pass();
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(id);
-  ASSERT_TRUE(handler_->ReprocessDocument(Identity{}, reprocess).ok());
+  ASSERT_TRUE(handler_->ReprocessDocument(AdminIdentity(), reprocess).ok());
   Pass();
   // The same two source keys arrived twice: an idempotent peer stores each once.
   EXPECT_THAT(client_.accepted_observations(), SizeIs(2));

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "services/common/catalog.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "services/indicators/grpc_service.h"
 #include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
@@ -47,6 +48,9 @@ constexpr char kYearlessReport[] =
     "大兴区经济运行情况\n"
     "一、主要指标\n"
     "全区地区生产总值增长5.2%。社会消费品零售总额增长3.1%。一般公共预算收入完成85.6亿元。\n";
+
+// Who uploads in these tests: the supervising office, which may import plans.
+const Identity kUploader{"督查室王敏", "区政府督查室", Role::kSupervisor};
 
 // A task service stand-in: rejects every plan as invalid while `reject` is set, accepts otherwise.
 class ScriptedTasks final : public v1::TaskService::Service {
@@ -93,7 +97,8 @@ class DownstreamTest : public ::testing::Test {
     indicator_store_ = std::move(*indicator_store);
     indicator_service_ = std::make_unique<indicators::IndicatorLogic>(
         catalog_index_.get(), indicator_store_.get(), SystemClock::Get());
-    indicator_grpc_ = std::make_unique<indicators::GrpcService>(indicator_service_.get());
+    indicator_grpc_ =
+        std::make_unique<indicators::GrpcService>(indicator_service_.get(), tokens_.authenticator());
     StartIndicators("127.0.0.1:0");
     indicators_address_ = "127.0.0.1:" + std::to_string(indicators_host_->port());
 
@@ -103,7 +108,7 @@ class DownstreamTest : public ::testing::Test {
 
     client_ = std::make_unique<GrpcDeliveryClient>(
         MakeChannel(indicators_address_), MakeChannel("127.0.0.1:" + std::to_string(tasks_host_->port())),
-        absl::Seconds(2));
+        absl::Seconds(2), tokens_.For(ServiceIdentity()));
     ingestion_db_ = std::make_unique<testing::TempDatabase>("downstream_ingestion");
     auto store = SqliteDocumentStore::Open(ingestion_db_->path());
     ASSERT_TRUE(store.ok()) << store.status();
@@ -111,7 +116,7 @@ class DownstreamTest : public ::testing::Test {
     handler_ = std::make_unique<IngestionLogic>(store_.get(), engine_.get(), &clock_, IngestionOptions{});
     dispatcher_ = std::make_unique<Dispatcher>(store_.get(), client_.get(), &clock_, DispatcherOptions{},
                                                [] { return 1.0; });
-    server_ = std::make_unique<GrpcService>(handler_.get());
+    server_ = std::make_unique<GrpcService>(handler_.get(), tokens_.authenticator());
     ingestion_host_ = std::make_unique<ServiceHost>("ingestion");
     ingestion_host_->AddService(server_.get(), "luoshi.v1.IngestionService");
     ASSERT_TRUE(ingestion_host_->Start("127.0.0.1:0").ok());
@@ -138,6 +143,7 @@ class DownstreamTest : public ::testing::Test {
     request.set_filename(filename);
     v1::IngestDocumentResponse response;
     grpc::ClientContext context;
+    tokens_.Attach(kUploader, &context);
     grpc::Status s = ingestion_->IngestDocument(&context, request, &response);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response;
@@ -149,6 +155,7 @@ class DownstreamTest : public ::testing::Test {
     request.set_year_hint(year_hint);
     v1::IngestDocumentResponse response;
     grpc::ClientContext context;
+    tokens_.Attach(kUploader, &context);
     grpc::Status s = ingestion_->ReprocessDocument(&context, request, &response);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response;
@@ -159,6 +166,7 @@ class DownstreamTest : public ::testing::Test {
     request.set_document_id(id);
     v1::Document document;
     grpc::ClientContext context;
+    tokens_.Attach(kUploader, &context);
     grpc::Status s = ingestion_->GetDocument(&context, request, &document);
     EXPECT_TRUE(s.ok()) << s.error_message();
     for (const v1::Delivery& d : document.deliveries()) {
@@ -177,6 +185,7 @@ class DownstreamTest : public ::testing::Test {
     request.mutable_page()->set_page_size(1000);
     v1::QueryObservationsResponse response;
     grpc::ClientContext context;
+    tokens_.Attach(kUploader, &context);
     grpc::Status s = stub->QueryObservations(&context, request, &response);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return {response.observations().begin(), response.observations().end()};
@@ -188,6 +197,7 @@ class DownstreamTest : public ::testing::Test {
     return stats.ok() ? *stats : DispatchStats{};
   }
 
+  TestTokens tokens_;
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   std::unique_ptr<CatalogIndex> catalog_index_;
   std::unique_ptr<LibraryExtractionEngine> engine_;
@@ -346,6 +356,7 @@ TEST_F(DownstreamTest, ReprocessRefusesAYearHintThatIsNoYear) {
   request.set_year_hint(23);
   v1::IngestDocumentResponse response;
   grpc::ClientContext context;
+  tokens_.Attach(kUploader, &context);
   grpc::Status s = ingestion_->ReprocessDocument(&context, request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("year_hint 23 is not a year"));

@@ -24,8 +24,9 @@ namespace luoshi::ingestion {
 
 class GrpcService final : public v1::IngestionService::Service {
  public:
-  // `service` must outlive this object.
-  explicit GrpcService(IngestionLogic* service) : service_(service) {}
+  // `service` and `authenticator` (which verifies every caller's token) must outlive this object.
+  GrpcService(IngestionLogic* service, const Authenticator* authenticator)
+      : service_(service), adapter_("luoshi.v1.IngestionService", authenticator) {}
 
   grpc::Status IngestDocument(grpc::ServerContext* context, const v1::IngestDocumentRequest* request,
                               v1::IngestDocumentResponse* response) override;
@@ -40,7 +41,7 @@ class GrpcService final : public v1::IngestionService::Service {
 
  private:
   IngestionLogic* service_;
-  CallAdapter adapter_{"luoshi.v1.IngestionService", CallerPolicy::kAnonymousAllowed};
+  CallAdapter adapter_;
 };
 
 }  // namespace luoshi::ingestion

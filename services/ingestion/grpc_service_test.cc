@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
 
@@ -30,7 +31,7 @@ class IngestionGrpcServiceTest : public ::testing::Test {
     IngestionOptions options;
     options.max_document_bytes = 4096;
     handler_ = std::make_unique<IngestionLogic>(store_.get(), &engine_, SystemClock::Get(), options);
-    server_ = std::make_unique<GrpcService>(handler_.get());
+    server_ = std::make_unique<GrpcService>(handler_.get(), tokens_.authenticator());
     host_ = std::make_unique<ServiceHost>("ingestion-test");
     host_->AddService(server_.get(), "luoshi.v1.IngestionService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
@@ -40,9 +41,11 @@ class IngestionGrpcServiceTest : public ::testing::Test {
 
   void TearDown() override { host_->Shutdown(absl::Seconds(1)); }
 
-  std::unique_ptr<grpc::ClientContext> Context() {
+  // A call as `who` (an office by default: offices upload their reports).
+  std::unique_ptr<grpc::ClientContext> Context(const Identity& who = {"财政局办公室", "区财政局", Role::kOffice}) {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    tokens_.Attach(who, context.get());
     return context;
   }
 
@@ -53,6 +56,7 @@ class IngestionGrpcServiceTest : public ::testing::Test {
     return stub_->IngestDocument(Context().get(), request, response);
   }
 
+  TestTokens tokens_;
   testing::FakeExtractionEngine engine_;
   std::unique_ptr<testing::TempDatabase> db_file_;  // outlives the store
   std::unique_ptr<SqliteDocumentStore> store_;
@@ -113,6 +117,32 @@ TEST_F(IngestionGrpcServiceTest, ErrorsArriveWithTheirCodesAndMessages) {
   grpc::Status missing = stub_->GetDocument(Context().get(), get, &document);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(missing.error_message(), HasSubstr("doc-0123456789abcdef"));
+}
+
+TEST_F(IngestionGrpcServiceTest, CallersAreVerifiedAndViewersOnlyRead) {
+  v1::IngestDocumentRequest request;
+  request.set_content(FakeDocument("谁上传", 1, 0));
+  request.set_filename("who.txt");
+  v1::IngestDocumentResponse response;
+
+  grpc::ClientContext anonymous;
+  grpc::Status none = stub_->IngestDocument(&anonymous, request, &response);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(none.error_message(), HasSubstr("no token"));
+
+  grpc::ClientContext forged;
+  forged.AddMetadata("authorization", "Bearer " + TestTokens().For(AdminIdentity()));  // another key
+  EXPECT_EQ(stub_->IngestDocument(&forged, request, &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  grpc::Status viewer = stub_->IngestDocument(Context({"公众", "", Role::kViewer}).get(), request, &response);
+  EXPECT_EQ(viewer.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(viewer.error_message(), HasSubstr("role viewer may not ingest"));
+
+  ASSERT_TRUE(stub_->IngestDocument(Context().get(), request, &response).ok());
+  v1::ListDocumentsRequest list;
+  v1::ListDocumentsResponse listed;
+  ASSERT_TRUE(stub_->ListDocuments(Context({"公众", "", Role::kViewer}).get(), list, &listed).ok());
+  EXPECT_THAT(listed.documents(), SizeIs(1));
 }
 
 }  // namespace

@@ -92,12 +92,22 @@ int Run() {
   const IngestionOptions ingestion_options = IngestionOptionsFromFlags();
   auto catalog = LoadCatalog(CatalogPath());
   if (!catalog.ok()) Die("cannot load the catalog", catalog.status());
+  absl::StatusOr<std::unique_ptr<Authenticator>> authenticator = AuthenticatorFromFlags();
+  if (!authenticator.ok()) Die("cannot verify callers", authenticator.status());
+  // Deliveries to the indicator and task services carry this service's own token (role service).
+  absl::StatusOr<std::string> service_token = ServiceTokenFromFlags();
+  if (!service_token.ok()) Die("cannot read the service token", service_token.status());
+  if (service_token->empty()) {
+    LogWarning("no --service_token: the indicator and task services will refuse this service's deliveries",
+               {});
+  }
   std::unique_ptr<SqliteDocumentStore> store = OpenStore();
   LibraryExtractionEngine engine(*catalog);
 
   GrpcDeliveryClient client(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
                             MakeChannel(absl::GetFlag(FLAGS_tasks_addr)),
-                            absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_delivery_deadline_ms))));
+                            absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_delivery_deadline_ms))),
+                            *service_token);
   std::mt19937_64 random_engine{std::random_device{}()};
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   // Only the dispatcher's pass (one at a time) draws from it.
@@ -105,7 +115,7 @@ int Run() {
                         [&] { return unit(random_engine); });
   IngestionLogic handler(store.get(), &engine, SystemClock::Get(), ingestion_options,
                            [&dispatcher] { dispatcher.Wake(); });
-  GrpcService server(&handler);
+  GrpcService server(&handler, authenticator->get());
 
   ServiceHost host("ingestion");
   host.AddService(&server, "luoshi.v1.IngestionService");
@@ -129,7 +139,7 @@ int main(int argc, char** argv) {
       "indicators and tasks, and delivers them to the indicator and task services.\n"
       "Flags: --listen, --db, --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
       "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
-      "--log_level, --tls_*.");
+      "--auth_keys (required), --auth_revoked, --service_token, --log_level, --tls_*.");
   luoshi::InitLogging("ingestion");
   luoshi::TuneProcessForServing();
   return luoshi::ingestion::Run();

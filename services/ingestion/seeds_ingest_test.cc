@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/catalog.h"
+#include "services/common/test_tokens.h"
 #include "services/ingestion/dispatcher.h"
 #include "services/ingestion/ids.h"
 #include "services/ingestion/service.h"
@@ -59,7 +60,7 @@ TEST_F(SeedsIngestTest, SeedsArriveDownstreamExactlyOnceDespiteAnOutageAndReinge
     v1::IngestDocumentRequest request;
     request.set_content(bytes);
     request.set_filename(name);
-    auto r = handler_->IngestDocument(Identity{}, request);
+    auto r = handler_->IngestDocument(AdminIdentity(), request);
     ASSERT_TRUE(r.ok()) << name << ": " << r.status();
     EXPECT_TRUE(r->created()) << name;
     const std::string sha = Sha256Hex(bytes);
@@ -83,7 +84,7 @@ TEST_F(SeedsIngestTest, SeedsArriveDownstreamExactlyOnceDespiteAnOutageAndReinge
   for (const auto& [name, bytes] : seeds) {
     v1::IngestDocumentRequest request;
     request.set_content(bytes);
-    auto r = handler_->IngestDocument(Identity{}, request);
+    auto r = handler_->IngestDocument(AdminIdentity(), request);
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r->created()) << name;
   }

@@ -138,7 +138,8 @@ std::string LeftOutReason(const std::string& document_id, int without_period, in
 
 }  // namespace
 
-std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::Extraction& extraction) {
+std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::Extraction& extraction,
+                                       const Identity& uploader) {
   NewDelivery indicators{kIndicatorsTarget, ""};
   // The indicator service files every figure under a period and a region; one without either cannot
   // be stored, and would make it refuse the whole batch. Such figures stay in the extraction and are
@@ -160,7 +161,15 @@ std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::E
   if (request.observations_size() > 0) indicators.payload = request.SerializeAsString();
   if (indicators.left_out > 0) indicators.left_out_reason = LeftOutReason(record.id, without_period, without_region);
   NewDelivery tasks{kTasksTarget, ""};
-  if (extraction.tasks_size() > 0) {
+  if (extraction.tasks_size() > 0 && uploader.role != Role::kAdmin && uploader.role != Role::kSupervisor) {
+    // The task service would refuse the import (only supervisors and administrators import plans), and
+    // retrying would not change that: the plan stays in the extraction until one of them reprocesses it.
+    tasks.left_out = extraction.tasks_size();
+    tasks.left_out_reason = absl::StrCat(
+        "the plan's ", extraction.tasks_size(), " tasks were not sent to the task service: role ",
+        RoleName(uploader.role), " may not import plans; a supervisor or administrator imports them with "
+        "luoshi reprocess ", record.id);
+  } else if (extraction.tasks_size() > 0) {
     const v1::DocumentMetadata& m = extraction.metadata();
     v1::ImportPlanRequest request;
     request.set_document_id(record.id);
@@ -170,9 +179,14 @@ std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::E
     request.set_year(m.year());
     request.set_region(m.region());
     *request.mutable_tasks() = extraction.tasks();
+    *request.mutable_on_behalf_of() = PrincipalOf(uploader);
     tasks.payload = request.SerializeAsString();
   }
   return {indicators, tasks};
+}
+
+absl::Status CheckMayIngest(const Identity& caller) {
+  return RequireRole(caller, {Role::kAdmin, Role::kSupervisor, Role::kOffice}, "ingest or reprocess documents");
 }
 
 v1::Document DocumentProto(const DocumentRecord& record, const std::vector<OutboxEntry>& deliveries) {
@@ -210,7 +224,8 @@ absl::Status IngestionLogic::Validate(const v1::IngestDocumentRequest& request) 
 }
 
 absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::IngestDocument(
-    const Identity& /*caller*/, const v1::IngestDocumentRequest& request) {
+    const Identity& caller, const v1::IngestDocumentRequest& request) {
+  LUOSHI_RETURN_IF_ERROR(CheckMayIngest(caller));
   LUOSHI_RETURN_IF_ERROR(Validate(request));
   const std::string sha256 = Sha256Hex(request.content());
   if (!request.dry_run()) {
@@ -225,7 +240,7 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::IngestDocument(
     v1::IngestDocumentResponse response;
     *response.mutable_document() = DocumentProto(record, {});
     // Nothing is sent, but what a real ingest would leave out is worth knowing before it.
-    for (const NewDelivery& planned : DeliveriesFor(record, extraction)) {
+    for (const NewDelivery& planned : DeliveriesFor(record, extraction, caller)) {
       v1::Delivery* d = response.mutable_document()->add_deliveries();
       d->set_target(planned.target);
       d->set_state(v1::DELIVERY_STATE_NOT_NEEDED);
@@ -236,14 +251,15 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::IngestDocument(
     response.set_created(false);
     return response;
   }
-  return StoreNew(request, record, std::move(extraction));
+  return StoreNew(caller, request, record, std::move(extraction));
 }
 
-absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::StoreNew(const v1::IngestDocumentRequest& request,
+absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::StoreNew(const Identity& caller,
+                                                                      const v1::IngestDocumentRequest& request,
                                                                       const DocumentRecord& record,
                                                                       v1::Extraction extraction) {
   absl::Status created =
-      store_->CreateDocument(record, request.content(), extraction, DeliveriesFor(record, extraction));
+      store_->CreateDocument(record, request.content(), extraction, DeliveriesFor(record, extraction, caller));
   if (absl::IsAlreadyExists(created)) {
     // Someone stored the same bytes between our lookup and our insert: theirs is the document.
     absl::StatusOr<DocumentRecord> existing = store_->FindBySha256(record.sha256);
@@ -321,7 +337,8 @@ absl::StatusOr<v1::Extraction> IngestionLogic::GetExtraction(const Identity& /*c
 }
 
 absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::ReprocessDocument(
-    const Identity& /*caller*/, const v1::ReprocessDocumentRequest& request) {
+    const Identity& caller, const v1::ReprocessDocumentRequest& request) {
+  LUOSHI_RETURN_IF_ERROR(CheckMayIngest(caller));
   if (request.document_id().empty()) return MissingDocumentId();
   if (!ValidYearHint(request.year_hint())) return InvalidYearHint(request.year_hint());
   LUOSHI_ASSIGN_OR_RETURN(DocumentRecord record, store_->GetDocument(request.document_id()));
@@ -333,7 +350,7 @@ absl::StatusOr<v1::IngestDocumentResponse> IngestionLogic::ReprocessDocument(
   LUOSHI_ASSIGN_OR_RETURN(auto extraction, RunExtraction(bytes, record.sha256, ExtractRequestFor(record)));
   absl::StatusOr<DocumentRecord> updated =
       store_->ReplaceExtraction(record.id, extraction, record.region_hint, record.year_hint,
-                                DeliveriesFor(record, extraction), clock_->Now());
+                                DeliveriesFor(record, extraction, caller), clock_->Now());
   if (!updated.ok()) return updated.status();
   NotifyQueued();
   LUOSHI_ASSIGN_OR_RETURN(v1::Document document, ToDocument(*updated));

@@ -1,6 +1,10 @@
 // IngestionLogic: the five IngestionService methods as plain C++ (no gRPC types), each
 // validate → fetch → act → to-proto. The gRPC layer (grpc_service.h) calls one method per RPC.
-// Every method takes the caller (services/common/identity.h); none checks it yet.
+// Every method takes the verified caller (services/common/identity.h): admins, supervisors and offices
+// ingest and reprocess, every role reads (CheckMayIngest). Plans found in a document are delivered to the
+// task service on behalf of the caller, who must be allowed to import plans there: an office's upload is
+// stored and its figures delivered, and its plan is left out of the deliveries (with the reason, in the
+// document's deliveries) until a supervisor or administrator reprocesses the document.
 //
 // Rules a caller can rely on:
 //   - Identity is the SHA-256 of the bytes. Ingesting bytes that are already stored returns the stored
@@ -52,7 +56,8 @@ class IngestionLogic {
   absl::StatusOr<v1::IngestDocumentResponse> Existing(const DocumentRecord& record) const;
   absl::StatusOr<v1::Extraction> RunExtraction(const std::string& bytes, const std::string& sha256,
                                                const ExtractRequest& request) const;
-  absl::StatusOr<v1::IngestDocumentResponse> StoreNew(const v1::IngestDocumentRequest& request,
+  absl::StatusOr<v1::IngestDocumentResponse> StoreNew(const Identity& caller,
+                                                      const v1::IngestDocumentRequest& request,
                                                       const DocumentRecord& record, v1::Extraction extraction);
   absl::StatusOr<v1::Document> ToDocument(const DocumentRecord& record) const;
   void NotifyQueued() const;
@@ -65,8 +70,15 @@ class IngestionLogic {
 };
 
 // The outbox entries an extraction needs: one per target, with an empty payload when that target has
-// nothing to receive. Exposed for tests.
-std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::Extraction& extraction);
+// nothing to receive. A plan is delivered on behalf of `uploader` (the task service decides with the
+// uploader's role whether it may be imported); an uploader who may not import plans (office, viewer) gets
+// the plan left out, with the reason. Exposed for tests.
+std::vector<NewDelivery> DeliveriesFor(const DocumentRecord& record, const v1::Extraction& extraction,
+                                       const Identity& uploader);
+
+// Who may ingest and reprocess documents: admins, supervisors and offices (docs/authorization.md);
+// every signed-in role reads.
+absl::Status CheckMayIngest(const Identity& caller);
 
 // Proto view of a stored document and its current deliveries.
 v1::Document DocumentProto(const DocumentRecord& record, const std::vector<OutboxEntry>& deliveries);

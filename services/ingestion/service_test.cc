@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/test_tokens.h"
 #include "services/ingestion/ids.h"
 #include "services/ingestion/sqlite_store.h"
 #include "services/ingestion/test_util.h"
@@ -46,7 +47,7 @@ class IngestionLogicTest : public ::testing::Test {
   }
 
   v1::IngestDocumentResponse Ingest(const std::string& content) {
-    auto response = handler_->IngestDocument(Identity{}, Request(content));
+    auto response = handler_->IngestDocument(AdminIdentity(), Request(content));
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? *response : v1::IngestDocumentResponse();
   }
@@ -112,7 +113,7 @@ TEST_F(IngestionLogicTest, SameBytesReturnTheSameDocumentAndDuplicateNothing) {
   const std::string content = FakeDocument("同一份报告", 2, 1);
   v1::IngestDocumentResponse first = Ingest(content);
   clock_.Advance(absl::Hours(1));
-  auto again = handler_->IngestDocument(Identity{}, Request(content, "renamed-copy.txt"));
+  auto again = handler_->IngestDocument(AdminIdentity(), Request(content, "renamed-copy.txt"));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(again->created());
   EXPECT_EQ(again->document().id(), first.document().id());
@@ -134,7 +135,7 @@ TEST_F(IngestionLogicTest, ConcurrentIdenticalUploadsCreateOneDocument) {
   absl::Mutex mu;
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
-      auto r = handler_->IngestDocument(Identity{}, Request(content));
+      auto r = handler_->IngestDocument(AdminIdentity(), Request(content));
       if (!r.ok()) {
         ++failed;
         return;
@@ -154,7 +155,7 @@ TEST_F(IngestionLogicTest, ConcurrentIdenticalUploadsCreateOneDocument) {
 TEST_F(IngestionLogicTest, DryRunExtractsAndStoresNothing) {
   v1::IngestDocumentRequest request = Request(FakeDocument("试算", 2, 1));
   request.set_dry_run(true);
-  auto r = handler_->IngestDocument(Identity{}, request);
+  auto r = handler_->IngestDocument(AdminIdentity(), request);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->created());
   EXPECT_EQ(r->document().metadata().title(), "试算");
@@ -176,14 +177,14 @@ TEST_F(IngestionLogicTest, DryRunExtractsAndStoresNothing) {
 }
 
 TEST_F(IngestionLogicTest, EmptyAndOversizedDocumentsAreRefusedWithReadableMessages) {
-  auto empty = handler_->IngestDocument(Identity{}, Request("", "blank.txt"));
+  auto empty = handler_->IngestDocument(AdminIdentity(), Request("", "blank.txt"));
   EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(empty.status().message(), HasSubstr("\"blank.txt\" is empty"));
 
   MakeHandler(IngestionOptions{/*max_document_bytes=*/1024});
-  auto at_limit = handler_->IngestDocument(Identity{}, Request(std::string(1024, 'x')));
+  auto at_limit = handler_->IngestDocument(AdminIdentity(), Request(std::string(1024, 'x')));
   EXPECT_TRUE(at_limit.ok()) << at_limit.status();
-  auto too_big = handler_->IngestDocument(Identity{}, Request(std::string(1025, 'y'), "huge.docx"));
+  auto too_big = handler_->IngestDocument(AdminIdentity(), Request(std::string(1025, 'y'), "huge.docx"));
   EXPECT_EQ(too_big.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(too_big.status().message(), HasSubstr("\"huge.docx\" is"));
   EXPECT_THAT(too_big.status().message(), HasSubstr("1025 bytes"));
@@ -193,7 +194,7 @@ TEST_F(IngestionLogicTest, EmptyAndOversizedDocumentsAreRefusedWithReadableMessa
 }
 
 TEST_F(IngestionLogicTest, ExtractionErrorsReachTheCallerAndStoreNothing) {
-  auto r = handler_->IngestDocument(Identity{}, Request("reject: accepted formats are text, HTML and .docx\n"));
+  auto r = handler_->IngestDocument(AdminIdentity(), Request("reject: accepted formats are text, HTML and .docx\n"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("accepted formats"));
   EXPECT_THAT(ListIds({}), IsEmpty());
@@ -203,7 +204,7 @@ TEST_F(IngestionLogicTest, HintsFillInWhatTheDocumentDoesNotSay) {
   v1::IngestDocumentRequest request = Request(FakeDocument("无地区", 1, 0, 1, "", 0));
   request.set_region_hint("通州区");
   request.set_year_hint(2021);
-  auto r = handler_->IngestDocument(Identity{}, request);
+  auto r = handler_->IngestDocument(AdminIdentity(), request);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->document().metadata().region(), "通州区");
   EXPECT_EQ(r->document().metadata().year(), 2021);
@@ -213,7 +214,7 @@ TEST_F(IngestionLogicTest, YearHintMustBeAYear) {
   for (int year : {-1, 23, 1900, 2101}) {
     v1::IngestDocumentRequest request = Request(FakeDocument("年份", 1, 0));
     request.set_year_hint(year);
-    auto r = handler_->IngestDocument(Identity{}, request);
+    auto r = handler_->IngestDocument(AdminIdentity(), request);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << year;
     EXPECT_THAT(r.status().message(), HasSubstr("is not a year")) << year;
   }
@@ -236,7 +237,7 @@ TEST_F(IngestionLogicTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDeliveryAn
   // No region: the same, with the region hint as the way out. A dry run says so before storing.
   v1::IngestDocumentRequest dry = Request(FakeDocument("无地区", 1, 0, 1, "", 2023));
   dry.set_dry_run(true);
-  auto preview = handler_->IngestDocument(Identity{}, dry);
+  auto preview = handler_->IngestDocument(AdminIdentity(), dry);
   ASSERT_TRUE(preview.ok()) << preview.status();
   EXPECT_EQ(preview->document().deliveries(0).state(), v1::DELIVERY_STATE_NOT_NEEDED);
   EXPECT_EQ(preview->document().deliveries(0).left_out(), 1);
@@ -247,7 +248,7 @@ TEST_F(IngestionLogicTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDeliveryAn
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(id);
   reprocess.set_year_hint(2022);
-  auto r = handler_->ReprocessDocument(Identity{}, reprocess);
+  auto r = handler_->ReprocessDocument(AdminIdentity(), reprocess);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->document().metadata().year(), 2022);
   EXPECT_EQ(r->document().deliveries(0).state(), v1::DELIVERY_STATE_PENDING);
@@ -263,12 +264,12 @@ TEST_F(IngestionLogicTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDeliveryAn
 
   reprocess.set_year_hint(0);
   reprocess.set_region_hint("通州区");
-  auto again = handler_->ReprocessDocument(Identity{}, reprocess);
+  auto again = handler_->ReprocessDocument(AdminIdentity(), reprocess);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->document().metadata().year(), 2022);  // kept
   EXPECT_EQ(store_->GetDocument(id)->region_hint, "通州区");
   reprocess.set_year_hint(99);
-  EXPECT_EQ(handler_->ReprocessDocument(Identity{}, reprocess).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(handler_->ReprocessDocument(AdminIdentity(), reprocess).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(IngestionLogicTest, ListDocumentsPagesNewestFirstWithStableTokens) {
@@ -378,7 +379,7 @@ TEST_F(IngestionLogicTest, GetExtractionAndGetDocumentFindStoredDocuments) {
 TEST_F(IngestionLogicTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliveries) {
   v1::IngestDocumentRequest request = Request(FakeDocument("需要重跑", 2, 1, 1, "", 2023));
   request.set_region_hint("顺义区");
-  auto first = handler_->IngestDocument(Identity{}, request);
+  auto first = handler_->IngestDocument(AdminIdentity(), request);
   ASSERT_TRUE(first.ok());
   engine_.set_version("fake-2");
   engine_.set_extra_observation(true);
@@ -386,7 +387,7 @@ TEST_F(IngestionLogicTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliverie
 
   v1::ReprocessDocumentRequest reprocess;
   reprocess.set_document_id(first->document().id());
-  auto r = handler_->ReprocessDocument(Identity{}, reprocess);
+  auto r = handler_->ReprocessDocument(AdminIdentity(), reprocess);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->created());
   EXPECT_EQ(r->document().id(), first->document().id());
@@ -413,7 +414,7 @@ TEST_F(IngestionLogicTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliverie
   EXPECT_EQ(handler_->GetExtraction(Identity{}, get_extraction)->extractor_version(), "fake-2");
 
   reprocess.set_document_id("doc-0000000000000000");
-  EXPECT_EQ(handler_->ReprocessDocument(Identity{}, reprocess).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(handler_->ReprocessDocument(AdminIdentity(), reprocess).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(PageTokenTest, RoundTripsAndRejectsForgeries) {

@@ -1,5 +1,6 @@
 #include "services/tasks/access.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/common/status_macros.h"
 #include "services/tasks/errors.h"
@@ -7,6 +8,16 @@
 namespace luoshi::tasks {
 
 absl::Status CheckMayRead(const Identity&) { return absl::OkStatus(); }
+
+absl::StatusOr<Identity> ActingFor(const Identity& caller, const v1::ImportPlanRequest& request) {
+  if (!request.has_on_behalf_of()) return caller;
+  if (caller.role != Role::kService) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "role ", RoleName(caller.role),
+        " may not import on behalf of someone else (on_behalf_of); only a Luoshi service may"));
+  }
+  return IdentityFromPrincipal(request.on_behalf_of());
+}
 
 absl::Status CheckMayImport(const Identity& who) {
   if (who.role == Role::kAdmin || who.role == Role::kSupervisor) return absl::OkStatus();
@@ -25,6 +36,7 @@ absl::Status CheckMayReportAtAll(const Identity& who) {
                         "report progress for an office; the responsible office reports and the "
                         "supervisor reviews");
     case Role::kViewer:
+    case Role::kService:
       break;
   }
   return RoleMayNot(RoleName(who.role), "report progress (read-only access)");

@@ -30,6 +30,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/common/flags.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "services/common/time.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/sqlite_store.h"
@@ -81,8 +82,14 @@ absl::Duration ThreadCpu() {
   return absl::DurationFromTimespec(ts);
 }
 
+// Signs the bench's callers' tokens; the service trusts its key.
+const TestTokens& Tokens() {
+  static const TestTokens* tokens = new TestTokens();
+  return *tokens;
+}
+
 void AttachDeadline(grpc::ClientContext* ctx, const Identity& who) {
-  AttachIdentity(who, ctx);
+  Tokens().Attach(who, ctx);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
 }
 
@@ -231,7 +238,7 @@ int Main() {
 
   // ---- Serve ------------------------------------------------------------------------------
   absl::SetFlag(&FLAGS_max_threads, clients * 2 + 8);
-  GrpcService service(&tracker);
+  GrpcService service(&tracker, Tokens().authenticator());
   ServiceHost host("tasks-bench");
   host.AddService(&service, "luoshi.v1.TaskService");
   if (auto s = host.Start("127.0.0.1:0"); !s.ok()) {
@@ -390,7 +397,7 @@ int Main() {
     // Watcher: every task, measuring receive time − updated_at (stamped inside the write).
     std::vector<double> watch_ms;
     grpc::ClientContext watch_ctx;
-    AttachIdentity(kAdmin, &watch_ctx);
+    Tokens().Attach(kAdmin, &watch_ctx);
     auto watch_stub = v1::TaskService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
     auto reader = watch_stub->WatchTasks(&watch_ctx, v1::WatchTasksRequest());
     reader->WaitForInitialMetadata();

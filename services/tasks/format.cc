@@ -151,7 +151,9 @@ std::string FormatTask(const v1::TaskDetail& detail) {
   absl::StrAppend(&out, "\n变更记录（", detail.journal_size(), "）\n");
   for (const v1::JournalEntry& e : detail.journal()) {
     absl::StrAppend(&out, "  ", Time(e.at()), "  ", e.actor(), "  ", e.action(), " ", e.field(),
-                    ": ", e.old_value().empty() ? "∅" : e.old_value(), " → ", e.new_value(), "\n");
+                    ": ", e.old_value().empty() ? "∅" : e.old_value(), " → ", e.new_value());
+    if (!e.token_id().empty()) absl::StrAppend(&out, "  [令牌 ", e.token_id().substr(0, 8), "]");
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }

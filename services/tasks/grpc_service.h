@@ -1,6 +1,6 @@
 // GrpcService: luoshi.v1.TaskService over gRPC (sync API, ListTasks and GetLedger on the
 // callback API, see TaskServiceBase). Each method is one line through the CallAdapter (adapter.h): the
-// caller's identity from metadata (required), TaskLogic (service.h, which describes the layers), the status.
+// caller verified from its token (identity.h), TaskLogic (service.h, which describes the layers), the status.
 // WatchTasks polls its subscription in short slices so that it notices a cancelled client and a
 // closed broadcaster (TaskLogic::Shutdown) promptly and never holds up server shutdown.
 #ifndef LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
@@ -23,8 +23,9 @@ using TaskServiceBase = v1::TaskService::WithRawCallbackMethod_ListTasks<
 
 class GrpcService final : public TaskServiceBase {
  public:
-  // `service` must outlive this object.
-  explicit GrpcService(TaskLogic* service) : service_(service) {}
+  // `service` and `authenticator` (which verifies every caller's token) must outlive this object.
+  GrpcService(TaskLogic* service, const Authenticator* authenticator)
+      : service_(service), adapter_("luoshi.v1.TaskService", authenticator) {}
 
   grpc::Status ImportPlan(grpc::ServerContext* c, const v1::ImportPlanRequest* req,
                           v1::ImportPlanResponse* resp) override;
@@ -49,7 +50,7 @@ class GrpcService final : public TaskServiceBase {
 
  private:
   TaskLogic* service_;
-  CallAdapter adapter_{"luoshi.v1.TaskService", CallerPolicy::kRequired};
+  CallAdapter adapter_;
 };
 
 }  // namespace luoshi::tasks

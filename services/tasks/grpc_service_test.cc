@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "services/tasks/test_util.h"
 #include "services/tasks/sqlite_store.h"
 
@@ -30,7 +31,7 @@ class TaskGrpcServiceTest : public ::testing::Test {
     ASSERT_TRUE(units.ok());
     units_ = *units;
     tracker_ = std::make_unique<TaskLogic>(store_.get(), &units_, &clock_, nullptr);
-    service_ = std::make_unique<GrpcService>(tracker_.get());
+    service_ = std::make_unique<GrpcService>(tracker_.get(), tokens_.authenticator());
     host_ = std::make_unique<ServiceHost>("tasks-test");
     host_->AddService(service_.get(), "luoshi.v1.TaskService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
@@ -52,8 +53,8 @@ class TaskGrpcServiceTest : public ::testing::Test {
     host_->Shutdown(absl::Seconds(2));
   }
 
-  static void Prepare(grpc::ClientContext* ctx, const Identity& who) {
-    AttachIdentity(who, ctx);
+  void Prepare(grpc::ClientContext* ctx, const Identity& who) const {
+    tokens_.Attach(who, ctx);
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
 
@@ -70,6 +71,7 @@ class TaskGrpcServiceTest : public ::testing::Test {
     return "";
   }
 
+  TestTokens tokens_;
   FakeClock clock_{absl::FromCivil(absl::CivilDay(2023, 4, 10), absl::FixedTimeZone(8 * 3600))};
   std::unique_ptr<SqliteTaskStore> store_;
   UnitDirectory units_;
@@ -87,15 +89,21 @@ TEST_F(TaskGrpcServiceTest, NoIdentityIsUnauthenticated) {
   EXPECT_EQ(stub_->ListTasks(&ctx, {}, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_F(TaskGrpcServiceTest, IdentityThatIsNotUtf8IsRefusedBeforeAnythingIsStored) {
+TEST_F(TaskGrpcServiceTest, ClaimingAnIdentityInMetadataIsNotSigningIn) {
+  // What every caller could once send to be anyone: no longer an identity at all.
   grpc::ClientContext ctx;
-  ctx.AddMetadata(kUserHeader, "%FF%FE");  // percent-decodes to bytes that are not UTF-8
-  ctx.AddMetadata(kUnitHeader, "%E5%8C%BA");
-  ctx.AddMetadata(kRoleHeader, "admin");
+  ctx.AddMetadata("x-luoshi-user", "admin");
+  ctx.AddMetadata("x-luoshi-role", "admin");
   v1::ListTasksResponse resp;
   grpc::Status s = stub_->ListTasks(&ctx, {}, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("UTF-8"), std::string::npos) << s.error_message();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(s.error_message().find("no token"), std::string::npos) << s.error_message();
+  // A token signed by a key the service does not hold is refused whatever it claims.
+  grpc::ClientContext forged;
+  TestTokens().Attach(AdminIdentity(), &forged);
+  s = stub_->ListTasks(&forged, {}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(s.error_message().find("not one of this service's keys"), std::string::npos) << s.error_message();
 }
 
 TEST_F(TaskGrpcServiceTest, OfficeReportsOwnTaskButNotAnother) {
@@ -126,7 +134,7 @@ TEST_F(TaskGrpcServiceTest, OfficeReportsOwnTaskButNotAnother) {
 TEST_F(TaskGrpcServiceTest, WatcherSeesAnotherClientsReport) {
   const std::string task = TaskId("8");  // 大兴生物医药基地管委会
   grpc::ClientContext watch_ctx;
-  AttachIdentity(Identity{"board", "", Role::kViewer}, &watch_ctx);
+  tokens_.Attach(Identity{"board", "", Role::kViewer}, &watch_ctx);
   v1::WatchTasksRequest watch;
   watch.mutable_filter()->set_plan_id(plan_id_);
   auto reader = stub_->WatchTasks(&watch_ctx, watch);
@@ -157,7 +165,7 @@ TEST_F(TaskGrpcServiceTest, WatcherSeesAnotherClientsReport) {
 
 TEST_F(TaskGrpcServiceTest, ShutdownEndsOpenWatchers) {
   grpc::ClientContext watch_ctx;
-  AttachIdentity(Identity{"board", "", Role::kViewer}, &watch_ctx);
+  tokens_.Attach(Identity{"board", "", Role::kViewer}, &watch_ctx);
   auto reader = stub_->WatchTasks(&watch_ctx, {});
   reader->WaitForInitialMetadata();
   const absl::Time start = absl::Now();

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/decimal.h"
+#include "services/common/identity.h"
 #include "services/common/log.h"
 
 namespace luoshi::tasks {
@@ -47,6 +48,7 @@ std::string GrpcIndicatorActuals::Fetch(const std::string& indicator_id,
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::microseconds(absl::ToInt64Microseconds(deadline_)));
+  if (!token_.empty()) AttachToken(token_, &context);
   grpc::Status status = stub_->QueryObservations(&context, request, &response);
   if (!status.ok()) {
     LogWarning("indicator actual unavailable", {{"indicator", indicator_id},

@@ -34,10 +34,11 @@ std::string FormatActual(const v1::Observation& observation);
 
 class GrpcIndicatorActuals final : public IndicatorActuals {
  public:
+  // Calls carry `token` (this service's own, --service_token; "" for none).
   GrpcIndicatorActuals(std::unique_ptr<v1::IndicatorService::StubInterface> stub, const Clock* clock,
-                       absl::Duration deadline = absl::Milliseconds(500),
+                       std::string token, absl::Duration deadline = absl::Milliseconds(500),
                        absl::Duration cache_ttl = absl::Seconds(60))
-      : stub_(std::move(stub)), clock_(clock), deadline_(deadline), ttl_(cache_ttl) {}
+      : stub_(std::move(stub)), clock_(clock), token_(std::move(token)), deadline_(deadline), ttl_(cache_ttl) {}
 
   std::string LatestActual(const std::string& indicator_id, const std::string& region) override;
 
@@ -46,6 +47,7 @@ class GrpcIndicatorActuals final : public IndicatorActuals {
 
   std::unique_ptr<v1::IndicatorService::StubInterface> stub_;
   const Clock* clock_;
+  const std::string token_;
   const absl::Duration deadline_;
   const absl::Duration ttl_;
   absl::Mutex mu_;

@@ -14,10 +14,12 @@ namespace {
 // A stand-in indicator service holding two vintages of GDP growth for two periods.
 class FakeIndicatorService final : public v1::IndicatorService::Service {
  public:
-  grpc::Status QueryObservations(grpc::ServerContext*, const v1::QueryObservationsRequest* req,
+  grpc::Status QueryObservations(grpc::ServerContext* context, const v1::QueryObservationsRequest* req,
                                  v1::QueryObservationsResponse* resp) override {
     ++calls;
     last_request = *req;
+    auto auth = context->client_metadata().find("authorization");
+    if (auth != context->client_metadata().end()) authorization = std::string(auth->second.data(), auth->second.size());
     if (req->indicator_ids(0) != "gdp") return grpc::Status::OK;
     Add(resp, "2022", 48, 1);
     Add(resp, "2023", 52, 1);
@@ -26,6 +28,7 @@ class FakeIndicatorService final : public v1::IndicatorService::Service {
   }
   std::atomic<int> calls{0};
   v1::QueryObservationsRequest last_request;
+  std::string authorization;
 
  private:
   static void Add(v1::QueryObservationsResponse* resp, const std::string& period, int unscaled,
@@ -52,9 +55,10 @@ TEST(IndicatorSourceTest, LatestActualFromPeerIsCached) {
   GrpcIndicatorActuals source(
       v1::IndicatorService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                                         grpc::InsecureChannelCredentials())),
-      &clock, absl::Seconds(5), absl::Seconds(60));
+      &clock, "tasks-service-token", absl::Seconds(5), absl::Seconds(60));
   EXPECT_EQ(source.LatestActual("gdp", "大兴区"), "增长5.2% (2023)");
   EXPECT_EQ(fake.last_request.region(), "大兴区");
+  EXPECT_EQ(fake.authorization, "Bearer tasks-service-token");
   EXPECT_EQ(fake.last_request.status(), v1::OBSERVATION_STATUS_ACTUAL);
   EXPECT_EQ(source.LatestActual("gdp", "大兴区"), "增长5.2% (2023)");
   EXPECT_EQ(fake.calls.load(), 1);
@@ -78,7 +82,7 @@ TEST(IndicatorSourceTest, UnreachablePeerLeavesTheFieldEmptyWithinTheDeadline) {
   GrpcIndicatorActuals source(
       v1::IndicatorService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                                         grpc::InsecureChannelCredentials())),
-      &clock, absl::Milliseconds(200));
+      &clock, "", absl::Milliseconds(200));
   const absl::Time start = absl::Now();
   EXPECT_EQ(source.LatestActual("gdp", "大兴区"), "");
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));

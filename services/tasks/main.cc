@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   using namespace luoshi;
   ParseFlags(argc, argv,
              "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
-             "--yellow_window_days, --reporting_period, --indicators_addr, --log_level, --tls_*.");
+             "--yellow_window_days, --reporting_period, --indicators_addr, --auth_keys (required), "
+             "--auth_revoked, --service_token, --log_level, --tls_*.");
   InitLogging("tasks");
   TuneProcessForServing();
 
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
     return Fail("bad flag",
                 absl::InvalidArgumentError("--reporting_period must be \"month\" or \"quarter\""));
   }
+
+  absl::StatusOr<std::unique_ptr<Authenticator>> authenticator = AuthenticatorFromFlags();
+  if (!authenticator.ok()) return Fail("cannot verify callers", authenticator.status());
+  absl::StatusOr<std::string> service_token = ServiceTokenFromFlags();
+  if (!service_token.ok()) return Fail("cannot read the service token", service_token.status());
 
   absl::StatusOr<tasks::UnitDirectory> units = tasks::UnitDirectory::Load(absl::GetFlag(FLAGS_units));
   if (!units.ok()) return Fail("cannot load the unit table", units.status());
@@ -75,13 +81,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<tasks::IndicatorActuals> indicators;
   if (const std::string addr = absl::GetFlag(FLAGS_indicators_addr); !addr.empty()) {
     indicators = std::make_unique<tasks::GrpcIndicatorActuals>(
-        v1::IndicatorService::NewStub(MakeChannel(addr)), SystemClock::Get(),
+        v1::IndicatorService::NewStub(MakeChannel(addr)), SystemClock::Get(), *service_token,
         absl::Milliseconds(absl::GetFlag(FLAGS_indicators_deadline_ms)));
     LogInfo("indicator actuals from peer", {{"addr", addr}});
   }
 
   tasks::TaskLogic tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
-  tasks::GrpcService service(&tracker);
+  tasks::GrpcService service(&tracker, authenticator->get());
   ServiceHost host("tasks");
   host.AddService(&service, "luoshi.v1.TaskService");
   if (absl::Status s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) {

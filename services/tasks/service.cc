@@ -39,6 +39,7 @@ v1::JournalEntry Entry(const Identity& who, absl::Time at, const std::string& ac
   e.set_field(field);
   e.set_old_value(old_value);
   e.set_new_value(new_value);
+  e.set_token_id(who.token_id);
   return e;
 }
 

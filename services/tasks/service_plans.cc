@@ -52,7 +52,10 @@ absl::StatusOr<v1::TaskDefinition> TaskLogic::NormalizeDefinition(
 }
 
 absl::StatusOr<v1::ImportPlanResponse> TaskLogic::ImportPlan(
-    const Identity& who, const v1::ImportPlanRequest& request) {
+    const Identity& caller, const v1::ImportPlanRequest& request) {
+  // The ingestion service delivers a plan on behalf of whoever uploaded it; the import is decided and
+  // journalled as that person.
+  LUOSHI_ASSIGN_OR_RETURN(const Identity who, ActingFor(caller, request));
   LUOSHI_RETURN_IF_ERROR(CheckMayImport(who));
   if (request.document_sha256().empty()) return MissingField("document_sha256");
   if (request.tasks().empty()) return MissingField("at least one task");

@@ -133,6 +133,57 @@ TEST_F(TaskLogicTest, NewPlanVersionKeepsProgressOfUnchangedTasks) {
   EXPECT_EQ(tracker_->ListTasks(kViewer, {})->total(), 4);
 }
 
+// The ingestion service imports plans on behalf of whoever uploaded them: the uploader's role decides,
+// the journal names the uploader and the token they used, and a replaced plan keeps its history.
+TEST_F(TaskLogicTest, PlansComeInOnBehalfOfTheUploader) {
+  const Identity ingestion{"luoshi-ingestion", "", Role::kService, "svc-token"};
+  auto plan = [](const std::string& sha, const std::string& text) {
+    return SmallPlan(sha, {Def("1", text, {"区交通局"}, "2023-12-31")});
+  };
+
+  // A service importing for nobody, or for someone who may not import, is refused.
+  EXPECT_EQ(tracker_->ImportPlan(ingestion, plan("s1", "修路")).status().code(), absl::StatusCode::kPermissionDenied);
+  v1::ImportPlanRequest for_office = plan("s1", "修路");
+  *for_office.mutable_on_behalf_of() = PrincipalOf(Office("区交通局"));
+  auto refused = tracker_->ImportPlan(ingestion, for_office);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("office"), std::string::npos) << refused.status();
+  // Only a service may speak for someone else.
+  v1::ImportPlanRequest impostor = plan("s1", "修路");
+  *impostor.mutable_on_behalf_of() = PrincipalOf(kAdmin);
+  auto denied = tracker_->ImportPlan(Office("区交通局"), impostor);
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.status().message().find("on behalf"), std::string::npos) << denied.status();
+  EXPECT_EQ(tracker_->ListPlans(kViewer, {})->plans_size(), 0);
+
+  Identity supervisor = kSupervisor;
+  supervisor.token_id = "jti-of-the-supervisor";
+  v1::ImportPlanRequest first = plan("s1", "修路");
+  *first.mutable_on_behalf_of() = PrincipalOf(supervisor);
+  auto imported = tracker_->ImportPlan(ingestion, first);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  const std::string road = TaskId(imported->plan().id(), "1");
+  v1::GetTaskRequest get;
+  get.set_id(road);
+  auto detail = tracker_->GetTask(kViewer, get);
+  ASSERT_TRUE(detail.ok());
+  ASSERT_GT(detail->journal_size(), 0);
+  EXPECT_EQ(detail->journal(0).actor(), "督查室王敏@区政府督查室");
+  EXPECT_EQ(detail->journal(0).token_id(), "jti-of-the-supervisor");
+
+  // A later version with changed text: a new task; the old one keeps its report, and is still readable.
+  ASSERT_TRUE(Report(Office("区交通局"), road, 30).ok());
+  v1::ImportPlanRequest second = plan("s2", "修路并拓宽");
+  *second.mutable_on_behalf_of() = PrincipalOf(supervisor);
+  auto replaced = tracker_->ImportPlan(ingestion, second);
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_EQ(replaced->plan().version(), 2);
+  auto old_detail = tracker_->GetTask(kViewer, get);
+  ASSERT_TRUE(old_detail.ok());
+  EXPECT_EQ(old_detail->reports_size(), 1);
+  EXPECT_EQ(old_detail->task().percent_complete(), 30);
+}
+
 TEST_F(TaskLogicTest, FiltersAndStablePaging) {
   v1::Plan plan = ImportSeed();
   auto count = [&](auto set) {

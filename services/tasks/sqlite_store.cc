@@ -122,10 +122,16 @@ DROP INDEX tasks_by_active;
 CREATE INDEX tasks_by_active ON tasks(active, sort_key, status);
 )sql";
 
+// Version 3: every journal entry names the token (jti) the change was made with, beside its actor.
+const char kSchemaV3[] = R"sql(
+ALTER TABLE journal ADD COLUMN token_id TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<sql::Migration>& SqliteTaskStore::Migrations() {
-  static const auto* migrations = new std::vector<sql::Migration>{{1, kSchemaV1}, {2, kSchemaV2}};
+  static const auto* migrations =
+      new std::vector<sql::Migration>{{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
   return *migrations;
 }
 

@@ -336,7 +336,7 @@ absl::StatusOr<std::vector<v1::JournalEntry>> SqliteTaskStore::JournalOf(const s
   std::optional<int64_t> seq = SeqOf(task_id, 'T');
   if (!seq) return TaskNotFound(task_id);
   return RowsOfTask<v1::JournalEntry>(*db_, *seq,
-                                      "SELECT actor, at, action, field, old_value, new_value FROM "
+                                      "SELECT actor, at, action, field, old_value, new_value, token_id FROM "
                                       "journal WHERE task_seq = ? ORDER BY seq",
                                       [&](const Statement& st) {
                                         v1::JournalEntry e;
@@ -347,6 +347,7 @@ absl::StatusOr<std::vector<v1::JournalEntry>> SqliteTaskStore::JournalOf(const s
                                         e.set_field(st.ColumnText(3));
                                         e.set_old_value(st.ColumnText(4));
                                         e.set_new_value(st.ColumnText(5));
+                                        e.set_token_id(st.ColumnText(6));
                                         return e;
                                       });
 }

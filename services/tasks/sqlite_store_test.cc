@@ -50,7 +50,7 @@ TEST_F(TaskSqliteStoreTest, MigrationsApplyOnceAndSurviveReopen) {
   ASSERT_TRUE(plans.ok());
   ASSERT_EQ(plans->size(), 1u);
   EXPECT_EQ((*plans)[0].id(), plan->id());
-  EXPECT_EQ(SqliteTaskStore::Migrations().back().version, 2);
+  EXPECT_EQ(SqliteTaskStore::Migrations().back().version, 3);
 }
 
 // Listings driven by a unit or a leader read copies of each task's sort key, current-version flag

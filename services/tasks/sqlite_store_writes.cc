@@ -22,15 +22,16 @@ using sqlite_store_internal::SeqOf;
 absl::Status InsertJournal(Connection& c, int64_t task_seq, const v1::JournalEntry& e) {
   LUOSHI_ASSIGN_OR_RETURN(
       Statement st,
-      c.Prepare("INSERT INTO journal (task_seq, actor, at, action, field, old_value, new_value) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+      c.Prepare("INSERT INTO journal (task_seq, actor, at, action, field, old_value, new_value, token_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   st.Bind(1, task_seq)
       .Bind(2, e.actor())
       .Bind(3, google::protobuf::util::TimeUtil::TimestampToMicroseconds(e.at()))
       .Bind(4, e.action())
       .Bind(5, e.field())
       .Bind(6, e.old_value())
-      .Bind(7, e.new_value());
+      .Bind(7, e.new_value())
+      .Bind(8, e.token_id());
   return st.Run();
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -40,6 +41,21 @@ std::string FreshTestDir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+const TestTokens& ProgramTokens() {
+  static const TestTokens* tokens = new TestTokens();
+  return *tokens;
+}
+
+std::vector<std::string> AuthFlags() {
+  static const std::string* dir = [] {
+    auto* d = new std::string(FreshTestDir("token_keys"));
+    EXPECT_TRUE(ProgramTokens().WritePublicKey(*d).ok());
+    std::ofstream(*d + "/service.token") << ProgramTokens().For(ServiceIdentity()) << "\n";
+    return d;
+  }();
+  return {"--auth_keys=" + *dir, "--service_token=" + *dir + "/service.token"};
 }
 
 ServiceProcess::~ServiceProcess() {

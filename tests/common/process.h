@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/test_tokens.h"
 
 namespace luoshi::testing {
 
@@ -26,6 +27,13 @@ std::string FreshTestDir(const std::string& name);
 // Runs `command` with /bin/sh, stdout and stderr together into *output; returns its exit code (-1 when it
 // could not run or was killed by a signal).
 int RunShell(const std::string& command, std::string* output);
+
+// One signing key for the whole test program: services started with AuthFlags() trust it, and
+// ProgramTokens().For(who) / .Attach(who, context) sign in as anyone.
+const TestTokens& ProgramTokens();
+// --auth_keys (a directory holding ProgramTokens()' public key) and --service_token (a file holding its
+// token for the ingestion service, role service): what every service started by a test needs.
+std::vector<std::string> AuthFlags();
 
 class ServiceProcess {
  public:

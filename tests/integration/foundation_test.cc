@@ -53,7 +53,8 @@ class SystemTest : public ::testing::Test {
                                    {"--ingestion_addr=" + ingestion_.address(),
                                     "--indicators_addr=" + indicators_.address(), "--tasks_addr=" + tasks_.address()}));
   }
-  static void Launch(ServiceProcess& p, const std::string& binary, const std::vector<std::string>& args) {
+  static void Launch(ServiceProcess& p, const std::string& binary, std::vector<std::string> args) {
+    for (std::string& flag : AuthFlags()) args.push_back(std::move(flag));
     absl::Status started = p.Start(BinaryPath(binary), args);
     ASSERT_TRUE(started.ok()) << started;
   }

@@ -52,16 +52,16 @@ constexpr char kNotFoundMessage[] = "任务不存在：T999";
 
 // ---------------------------------------------------------------------------------------------------
 // The echo service: answers every request message with itself, in order, then
-//   x-luoshi-echo-stream: N        N more copies of the first message,
-//   x-luoshi-echo-interval-ms: M   M ms apart (and before the first copy),
-//   x-luoshi-echo-fail: CODE       ends with that status and kNotFoundMessage instead of OK.
+//   x-test-echo-stream: N        N more copies of the first message,
+//   x-test-echo-interval-ms: M   M ms apart (and before the first copy),
+//   x-test-echo-fail: CODE       ends with that status and kNotFoundMessage instead of OK.
 // Its trailing metadata repeats every client metadata key as echo-<key> (binary keys stay binary) and
 // echo-deadline-ms, the time the call had left when it arrived.
 struct EchoBackend {
   std::atomic<int> calls{0};
   std::atomic<int> cancelled{0};
   std::atomic<int> done{0};
-  // Calls that sent x-luoshi-echo-id, by id: whether the service saw them cancelled, and ended.
+  // Calls that sent x-test-echo-id, by id: whether the service saw them cancelled, and ended.
   absl::Mutex mu;
   std::set<std::string> cancelled_ids ABSL_GUARDED_BY(mu);
   std::set<std::string> done_ids ABSL_GUARDED_BY(mu);
@@ -89,11 +89,11 @@ class EchoReactor : public grpc::ServerGenericBidiReactor {
         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(remaining).count()));
     for (const auto& [k, v] : context->client_metadata()) {
       std::string key(k.data(), k.size()), value(v.data(), v.size());
-      if (key == "x-luoshi-echo-stream") stream_ = std::stoi(value);
-      if (key == "x-luoshi-echo-interval-ms") interval_ms_ = std::stoi(value);
-      if (key == "x-luoshi-echo-fail") fail_ = std::stoi(value);
-      if (key == "x-luoshi-echo-id") id_ = value;
-      if (key == "x-luoshi-echo-details-bin") details_ = value;
+      if (key == "x-test-echo-stream") stream_ = std::stoi(value);
+      if (key == "x-test-echo-interval-ms") interval_ms_ = std::stoi(value);
+      if (key == "x-test-echo-fail") fail_ = std::stoi(value);
+      if (key == "x-test-echo-id") id_ = value;
+      if (key == "x-test-echo-details-bin") details_ = value;
       if (key.rfind("grpc-", 0) != 0 && key != "user-agent" && key[0] != ':')
         trailers_.emplace_back("echo-" + key, value);
     }
@@ -335,9 +335,12 @@ Frames ParseFrames(const std::string& body, Mode mode) {
 
 size_t CountMessages(const std::string& body) { return ParseFrames(body, Mode::kBinary).messages.size(); }
 
-std::vector<std::pair<std::string, std::string>> Admin() {
-  return {{"x-luoshi-user", "admin"}, {"x-luoshi-role", "admin"}};
+// The request header that signs in as `who`.
+std::pair<std::string, std::string> SignedInAs(const Identity& who) {
+  return {"authorization", "Bearer " + ProgramTokens().For(who)};
 }
+
+std::vector<std::pair<std::string, std::string>> Admin() { return {SignedInAs(AdminIdentity())}; }
 
 std::string Serialize(const google::protobuf::Message& m) { return m.SerializeAsString(); }
 
@@ -380,7 +383,9 @@ class GatewayTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(FreshTestDir("gateway_test"));
     tasks_ = new ServiceProcess();
-    absl::Status s = tasks_->Start(BinaryPath("tasks/luoshi-tasks"), {"--db=" + *dir_ + "/tasks.db"});
+    std::vector<std::string> args = AuthFlags();
+    args.push_back("--db=" + *dir_ + "/tasks.db");
+    absl::Status s = tasks_->Start(BinaryPath("tasks/luoshi-tasks"), args);
     ASSERT_TRUE(s.ok()) << s;
     echo_ = new EchoBackend();
     echo_->server = [] {
@@ -427,7 +432,7 @@ class GatewayTest : public ::testing::Test {
       t->mutable_deadline()->set_date("2023-12-31");
     }
     grpc::ClientContext ctx;
-    AttachIdentity({"admin", "", Role::kAdmin}, &ctx);
+    ProgramTokens().Attach(AdminIdentity(), &ctx);
     luoshi::v1::ImportPlanResponse resp;
     grpc::Status s = stub->ImportPlan(&ctx, req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -445,6 +450,7 @@ class GatewayTest : public ::testing::Test {
     config.web_root = *dir_ + "/web";
     config.proxy.default_timeout = absl::Seconds(30);
     config.proxy.max_timeout = absl::Minutes(1);
+    config.proxy.forward_headers.push_back("x-test-*");  // the echo backend's instructions
     gateway::HttpServerOptions options;
     if (adjust) adjust(config, options);
     gateway_ = std::make_unique<gateway::Gateway>(config);
@@ -464,7 +470,7 @@ class GatewayTest : public ::testing::Test {
   static std::string DirectCall(const std::string& method, const std::string& request) {
     grpc::GenericStub stub(MakeChannel(tasks_->address()));
     grpc::ClientContext ctx;
-    AttachIdentity({"admin", "", Role::kAdmin}, &ctx);
+    ProgramTokens().Attach(AdminIdentity(), &ctx);
     grpc::Slice slice(request);
     grpc::ByteBuffer in(&slice, 1), out;
     std::promise<grpc::Status> done;
@@ -552,7 +558,7 @@ TEST_F(GatewayTest, WatchTasksEventArrivesBeforeTheNextChangeIsMade) {
   luoshi::v1::WatchTasksRequest watch;
   watch.mutable_filter()->set_unit("区农业农村局");
   c.Send(Post("/luoshi.v1.TaskService/WatchTasks", gateway::grpcweb::MessageFrame(Serialize(watch)),
-              "application/grpc-web+proto", {{"x-luoshi-role", "admin"}, {"grpc-timeout", "20S"}}));
+              "application/grpc-web+proto", {SignedInAs(AdminIdentity()), {"grpc-timeout", "20S"}}));
   c.StartResponse();
   // The service confirms the watch with its initial metadata: the browser gets the headers before any
   // change is made, so it knows the watch is live.
@@ -562,7 +568,7 @@ TEST_F(GatewayTest, WatchTasksEventArrivesBeforeTheNextChangeIsMade) {
   auto tasks_stub = luoshi::v1::TaskService::NewStub(MakeChannel(tasks_->address()));
   // The list tells the ids of the two tasks.
   grpc::ClientContext list_ctx;
-  AttachIdentity({"admin", "", Role::kAdmin}, &list_ctx);
+  ProgramTokens().Attach(AdminIdentity(), &list_ctx);
   luoshi::v1::ListTasksRequest list;
   list.mutable_filter()->set_unit("区农业农村局");
   luoshi::v1::ListTasksResponse tasks;
@@ -570,7 +576,7 @@ TEST_F(GatewayTest, WatchTasksEventArrivesBeforeTheNextChangeIsMade) {
   ASSERT_EQ(tasks.tasks_size(), 2);
   auto report = [&](int i, int percent) {
     grpc::ClientContext ctx;
-    AttachIdentity({"农业农村局办公室", "区农业农村局", Role::kOffice}, &ctx);
+    ProgramTokens().Attach({"农业农村局办公室", "区农业农村局", Role::kOffice}, &ctx);
     luoshi::v1::ReportProgressRequest r;
     r.set_task_id(tasks.tasks(i).id());
     r.set_percent(percent);
@@ -607,7 +613,7 @@ TEST_F(GatewayTest, ErrorsWithAChineseMessageInATrailerFrameAndTrailersOnly) {
   // No request message, so no answer message: trailers-only, the status in the HTTP headers.
   {
     Client c(port_);
-    c.Send(Post(kEchoMethod, "", "application/grpc-web+proto", {{"x-luoshi-echo-fail", "5"}}));
+    c.Send(Post(kEchoMethod, "", "application/grpc-web+proto", {{"x-test-echo-fail", "5"}}));
     Response r = c.Read();
     ASSERT_EQ(r.status, 200);
     EXPECT_TRUE(r.body.empty());
@@ -616,7 +622,7 @@ TEST_F(GatewayTest, ErrorsWithAChineseMessageInATrailerFrameAndTrailersOnly) {
   }
   // One message echoed, then the failure: a trailer frame, in both modes.
   for (Mode mode : {Mode::kBinary, Mode::kText}) {
-    Response r = Call(kEchoMethod, "payload", mode, {{"x-luoshi-echo-fail", "5"}});
+    Response r = Call(kEchoMethod, "payload", mode, {{"x-test-echo-fail", "5"}});
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.Header("grpc-status"), "");
     Frames f = ParseFrames(r.body, mode);
@@ -630,7 +636,7 @@ TEST_F(GatewayTest, ErrorsWithAChineseMessageInATrailerFrameAndTrailersOnly) {
   const std::string details("\x08\x05\x12\x03" "abc\xff", 8);
   Response with_details = Call(
       kEchoMethod, "", Mode::kBinary,
-      {{"x-luoshi-echo-fail", "5"}, {"x-luoshi-echo-details-bin", gateway::grpcweb::Base64Encode(details)}});
+      {{"x-test-echo-fail", "5"}, {"x-test-echo-details-bin", gateway::grpcweb::Base64Encode(details)}});
   Frames df = ParseFrames(with_details.body, Mode::kBinary);
   ASSERT_EQ(df.trailers.count("grpc-status-details-bin"), 1u);
   EXPECT_EQ(*gateway::grpcweb::Base64DecodeHeader(df.trailers["grpc-status-details-bin"]), details);
@@ -639,7 +645,7 @@ TEST_F(GatewayTest, ErrorsWithAChineseMessageInATrailerFrameAndTrailersOnly) {
   req.set_task_id("T999");
   req.set_percent(10);
   Response r = Call("/luoshi.v1.TaskService/ReportProgress", Serialize(req), Mode::kBinary,
-                    {{"x-luoshi-role", "office"}, {"x-luoshi-unit", PercentEncode("区财政局")}});
+                    {SignedInAs({"财政局办公室", "区财政局", Role::kOffice})});
   EXPECT_EQ(r.Header("grpc-status"), "5");
   EXPECT_NE(gateway::grpcweb::PercentDecodeMessage(r.Header("grpc-message")).find("T999"), std::string::npos);
 }
@@ -653,7 +659,7 @@ TEST_F(GatewayTest, CorsAllowedAndDenied) {
     c.Send(absl::StrCat(
         "OPTIONS /luoshi.v1.TaskService/ListTasks HTTP/1.1\r\nhost: 127.0.0.1\r\norigin: ", origin,
         "\r\naccess-control-request-method: POST\r\naccess-control-request-headers: "
-        "content-type, x-grpc-web, authorization, x-luoshi-role, cookie\r\n\r\n"));
+        "content-type, x-grpc-web, authorization, x-test-trace, cookie\r\n\r\n"));
     return c.Read();
   };
   Response ok = preflight("https://portal.example.gov.cn");
@@ -661,14 +667,14 @@ TEST_F(GatewayTest, CorsAllowedAndDenied) {
   EXPECT_EQ(ok.Header("access-control-allow-origin"), "https://portal.example.gov.cn");
   EXPECT_NE(ok.Header("access-control-allow-methods").find("POST"), std::string::npos);
   EXPECT_EQ(ok.Header("access-control-allow-headers"),
-            "content-type, x-grpc-web, authorization, x-luoshi-role");
+            "content-type, x-grpc-web, authorization, x-test-trace");
   Response denied = preflight("https://evil.example.com");
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(denied.Header("access-control-allow-origin"), "");
 
   // The call itself: allowed origin gets the headers and the trailing keys exposed.
   Response call = Call(kEchoMethod, "x", Mode::kBinary,
-                       {{"origin", "https://portal.example.gov.cn"}, {"x-luoshi-echo-fail", "5"}});
+                       {{"origin", "https://portal.example.gov.cn"}, {"x-test-echo-fail", "5"}});
   EXPECT_EQ(call.Header("access-control-allow-origin"), "https://portal.example.gov.cn");
   std::string expose = call.Header("access-control-expose-headers");
   EXPECT_NE(expose.find("grpc-status"), std::string::npos);
@@ -676,10 +682,10 @@ TEST_F(GatewayTest, CorsAllowedAndDenied) {
   // A trailers-only answer (no request message, so none echoed) exposes its metadata keys too.
   Client c(port_);
   c.Send(Post(kEchoMethod, "", "application/grpc-web+proto",
-              {{"origin", "https://portal.example.gov.cn"}, {"x-luoshi-trace", "t1"}}));
+              {{"origin", "https://portal.example.gov.cn"}, {"x-test-trace", "t1"}}));
   Response to = c.Read();
   EXPECT_EQ(to.Header("grpc-status"), "0");
-  EXPECT_NE(to.Header("access-control-expose-headers").find("echo-x-luoshi-trace"), std::string::npos)
+  EXPECT_NE(to.Header("access-control-expose-headers").find("echo-x-test-trace"), std::string::npos)
       << to.Header("access-control-expose-headers");
   Response foreign = Call(kEchoMethod, "x", Mode::kBinary, {{"origin", "https://evil.example.com"}});
   EXPECT_EQ(foreign.status, 403);
@@ -695,7 +701,8 @@ TEST_F(GatewayTest, MetadataAllowListAndBinaryKeys) {
   Response r = Call(kEchoMethod, "m", Mode::kBinary,
                     {{"authorization", "Bearer abc"},
                      {"x-request-id", "req-1"},
-                     {"x-luoshi-trace-bin", gateway::grpcweb::Base64Encode(raw)},
+                     {"x-luoshi-role", "admin"},
+                     {"x-test-trace-bin", gateway::grpcweb::Base64Encode(raw)},
                      {"cookie", "session=1"},
                      {"x-forwarded-for", "10.0.0.1"},
                      {"user-agent", "test"}});
@@ -703,17 +710,18 @@ TEST_F(GatewayTest, MetadataAllowListAndBinaryKeys) {
   Frames f = ParseFrames(r.body, Mode::kBinary);
   EXPECT_EQ(f.trailers["echo-authorization"], "Bearer abc");
   EXPECT_EQ(f.trailers["echo-x-request-id"], "req-1");
-  ASSERT_EQ(f.trailers.count("echo-x-luoshi-trace-bin"), 1u);
-  EXPECT_EQ(*gateway::grpcweb::Base64DecodeHeader(f.trailers["echo-x-luoshi-trace-bin"]), raw);
+  ASSERT_EQ(f.trailers.count("echo-x-test-trace-bin"), 1u);
+  EXPECT_EQ(*gateway::grpcweb::Base64DecodeHeader(f.trailers["echo-x-test-trace-bin"]), raw);
+  EXPECT_EQ(f.trailers.count("echo-x-luoshi-role"), 0u) << "identity travels only as a signed token";
   EXPECT_EQ(f.trailers.count("echo-cookie"), 0u);
   EXPECT_EQ(f.trailers.count("echo-x-forwarded-for"), 0u);
   EXPECT_EQ(f.trailers.count("echo-content-type"), 0u);
 
   // Invalid values are refused with 400 and no call is made.
   int calls = echo_->calls.load();
-  Response bad_bin = Call(kEchoMethod, "m", Mode::kBinary, {{"x-luoshi-trace-bin", "***"}});
+  Response bad_bin = Call(kEchoMethod, "m", Mode::kBinary, {{"x-test-trace-bin", "***"}});
   EXPECT_EQ(bad_bin.status, 400);
-  Response raw_utf8 = Call(kEchoMethod, "m", Mode::kBinary, {{"x-luoshi-unit", "区财政局"}});
+  Response raw_utf8 = Call(kEchoMethod, "m", Mode::kBinary, {{"x-test-unit", "区财政局"}});
   EXPECT_EQ(raw_utf8.status, 400);
   EXPECT_NE(raw_utf8.body.find("percent-encode"), std::string::npos);
   EXPECT_EQ(echo_->calls.load(), calls);
@@ -742,7 +750,7 @@ TEST_F(GatewayTest, GrpcTimeoutInEveryUnitCappedAndDefaulted) {
   // A deadline shorter than the backend's work ends the call with DEADLINE_EXCEEDED.
   Response slow =
       Call(kEchoMethod, "m", Mode::kBinary,
-           {{"grpc-timeout", "100m"}, {"x-luoshi-echo-stream", "1"}, {"x-luoshi-echo-interval-ms", "2000"}});
+           {{"grpc-timeout", "100m"}, {"x-test-echo-stream", "1"}, {"x-test-echo-interval-ms", "2000"}});
   Frames f = ParseFrames(slow.body, Mode::kBinary);
   EXPECT_EQ(f.trailers["grpc-status"], "4");
   EXPECT_EQ(Call(kEchoMethod, "m", Mode::kBinary, {{"grpc-timeout", "soon"}}).status, 400);
@@ -752,9 +760,9 @@ TEST_F(GatewayTest, ClientLeavingMidStreamCancelsTheBackendCall) {
   {
     Client c(port_);
     c.Send(Post(kEchoMethod, gateway::grpcweb::MessageFrame("tick"), "application/grpc-web+proto",
-                {{"x-luoshi-echo-stream", "1000"},
-                 {"x-luoshi-echo-interval-ms", "20"},
-                 {"x-luoshi-echo-id", "leaver"}}));
+                {{"x-test-echo-stream", "1000"},
+                 {"x-test-echo-interval-ms", "20"},
+                 {"x-test-echo-id", "leaver"}}));
     c.StartResponse();
     ASSERT_TRUE(c.ReadUntil([](const std::string& b) { return CountMessages(b) >= 3; }));
     c.Close();
@@ -793,7 +801,7 @@ TEST_F(GatewayTest, LimitsAnswerWithTheRightStatus) {
   {  // header too large
     Client c(port_);
     c.Send(
-        Post(kEchoMethod, "", "application/grpc-web+proto", {{"x-luoshi-big", std::string(8 << 10, 'h')}}));
+        Post(kEchoMethod, "", "application/grpc-web+proto", {{"x-test-big", std::string(8 << 10, 'h')}}));
     EXPECT_EQ(c.Read().status, 431);
   }
   {  // message too large: grpc status, not HTTP
@@ -806,7 +814,7 @@ TEST_F(GatewayTest, LimitsAnswerWithTheRightStatus) {
     Client a(port_), b(port_);
     for (Client* c : {&a, &b}) {
       c->Send(Post(kEchoMethod, gateway::grpcweb::MessageFrame("s"), "application/grpc-web+proto",
-                   {{"x-luoshi-echo-stream", "1"}, {"x-luoshi-echo-interval-ms", "3000"}}));
+                   {{"x-test-echo-stream", "1"}, {"x-test-echo-interval-ms", "3000"}}));
       c->StartResponse();
       ASSERT_TRUE(c->ReadUntil([](const std::string& body) { return CountMessages(body) >= 1; }));
     }

@@ -35,7 +35,7 @@ std::vector<std::string> SeedPaths() {
 
 void Prepare(grpc::ClientContext* ctx, int seconds = 30) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  AttachIdentity({"pipeline-test", "", Role::kAdmin}, ctx);
+  ProgramTokens().Attach(AdminIdentity("pipeline-test"), ctx);
 }
 
 class PipelineTest : public ::testing::Test {
@@ -46,22 +46,28 @@ class PipelineTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void StartIndicators(const std::string& listen = "") {
-    std::vector<std::string> args = {"--db=" + dir_ + "/indicators.db"};
+    std::vector<std::string> args = AuthFlags();
+    args.push_back("--db=" + dir_ + "/indicators.db");
     if (!listen.empty()) args.push_back("--listen=" + listen);
     absl::Status s = indicators_.Start(BinaryPath("indicators/luoshi-indicators"), args);
     ASSERT_TRUE(s.ok()) << s;
   }
   void StartTasks(const std::string& listen = "") {
-    std::vector<std::string> args = {"--db=" + dir_ + "/tasks.db"};
+    std::vector<std::string> args = AuthFlags();
+    args.push_back("--db=" + dir_ + "/tasks.db");
     if (!listen.empty()) args.push_back("--listen=" + listen);
     absl::Status s = tasks_.Start(BinaryPath("tasks/luoshi-tasks"), args);
     ASSERT_TRUE(s.ok()) << s;
   }
   void StartIngestion(const std::string& indicators_addr, const std::string& tasks_addr) {
-    absl::Status s = ingestion_.Start(
-        BinaryPath("ingestion/luoshi-ingestion"),
-        {"--db=" + dir_ + "/ingestion.db", "--indicators_addr=" + indicators_addr, "--tasks_addr=" + tasks_addr,
-         "--dispatch_interval_ms=50", "--retry_max_ms=500", "--delivery_deadline_ms=2000"});
+    std::vector<std::string> args = AuthFlags();
+    for (const std::string& a :
+         {"--db=" + dir_ + "/ingestion.db", "--indicators_addr=" + indicators_addr, "--tasks_addr=" + tasks_addr,
+          std::string("--dispatch_interval_ms=50"), std::string("--retry_max_ms=500"),
+          std::string("--delivery_deadline_ms=2000")}) {
+      args.push_back(a);
+    }
+    absl::Status s = ingestion_.Start(BinaryPath("ingestion/luoshi-ingestion"), args);
     ASSERT_TRUE(s.ok()) << s;
   }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/files.h"
@@ -15,6 +16,7 @@
 namespace luoshi {
 namespace {
 
+using ::luoshi::testing::AuthFlags;
 using ::luoshi::testing::BinaryPath;
 using ::luoshi::testing::FreshTestDir;
 using ::luoshi::testing::RunShell;
@@ -53,12 +55,17 @@ class TlsTest : public ::testing::Test {
   std::string dir_;
 };
 
+std::vector<std::string> WithAuth(std::vector<std::string> args) {
+  for (std::string& flag : AuthFlags()) args.push_back(std::move(flag));
+  return args;
+}
+
 TEST_F(TlsTest, MutualTlsServesOnlyClientsOfTheDeploymentCa) {
   ServiceProcess tasks;
   ASSERT_TRUE(tasks
                   .Start(BinaryPath("tasks/luoshi-tasks"),
-                         {"--db=" + dir_ + "/tasks.db", "--tls_cert=" + Ca("tasks.pem"),
-                          "--tls_key=" + Ca("tasks.key"), "--tls_client_ca=" + Ca("ca.pem")})
+                         WithAuth({"--db=" + dir_ + "/tasks.db", "--tls_cert=" + Ca("tasks.pem"),
+                                   "--tls_key=" + Ca("tasks.key"), "--tls_client_ca=" + Ca("ca.pem")}))
                   .ok())
       << tasks.Log();
   auto served = Health(tasks, Tls("ca"));
@@ -70,9 +77,18 @@ TEST_F(TlsTest, MutualTlsServesOnlyClientsOfTheDeploymentCa) {
   EXPECT_EQ(tasks.Stop(), 0);
 }
 
-TEST_F(TlsTest, PlaintextOffLoopbackAndUnreadableFilesStopAServiceAtStart) {
-  const std::string binary = BinaryPath("tasks/luoshi-tasks");
+TEST_F(TlsTest, NoKeysPlaintextOffLoopbackAndUnreadableFilesStopAServiceAtStart) {
+  const std::string binary = BinaryPath("tasks/luoshi-tasks") + " " + absl::StrJoin(AuthFlags(), " ");
   std::string out;
+  EXPECT_NE(RunShell(absl::StrCat(BinaryPath("tasks/luoshi-tasks"), " --listen=127.0.0.1:0 --db=", dir_, "/n.db"),
+                     &out),
+            0);
+  EXPECT_THAT(out, HasSubstr("no token keys: give --auth_keys DIR"));
+  EXPECT_NE(RunShell(absl::StrCat(BinaryPath("tasks/luoshi-tasks"), " --listen=127.0.0.1:0 --db=", dir_,
+                                  "/k.db --auth_keys=", dir_, "/no-such-keys"),
+                     &out),
+            0);
+  EXPECT_THAT(out, HasSubstr("no-such-keys"));
   EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=0.0.0.0:0 --db=", dir_, "/a.db"), &out), 0);
   EXPECT_THAT(out, HasSubstr("refusing to serve plaintext on 0.0.0.0:0"));
   EXPECT_NE(RunShell(absl::StrCat(binary, " --listen=127.0.0.1:0 --db=", dir_, "/b.db --tls_ca=", dir_,

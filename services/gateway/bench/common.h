@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/flags/declare.h"
+#include "services/common/test_tokens.h"
 
 ABSL_DECLARE_FLAG(bool, decode);
 ABSL_DECLARE_FLAG(int, load_threads);
@@ -25,6 +26,11 @@ inline double Ms(Clock::duration d) { return std::chrono::duration<double, std::
 inline Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
+
+// The bench's signing key: the services it starts trust it (--auth_keys), and every call carries a token.
+const TestTokens& Tokens();
+// `authorization` metadata value of the bench's administrator.
+std::string AdminAuthorization();
 
 [[noreturn]] inline void Die(const std::string& message) {
   std::fprintf(stderr, "luoshi_gateway_bench: %s\n", message.c_str());

@@ -2,6 +2,7 @@
 #include "services/gateway/bench/http_messages.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/gateway/bench/common.h"
 
 namespace luoshi::gateway_bench {
 
@@ -56,7 +57,7 @@ std::string GrpcWebRequest(int port, const std::string& path, const std::string&
       "\r\nReferer: http://127.0.0.1:", port,
       "/\r\nContent-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\n"
       "X-User-Agent: connect-es/1.4.0\r\ngrpc-timeout: ",
-      timeout, "\r\nx-luoshi-role: admin\r\nx-luoshi-user: bench\r\nContent-Length: ", frame.size(),
+      timeout, "\r\nauthorization: ", AdminAuthorization(), "\r\nContent-Length: ", frame.size(),
       "\r\n\r\n", frame);
 }
 

@@ -83,8 +83,7 @@ class GrpcClient {
 
   void Issue(grpc::CompletionQueue* cq) {
     context_ = std::make_unique<grpc::ClientContext>();
-    context_->AddMetadata(kRoleHeader, "admin");
-    context_->AddMetadata(kUserHeader, "bench");
+    context_->AddMetadata("authorization", AdminAuthorization());
     context_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     response_.Clear();
     start_ = Clock::now();

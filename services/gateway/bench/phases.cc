@@ -30,8 +30,18 @@ namespace luoshi::gateway_bench {
 // ---------------------------------------------------------------------------------------------------
 // Set-up over gRPC.
 
+const TestTokens& Tokens() {
+  static const TestTokens* tokens = new TestTokens();
+  return *tokens;
+}
+
+std::string AdminAuthorization() {
+  static const std::string* value = new std::string("Bearer " + Tokens().For(AdminIdentity("bench")));
+  return *value;
+}
+
 void Attach(grpc::ClientContext* c, const Identity& who) {
-  AttachIdentity(who, c);
+  Tokens().Attach(who, c);
   c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
 }
 
@@ -247,7 +257,7 @@ class DirectWatcher {
   DirectWatcher(const std::string& target, const v1::WatchTasksRequest& request, Arrivals* arrivals)
       : stub_(v1::TaskService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
         arrivals_(arrivals) {
-    AttachIdentity(kAdmin, &context_);
+    Tokens().Attach(kAdmin, &context_);
     reader_ = stub_->WatchTasks(&context_, request);
     thread_ = std::thread([this] {
       v1::TaskEvent event;

@@ -20,7 +20,7 @@ std::atomic<pid_t> g_children[kMaxChildren];
 // as plain strings so that a signal handler may use them: kill, waitpid, unlink and rmdir are all
 // async-signal-safe).
 char g_scratch_dir[256];
-char g_scratch_files[3][300];
+char g_scratch_files[4][300];
 
 void KillChildrenNow() {
   for (auto& c : g_children) {

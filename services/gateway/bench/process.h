@@ -38,7 +38,7 @@ extern std::atomic<pid_t> g_children[kMaxChildren];
 // as plain strings so that a signal handler may use them: kill, waitpid, unlink and rmdir are all
 // async-signal-safe).
 extern char g_scratch_dir[256];
-extern char g_scratch_files[3][300];
+extern char g_scratch_files[4][300];  // the database's three files and the token key
 
 // Kills the children and removes the scratch files (async-signal-safe).
 void KillChildrenNow();
