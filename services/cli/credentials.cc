@@ -22,10 +22,10 @@ std::string DefaultCredentialsPath() {
   return std::string(home ? home : ".") + "/.config/luoshi/credentials";
 }
 
-absl::StatusOr<std::string> ReadCredentials(const std::string& path) {
+absl::StatusOr<CredentialFile> ReadCredentials(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("no credential file at ", path));
-  std::string token;
+  CredentialFile file;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     std::string trimmed(absl::StripAsciiWhitespace(line));
@@ -34,18 +34,20 @@ absl::StatusOr<std::string> ReadCredentials(const std::string& path) {
     if (eq == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": expected key=value"));
     }
-    std::string key(absl::StripAsciiWhitespace(trimmed.substr(0, eq)));
-    if (key == "token") token = std::string(absl::StripAsciiWhitespace(trimmed.substr(eq + 1)));
+    const std::string key(absl::StripAsciiWhitespace(trimmed.substr(0, eq)));
+    std::string value(absl::StripAsciiWhitespace(trimmed.substr(eq + 1)));
+    if (key == "token") file.token = std::move(value);
+    if (key == "tls_ca") file.tls_ca = std::move(value);
+    if (key == "tls_cert") file.tls_cert = std::move(value);
+    if (key == "tls_key") file.tls_key = std::move(value);
     // Other keys (user=, role=, unit= of files from before tokens) are ignored: they prove nothing.
   }
-  if (token.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " holds no token: sign in with luoshi login --token TOKEN"));
-  }
-  return token;
+  return file;
 }
 
 absl::Status WriteCredentials(const std::string& path, const std::string& token) {
+  CredentialFile keep;
+  if (absl::StatusOr<CredentialFile> old = ReadCredentials(path); old.ok()) keep = *std::move(old);
   std::error_code ec;
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -55,6 +57,9 @@ absl::Status WriteCredentials(const std::string& path, const std::string& token)
     if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
     out << "# written by luoshi login; the token is as good as a password: keep this file private\n"
         << "token=" << token << "\n";
+    if (!keep.tls_ca.empty()) out << "tls_ca=" << keep.tls_ca << "\n";
+    if (!keep.tls_cert.empty()) out << "tls_cert=" << keep.tls_cert << "\n";
+    if (!keep.tls_key.empty()) out << "tls_key=" << keep.tls_key << "\n";
     if (!out.flush()) return absl::DataLossError(absl::StrCat("cannot write ", path));
   }
   std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,

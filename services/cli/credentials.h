@@ -1,6 +1,8 @@
-// Where the CLI finds who it is: a small key=value file holding the caller's signed token.
+// Where the CLI finds who it is: a small key=value file holding the caller's signed token and, for a
+// deployment off this machine, the TLS files to reach it with.
 //   # written by luoshi login --token (or the quick start)
 //   token=eyJhbGciOiJFUzI1NiIs…
+//   tls_ca=/etc/luoshi/ca.pem        (optional, as --tls_ca; likewise tls_cert=, tls_key=)
 // Looked up at --credentials, else $LUOSHI_CREDENTIALS, else $XDG_CONFIG_HOME/luoshi/credentials, else
 // ~/.config/luoshi/credentials (%APPDATA%\luoshi\credentials on Windows). The quick start writes a local
 // administrator's token there. A --token option (or $LUOSHI_TOKEN) overrides the file for one call.
@@ -15,11 +17,19 @@
 
 namespace luoshi::cli {
 
+struct CredentialFile {
+  std::string token;  // empty when the file holds none (e.g. one from before tokens, naming a role only)
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+};
+
 std::string DefaultCredentialsPath();
-// The token of a credential file. NOT_FOUND when the file does not exist; INVALID_ARGUMENT (with the line
-// number) when malformed or when it holds no token (an older file naming a user and role only).
-absl::StatusOr<std::string> ReadCredentials(const std::string& path);
-// Writes `token` as the credential file at `path` (creating its directory; readable by its owner only).
+// NOT_FOUND when the file does not exist; INVALID_ARGUMENT (with the line number) when a line is not
+// key=value. Unknown keys are ignored.
+absl::StatusOr<CredentialFile> ReadCredentials(const std::string& path);
+// Writes `token` into the credential file at `path`, keeping its TLS settings (creating the file and its
+// directory; readable by its owner only).
 absl::Status WriteCredentials(const std::string& path, const std::string& token);
 
 }  // namespace luoshi::cli

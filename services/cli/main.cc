@@ -102,21 +102,25 @@ int Run(int argc, char** argv) {
     PrintUsage(std::cerr);
     return 2;
   }
+  ctx.credentials_path = credentials;
+  absl::StatusOr<CredentialFile> stored = ReadCredentials(credentials);
+  if (!stored.ok() && stored.status().code() != absl::StatusCode::kNotFound) {
+    // Not fatal: `luoshi login` is how such a file gets fixed. Calls go out unsigned and are refused.
+    std::cerr << "luoshi: ignoring " << stored.status().message() << "\n";
+  }
+  if (stored.ok()) {
+    // The file's TLS settings apply where neither the command line nor the environment gave one.
+    for (auto [flag, value] : {std::pair{&FLAGS_tls_ca, stored->tls_ca}, std::pair{&FLAGS_tls_cert, stored->tls_cert},
+                               std::pair{&FLAGS_tls_key, stored->tls_key}}) {
+      if (absl::GetFlag(*flag).empty()) absl::SetFlag(flag, value);
+    }
+    if (token.empty()) token = stored->token;
+  }
+  ctx.token = token;
   if (auto tls = ChannelCredentialsFromFlags(); !tls.ok()) {  // fail closed: never fall back to plaintext
     std::cerr << "luoshi: " << tls.status().message() << "\n";
     return 2;
   }
-  ctx.credentials_path = credentials;
-  if (token.empty()) {
-    auto stored = ReadCredentials(credentials);
-    if (stored.ok()) {
-      token = *stored;
-    } else if (stored.status().code() != absl::StatusCode::kNotFound) {
-      // Not fatal: `luoshi login` is how such a file gets fixed. Calls go out unsigned and are refused.
-      std::cerr << "luoshi: ignoring " << stored.status().message() << "\n";
-    }
-  }
-  ctx.token = token;
   const std::string name = words[i];
   std::vector<std::string> rest(words.begin() + i + 1, words.end());
   for (const auto& c : AllCommands()) {
