@@ -1,7 +1,10 @@
 #include "services/common/identity.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "services/common/test_tokens.h"
@@ -121,6 +124,24 @@ TEST_F(AuthenticatorTest, AFullCacheKeepsVerifying) {
   for (int round = 0; round < 2; ++round) {
     for (const std::string& t : tokens) EXPECT_TRUE(auth_->AuthenticateToken(t).ok());
   }
+}
+
+// Many calls at once, as on a server's threads: some tokens remembered, some pushed out of the small
+// cache, one revoked meanwhile. Run under ThreadSanitizer by scripts/test.sh.
+TEST_F(AuthenticatorTest, ManyThreadsAtOnce) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 6; ++i) tokens.push_back(Token("用户" + std::to_string(i), "viewer"));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        if (!auth_->AuthenticateToken(tokens[(t + i) % tokens.size()]).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(AuthenticatorLoadTest, NoKeysNoService) {
