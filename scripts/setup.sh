@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev clang-tidy
   python3 python3-jwt
+  chromium fonts-noto-cjk
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
