@@ -1,30 +1,55 @@
-// Entry point of the browser client. The task board and indicator views arrive with the browser-client
-// issue; today the page shows whether each service is up.
-import { healthRows } from "./health.js";
+// Entry point of the browser client: the shell (header, router) and the one table of pages.
+// How to add a page: src/app/router.ts (top comment).
+import { buildShell } from "./app/layout.js";
+import { startRouter, navigate, href, type PageEntry } from "./app/router.js";
+import { loadSession, session, signOut } from "./app/session.js";
+import { setUnauthenticatedHandler } from "./app/api.js";
+import { t, getLang, setLang } from "./app/i18n.js";
+import { el, showError } from "./app/ui.js";
 
-async function refreshHealth(): Promise<void> {
-  const tbody = document.querySelector("#health-table tbody");
-  if (!tbody) return;
-  let rows;
-  try {
-    const res = await fetch("/healthz", { cache: "no-store" });
-    rows = healthRows(await res.json());
-  } catch {
-    rows = [{ service: "gateway", state: "UNREACHABLE" }];
-  }
-  tbody.replaceChildren(
-    ...rows.map(({ service, state }) => {
-      const tr = document.createElement("tr");
-      const name = document.createElement("td");
-      name.textContent = service;
-      const value = document.createElement("td");
-      value.textContent = state;
-      value.className = state === "SERVING" ? "ok" : "bad";
-      tr.append(name, value);
-      return tr;
-    }),
-  );
-}
+const pages: PageEntry[] = [
+  { name: "signin", load: () => import("./pages/signin.js"), auth: false, titleKey: "signin.title" },
+  { name: "board", load: () => import("./pages/board.js"), auth: true, titleKey: "nav.board" },
+  { name: "task", load: () => import("./pages/task.js"), auth: true, titleKey: "nav.board" },
+  { name: "ledgers", load: () => import("./pages/ledgers.js"), auth: true, titleKey: "nav.ledgers" },
+  { name: "documents", load: () => import("./pages/documents.js"), auth: true, titleKey: "nav.documents" },
+  { name: "document", load: () => import("./pages/document.js"), auth: true, titleKey: "nav.documents" },
+  { name: "indicators", load: () => import("./pages/indicators.js"), auth: true, titleKey: "nav.indicators" },
+  { name: "targets", load: () => import("./pages/targets.js"), auth: true, titleKey: "nav.targets" },
+];
 
-void refreshHealth();
-setInterval(() => void refreshHealth(), 10_000);
+setLang(getLang());
+loadSession();
+const root = document.getElementById("app") ?? document.body;
+const shell = buildShell(root);
+
+setUnauthenticatedHandler((reason) => {
+  if (location.hash.startsWith("#/signin")) return;
+  const next = location.hash;
+  signOut(reason);
+  navigate(href("signin", [], { next }));
+});
+
+startRouter(shell.main, pages, {
+  guard(entry, route) {
+    if (!entry.auth || session()) return null;
+    const next = href(route.name, route.path, route.params);
+    return href("signin", [], { next });
+  },
+  beforeRender(entry) {
+    shell.update({ name: entry?.name ?? "", path: [], params: new URLSearchParams() });
+    document.title = entry ? `${t(entry.titleKey)} · ${t("app.name")}` : t("app.title");
+  },
+  renderError(view, err) {
+    showError(view, err);
+  },
+  notFound(view, route) {
+    view.replaceChildren(
+      el("h1", null, t("notfound.title")),
+      el("p", null, t("notfound.body", { path: `#/${[route.name, ...route.path].join("/")}` })),
+    );
+  },
+  defaultHash() {
+    return session() ? href("board") : href("signin");
+  },
+});
