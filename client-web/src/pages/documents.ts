@@ -39,14 +39,14 @@ function documentRow(d: Document): HTMLTableRowElement {
   return el(
     "tr",
     null,
-    el("td", { class: "doc-title" }, el("a", { href: href("document", [d.id]) }, title)),
-    el("td", null, m?.region || t("docs.unknown")),
-    el("td", null, m?.period ? periodName(m.period, lang()) : m?.year ? String(m.year) : t("docs.unknown")),
-    el("td", null, documentTypeName(m?.type ?? 0, lang())),
-    el("td", { class: "num" }, d.observationCount),
-    el("td", { class: "num" }, d.taskCount),
-    el("td", null, deliveryBadges(d)),
-    el("td", { class: "nowrap" }, formatTs(d.ingestedAt)),
+    el("th", { scope: "row", class: "doc-title" }, el("a", { href: href("document", [d.id]) }, title)),
+    el("td", { "data-label": t("docs.col.region") }, m?.region || t("docs.unknown")),
+    el("td", { "data-label": t("docs.col.year") }, m?.period ? periodName(m.period, lang()) : m?.year ? String(m.year) : t("docs.unknown")),
+    el("td", { "data-label": t("docs.col.kind") }, documentTypeName(m?.type ?? 0, lang())),
+    el("td", { class: "num", "data-label": t("docs.col.figures") }, d.observationCount),
+    el("td", { class: "num", "data-label": t("docs.col.tasks") }, d.taskCount),
+    el("td", { "data-label": t("docs.col.delivery") }, deliveryBadges(d)),
+    el("td", { class: "nowrap", "data-label": t("docs.col.ingested") }, formatTs(d.ingestedAt)),
   );
 }
 
@@ -112,7 +112,12 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
         { class: "card upload", "aria-labelledby": "upload-h" },
         el("h2", { id: "upload-h" }, t("docs.upload")),
         zone,
-        el("div", { class: "hints-row" }, field(t("docs.yearHint"), yearInput), field(t("docs.regionHint"), regionInput)),
+        el(
+          "details",
+          { class: "upload-hints" },
+          el("summary", null, t("docs.hints")),
+          el("div", { class: "hints-row" }, field(t("docs.yearHint"), yearInput), field(t("docs.regionHint"), regionInput)),
+        ),
         overall,
         overallText,
         results,
@@ -161,7 +166,17 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
             " ",
             d ? el("a", { href: href("document", [d.id]) }, `${t("docs.open")}《${title}》`) : "",
           );
-          for (const w of res.extraction?.warnings ?? []) item.li.append(el("p", { class: "hint" }, w));
+          const warnings = res.extraction?.warnings ?? [];
+          if (warnings.length) {
+            item.li.append(
+              el(
+                "details",
+                { class: "upload-warnings" },
+                el("summary", null, t("docs.warnings", { n: warnings.length })),
+                el("ul", null, ...warnings.map((w) => el("li", null, w))),
+              ),
+            );
+          }
         } catch (err) {
           if (isCancel(err)) return;
           item.bar.max = 1;
@@ -205,7 +220,7 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
     for (const d of docs) tbody.append(documentRow(d));
     const table = el(
       "table",
-      { class: "doc-table" },
+      { class: "doc-table cards-on-phone" },
       el(
         "thead",
         null,

@@ -39,8 +39,14 @@ function drawChart(box: HTMLElement, data: ChartData, label: string): () => void
   const L = lang();
   const width = () => Math.max(280, Math.floor(box.clientWidth || 600));
   const hasUpper = data.targetUpper.some((v) => v !== null);
+  // Every value in view with some room, zero included (a growth rate reads against 0).
+  const values = [...data.actual, ...data.target, ...data.targetUpper].filter((v): v is number => v !== null);
+  const lo = Math.min(0, ...values);
+  const hi = Math.max(0, ...values);
+  const pad = (hi - lo) * 0.12 || 1;
+  const yRange: uPlot.Range.MinMax = [lo < 0 ? lo - pad : 0, hi + pad];
   const series: uPlot.Series[] = [
-    { label: "x" },
+    { label: t("ind.col.period"), value: (_u, v) => (v === null || v === undefined || !data.periods[v] ? "—" : periodName(data.periods[v], L)) },
     {
       label: t("ind.actual"),
       stroke: "#0b57a4",
@@ -77,11 +83,14 @@ function drawChart(box: HTMLElement, data: ChartData, label: string): () => void
     width: width(),
     height: 280,
     title: undefined,
-    scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] } },
+    scales: {
+      x: { time: false, range: () => [-0.5, Math.max(0, data.x.length - 1) + 0.5] },
+      y: { range: () => yRange },
+    },
     axes: [
       {
+        splits: () => data.x,
         values: (_u, splits) => splits.map((v) => (Number.isInteger(v) && data.periods[v] ? periodName(data.periods[v], L) : "")),
-        incrs: [1],
         grid: { show: false },
       },
       { label: data.unit, size: 60, values: (_u, splits) => splits.map((v) => String(+v.toFixed(6))) },

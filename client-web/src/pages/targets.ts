@@ -109,7 +109,7 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
         { class: "table-wrap cmp-wrap" },
         el(
           "table",
-          { class: "cmp-table" },
+          { class: "cmp-table cards-on-phone" },
           el(
             "thead",
             null,
