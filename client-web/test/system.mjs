@@ -154,7 +154,9 @@ async function stopProcess(proc) {
 // Starts indicators, tasks, ingestion and the gateway, wired to each other. Resolves to
 // { gatewayUrl, ports: {indicators, tasks, ingestion, gateway}, logs(), stop() }.
 // stop() is safe to call at any point, also after a failed start.
-export async function startSystem() {
+// Options: webRoot, the directory the gateway serves the browser client from (--web_root; default the
+// gateway's own, client-web/dist); gatewayArgs, more flags for the gateway.
+export async function startSystem({ webRoot, gatewayArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "luoshi-web-gateway-"));
   const procs = [];
   const system = {
@@ -198,6 +200,8 @@ export async function startSystem() {
       `--ingestion_addr=${ingestion}`,
       `--indicators_addr=${indicators}`,
       `--tasks_addr=${tasks}`,
+      ...(webRoot ? [`--web_root=${webRoot}`] : []),
+      ...gatewayArgs,
     ]);
     system.gatewayUrl = `http://${gateway}`;
   } catch (err) {

@@ -75,7 +75,7 @@ export function buildShell(root: HTMLElement): Shell {
           type: "button",
           class: "link-button",
           lang: getLang() === "zh" ? "en" : "zh-CN",
-          "aria-label": t("header.langLabel"),
+          title: t("header.langLabel"),
           onclick: () => {
             setLang(getLang() === "zh" ? "en" : "zh");
             render();
