@@ -120,8 +120,20 @@ function sourceCell(p: SeriesPoint): HTMLElement {
   const o = p.observation;
   const prov = o?.provenance;
   if (!o || !prov?.documentId) return el("span", { class: "muted" }, "—");
-  const sentence = prov.sentence.length > 60 ? `${prov.sentence.slice(0, 60)}…` : prov.sentence;
-  return el("span", { class: "source" }, el("a", { href: figureHref(prov.documentId, o.sourceKey) }, sentence || prov.documentId));
+  return el("span", { class: "source" }, el("a", { href: figureHref(prov.documentId, o.sourceKey) }, excerpt(prov) || prov.documentId));
+}
+
+// The words around the figure in its sentence (spans count code points), at most ~50 characters.
+function excerpt(prov: { sentence: string; span?: { begin: number; end: number }; sentenceSpan?: { begin: number; end: number } }): string {
+  const chars = Array.from(prov.sentence);
+  if (chars.length <= 50) return prov.sentence;
+  let from = 0;
+  if (prov.span && prov.sentenceSpan) {
+    const at = prov.span.begin - prov.sentenceSpan.begin;
+    if (at >= 0 && at < chars.length) from = Math.max(0, Math.min(at - 20, chars.length - 50));
+  }
+  const to = Math.min(chars.length, from + 50);
+  return `${from > 0 ? "…" : ""}${chars.slice(from, to).join("")}${to < chars.length ? "…" : ""}`;
 }
 
 export function render(view: HTMLElement, params: URLSearchParams, _path: string[], ctx: PageContext): PageResult {
@@ -148,7 +160,13 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
     if (indInput) indInput.value = findIndicator(inds, indicatorText)?.name ?? indicatorText;
     if (regionInput) regionInput.value = regionText ? regionName(regions, regionText) : "";
     if (!indicatorText || !regionText) {
-      body.replaceChildren(empty(t("ind.choose"), t("ind.chooseNext")));
+      body.replaceChildren(
+        empty(
+          t("ind.choose"),
+          t("ind.chooseNext"),
+          el("a", { href: href("indicators", [], { indicator: "gdp", region: "大兴区" }) }, `${findIndicator(inds, "gdp")?.name ?? "gdp"} · 大兴区 →`),
+        ),
+      );
       return;
     }
     loading(body);
