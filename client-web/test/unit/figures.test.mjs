@@ -211,7 +211,8 @@ describe("highlighting", () => {
     const marks = Array.from({ length: 20000 }, (_, i) => ({ span: { begin: i * 7, end: i * 7 + 6 }, kind: "figure", id: i }));
     const t0 = performance.now();
     const segs = F.segment(long, marks);
-    assert.ok(performance.now() - t0 < 1000);
+    // Linear-ish: a sweep, not marks × runs (that would take many seconds); generous for a loaded machine.
+    assert.ok(performance.now() - t0 < 3000);
     assert.equal(segs.filter((s) => "figure" in s.kinds).length, 20000);
   });
 });
