@@ -259,12 +259,12 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
         el(
           "tr",
           { class: `status-${o.status}` },
-          el("td", { class: "nowrap" }, periodName(pt.period, L)),
-          el("td", null, el("span", { class: `status-tag status-tag-${o.status}` }, statusName(o.status, L))),
-          el("td", null, measureName(o.measure, L)),
-          el("td", { class: "value-cell" }, link),
-          el("td", null, o.comparisonBase || "—"),
-          el("td", { class: "source-cell" }, sourceCell(pt)),
+          el("th", { scope: "row", class: "nowrap period-cell" }, periodName(pt.period, L)),
+          el("td", { "data-label": t("ind.col.status") }, el("span", { class: `status-tag status-tag-${o.status}` }, statusName(o.status, L))),
+          el("td", { "data-label": t("ind.col.measure") }, measureName(o.measure, L)),
+          el("td", { class: "value-cell", "data-label": t("ind.col.value") }, link),
+          el("td", { "data-label": t("ind.col.base") }, o.comparisonBase || "—"),
+          el("td", { class: "source-cell", "data-label": t("ind.col.source") }, sourceCell(pt)),
         ),
       );
     }
@@ -279,7 +279,7 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
           { class: "table-wrap" },
           el(
             "table",
-            { class: "series-table" },
+            { class: "series-table cards-on-phone" },
             el(
               "thead",
               null,
