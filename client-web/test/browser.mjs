@@ -38,11 +38,12 @@ export async function buildClient() {
 }
 
 // The built client served by the real system. Resolves to { system, webRoot, stop() }.
-export async function startWebSystem() {
+// gatewayArgs: more gateway flags (e.g. "--grpc_max_timeout=8s" so streams end and reconnect).
+export async function startWebSystem({ gatewayArgs = [] } = {}) {
   const webRoot = await buildClient();
   let system;
   try {
-    system = await startSystem({ webRoot });
+    system = await startSystem({ webRoot, gatewayArgs });
   } catch (err) {
     rmSync(webRoot, { recursive: true, force: true });
     throw err;

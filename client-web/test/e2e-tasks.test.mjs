@@ -32,6 +32,7 @@ const SUPERVISOR = { user: "督查员王芳", role: "supervisor" };
 const OFFICE = { user: "农业局李明", unit: OFFICE_UNIT, role: "office" };
 const VIEWER = { user: "区领导", role: "viewer" };
 const BIG = 10000;
+const STREAM_CAP_S = 8;
 
 let web;
 let browser;
@@ -77,7 +78,9 @@ async function screenshotsAndAxe(page, name, size) {
 describe("task pages in Chromium against the real system", { timeout: 240000 }, () => {
   before(
     async () => {
-      web = await startWebSystem();
+      // Streams end after 8 s (the gateway's cap on a call's deadline), so the board's reconnection
+      // is exercised too.
+      web = await startWebSystem({ gatewayArgs: [`--grpc_max_timeout=${STREAM_CAP_S}s`] });
       browser = await launchBrowser();
       const imported = await importSeedPlan(web.system, PLAN_SEED, ADMIN);
       plan = imported.plan;
@@ -186,17 +189,38 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     await page.getByLabel("完成百分比（0–100）").fill("60");
     await page.getByLabel("工作进展").fill("已完成方案编制，正在组织实施。");
     await page.getByLabel("存在问题").fill("资金到位较慢");
+    // Watch for the highlight from before the click: it lasts 2.5 s.
+    const flashed = supervisorPage.locator(`table.tasks tr.flash[data-id="${ownTask.id}"]`).waitFor({ timeout: 15000 });
     await page.getByRole("button", { name: "提交报告" }).click();
+    await flashed;
     await page.locator("ol.reports li.report").first().waitFor();
     assert.match(await page.locator("ol.reports").innerText(), /已完成方案编制/);
-    await screenshotsAndAxe(page, "task", "desktop");
-
     const row = supervisorPage.locator(`table.tasks tr[data-id="${ownTask.id}"]`);
-    await supervisorPage.locator(`table.tasks tr.flash[data-id="${ownTask.id}"]`).waitFor({ timeout: 10000 });
     assert.match(await row.innerText(), /60%/);
     assert.match(await row.innerText(), /推进中/);
     assert.equal(await supervisorPage.evaluate(() => window.__noReload), true, "no reload happened");
     assert.match(await supervisorPage.locator("[aria-live=polite].visually-hidden").innerText(), /报告进度/);
+    await screenshotsAndAxe(page, "task", "desktop");
+  });
+
+  step("the board's stream ends (deadline) and reconnects by itself; a change after that still appears live", async () => {
+    const live = supervisorPage.locator(".live");
+    const before = Number(await live.getAttribute("data-connects"));
+    await supervisorPage.waitForFunction(
+      (n) => Number(document.querySelector(".live")?.dataset.connects) > n,
+      before,
+      { timeout: (STREAM_CAP_S + 5) * 1000 },
+    );
+    await supervisorPage.locator(".live.live").waitFor();
+    // A second task of the office, reported through the API this time.
+    const tasks = clientAs(web.system, TaskService, OFFICE);
+    const { tasks: mine } = await clientAs(web.system, TaskService, ADMIN).listTasks({ filter: { planId: plan.id, unit: OFFICE_UNIT }, page: { pageSize: 100 } });
+    const second = mine.find((t) => t.id !== ownTask.id);
+    const flashed = supervisorPage.locator(`table.tasks tr.flash[data-id="${second.id}"]`).waitFor({ timeout: 15000 });
+    await tasks.reportProgress({ taskId: second.id, progress: { case: "stage", value: "完成立项" }, narrative: "已完成立项。" });
+    await flashed;
+    assert.match(await supervisorPage.locator(`table.tasks tr[data-id="${second.id}"]`).innerText(), /推进中/);
+    assert.equal(await supervisorPage.evaluate(() => window.__noReload), true, "no reload happened");
   });
 
   step("the office sees no report form on another unit's task; a viewer sees no controls at all", async () => {
@@ -232,7 +256,7 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     await sup.getByRole("button", { name: "退回" }).click();
     await sup.locator(".task-state .status", { hasText: "已退回" }).waitFor();
     assert.match(await sup.locator("ol.reports").last().innerText(), /佐证材料不全/);
-    assert.match(await sup.locator("table.journal").innerText(), /review/);
+    assert.match(await sup.locator("table.journal").innerText(), /审核\t状态\t申请办结 → 已退回/);
     await screenshotsAndAxe(sup, "task-review", "desktop");
 
     await page.reload();
@@ -268,7 +292,7 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     const page = supervisorPage;
     await page.goto(`${web.system.gatewayUrl}/#/ledgers?plan=${plan.id}`);
     await page.locator("table.ledger tbody tr").first().waitFor();
-    const keys = await page.locator("table.ledger tbody th.key").allInnerTexts();
+    const keys = await page.locator("table.ledger tbody th.key > a").allInnerTexts();
     assert.ok(keys.includes(OFFICE_UNIT), `${OFFICE_UNIT} has a row`);
     const overdue = (await page.locator("table.ledger tbody td.overdue").allInnerTexts()).map((s) => parseInt(s, 10));
     for (let i = 1; i < overdue.length; i++) assert.ok(overdue[i - 1] >= overdue[i], "most overdue first");

@@ -5,6 +5,7 @@ import { t, getLang, setLang } from "./i18n.js";
 import { session, signOut } from "./session.js";
 import { href, navigate, refresh, type Route } from "./router.js";
 import { healthSummary } from "./health.js";
+import { formatTime } from "./format.js";
 
 export interface Shell {
   main: HTMLElement;
@@ -65,7 +66,7 @@ export function buildShell(root: HTMLElement): Shell {
         s.claims.unit ? el("span", { class: "who-unit" }, s.claims.unit) : null,
         el("span", { class: `who-role role-${s.claims.role}` }, t(`role.${s.claims.role}`)),
       );
-      if (s.claims.exp) who.title = t("header.expires", { time: new Date(s.claims.exp * 1000).toLocaleString() });
+      if (s.claims.exp) who.title = t("header.expires", { time: formatTime(s.claims.exp * 1000) });
       tools.append(who);
     }
     tools.append(

@@ -138,3 +138,24 @@ addMessages({
   "ledger.fileTasks": { zh: "任务清单", en: "tasks" },
   "ledger.allPlansFile": { zh: "全部计划", en: "all-plans" },
 });
+
+addMessages({
+  "task.ja.import": { zh: "导入", en: "import" },
+  "task.ja.report": { zh: "报告", en: "report" },
+  "task.ja.review": { zh: "审核", en: "review" },
+  "task.ja.reassign": { zh: "调整", en: "reassign" },
+  "task.jf.task": { zh: "任务", en: "task" },
+  "task.jf.plan_version": { zh: "计划版本", en: "plan version" },
+  "task.jf.text": { zh: "任务内容", en: "text" },
+  "task.jf.replaces": { zh: "替代", en: "replaces" },
+  "task.jf.deadline": { zh: "完成时限", en: "deadline" },
+  "task.jf.responsible_units": { zh: "责任单位", en: "responsible units" },
+  "task.jf.lead_leaders": { zh: "牵头领导", en: "lead leaders" },
+  "task.jf.period": { zh: "报告期", en: "period" },
+  "task.jf.status": { zh: "状态", en: "status" },
+  "task.jf.percent": { zh: "进度", en: "percent" },
+  "task.jf.stage": { zh: "阶段", en: "stage" },
+  "task.jf.comment": { zh: "审核意见", en: "comment" },
+  "board.filterToggle": { zh: "筛选", en: "Filters" },
+  "board.filterActive": { zh: "筛选（{n} 项）", en: "Filters ({n})" },
+});

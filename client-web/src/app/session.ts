@@ -1,6 +1,7 @@
 // The signed-in user: the token (localStorage), and what its payload says, decoded here for display
 // only. The services verify the signature; the client only reads sub, luoshi_unit, luoshi_role, exp.
 import { t } from "./i18n.js";
+import { formatTime } from "./format.js";
 
 export interface Claims {
   user: string;
@@ -78,7 +79,7 @@ export function signIn(token: string): Claims {
   const trimmed = token.trim();
   const claims = decodeToken(trimmed);
   if (isExpired(claims)) {
-    throw new Error(t("signin.expired", { time: new Date(claims.exp * 1000).toLocaleString() }));
+    throw new Error(t("signin.expired", { time: formatTime(claims.exp * 1000) }));
   }
   storage()?.setItem(TOKEN_KEY, trimmed);
   current = { token: trimmed, claims };

@@ -76,7 +76,16 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
   const filters = el("form", { class: "filters", role: "search", "aria-label": t("board.filters") });
   const summary = el("div", { class: "summary" });
   const results = el("div", { class: "results" });
-  view.replaceChildren(head, filters, summary, results, announce);
+  // On a phone the filters fold away behind one line (desktop: always open, the summary line hidden).
+  const filterSummary = el("summary");
+  const filterBox = el("details", { class: "filter-box" }, filterSummary, filters);
+  filterBox.open = typeof matchMedia === "undefined" || !matchMedia("(max-width: 700px)").matches;
+  const setFilterSummary = () => {
+    const n = (["unit", "leader", "status", "light", "q"] as const).filter((k) => filter[k]).length;
+    filterSummary.textContent = n ? t("board.filterActive", { n }) : t("board.filterToggle");
+  };
+  setFilterSummary();
+  view.replaceChildren(head, filterBox, summary, results, announce);
   loading(results, t("board.loading"));
 
   // ---- filter controls (built once data is there) ----
@@ -358,6 +367,7 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
     live.textContent = text;
   }
 
+  let connects = 0;
   async function watch(): Promise<void> {
     let delay = 1000;
     let first = true;
@@ -372,6 +382,8 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
             signal,
             timeoutMs: WATCH_TIMEOUT_MS,
             onHeader: () => {
+              connects++;
+              live.dataset.connects = String(connects);
               setLive("live", t("board.live.on"));
               delay = 1000;
               // Events between the old stream's end and this one's start were missed: reload.
@@ -433,6 +445,7 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
       const t0 = performance.now();
       filter = f;
       limit = SHOW_STEP;
+      setFilterSummary();
       syncControls();
       renderRows();
       // The script part of a filter change (the e2e test also measures until the next frame).

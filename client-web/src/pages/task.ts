@@ -6,7 +6,7 @@ import "../app/messages-tasks.js";
 import type { JournalEntry, ProgressReport, Review, TaskDetail, Unit } from "../gen/luoshi/v1/tasks_pb.js";
 import { TaskStatus } from "../gen/luoshi/v1/tasks_pb.js";
 import { tasks as api } from "../app/api.js";
-import { t } from "../app/i18n.js";
+import { t, hasMessage } from "../app/i18n.js";
 import { el, errorBox, field, loading, showError, toast, uid } from "../app/ui.js";
 import { href, refresh, type PageContext } from "../app/router.js";
 import { lightBadge, lightName, statusLabel } from "../app/lights.js";
@@ -82,6 +82,18 @@ function reviewItem(v: Review): HTMLElement {
   );
 }
 
+// The journal's action and field names in words (the raw name when there are none).
+function words(prefix: string, name: string): string {
+  const key = `${prefix}.${name}`;
+  return hasMessage(key) ? t(key) : name;
+}
+
+function value(fieldName: string, v: string): string {
+  if (fieldName === "status" && hasMessage(`status.${v}`)) return t(`status.${v}`);
+  if (fieldName === "percent" && /^\d+$/.test(v)) return `${v}%`;
+  return v;
+}
+
 function journalTable(entries: JournalEntry[]): HTMLElement {
   const body = el("tbody");
   for (const j of entries) {
@@ -91,9 +103,15 @@ function journalTable(entries: JournalEntry[]): HTMLElement {
         null,
         el("td", { class: "nowrap" }, formatTs(j.at)),
         el("td", null, j.actor),
-        el("td", null, j.action),
-        el("td", null, j.field),
-        el("td", { class: "change" }, j.oldValue ? el("del", null, j.oldValue) : null, j.oldValue ? " → " : null, el("span", null, j.newValue)),
+        el("td", null, words("task.ja", j.action)),
+        el("td", null, words("task.jf", j.field)),
+        el(
+          "td",
+          { class: "change" },
+          j.oldValue ? el("del", null, value(j.field, j.oldValue)) : null,
+          j.oldValue ? " → " : null,
+          el("span", null, value(j.field, j.newValue)),
+        ),
       ),
     );
   }
