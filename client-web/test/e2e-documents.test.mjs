@@ -117,6 +117,13 @@ describe("documents and indicators in Chromium against the real system", { skip,
     await page.reload();
     await page.locator(".doc-table tbody tr").nth(3).waitFor();
     await screenshot(page, "documents", "desktop");
+    // Filters live in the URL: the division plans only, then back to all of them.
+    await page.locator(".doc-filters select").selectOption("3");
+    await page.locator(".doc-filters button[type=submit]").click();
+    await page.waitForFunction(() => location.hash.includes("type=3") && document.querySelectorAll(".doc-table tbody tr").length === 1);
+    assert.match(await page.locator(".doc-table").innerText(), /重点工作分工方案/);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelectorAll(".doc-table tbody tr").length === 4);
   });
 
   step("the report's page: figures highlighted, one read, its series charted, a table row back to its sentence", async () => {

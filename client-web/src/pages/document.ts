@@ -32,7 +32,7 @@ import type { Indicator, Region } from "../gen/luoshi/v1/indicators_pb.js";
 const DELIVERY_FAILED = 4;
 
 function dl(rows: Array<[string, Node | string | null | undefined]>): HTMLElement {
-  const list = el("dl", { class: "facts" });
+  const list = el("dl", { class: "fx-facts" });
   for (const [k, v] of rows) {
     if (v === null || v === undefined || v === "") continue;
     list.append(el("dt", null, k), el("dd", null, v));
@@ -63,7 +63,7 @@ function renderText(text: string, ex: Extraction): HTMLElement {
       node = document.createTextNode(s.text);
     }
     if (task !== undefined) {
-      const span = el("span", { class: "task-text", "data-task": task });
+      const span = el("span", { class: "fx-task-text", "data-task": task });
       if (!taskSeen.has(task)) {
         taskSeen.add(task);
         span.append(
@@ -314,7 +314,7 @@ export function render(view: HTMLElement, params: URLSearchParams, path: string[
           el("h2", { id: "text-h" }, t("doc.text")),
           el(
             "p",
-            { class: "legend hint" },
+            { class: "fx-legend hint" },
             el("span", { class: "legend-fig" }, t("doc.legendFigure")),
             el("span", { class: "legend-task" }, t("doc.legendTask")),
             t("doc.legend"),

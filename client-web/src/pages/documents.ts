@@ -4,10 +4,10 @@
 // pending the list refreshes itself, so "等待送达" turns into "已送达" without a reload.
 import { ingestion } from "../app/api.js";
 import { t } from "../app/i18n.js";
-import { el, field, loading, showError, errorBox, empty } from "../app/ui.js";
+import { el, field, loading, showError, errorBox, empty, select } from "../app/ui.js";
 import { errorSentence, isCancel } from "../app/errors.js";
 import { formatTs } from "../app/format.js";
-import { href, type PageContext } from "../app/router.js";
+import { href, setQuery, type PageContext, type PageResult } from "../app/router.js";
 import type { Document } from "../gen/luoshi/v1/ingestion_pb.js";
 import { deliveryStateName, deliveryTargetName, documentTypeName, periodName } from "../figures/index.js";
 import { lang, mayIngest } from "./figures-ui.js";
@@ -40,9 +40,9 @@ function documentRow(d: Document): HTMLTableRowElement {
     "tr",
     null,
     el("th", { scope: "row", class: "doc-title" }, el("a", { href: href("document", [d.id]) }, title)),
-    el("td", { "data-label": t("docs.col.region") }, m?.region || t("docs.unknown")),
-    el("td", { "data-label": t("docs.col.year") }, m?.period ? periodName(m.period, lang()) : m?.year ? String(m.year) : t("docs.unknown")),
-    el("td", { "data-label": t("docs.col.kind") }, documentTypeName(m?.type ?? 0, lang())),
+    el("td", { class: "nowrap", "data-label": t("docs.col.region") }, m?.region || t("docs.unknown")),
+    el("td", { class: "nowrap", "data-label": t("docs.col.year") }, m?.period ? periodName(m.period, lang()) : m?.year ? String(m.year) : t("docs.unknown")),
+    el("td", { class: "nowrap", "data-label": t("docs.col.kind") }, documentTypeName(m?.type ?? 0, lang())),
     el("td", { class: "num", "data-label": t("docs.col.figures") }, d.observationCount),
     el("td", { class: "num", "data-label": t("docs.col.tasks") }, d.taskCount),
     el("td", { "data-label": t("docs.col.delivery") }, deliveryBadges(d)),
@@ -62,7 +62,17 @@ function readFile(file: File, onProgress: (fraction: number) => void): Promise<U
   });
 }
 
-export function render(view: HTMLElement, _params: URLSearchParams, _path: string[], ctx: PageContext): void {
+// The list's filters from the query: ?type=3&region=大兴区&year=2023 (every one optional).
+function filtersOf(params: URLSearchParams): { type: number; region: string; year: number } {
+  return {
+    type: Number(params.get("type") ?? "") || 0,
+    region: (params.get("region") ?? "").trim(),
+    year: Number(params.get("year") ?? "") || 0,
+  };
+}
+
+export function render(view: HTMLElement, params: URLSearchParams, _path: string[], ctx: PageContext): PageResult {
+  let filters = filtersOf(params);
   const canUpload = mayIngest();
   const listBox = el("div", { class: "doc-list", "aria-live": "polite" });
   const results = el("ul", { class: "upload-results", "aria-live": "polite" });
@@ -192,7 +202,25 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
     }
   }
 
-  view.append(el("section", { "aria-labelledby": "list-h" }, el("h2", { id: "list-h" }, t("docs.list")), listBox));
+  const typeSelect = select(
+    [["0", t("filter.any")], ...[1, 2, 3, 4, 5].map((n): [string, string] => [String(n), documentTypeName(n, lang())])],
+    String(filters.type),
+  );
+  const regionFilter = el("input", { type: "text", autocomplete: "off", value: filters.region, placeholder: t("filter.any") });
+  const yearFilter = el("input", { type: "number", min: 1949, max: 2100, inputmode: "numeric", value: filters.year ? String(filters.year) : "", placeholder: t("filter.any") });
+  const filterForm = el(
+    "form",
+    { class: "fx-filters doc-filters", role: "search", "aria-label": t("docs.filter") },
+    field(t("docs.col.kind"), typeSelect),
+    field(t("docs.col.region"), regionFilter),
+    field(t("docs.col.year"), yearFilter),
+    el("button", { type: "submit", class: "secondary" }, t("docs.filter")),
+  );
+  filterForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    setQuery({ type: typeSelect.value === "0" ? "" : typeSelect.value, region: regionFilter.value.trim(), year: yearFilter.value.trim() });
+  });
+  view.append(el("section", { "aria-labelledby": "list-h" }, el("h2", { id: "list-h" }, t("docs.list")), filterForm, listBox));
 
   let pollTimer = 0;
   ctx.onCleanup(() => clearTimeout(pollTimer));
@@ -204,7 +232,7 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
     let docs: Document[] = [];
     let token = "";
     try {
-      const res = await ingestion.listDocuments({ page: { pageSize: PAGE_SIZE } }, { signal: ctx.signal });
+      const res = await ingestion.listDocuments({ ...filters, page: { pageSize: PAGE_SIZE } }, { signal: ctx.signal });
       docs = res.documents;
       token = res.nextPageToken;
     } catch (err) {
@@ -213,7 +241,12 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
       return;
     }
     if (docs.length === 0) {
-      listBox.replaceChildren(empty(t("docs.none"), canUpload ? t("docs.noneNext") : t("docs.noneViewer")));
+      const filtered = filters.type !== 0 || filters.region !== "" || filters.year !== 0;
+      listBox.replaceChildren(
+        filtered
+          ? empty(t("docs.noneFiltered"), t("docs.noneFilteredNext"), el("a", { href: href("documents") }, t("docs.all")))
+          : empty(t("docs.none"), canUpload ? t("docs.noneNext") : t("docs.noneViewer")),
+      );
       return;
     }
     const tbody = el("tbody");
@@ -239,7 +272,7 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
       ),
       tbody,
     );
-    const more = el("div", { class: "more" });
+    const more = el("div", { class: "fx-more" });
     const addMore = (next: string) => {
       more.replaceChildren();
       if (!next) return;
@@ -247,7 +280,7 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
       button.addEventListener("click", async () => {
         button.disabled = true;
         try {
-          const res = await ingestion.listDocuments({ page: { pageSize: PAGE_SIZE, pageToken: next } }, { signal: ctx.signal });
+          const res = await ingestion.listDocuments({ ...filters, page: { pageSize: PAGE_SIZE, pageToken: next } }, { signal: ctx.signal });
           for (const d of res.documents) tbody.append(documentRow(d));
           addMore(res.nextPageToken);
         } catch (err) {
@@ -265,4 +298,14 @@ export function render(view: HTMLElement, _params: URLSearchParams, _path: strin
   }
 
   void loadList();
+  return {
+    update(next: URLSearchParams) {
+      filters = filtersOf(next);
+      typeSelect.value = String(filters.type);
+      regionFilter.value = filters.region;
+      yearFilter.value = filters.year ? String(filters.year) : "";
+      listBox.replaceChildren();
+      void loadList();
+    },
+  };
 }

@@ -42,6 +42,10 @@ addMessages({
   "docs.col.tasks": { zh: "任务", en: "Tasks" },
   "docs.col.delivery": { zh: "送达", en: "Delivery" },
   "docs.col.ingested": { zh: "上传时间", en: "Uploaded" },
+  "docs.filter": { zh: "筛选", en: "Filter" },
+  "docs.noneFiltered": { zh: "没有符合筛选条件的文件。", en: "No document matches the filter." },
+  "docs.noneFilteredNext": { zh: "地区须与文件中写的一致（如“大兴区”）。可以放宽条件再试。", en: "The region must be as the document writes it (大兴区). Try a wider filter." },
+  "docs.all": { zh: "显示全部文件", en: "Show all documents" },
   "docs.more": { zh: "加载更多", en: "Load more" },
   "docs.none": { zh: "还没有上传任何文件。", en: "No documents yet." },
   "docs.noneNext": {

@@ -200,7 +200,7 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
     const wanted = Number(p.get("measure") ?? "0");
     const measure = measures.includes(wanted) ? wanted : (measures[0] ?? 0);
 
-    const info = el("dl", { class: "facts facts-inline" });
+    const info = el("dl", { class: "fx-facts fx-facts-inline" });
     const addInfo = (k: string, v: string) => {
       if (v) info.append(el("dt", null, k), el("dd", null, v));
     };
@@ -325,7 +325,7 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
     regionInput = reg.input;
     const form = el(
       "form",
-      { class: "card filters", role: "search", "aria-label": t("ind.title") },
+      { class: "card fx-filters", role: "search", "aria-label": t("ind.title") },
       field(t("ind.indicator"), ind.input),
       ind.list,
       field(t("ind.region"), reg.input),

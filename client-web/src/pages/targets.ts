@@ -145,7 +145,7 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
     yearInput = el("input", { id: "tgt-year", type: "number", min: 1900, max: 2999, inputmode: "numeric" });
     const form = el(
       "form",
-      { class: "card filters", role: "search", "aria-label": t("tgt.title") },
+      { class: "card fx-filters", role: "search", "aria-label": t("tgt.title") },
       field(t("tgt.region"), reg.input),
       reg.list,
       field(t("tgt.year"), yearInput),
