@@ -2,7 +2,7 @@
 // How to add a page: src/app/router.ts (top comment).
 import { buildShell } from "./app/layout.js";
 import { startRouter, navigate, href, type PageEntry } from "./app/router.js";
-import { loadSession, session, signOut } from "./app/session.js";
+import { loadSession, session, signOut, homeHash } from "./app/session.js";
 import { setUnauthenticatedHandler } from "./app/api.js";
 import { t, getLang, setLang } from "./app/i18n.js";
 import { el, showError } from "./app/ui.js";
@@ -30,6 +30,21 @@ setUnauthenticatedHandler((reason) => {
   navigate(href("signin", [], { next }));
 });
 
+// A token that expires while the page is open: back to sign-in at that moment, not at the next click.
+let expiryTimer = 0;
+function watchExpiry(): void {
+  clearTimeout(expiryTimer);
+  const s = session();
+  if (!s || !s.claims.exp) return;
+  const ms = s.claims.exp * 1000 - Date.now();
+  if (ms > 0x7fffffff) return; // beyond a timer's range (about 24 days): checked on each call anyway
+  expiryTimer = window.setTimeout(() => {
+    if (!session()) navigate(href("signin", [], { next: location.hash }));
+  }, Math.max(0, ms) + 1000);
+}
+watchExpiry();
+window.addEventListener("luoshi:signedin", watchExpiry);
+
 startRouter(shell.main, pages, {
   guard(entry, route) {
     if (!entry.auth || session()) return null;
@@ -50,6 +65,7 @@ startRouter(shell.main, pages, {
     );
   },
   defaultHash() {
-    return session() ? href("board") : href("signin");
+    const s = session();
+    return s ? homeHash(s.claims) : href("signin");
   },
 });

@@ -178,6 +178,21 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     await page.waitForFunction(() => !location.hash.includes("unit="));
   });
 
+  step("English: the switch in the header changes the page and is remembered", async () => {
+    const page = supervisorPage;
+    await page.getByRole("button", { name: "English" }).click();
+    await page.locator("h1", { hasText: "Task board" }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
+    await page.locator("th", { hasText: "Deadline" }).first().waitFor();
+    await expectAccessible(page, "board (English)");
+    await screenshot(page, "board-en", "desktop");
+    await page.reload();
+    await page.locator("h1", { hasText: "Task board" }).waitFor();
+    await page.getByRole("button", { name: "中文" }).click();
+    await page.locator("h1", { hasText: "任务看板" }).waitFor();
+    await page.locator(".live.live").waitFor();
+  });
+
   step("office in a second context reports progress; the supervisor's board updates live with a highlight", async () => {
     officePage = await newPage(browser, "desktop");
     await signInByLink(officePage, web.system.gatewayUrl, tokenFor(OFFICE), `#/task/${ownTask.id}`);
@@ -306,6 +321,12 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     assert.ok(line, `a row for ${OFFICE_UNIT}`);
     assert.match(line, /^区农业农村局,\d+,1,/, "its one accepted task is done");
     assert.match(download.suggestedFilename(), /\.csv$/);
+    const [tasksCsv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "导出任务清单 CSV" }).click()]);
+    const list = readFileSync(await tasksCsv.path());
+    assert.deepEqual([...list.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    const rows = list.subarray(3).toString("utf8").trimEnd().split("\r\n");
+    assert.ok(rows[0].startsWith("任务ID,方案,编号,"), rows[0]);
+    assert.ok(rows.length >= PLAN_TASKS + 1, `${rows.length} lines for ${PLAN_TASKS} tasks`);
     // By leader, through the URL.
     await page.getByRole("radio", { name: "按领导" }).check();
     await page.waitForFunction(() => location.hash.includes("by=leader"));

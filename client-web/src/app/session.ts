@@ -84,6 +84,7 @@ export function signIn(token: string): Claims {
   storage()?.setItem(TOKEN_KEY, trimmed);
   current = { token: trimmed, claims };
   reason = "";
+  if (typeof window !== "undefined") window.dispatchEvent(new Event("luoshi:signedin"));
   return claims;
 }
 
@@ -115,4 +116,10 @@ export function mayReport(role: string): boolean {
 }
 export function mayReview(role: string): boolean {
   return role === "supervisor" || role === "admin";
+}
+
+// Where a signed-in user starts: an office on its own unit's tasks, everyone else on the whole board.
+export function homeHash(claims: Claims | undefined): string {
+  if (claims?.role === "office" && claims.unit) return `#/board?unit=${encodeURIComponent(claims.unit)}`;
+  return "#/board";
 }

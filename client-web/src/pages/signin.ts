@@ -3,14 +3,14 @@
 // ?next= or the board. Shows why the user was sent here (expired, revoked, signed out).
 import { el, field } from "../app/ui.js";
 import { t } from "../app/i18n.js";
-import { signIn, takeReason, session } from "../app/session.js";
+import { signIn, takeReason, session, homeHash } from "../app/session.js";
 import { navigate, href, parseHash } from "../app/router.js";
 
 function destination(params: URLSearchParams): string {
   const next = params.get("next") ?? "";
   // Only a route of this client, never a URL elsewhere.
   if (next.startsWith("#/") && parseHash(next).name !== "signin") return next;
-  return href("board");
+  return homeHash(session()?.claims);
 }
 
 export function render(view: HTMLElement, params: URLSearchParams): void {
