@@ -143,6 +143,9 @@ describe("documents and indicators in Chromium against the real system", { skip,
     assert.match(text, /2023年/);
     assert.match(text, /实际/);
     assert.match(page.url(), /figure=\d+/);
+    // Its sentence is highlighted in the text (CSS Custom Highlight API).
+    const marked = await page.evaluate(() => [...CSS.highlights.get("fx-sentence")][0].toString());
+    assert.equal(marked, "2023年,全区地区生产总值同比增长5.2%。");
     // Keyboard: Tab reaches the figures, Enter reads one.
     await page.locator(".doc-text button.fig", { hasText: "100.5亿元" }).focus();
     await page.keyboard.press("Enter");

@@ -21,6 +21,7 @@ import {
   isYearOnYear,
   measureName,
   periodName,
+  codePointIndex,
   segment,
   spanText,
   statusName,
@@ -42,25 +43,33 @@ function dl(rows: Array<[string, Node | string | null | undefined]>): HTMLElemen
 
 // The text with its marks: figures are buttons (data-fig), tasks spans (data-task) whose first run
 // carries a small button that opens the task's reading.
-function renderText(text: string, ex: Extraction): HTMLElement {
+interface Run {
+  node: Text;
+  begin: number; // UTF-16 index of the node's first character in the text
+}
+
+function renderText(text: string, ex: Extraction): { box: HTMLElement; runs: Run[] } {
   const marks: Mark[] = [];
   ex.observations.forEach((o, i) => marks.push({ span: o.provenance?.span, kind: "figure", id: i }));
   ex.tasks.forEach((task, i) => marks.push({ span: task.provenance?.span, kind: "task", id: i }));
   const box = el("div", { class: "doc-text", lang: "zh-CN" });
   const taskSeen = new Set<number>();
+  const runs: Run[] = [];
   for (const s of segment(text, marks)) {
     const fig = s.kinds.figure;
     const task = s.kinds.task;
+    const textNode = document.createTextNode(s.text);
+    runs.push({ node: textNode, begin: s.begin });
     let node: Node;
     if (fig !== undefined) {
       const o = ex.observations[fig];
       node = el(
         "button",
         { type: "button", class: `fig fig-status-${o.status}`, "data-fig": fig, "aria-label": `${s.text}（${formatObservationValue(o)}）` },
-        s.text,
+        textNode,
       );
     } else {
-      node = document.createTextNode(s.text);
+      node = textNode;
     }
     if (task !== undefined) {
       const span = el("span", { class: "fx-task-text", "data-task": task });
@@ -79,7 +88,36 @@ function renderText(text: string, ex: Extraction): HTMLElement {
     }
     box.append(node);
   }
-  return box;
+  return { box, runs };
+}
+
+// Marks the selected figure's sentence with the CSS Custom Highlight API (no DOM change, so the
+// figures' buttons stay as they are); browsers without it simply show no sentence highlight.
+function highlightSentence(text: string, runs: Run[], span: { begin: number; end: number } | undefined): void {
+  // lib.dom declares HighlightRegistry without its map methods.
+  const registry = (typeof CSS !== "undefined" ? CSS.highlights : undefined) as unknown as Map<string, Highlight> | undefined;
+  const HighlightCtor = typeof Highlight !== "undefined" ? Highlight : undefined;
+  if (!registry || !HighlightCtor) return;
+  registry.delete("fx-sentence");
+  if (!span || span.end <= span.begin || runs.length === 0) return;
+  const toUnit = codePointIndex(text);
+  const at = (unit: number): { node: Text; offset: number } => {
+    let lo = 0;
+    let hi = runs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (runs[mid].begin <= unit) lo = mid;
+      else hi = mid - 1;
+    }
+    const run = runs[lo];
+    return { node: run.node, offset: Math.min(Math.max(0, unit - run.begin), run.node.length) };
+  };
+  const a = at(toUnit(span.begin));
+  const b = at(toUnit(span.end));
+  const range = document.createRange();
+  range.setStart(a.node, a.offset);
+  range.setEnd(b.node, b.offset);
+  registry.set("fx-sentence", new HighlightCtor(range));
 }
 
 function figureReading(o: Observation, index: number, text: string, inds: Indicator[], regions: Region[]): HTMLElement {
@@ -250,7 +288,10 @@ export function render(view: HTMLElement, params: URLSearchParams, path: string[
     }
 
     const text = ex.text;
-    const textBox = text ? renderText(text, ex) : el("p", { class: "state empty" }, t("doc.noText"));
+    const rendered = text ? renderText(text, ex) : null;
+    const textBox = rendered ? rendered.box : el("p", { class: "state empty" }, t("doc.noText"));
+    const runs = rendered ? rendered.runs : [];
+    ctx.onCleanup(() => highlightSentence(text, [], undefined));
     const panelBody = el("div", { class: "reading-body" }, el("p", { class: "hint" }, t("doc.pickFigure")));
     const panel = el(
       "aside",
@@ -265,9 +306,11 @@ export function render(view: HTMLElement, params: URLSearchParams, path: string[
       selected?.setAttribute("aria-pressed", "false");
       selected = null;
       if (index === null || !ex.observations[index]) {
+        highlightSentence(text, runs, undefined);
         panelBody.replaceChildren(el("p", { class: "hint" }, t("doc.pickFigure")));
         return;
       }
+      highlightSentence(text, runs, ex.observations[index].provenance?.sentenceSpan);
       const button = textBox.querySelector<HTMLElement>(`button[data-fig="${index}"]`);
       if (button) {
         button.classList.add("selected");

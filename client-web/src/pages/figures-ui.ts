@@ -70,8 +70,8 @@ addMessages({
   "doc.warnings": { zh: "抽取提示", en: "Extraction notes" },
   "doc.text": { zh: "正文", en: "Text" },
   "doc.legend": {
-    zh: "黄色为抽取到的指标数据（点击查看解读），蓝色下划线为任务。",
-    en: "Yellow: extracted figures (click one to read it). Blue underline: tasks.",
+    zh: "黄色为抽取到的指标数据（点击查看解读，其所在句子以浅蓝色标出），蓝色下划线为任务。",
+    en: "Yellow: extracted figures (click one to read it; its sentence turns light blue). Blue underline: tasks.",
   },
   "doc.legendFigure": { zh: "指标数据", en: "Figure" },
   "doc.legendTask": { zh: "任务", en: "Task" },
