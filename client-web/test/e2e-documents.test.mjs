@@ -167,6 +167,13 @@ describe("documents and indicators in Chromium against the real system", { skip,
     assert.match(tableText, /增长≥4\.5%/);
     await expectAccessible(page, "indicators");
     await screenshot(page, "indicators", "desktop");
+    // The figures as CSV (ExportObservations), the server's BOM kept for Excel.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator(".table-head button").click()]);
+    assert.match(download.suggestedFilename(), /^地区生产总值-大兴区\.csv$/);
+    const csv = readFileSync(await download.path(), "utf8");
+    assert.ok(csv.startsWith("\ufeff"), "BOM first");
+    assert.match(csv, /5\.2/);
+    assert.match(csv, /4\.5/);
     // The target's value links to its sentence in the plan.
     await page.locator(".series-table a.fig-link", { hasText: "增长≥4.5%" }).click();
     await page.locator(".doc-text button.fig.selected").waitFor();

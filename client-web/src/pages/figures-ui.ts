@@ -136,6 +136,7 @@ addMessages({
   "ind.chartLabel": { zh: "{indicator}（{region}）{measure}走势图，单位：{unit}", en: "{indicator} in {region}, {measure}, in {unit}" },
   "ind.notDrawn": { zh: "另有 {n} 个数据口径或单位不同，只列在下表中。", en: "{n} more figures use another base or unit: listed below only." },
   "ind.table": { zh: "全部数据", en: "All figures" },
+  "ind.export": { zh: "导出 CSV（Excel 可直接打开）", en: "Export CSV (opens in Excel)" },
   "ind.col.period": { zh: "期间", en: "Period" },
   "ind.col.status": { zh: "性质", en: "Status" },
   "ind.col.measure": { zh: "口径", en: "Measure" },

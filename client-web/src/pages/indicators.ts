@@ -7,7 +7,7 @@ import "uplot/dist/uPlot.min.css";
 import { indicators } from "../app/api.js";
 import { t } from "../app/i18n.js";
 import { el, field, loading, showError, empty, select } from "../app/ui.js";
-import { isCancel } from "../app/errors.js";
+import { errorSentence, isCancel } from "../app/errors.js";
 import { href, setQuery, type PageContext, type PageResult } from "../app/router.js";
 import type { Indicator, Region, Series, SeriesPoint } from "../gen/luoshi/v1/indicators_pb.js";
 import {
@@ -269,11 +269,39 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
       );
     }
     const targetYears = [...new Set(target.points.map((x) => x.period.slice(0, 4)))];
+    const exportButton = el("button", { type: "button", class: "secondary small" }, t("ind.export"));
+    const exportStatus = el("span", { class: "hint", role: "status" });
+    exportButton.addEventListener("click", async () => {
+      exportButton.disabled = true;
+      exportStatus.textContent = t("loading");
+      try {
+        // Every vintage-latest figure of this indicator and region, as the server writes the CSV (with
+        // its BOM, so that Excel reads the UTF-8 correctly), joined from the stream's chunks.
+        const parts: BlobPart[] = [];
+        for await (const chunk of indicators.exportObservations(
+          { filter: { indicatorIds: [key], region: regionText } },
+          { signal: ctx.signal, timeoutMs: 120000 },
+        )) {
+          parts.push(new Uint8Array(chunk.data));
+        }
+        const url = URL.createObjectURL(new Blob(parts, { type: "text/csv;charset=utf-8" }));
+        const a = el("a", { href: url, download: `${indName}-${regName}.csv`, class: "visually-hidden" });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+        exportStatus.textContent = "";
+      } catch (err) {
+        if (!isCancel(err)) exportStatus.replaceChildren(el("span", { class: "error-text", role: "alert" }, errorSentence(err)));
+      } finally {
+        exportButton.disabled = false;
+      }
+    });
     body.append(
       el(
         "section",
         { "aria-labelledby": "table-h" },
-        el("h2", { id: "table-h" }, t("ind.table")),
+        el("div", { class: "table-head" }, el("h2", { id: "table-h" }, t("ind.table")), exportButton, exportStatus),
         el(
           "div",
           { class: "table-wrap" },
