@@ -51,9 +51,13 @@ startRouter(shell.main, pages, {
     const next = href(route.name, route.path, route.params);
     return href("signin", [], { next });
   },
-  beforeRender(entry) {
+  beforeRender(entry, route) {
     shell.update({ name: entry?.name ?? "", path: [], params: new URLSearchParams() });
-    document.title = entry ? `${t(entry.titleKey)} · ${t("app.name")}` : t("app.title");
+    const what = entry?.name === "task" && route.path[0] ? `${route.path[0]} · ${t(entry.titleKey)}` : entry ? t(entry.titleKey) : "";
+    document.title = what ? `${what} · ${t("app.name")}` : t("app.title");
+    // A new page: start at its top, and let screen readers start there too (a page may focus a control).
+    window.scrollTo(0, 0);
+    shell.main.focus({ preventScroll: true });
   },
   renderError(view, err) {
     showError(view, err);

@@ -311,6 +311,8 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     assert.ok(keys.includes(OFFICE_UNIT), `${OFFICE_UNIT} has a row`);
     const overdue = (await page.locator("table.ledger tbody td.overdue").allInnerTexts()).map((s) => parseInt(s, 10));
     for (let i = 1; i < overdue.length; i++) assert.ok(overdue[i - 1] >= overdue[i], "most overdue first");
+    await page.locator(".due-groups").waitFor();
+    assert.match(await page.locator(".due").innerText(), /已逾期（\d+）/);
     await screenshotsAndAxe(page, "ledgers", "desktop");
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "导出台账 CSV" }).click()]);
     const bytes = readFileSync(await download.path());
@@ -353,6 +355,11 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     await screenshotsAndAxe(office, "task-report", "phone");
     await phone.context().close();
     await office.context().close();
+  });
+
+  step("no script errors in the supervisor's and the office's pages", async () => {
+    assert.deepEqual(supervisorPage.luoshiErrors, []);
+    assert.deepEqual(officePage.luoshiErrors, []);
   });
 
   step("10,000 tasks: a filter change renders fast (measured)", async () => {

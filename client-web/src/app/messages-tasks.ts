@@ -159,3 +159,13 @@ addMessages({
   "board.filterToggle": { zh: "筛选", en: "Filters" },
   "board.filterActive": { zh: "筛选（{n} 项）", en: "Filters ({n})" },
 });
+
+addMessages({
+  "due.title": { zh: "催办提醒", en: "Reminders" },
+  "due.loading": { zh: "正在加载催办提醒…", en: "Loading reminders…" },
+  "due.soon": { zh: "{d} 日内到期（{n}）", en: "Due within {d} days ({n})" },
+  "due.withoutReport": { zh: "本期未报告（{n}）", en: "No report this period ({n})" },
+  "due.overdue": { zh: "已逾期（{n}）", en: "Overdue ({n})" },
+  "due.none": { zh: "没有。", en: "None." },
+  "due.more": { zh: "另有 {n} 项，见上方台账或任务看板", en: "{n} more: see the ledger above or the board" },
+});

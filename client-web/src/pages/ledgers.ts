@@ -3,7 +3,7 @@
 // through the server-streaming ExportTasks, chunks joined into one download that keeps the server's
 // BOM (so Excel reads the UTF-8).
 import "../app/messages-tasks.js";
-import type { Ledger, LedgerRow, Plan } from "../gen/luoshi/v1/tasks_pb.js";
+import type { Ledger, LedgerRow, Plan, Task } from "../gen/luoshi/v1/tasks_pb.js";
 import { LedgerGrouping } from "../gen/luoshi/v1/tasks_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ExportTasksRequestSchema } from "../gen/luoshi/v1/tasks_pb.js";
@@ -13,6 +13,9 @@ import { el, empty, errorBox, field, loading, select, showError, toast } from ".
 import { href, refresh, setQuery, type PageContext, type PageResult } from "../app/router.js";
 import { formatTs } from "../app/format.js";
 import { isCancel } from "../app/errors.js";
+
+const DUE_DAYS = 7;
+const DUE_SHOWN = 8;
 
 const GROUPINGS: Record<string, LedgerGrouping> = {
   unit: LedgerGrouping.UNIT,
@@ -67,6 +70,7 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
   const actions = el("div", { class: "export" });
   const exportMessage = el("div", { "aria-live": "polite" });
   const results = el("div");
+  const due = el("section", { class: "due", "aria-labelledby": "due-title" });
   view.replaceChildren(
     el("div", { class: "page-head" }, el("h1", null, t("ledger.title")), actions),
     controls,
@@ -77,6 +81,7 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
       el("li", null, el("i", { class: "seg notstarted", "aria-hidden": "true" }), t("ledger.notStarted")),
     ),
     results,
+    due,
   );
 
   async function doExport(kind: "ledger" | "tasks", button: HTMLButtonElement): Promise<void> {
@@ -199,11 +204,54 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
 
   async function load(): Promise<void> {
     loading(results, t("ledger.loading"));
+    void loadDue();
     try {
       const ledger = await api.getLedger({ planId: plan, grouping: groupingOf(by) }, { signal });
       if (!signal.aborted) renderLedger(ledger);
     } catch (err) {
       if (!signal.aborted) showError(results, err, () => void load());
+    }
+  }
+
+  // Reminders (催办): what to chase this week, whose report is missing this period, what is overdue.
+  async function loadDue(): Promise<void> {
+    loading(due, t("due.loading"));
+    try {
+      const res = await api.listDueTasks({ planId: plan, withinDays: DUE_DAYS }, { signal });
+      if (signal.aborted) return;
+      const group = (key: string, list: Task[]) =>
+        el(
+          "div",
+          { class: "due-group" },
+          el("h3", null, t(key, { n: list.length, d: DUE_DAYS })),
+          list.length
+            ? el(
+                "ul",
+                null,
+                ...list.slice(0, DUE_SHOWN).map((task) =>
+                  el(
+                    "li",
+                    null,
+                    el("a", { href: href("task", [task.id]) }, `${task.definition?.number ?? ""}. ${task.definition?.text ?? ""}`),
+                    el("span", { class: "muted" }, ` ${(task.definition?.responsibleUnits ?? []).join("、")}`),
+                  ),
+                ),
+                list.length > DUE_SHOWN ? el("li", { class: "muted" }, t("due.more", { n: list.length - DUE_SHOWN })) : null,
+              )
+            : el("p", { class: "muted" }, t("due.none")),
+        );
+      due.replaceChildren(
+        el("h2", { id: "due-title" }, t("due.title")),
+        el(
+          "div",
+          { class: "due-groups" },
+          group("due.soon", res.dueSoon),
+          group("due.withoutReport", res.withoutReport),
+          group("due.overdue", res.overdue),
+        ),
+      );
+    } catch (err) {
+      if (!signal.aborted) showError(due, err, () => void loadDue());
     }
   }
 
