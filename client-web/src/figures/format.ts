@@ -17,24 +17,10 @@ export function isPercentUnit(unit: string): boolean {
   return unit === "%" || unit === "％";
 }
 
-// "≥", ">", "≤", "<", "≈", "" (exact or unspecified), "–" for ranges.
+// "≥", ">", "≤", "<", "≈", "" (exact or unspecified), "–" for ranges; indexed by Bound.
+const BOUND_SYMBOLS = ["", "", "≥", ">", "≤", "<", "≈", "–"];
 export function boundSymbol(bound: number): string {
-  switch (bound) {
-    case E.B_AT_LEAST:
-      return "≥";
-    case E.B_MORE_THAN:
-      return ">";
-    case E.B_AT_MOST:
-      return "≤";
-    case E.B_LESS_THAN:
-      return "<";
-    case E.B_ABOUT:
-      return "≈";
-    case E.B_RANGE:
-      return "–";
-    default:
-      return "";
-  }
+  return BOUND_SYMBOLS[bound] ?? "";
 }
 
 // "1334.8亿元", "5.2%", "0.7 pp" (for 个百分点).
@@ -51,18 +37,10 @@ export function isChangeMeasure(measure: number): boolean {
   return measure === E.M_GROWTH_RATE || measure === E.M_PERCENTAGE_POINTS || measure === E.M_CHANGE;
 }
 
+// 增长 / 下降 / 持平 by ChangeDirection, for changes only.
+const DIRECTION_WORDS = ["", "增长", "下降", "持平"];
 function directionWord(o: ObservationLike): string {
-  if (!isChangeMeasure(o.measure)) return "";
-  switch (o.changeDirection) {
-    case E.D_UP:
-      return "增长";
-    case E.D_DOWN:
-      return "下降";
-    case E.D_FLAT:
-      return "持平";
-    default:
-      return "";
-  }
+  return isChangeMeasure(o.measure) ? (DIRECTION_WORDS[o.changeDirection] ?? "") : "";
 }
 
 // "增长5.2%", "下降3.2%", "≥4.5%", "1334.8亿元", "3–5个", "≈20%", or the qualitative text.
@@ -84,54 +62,20 @@ export function indicatorLabel(o: Pick<ObservationLike, "surfaceName" | "indicat
   return o.surfaceName !== "" ? o.surfaceName : o.indicatorId;
 }
 
-// The CLI's English words (services/indicators/format.cc), used where the web shows the same line.
+// The CLI's English words (services/indicators/format.cc), indexed by the enum number; used where the
+// web shows the same line, and in English.
+const MEASURE_LABELS = ["unspecified", "level", "growth rate", "pp change", "share", "progress", "multiple", "qualitative", "change"];
+const STATUS_LABELS = ["unspecified", "actual", "target", "forecast"];
+const VERDICT_LABELS = ["unknown", "met", "not met", "pending", "not measurable"];
+
 export function measureLabel(measure: number): string {
-  switch (measure) {
-    case E.M_LEVEL:
-      return "level";
-    case E.M_GROWTH_RATE:
-      return "growth rate";
-    case E.M_PERCENTAGE_POINTS:
-      return "pp change";
-    case E.M_SHARE:
-      return "share";
-    case E.M_PROGRESS:
-      return "progress";
-    case E.M_MULTIPLE:
-      return "multiple";
-    case E.M_QUALITATIVE:
-      return "qualitative";
-    case E.M_CHANGE:
-      return "change";
-    default:
-      return "unspecified";
-  }
+  return MEASURE_LABELS[measure] ?? "unspecified";
 }
 
 export function statusLabel(status: number): string {
-  switch (status) {
-    case E.S_ACTUAL:
-      return "actual";
-    case E.S_TARGET:
-      return "target";
-    case E.S_FORECAST:
-      return "forecast";
-    default:
-      return "unspecified";
-  }
+  return STATUS_LABELS[status] ?? "unspecified";
 }
 
 export function verdictLabel(verdict: number): string {
-  switch (verdict) {
-    case E.V_MET:
-      return "met";
-    case E.V_NOT_MET:
-      return "not met";
-    case E.V_PENDING:
-      return "pending";
-    case E.V_NOT_MEASURABLE:
-      return "not measurable";
-    default:
-      return "unknown";
-  }
+  return VERDICT_LABELS[verdict] ?? "unknown";
 }

@@ -90,7 +90,6 @@ addMessages({
   "doc.base": { zh: "比较基准", en: "Compared with" },
   "doc.yoy": { zh: "同比", en: "year on year" },
   "doc.region": { zh: "地区", en: "Region" },
-  "doc.sentence": { zh: "所在句子", en: "Sentence" },
   "doc.section": { zh: "所在章节", en: "Section" },
   "doc.series": { zh: "查看这条指标序列", en: "Open its series" },
   "doc.notDelivered": {
@@ -177,7 +176,6 @@ addMessages({
   "tgt.targetSource": { zh: "目标原文", en: "target's sentence" },
   "tgt.actualSource": { zh: "实际原文", en: "actual's sentence" },
   "tgt.series": { zh: "序列", en: "series" },
-  "tgt.legend": { zh: "判定依据", en: "How it was judged" },
 });
 
 export function lang(): Lang {
