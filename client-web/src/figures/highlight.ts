@@ -109,3 +109,10 @@ export function spanText(text: string, span: SpanLike | undefined): string {
   const toUnit = codePointIndex(text);
   return text.slice(toUnit(span.begin), toUnit(span.end));
 }
+
+// The figure's index in its document's extraction, from the ingestion source key "<sha256>:obs:<n>"
+// (docs/ingestion.md: keys are positional); null for any other key.
+export function figureIndex(sourceKey: string): number | null {
+  const m = /:obs:(\d+)$/.exec(sourceKey);
+  return m ? Number(m[1]) : null;
+}

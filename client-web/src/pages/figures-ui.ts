@@ -8,7 +8,7 @@ import { session } from "../app/session.js";
 import { href } from "../app/router.js";
 import { el } from "../app/ui.js";
 import type { Indicator, Region } from "../gen/luoshi/v1/indicators_pb.js";
-import { verdictLook, type Lang } from "../figures/index.js";
+import { figureIndex, verdictLook, type Lang } from "../figures/index.js";
 
 addMessages({
   // Documents
@@ -232,12 +232,6 @@ export function regionName(list: Region[], idOrName: string): string {
 export function indicatorName(list: Indicator[], id: string, surface = ""): string {
   if (id) return list.find((i) => i.id === id)?.name ?? id;
   return surface;
-}
-
-// The figure's index in its document's extraction, from the ingestion source key "<sha>:obs:<n>".
-export function figureIndex(sourceKey: string): number | null {
-  const m = /:obs:(\d+)$/.exec(sourceKey);
-  return m ? Number(m[1]) : null;
 }
 
 // A link to a figure on its document's page (the figure selected, its sentence in view).

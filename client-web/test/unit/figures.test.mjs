@@ -206,6 +206,12 @@ describe("highlighting", () => {
     ]);
     assert.deepEqual(segs.map((s) => [s.text, s.kinds.figure]), [["01", 0], ["23", 1], ["4567", 0], ["89", undefined]]);
   });
+  it("finds a figure's index in its source key", () => {
+    assert.equal(F.figureIndex("0123abcd:obs:0"), 0);
+    assert.equal(F.figureIndex(`${"a".repeat(64)}:obs:117`), 117);
+    assert.equal(F.figureIndex("manual-entry-7"), null);
+    assert.equal(F.figureIndex(""), null);
+  });
   it("handles a long document with many marks quickly", () => {
     const long = "增长5.2%,".repeat(20000);
     const marks = Array.from({ length: 20000 }, (_, i) => ({ span: { begin: i * 7, end: i * 7 + 6 }, kind: "figure", id: i }));
