@@ -426,6 +426,7 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
   try {
     const [planRes, list] = await Promise.all([api.listPlans({}, { signal }), loadAllTasks(filter.plan, signal)]);
     plans = planRes.plans;
+    performance.mark("luoshi:board-data");
     setRows(list);
   } catch (err) {
     if (signal.aborted) return {};
