@@ -308,6 +308,7 @@ export function render(view: HTMLElement, params: URLSearchParams, path: string[
       if (index === null || !ex.observations[index]) {
         highlightSentence(text, runs, undefined);
         panelBody.replaceChildren(el("p", { class: "hint" }, t("doc.pickFigure")));
+        panel.classList.remove("has-reading");
         return;
       }
       highlightSentence(text, runs, ex.observations[index].provenance?.sentenceSpan);
@@ -319,6 +320,7 @@ export function render(view: HTMLElement, params: URLSearchParams, path: string[
         if (scroll) button.scrollIntoView({ block: "center" });
       }
       panelBody.replaceChildren(figureReading(ex.observations[index], index, text, inds, regions));
+      panel.classList.add("has-reading");
     };
     textBox.querySelectorAll<HTMLElement>("button.fig").forEach((b) => b.setAttribute("aria-pressed", "false"));
     textBox.addEventListener("click", (e) => {
@@ -334,6 +336,7 @@ export function render(view: HTMLElement, params: URLSearchParams, path: string[
       if (task) {
         selected?.classList.remove("selected");
         panelBody.replaceChildren(taskReading(ex.tasks[Number(task.dataset.taskOpen)]));
+        panel.classList.add("has-reading");
       }
     });
 
