@@ -295,7 +295,7 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     await sup.reload();
     await sup.locator(".review-panel").waitFor();
     await sup.getByRole("button", { name: "同意办结" }).click();
-    await sup.locator(".task-state .status", { hasText: "已办结" }).waitFor();
+    await sup.locator(".task-state .light-done", { hasText: "已办结" }).waitFor();
     assert.equal(await sup.locator(".review-panel, form.report-form").count(), 0);
 
     await page.getByLabel("工作进展").fill("补充一句。");

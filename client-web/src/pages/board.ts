@@ -344,7 +344,8 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
     if (!task) return;
     const old = byId.get(task.id);
     const row = toRow(task, old ? old.seq : rows.length);
-    if (old) rows[rows.indexOf(old)] = row;
+    // rows[r.seq] === r: rows keep their first position, new ones are appended.
+    if (old) rows[old.seq] = row;
     else rows.push(row);
     byId.set(row.id, row);
     flashUntil.set(row.id, Date.now() + FLASH_MS);

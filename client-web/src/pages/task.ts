@@ -303,7 +303,13 @@ export async function render(view: HTMLElement, _params: URLSearchParams, path: 
       "div",
       { class: "task-title" },
       el("h1", null, t("task.title", { number: def?.number ?? "", id: task.id })),
-      el("div", { class: "task-state" }, lightBadge(light), el("span", { class: `status status-${task.status}` }, statusLabel(task.status))),
+      el(
+        "div",
+        { class: "task-state" },
+        lightBadge(light),
+        // A done task's light already says 已办结.
+        light === "done" ? null : el("span", { class: `status status-${task.status}` }, statusLabel(task.status)),
+      ),
     ),
     def?.sectionPath.length ? el("p", { class: "muted section" }, def.sectionPath.join(" › ")) : null,
     el("p", { class: "task-text-full" }, def?.text ?? ""),

@@ -6,7 +6,7 @@ import { ConnectError, Code } from "@connectrpc/connect";
 
 const unit = new URL("../../test-output/unit/", import.meta.url);
 const { parseHash, href } = await import(new URL("app/router.js", unit));
-const { decodeToken, isExpired } = await import(new URL("app/session.js", unit));
+const { decodeToken, isExpired, homeHash, mayReport, mayReview } = await import(new URL("app/session.js", unit));
 const { statusSentence, errorSentence, codeName } = await import(new URL("app/errors.js", unit));
 const { setLang, t } = await import(new URL("app/i18n.js", unit));
 const { lightName, lightRank, LIGHT_COLOURS, statusFromKey } = await import(new URL("app/lights.js", unit));
@@ -111,4 +111,12 @@ test("times are shown in China Standard Time", () => {
   assert.equal(formatTime(Date.UTC(2023, 4, 12, 16, 3)), "2023-05-13 00:03");
   assert.equal(monthOf(Date.UTC(2023, 4, 31, 17, 0)), "2023-06");
   assert.equal(formatTime(0), "");
+});
+
+test("where each role starts, and what each role may do at all", () => {
+  assert.equal(homeHash({ role: "office", unit: "区财政局" }), "#/board?unit=%E5%8C%BA%E8%B4%A2%E6%94%BF%E5%B1%80");
+  assert.equal(homeHash({ role: "supervisor", unit: "" }), "#/board");
+  assert.equal(homeHash(undefined), "#/board");
+  assert.deepEqual(["admin", "supervisor", "office", "viewer"].map(mayReport), [true, false, true, false]);
+  assert.deepEqual(["admin", "supervisor", "office", "viewer"].map(mayReview), [true, true, false, false]);
 });
