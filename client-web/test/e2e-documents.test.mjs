@@ -174,6 +174,19 @@ describe("documents and indicators in Chromium against the real system", { skip,
     assert.ok(csv.startsWith("\ufeff"), "BOM first");
     assert.match(csv, /5\.2/);
     assert.match(csv, /4\.5/);
+    // Search by alias and by part of a name: an alias resolves, several matches are offered.
+    await page.locator("#ind-input").fill("一般公共预算");
+    await page.locator("#region-input").fill("大兴");
+    await page.locator("form.fx-filters button[type=submit]").click();
+    await page.waitForFunction(() => location.hash.includes("indicator=general_budget_revenue"));
+    await page.locator(".series-table tbody tr").first().waitFor();
+    assert.match(await page.locator("h1").innerText(), /一般公共预算收入 · 大兴区/);
+    await page.locator("#ind-input").fill("地区生产");
+    await page.locator("form.fx-filters button[type=submit]").click();
+    assert.ok((await page.locator(".choices li").count()) >= 2);
+    await page.locator(".choices a", { hasText: /^地区生产总值（gdp/ }).click();
+    await page.waitForFunction(() => location.hash.includes("indicator=gdp"));
+    await page.locator(".series-table a.fig-link", { hasText: "增长≥4.5%" }).waitFor();
     // The target's value links to its sentence in the plan.
     await page.locator(".series-table a.fig-link", { hasText: "增长≥4.5%" }).click();
     await page.locator(".doc-text button.fig.selected").waitFor();

@@ -121,6 +121,7 @@ addMessages({
   "ind.indicator": { zh: "指标（名称或别名）", en: "Indicator (name or alias)" },
   "ind.region": { zh: "地区（名称或别名）", en: "Region (name or alias)" },
   "ind.show": { zh: "查看", en: "Show" },
+  "ind.which": { zh: "有多个指标包含“{text}”，请选择：", en: "Several indicators contain “{text}”; choose one:" },
   "ind.measure": { zh: "口径", en: "Measure" },
   "ind.choose": { zh: "请选择一个指标和一个地区。", en: "Choose an indicator and a region." },
   "ind.chooseNext": {
@@ -216,6 +217,14 @@ export function findIndicator(list: Indicator[], text: string): Indicator | unde
     list.find((i) => i.aliases.includes(q)) ??
     list.find((i) => i.id.toLowerCase() === lower || i.aliases.some((a) => a.toLowerCase() === lower))
   );
+}
+
+// Catalog indicators whose id, name or an alias contains `text` (ASCII case ignored), as
+// ListIndicators' query matches; the catalog is already here, so no call is needed.
+export function searchIndicators(list: Indicator[], text: string): Indicator[] {
+  const q = text.trim().toLowerCase();
+  if (!q) return [];
+  return list.filter((i) => [i.id, i.name, ...i.aliases].some((x) => x.toLowerCase().includes(q)));
 }
 
 export function findRegion(list: Region[], text: string): Region | undefined {

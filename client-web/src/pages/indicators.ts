@@ -25,6 +25,7 @@ import {
   figureHref,
   findIndicator,
   indicatorOptions,
+  searchIndicators,
   lang,
   regionName,
   regionOptions,
@@ -150,9 +151,11 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
   let indInput: HTMLInputElement | null = null;
   let regionInput: HTMLInputElement | null = null;
   let seq = 0;
+  const choices = el("div", { class: "choices", "aria-live": "polite" });
 
   async function show(p: URLSearchParams): Promise<void> {
     const mine = ++seq;
+    choices.replaceChildren();
     destroyChart?.();
     destroyChart = null;
     const indicatorText = p.get("indicator") ?? "";
@@ -362,10 +365,37 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
-      const found = findIndicator(inds, ind.input.value);
-      setQuery({ indicator: found?.id ?? ind.input.value.trim(), region: reg.input.value.trim() });
+      choices.replaceChildren();
+      const text = ind.input.value.trim();
+      const region = reg.input.value.trim();
+      const found = findIndicator(inds, text);
+      if (found || !text) {
+        setQuery({ indicator: found?.id ?? text, region });
+        return;
+      }
+      // Part of a name or alias: one match is taken, several are offered; none is asked as written
+      // (figures outside the catalog are stored under the words the document used).
+      const matches = searchIndicators(inds, text);
+      if (matches.length === 1) {
+        setQuery({ indicator: matches[0].id, region });
+        return;
+      }
+      if (matches.length === 0) {
+        setQuery({ indicator: text, region });
+        return;
+      }
+      choices.append(
+        el("p", null, t("ind.which", { text })),
+        el(
+          "ul",
+          null,
+          ...matches.slice(0, 12).map((m) =>
+            el("li", null, el("a", { href: href("indicators", [], { indicator: m.id, region }) }, `${m.name}（${[m.id, ...m.aliases].join("、")}）`)),
+          ),
+        ),
+      );
     });
-    formBox.replaceChildren(form);
+    formBox.replaceChildren(form, choices);
     await show(params);
   }
 
