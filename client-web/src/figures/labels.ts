@@ -1,96 +1,45 @@
 // Words for a figure's parts in the client's two languages (zh-CN first). Pure: the pages pass the
 // language the user chose.
-import * as E from "./enums.js";
 import { measureLabel, statusLabel, verdictLabel } from "./format.js";
 
 export type Lang = "zh" | "en";
 
-const MEASURE_ZH: Record<number, string> = {
-  [E.M_LEVEL]: "总量",
-  [E.M_GROWTH_RATE]: "增速",
-  [E.M_PERCENTAGE_POINTS]: "百分点变化",
-  [E.M_SHARE]: "占比",
-  [E.M_PROGRESS]: "完成进度",
-  [E.M_MULTIPLE]: "倍数",
-  [E.M_QUALITATIVE]: "定性",
-  [E.M_CHANGE]: "增减量",
-};
+// Each table is indexed by the enum number of proto/luoshi/v1/common.proto (indicators.proto for
+// verdicts, ingestion.proto for document types and delivery states); unit tests pin every entry.
+const MEASURE_ZH = ["未注明", "总量", "增速", "百分点变化", "占比", "完成进度", "倍数", "定性", "增减量"];
+const STATUS_ZH = ["未注明", "实际", "目标", "预计"];
+const BOUND_ZH = ["确数", "确数", "不低于（≥）", "超过（>）", "不超过（≤）", "低于（<）", "左右（≈）", "区间（–）"];
+const BOUND_EN = ["exact", "exact", "at least (≥)", "more than (>)", "at most (≤)", "less than (<)", "about (≈)", "range (–)"];
+const VERDICT_ZH = ["未知", "已达成", "未达成", "待判定", "无法衡量"];
+const DOC_TYPE_ZH = ["未识别", "计划执行情况报告", "工作报告", "重点工作分工方案", "统计公报", "其他"];
+const DOC_TYPE_EN = ["unknown", "plan execution report", "work report", "division plan", "statistical bulletin", "other"];
+const DELIVERY_ZH = ["未知", "等待送达", "已送达", "无需送达", "送达失败"];
+const DELIVERY_EN = ["unknown", "pending", "delivered", "not needed", "failed"];
 
 export function measureName(measure: number, lang: Lang): string {
-  return lang === "zh" ? (MEASURE_ZH[measure] ?? "未注明") : measureLabel(measure);
+  return lang === "zh" ? (MEASURE_ZH[measure] ?? MEASURE_ZH[0]) : measureLabel(measure);
 }
-
-const STATUS_ZH: Record<number, string> = {
-  [E.S_ACTUAL]: "实际",
-  [E.S_TARGET]: "目标",
-  [E.S_FORECAST]: "预计",
-};
 
 export function statusName(status: number, lang: Lang): string {
-  return lang === "zh" ? (STATUS_ZH[status] ?? "未注明") : statusLabel(status);
+  return lang === "zh" ? (STATUS_ZH[status] ?? STATUS_ZH[0]) : statusLabel(status);
 }
-
-const BOUND_ZH: Record<number, string> = {
-  [E.B_UNSPECIFIED]: "确数",
-  [E.B_EXACT]: "确数",
-  [E.B_AT_LEAST]: "不低于（≥）",
-  [E.B_MORE_THAN]: "超过（>）",
-  [E.B_AT_MOST]: "不超过（≤）",
-  [E.B_LESS_THAN]: "低于（<）",
-  [E.B_ABOUT]: "左右（≈）",
-  [E.B_RANGE]: "区间（–）",
-};
-const BOUND_EN: Record<number, string> = {
-  [E.B_UNSPECIFIED]: "exact",
-  [E.B_EXACT]: "exact",
-  [E.B_AT_LEAST]: "at least (≥)",
-  [E.B_MORE_THAN]: "more than (>)",
-  [E.B_AT_MOST]: "at most (≤)",
-  [E.B_LESS_THAN]: "less than (<)",
-  [E.B_ABOUT]: "about (≈)",
-  [E.B_RANGE]: "range (–)",
-};
 
 export function boundName(bound: number, lang: Lang): string {
   return (lang === "zh" ? BOUND_ZH : BOUND_EN)[bound] ?? "";
 }
 
-const VERDICT_ZH: Record<number, string> = {
-  [E.V_MET]: "已达成",
-  [E.V_NOT_MET]: "未达成",
-  [E.V_PENDING]: "待判定",
-  [E.V_NOT_MEASURABLE]: "无法衡量",
-};
-
 export function verdictName(verdict: number, lang: Lang): string {
-  return lang === "zh" ? (VERDICT_ZH[verdict] ?? "未知") : verdictLabel(verdict);
+  return lang === "zh" ? (VERDICT_ZH[verdict] ?? VERDICT_ZH[0]) : verdictLabel(verdict);
 }
-
-const DOC_TYPE: Record<number, [string, string]> = {
-  0: ["未识别", "unknown"],
-  1: ["计划执行情况报告", "plan execution report"],
-  2: ["工作报告", "work report"],
-  3: ["重点工作分工方案", "division plan"],
-  4: ["统计公报", "statistical bulletin"],
-  5: ["其他", "other"],
-};
 
 export function documentTypeName(type: number, lang: Lang): string {
-  const pair = DOC_TYPE[type] ?? DOC_TYPE[0];
-  return lang === "zh" ? pair[0] : pair[1];
+  const list = lang === "zh" ? DOC_TYPE_ZH : DOC_TYPE_EN;
+  return list[type] ?? list[0];
 }
 
-const DELIVERY: Record<number, [string, string]> = {
-  0: ["未知", "unknown"],
-  1: ["等待送达", "pending"],
-  2: ["已送达", "delivered"],
-  3: ["无需送达", "not needed"],
-  4: ["送达失败", "failed"],
-};
-
 export function deliveryStateName(state: number, lang: Lang): string {
-  const pair = DELIVERY[state] ?? DELIVERY[0];
-  return lang === "zh" ? pair[0] : pair[1];
+  const list = lang === "zh" ? DELIVERY_ZH : DELIVERY_EN;
+  return list[state] ?? list[0];
 }
 
 export function deliveryTargetName(target: string, lang: Lang): string {

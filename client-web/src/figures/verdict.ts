@@ -14,15 +14,19 @@ export interface VerdictLook {
   background: string; // a light tint of it
 }
 
-const LOOKS: Record<number, Omit<VerdictLook, "text">> = {
-  [E.V_MET]: { className: "verdict-met", symbol: "✓", colour: "#1b6e34", background: "#e3f4e8" },
-  [E.V_NOT_MET]: { className: "verdict-not-met", symbol: "✗", colour: "#b3261e", background: "#fce8e6" },
-  [E.V_PENDING]: { className: "verdict-pending", symbol: "…", colour: "#8a5300", background: "#fff4dc" },
-  [E.V_NOT_MEASURABLE]: { className: "verdict-unmeasurable", symbol: "–", colour: "#53575c", background: "#eef0f2" },
-};
+type Look = Omit<VerdictLook, "text">;
+const UNMEASURABLE: Look = { className: "verdict-unmeasurable", symbol: "–", colour: "#53575c", background: "#eef0f2" };
+// Indexed by Verdict: unspecified, met, not met, pending, not measurable.
+const LOOKS: Look[] = [
+  UNMEASURABLE,
+  { className: "verdict-met", symbol: "✓", colour: "#1b6e34", background: "#e3f4e8" },
+  { className: "verdict-not-met", symbol: "✗", colour: "#b3261e", background: "#fce8e6" },
+  { className: "verdict-pending", symbol: "…", colour: "#8a5300", background: "#fff4dc" },
+  UNMEASURABLE,
+];
 
 export function verdictLook(verdict: number, lang: Lang): VerdictLook {
-  const look = LOOKS[verdict] ?? LOOKS[E.V_NOT_MEASURABLE];
+  const look = LOOKS[verdict] ?? UNMEASURABLE;
   return { ...look, text: verdictName(verdict, lang) };
 }
 

@@ -103,6 +103,16 @@ describe("figure text (as the CLI prints it)", () => {
     assert.equal(F.indicatorLabel({ surfaceName: "", indicatorId: "gdp" }), "gdp");
     assert.equal(F.documentTypeName(3, "zh"), "重点工作分工方案");
     assert.equal(F.deliveryStateName(4, "zh"), "送达失败");
+    // Every entry of the tables, by enum number (common.proto, ingestion.proto, indicators.proto).
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => F.measureName(m, "zh")), ["未注明", "总量", "增速", "百分点变化", "占比", "完成进度", "倍数", "定性", "增减量", "未注明"]);
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => F.measureName(m, "en")), ["unspecified", "level", "growth rate", "pp change", "share", "progress", "multiple", "qualitative", "change", "unspecified"]);
+    assert.deepEqual([0, 1, 2, 3, 4].map((v) => F.statusName(v, "zh")), ["未注明", "实际", "目标", "预计", "未注明"]);
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((v) => F.verdictName(v, "zh")), ["未知", "已达成", "未达成", "待判定", "无法衡量", "未知"]);
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((b) => F.boundSymbol(b)), ["", "", "≥", ">", "≤", "<", "≈", "–", ""]);
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((d) => F.documentTypeName(d, "en")), ["unknown", "plan execution report", "work report", "division plan", "statistical bulletin", "other", "unknown"]);
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((d) => F.deliveryStateName(d, "zh")), ["未知", "等待送达", "已送达", "无需送达", "送达失败", "未知"]);
+    assert.equal(F.verdictLook(0, "zh").className, "verdict-unmeasurable");
+    assert.equal(F.verdictLook(9, "zh").className, "verdict-unmeasurable");
   });
 });
 
