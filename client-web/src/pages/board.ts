@@ -25,7 +25,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 const PAGE_SIZE = 1000; // ListTasks' maximum
 // Rows: the first FIRST_CHUNK render at once (a screenful, so a filter change shows within a frame),
 // the rest up to `limit` in chunks after each paint; beyond SHOW_STEP a "show more" button adds as many.
-const FIRST_CHUNK = 40;
+const FIRST_CHUNK = 30;
 const CHUNK = 80;
 const SHOW_STEP = 300;
 const FLASH_MS = 2500;
@@ -197,21 +197,32 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
     ),
   );
 
+  // Column names (for the phone's card layout), looked up once, not per row.
+  const label = {
+    number: t("board.col.number"),
+    light: t("board.col.light"),
+    task: t("board.col.task"),
+    leaders: t("board.col.leaders"),
+    units: t("board.col.units"),
+    deadline: t("board.col.deadline"),
+    progress: t("board.col.progress"),
+  };
+
   function rowElement(r: Row, now: number): HTMLTableRowElement {
     const d = r.task.definition;
     const pct = r.task.percentComplete;
     const tr = el(
       "tr",
       { "data-id": r.id, class: (flashUntil.get(r.id) ?? 0) > now ? "flash" : undefined },
-      el("td", { class: "num", "data-label": t("board.col.number") }, d?.number ?? ""),
-      el("td", { "data-label": t("board.col.light") }, lightBadge(r.light)),
-      el("td", { class: "task-text", "data-label": t("board.col.task") }, el("a", { href: href("task", [r.id]) }, r.text)),
-      el("td", { "data-label": t("board.col.leaders") }, r.leaders.join("、")),
-      el("td", { class: "units", "data-label": t("board.col.units") }, r.units.join("、")),
-      el("td", { class: "deadline", "data-label": t("board.col.deadline") }, d?.deadline?.text || "—"),
+      el("td", { class: "num", "data-label": label.number }, d?.number ?? ""),
+      el("td", { "data-label": label.light }, lightBadge(r.light)),
+      el("td", { class: "task-text", "data-label": label.task }, el("a", { href: href("task", [r.id]) }, r.text)),
+      el("td", { "data-label": label.leaders }, r.leaders.join("、")),
+      el("td", { class: "units", "data-label": label.units }, r.units.join("、")),
+      el("td", { class: "deadline", "data-label": label.deadline }, d?.deadline?.text || "—"),
       el(
         "td",
-        { class: "progress", "data-label": t("board.col.progress") },
+        { class: "progress", "data-label": label.progress },
         el("span", { class: "pct", "aria-hidden": "true" }, el("span", { style: `width:${Math.max(0, Math.min(100, pct))}%` })),
         el("span", { class: "pct-text" }, `${pct}%`),
         el("span", { class: `status status-${r.status}` }, statusLabel(r.status)),
