@@ -305,6 +305,18 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     assert.match(await refusal.innerText(), /（FAILED_PRECONDITION）：/);
   });
 
+  step("an admin may report and review, but is not offered the review of a claim they sent themselves", async () => {
+    const admin = await newPage(browser, "desktop");
+    await signInByLink(admin, web.system.gatewayUrl, tokenFor(ADMIN), `#/task/${otherTask.id}`);
+    await admin.locator("form.report-form").waitFor();
+    await admin.getByLabel("工作进展").fill("代为填报：已完成。");
+    await admin.getByLabel(/申请办结/).check();
+    await admin.getByRole("button", { name: "提交报告" }).click();
+    await admin.getByText("最新的办结申请是您本人提交的").waitFor();
+    assert.equal(await admin.locator(".review-panel").count(), 0);
+    await admin.context().close();
+  });
+
   step("a task id that does not exist (typed URL) shows NOT_FOUND as a sentence", async () => {
     await officePage.goto(`${web.system.gatewayUrl}/#/task/T999999`);
     const alert = officePage.locator("[role=alert]");

@@ -169,3 +169,10 @@ addMessages({
   "due.none": { zh: "没有。", en: "None." },
   "due.more": { zh: "另有 {n} 项，见上方台账或任务看板", en: "{n} more: see the ledger above or the board" },
 });
+
+addMessages({
+  "task.ownReport": {
+    zh: "最新的办结申请是您本人提交的，须由督查室其他人员审核。",
+    en: "You sent the latest completion claim yourself; someone else must review it.",
+  },
+});

@@ -50,13 +50,18 @@ export interface TaskControls {
   // Why the report form is not shown (i18n key), for the office that might expect it; "" when shown
   // or when the role never reports.
   noReportKey: string;
+  // Why a reviewer sees no review actions (their own report waits for review); "" otherwise.
+  noReviewKey: string;
 }
 
+// lastReporter: the user who sent the task's latest report; no one reviews their own report
+// (docs/authorization.md, "not own report").
 export function taskControls(
-  who: { role: string; unit: string },
+  who: { role: string; unit: string; user?: string },
   def: TaskDefinition | undefined,
   status: TaskStatus,
   units: Unit[],
+  lastReporter = "",
 ): TaskControls {
   const done = status === TaskStatus.DONE;
   let report = false;
@@ -68,6 +73,11 @@ export function taskControls(
     if (!mine) noReportKey = "task.notYourTask";
     else if (done) noReportKey = "task.doneNoReport";
   }
-  const review = (who.role === "supervisor" || who.role === "admin") && status === TaskStatus.COMPLETION_CLAIMED;
-  return { report, review, noReportKey };
+  let review = (who.role === "supervisor" || who.role === "admin") && status === TaskStatus.COMPLETION_CLAIMED;
+  let noReviewKey = "";
+  if (review && who.user && who.user === lastReporter) {
+    review = false;
+    noReviewKey = "task.ownReport";
+  }
+  return { report, review, noReportKey, noReviewKey };
 }

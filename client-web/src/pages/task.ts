@@ -285,7 +285,7 @@ export async function render(view: HTMLElement, _params: URLSearchParams, path: 
   const def = task.definition;
   if (def?.number) back.firstElementChild?.setAttribute("href", href("board", [], { plan: task.planId }));
   const who = session()?.claims ?? { role: "", unit: "", user: "" };
-  const controls = taskControls(who, def, task.status, unitList);
+  const controls = taskControls(who, def, task.status, unitList, detail.reports[0]?.reporter ?? "");
   const light = lightName(task.light, task.status);
   const reload = () => refresh();
 
@@ -344,7 +344,8 @@ export async function render(view: HTMLElement, _params: URLSearchParams, path: 
   if (controls.review) actions.append(reviewPanel(task.id, signal, reload));
   if (controls.report) actions.append(reportForm(task.id, signal, reload));
   if (controls.noReportKey) actions.append(el("p", { class: "state notice" }, t(controls.noReportKey, { unit: who.unit })));
-  if (task.status === TaskStatus.COMPLETION_CLAIMED && !controls.review) {
+  if (controls.noReviewKey) actions.append(el("p", { class: "state notice" }, t(controls.noReviewKey)));
+  else if (task.status === TaskStatus.COMPLETION_CLAIMED && !controls.review) {
     actions.append(el("p", { class: "state notice" }, t("task.waitingReview")));
   }
 

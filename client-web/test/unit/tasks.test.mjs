@@ -89,9 +89,9 @@ test("who may report: responsible offices (aliases, collectives, localities), ad
   assert.equal(officeMayReport("区财政局", def(["各镇街"]), UNITS), false);
   const open = TaskStatus.IN_PROGRESS;
   const d = def(["区发展改革委"]);
-  assert.deepEqual(taskControls({ role: "office", unit: "区发改委" }, d, open, UNITS), { report: true, review: false, noReportKey: "" });
-  assert.deepEqual(taskControls({ role: "office", unit: "区财政局" }, d, open, UNITS), { report: false, review: false, noReportKey: "task.notYourTask" });
-  assert.deepEqual(taskControls({ role: "office", unit: "区发改委" }, d, TaskStatus.DONE, UNITS), { report: false, review: false, noReportKey: "task.doneNoReport" });
+  assert.deepEqual(taskControls({ role: "office", unit: "区发改委" }, d, open, UNITS), { report: true, review: false, noReportKey: "", noReviewKey: "" });
+  assert.deepEqual(taskControls({ role: "office", unit: "区财政局" }, d, open, UNITS), { report: false, review: false, noReportKey: "task.notYourTask", noReviewKey: "" });
+  assert.deepEqual(taskControls({ role: "office", unit: "区发改委" }, d, TaskStatus.DONE, UNITS), { report: false, review: false, noReportKey: "task.doneNoReport", noReviewKey: "" });
   assert.equal(taskControls({ role: "admin", unit: "" }, d, open, UNITS).report, true);
   assert.equal(taskControls({ role: "supervisor", unit: "" }, d, open, UNITS).report, false);
   assert.equal(taskControls({ role: "viewer", unit: "" }, d, open, UNITS).report, false);
@@ -104,4 +104,12 @@ test("who may review: supervisor and admin, only while a claim is pending", () =
   assert.equal(taskControls({ role: "supervisor", unit: "" }, d, TaskStatus.IN_PROGRESS, UNITS).review, false);
   assert.equal(taskControls({ role: "office", unit: "区发改委" }, d, TaskStatus.COMPLETION_CLAIMED, UNITS).review, false);
   assert.equal(taskControls({ role: "viewer", unit: "" }, d, TaskStatus.COMPLETION_CLAIMED, UNITS).review, false);
+});
+
+test("no one reviews their own report: the admin who claimed completion gets no review actions", () => {
+  const d = create(TaskDefinitionSchema, { responsibleUnits: ["区发展改革委"] });
+  const c = taskControls({ role: "admin", unit: "", user: "管理员甲" }, d, TaskStatus.COMPLETION_CLAIMED, UNITS, "管理员甲");
+  assert.equal(c.review, false);
+  assert.equal(c.noReviewKey, "task.ownReport");
+  assert.equal(taskControls({ role: "admin", unit: "", user: "管理员乙" }, d, TaskStatus.COMPLETION_CLAIMED, UNITS, "管理员甲").review, true);
 });
