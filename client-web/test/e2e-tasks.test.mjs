@@ -305,7 +305,7 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     assert.match(await refusal.innerText(), /（FAILED_PRECONDITION）：/);
   });
 
-  step("an admin may report and review, but is not offered the review of a claim they sent themselves", async () => {
+  step("an admin is not offered the review of their own claim; a stale review of it is refused (PERMISSION_DENIED) in plain words", async () => {
     const admin = await newPage(browser, "desktop");
     await signInByLink(admin, web.system.gatewayUrl, tokenFor(ADMIN), `#/task/${otherTask.id}`);
     await admin.locator("form.report-form").waitFor();
@@ -314,6 +314,20 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     await admin.getByRole("button", { name: "提交报告" }).click();
     await admin.getByText("最新的办结申请是您本人提交的").waitFor();
     assert.equal(await admin.locator(".review-panel").count(), 0);
+
+    // A stale page: the admin's review panel is open on an office's claim when the same admin sends
+    // the latest report elsewhere; accepting is then their own report, and the server says no.
+    const asAdmin = clientAs(web.system, TaskService, ADMIN);
+    const { tasks: mine } = await asAdmin.listTasks({ filter: { planId: plan.id, unit: OFFICE_UNIT }, page: { pageSize: 100 } });
+    const target = mine.find((t) => t.status !== 4 && t.status !== 3);
+    await clientAs(web.system, TaskService, OFFICE).reportProgress({ taskId: target.id, narrative: "已完成。", claimsCompletion: true });
+    await admin.goto(`${web.system.gatewayUrl}/#/task/${target.id}`);
+    await admin.locator(".review-panel").waitFor();
+    await asAdmin.reportProgress({ taskId: target.id, narrative: "管理员补充说明。", claimsCompletion: true });
+    await admin.getByRole("button", { name: "同意办结" }).click();
+    const refusal = admin.locator(".review-panel [role=alert]");
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /没有权限（PERMISSION_DENIED）：\S/);
     await admin.context().close();
   });
 
