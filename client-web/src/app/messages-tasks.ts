@@ -167,7 +167,7 @@ addMessages({
   "due.withoutReport": { zh: "本期未报告（{n}）", en: "No report this period ({n})" },
   "due.overdue": { zh: "已逾期（{n}）", en: "Overdue ({n})" },
   "due.none": { zh: "没有。", en: "None." },
-  "due.more": { zh: "另有 {n} 项，见上方台账或任务看板", en: "{n} more: see the ledger above or the board" },
+  "due.more": { zh: "另有 {n} 项，在任务看板查看", en: "{n} more on the task board" },
 });
 
 addMessages({

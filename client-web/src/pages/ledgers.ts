@@ -15,7 +15,7 @@ import { formatTs } from "../app/format.js";
 import { isCancel } from "../app/errors.js";
 
 const DUE_DAYS = 7;
-const DUE_SHOWN = 8;
+const DUE_SHOWN = 5;
 
 const GROUPINGS: Record<string, LedgerGrouping> = {
   unit: LedgerGrouping.UNIT,
@@ -75,13 +75,13 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
     el("div", { class: "page-head" }, el("h1", null, t("ledger.title")), actions),
     controls,
     exportMessage,
+    due,
     el("ul", { class: "legend", "aria-label": t("ledger.legend") },
       el("li", null, el("i", { class: "seg done", "aria-hidden": "true" }), t("ledger.done")),
       el("li", null, el("i", { class: "seg progress", "aria-hidden": "true" }), t("ledger.inProgress")),
       el("li", null, el("i", { class: "seg notstarted", "aria-hidden": "true" }), t("ledger.notStarted")),
     ),
     results,
-    due,
   );
 
   async function doExport(kind: "ledger" | "tasks", button: HTMLButtonElement): Promise<void> {
@@ -219,7 +219,7 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
     try {
       const res = await api.listDueTasks({ planId: plan, withinDays: DUE_DAYS }, { signal });
       if (signal.aborted) return;
-      const group = (key: string, list: Task[]) =>
+      const group = (key: string, list: Task[], more: string) =>
         el(
           "div",
           { class: "due-group" },
@@ -236,7 +236,7 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
                     el("span", { class: "muted" }, ` ${(task.definition?.responsibleUnits ?? []).join("、")}`),
                   ),
                 ),
-                list.length > DUE_SHOWN ? el("li", { class: "muted" }, t("due.more", { n: list.length - DUE_SHOWN })) : null,
+                list.length > DUE_SHOWN ? el("li", { class: "more-link" }, el("a", { href: more }, t("due.more", { n: list.length - DUE_SHOWN }))) : null,
               )
             : el("p", { class: "muted" }, t("due.none")),
         );
@@ -245,9 +245,9 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
         el(
           "div",
           { class: "due-groups" },
-          group("due.soon", res.dueSoon),
-          group("due.withoutReport", res.withoutReport),
-          group("due.overdue", res.overdue),
+          group("due.soon", res.dueSoon, href("board", [], { plan, sort: "due" })),
+          group("due.withoutReport", res.withoutReport, href("board", [], { plan, sort: "due" })),
+          group("due.overdue", res.overdue, href("board", [], { plan, light: "red", sort: "due" })),
         ),
       );
     } catch (err) {

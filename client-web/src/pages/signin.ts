@@ -43,6 +43,7 @@ export function render(view: HTMLElement, params: URLSearchParams): void {
     message.replaceChildren(el("p", { class: "state error" }, text));
   };
   if (problem) showProblem(problem);
+  else if (reason === t("signin.signedOut")) message.replaceChildren(el("p", { class: "state notice" }, reason));
   else if (reason) message.replaceChildren(el("p", { class: "state notice" }, t("signin.reason", { reason })));
   const form = el(
     "form",
