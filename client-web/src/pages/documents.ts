@@ -13,7 +13,7 @@ import { deliveryStateName, deliveryTargetName, documentTypeName, periodName } f
 import { lang, mayIngest } from "./figures-ui.js";
 
 const PAGE_SIZE = 50;
-const ACCEPT = ".txt,.text,.htm,.html,.docx,text/plain,text/html,application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const ACCEPT = ".txt,.htm,.html,.docx";
 const DELIVERY_PENDING = 1;
 const DELIVERY_FAILED = 4;
 

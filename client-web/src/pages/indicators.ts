@@ -40,6 +40,7 @@ function drawChart(box: HTMLElement, data: ChartData, label: string): () => void
   const L = lang();
   const width = () => Math.max(280, Math.floor(box.clientWidth || 600));
   const hasUpper = data.targetUpper.some((v) => v !== null);
+  const shown = (_u: uPlot, v: number | null | undefined): string => (v === null || v === undefined ? "—" : `${v}${data.unit}`);
   // Every value in view with some room, zero included (a growth rate reads against 0).
   const values = [...data.actual, ...data.target, ...data.targetUpper].filter((v): v is number => v !== null);
   const lo = Math.min(0, ...values);
@@ -54,7 +55,7 @@ function drawChart(box: HTMLElement, data: ChartData, label: string): () => void
       width: 2,
       points: { show: true, size: 7, fill: "#0b57a4" },
       spanGaps: true,
-      value: (_u, v) => (v === null || v === undefined ? "—" : `${v}${data.unit}`),
+      value: shown,
     },
     {
       label: t("ind.target"),
@@ -63,7 +64,7 @@ function drawChart(box: HTMLElement, data: ChartData, label: string): () => void
       dash: [6, 5],
       points: { show: true, size: 6, stroke: "#b3261e", fill: "#ffffff" },
       spanGaps: true,
-      value: (_u, v) => (v === null || v === undefined ? "—" : `${v}${data.unit}`),
+      value: shown,
     },
   ];
   const columns: uPlot.AlignedData = [data.x, data.actual, data.target];
@@ -75,7 +76,7 @@ function drawChart(box: HTMLElement, data: ChartData, label: string): () => void
       width: 1,
       dash: [2, 4],
       spanGaps: true,
-      value: (_u, v) => (v === null || v === undefined ? "—" : `${v}${data.unit}`),
+      value: shown,
     });
     columns.push(data.targetUpper);
     bands.push({ series: [3, 2], fill: "rgba(179, 38, 30, 0.10)" });
