@@ -1,9 +1,9 @@
-// The one grpc-web transport (binary, to the gateway that served the page) and the typed clients of
+// The one grpc-web transport (binary, to the gateway that served the page; grpcweb.ts) and the typed clients of
 // the three services. Every call carries the signed-in token; a token that expired on the client side
 // is not sent (the call fails UNAUTHENTICATED at once), and UNAUTHENTICATED from the server (expired,
 // revoked) sends the user back to sign-in with the server's reason.
 import { createClient, ConnectError, Code, type Interceptor, type Client } from "@connectrpc/connect";
-import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { createBinaryGrpcWebTransport } from "./grpcweb.js";
 import { IngestionService } from "../gen/luoshi/v1/ingestion_pb.js";
 import { IndicatorService } from "../gen/luoshi/v1/indicators_pb.js";
 import { TaskService } from "../gen/luoshi/v1/tasks_pb.js";
@@ -41,9 +41,8 @@ const auth: Interceptor = (next) => async (req) => {
   }
 };
 
-const transport = createGrpcWebTransport({
+const transport = createBinaryGrpcWebTransport({
   baseUrl: typeof location !== "undefined" ? location.origin : "http://127.0.0.1:7100",
-  useBinaryFormat: true,
   defaultTimeoutMs: CALL_TIMEOUT_MS,
   interceptors: [auth],
 });
