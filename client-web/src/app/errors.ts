@@ -41,7 +41,10 @@ export function statusSentence(code: number, serverMessage: string): string {
 // The sentence for anything a call may throw.
 export function errorSentence(err: unknown): string {
   if (err instanceof ConnectError) {
-    // connect-web reports a failed fetch (gateway down) as UNAVAILABLE/UNKNOWN with the browser's text.
+    // A failed fetch (gateway down, network gone) arrives as UNKNOWN with the browser's words.
+    if (err.code === Code.Unknown && /failed to fetch|networkerror|network error|load failed/i.test(err.rawMessage)) {
+      return t("error.network", { detail: err.rawMessage });
+    }
     return statusSentence(err.code, err.rawMessage);
   }
   if (err instanceof Error) return t("error.network", { detail: err.message });

@@ -72,6 +72,7 @@ test("errors: plain Chinese sentence with the gRPC status and the server's messa
   const err = new ConnectError("任务 T999 不存在", Code.NotFound);
   assert.equal(errorSentence(err), "没有找到（NOT_FOUND）：任务 T999 不存在");
   assert.match(errorSentence(new TypeError("Failed to fetch")), /无法连接服务器（Failed to fetch）/);
+  assert.match(errorSentence(ConnectError.from(new TypeError("Failed to fetch"))), /^无法连接服务器（Failed to fetch）。请检查网关/);
   assert.equal(codeName(16), "UNAUTHENTICATED");
   assert.equal(codeName(99), "CODE_99");
   setLang("en");
