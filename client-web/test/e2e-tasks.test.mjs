@@ -397,6 +397,21 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
     assert.deepEqual(officePage.luoshiErrors, []);
   });
 
+  step("the gateway goes away: the board says so and retries; when it is back the board is live again", async () => {
+    const page = await newPage(browser, "desktop");
+    await signInByLink(page, web.system.gatewayUrl, tokenFor(SUPERVISOR), `#/board?plan=${plan.id}`);
+    await page.locator(".live.live").waitFor();
+    const before = Number(await page.locator(".live").getAttribute("data-connects"));
+    await web.system.stopOne("gateway");
+    await page.locator(".live.retry").waitFor({ timeout: 15000 });
+    assert.match(await page.locator(".live").innerText(), /实时更新中断，\d+ 秒后重连/);
+    await web.system.restartOne("gateway");
+    await page.waitForFunction((n) => Number(document.querySelector(".live")?.dataset.connects) > n, before, { timeout: 20000 });
+    await page.locator(".live.live").waitFor();
+    assert.deepEqual(page.luoshiErrors.filter((e) => e.startsWith("pageerror")), []);
+    await page.context().close();
+  });
+
   step("10,000 tasks: a filter change renders fast (measured)", async () => {
     const tasks = clientAs(web.system, TaskService, ADMIN);
     const units = ["区发展改革委", "区财政局", "区商务局", "区农业农村局", "区水务局", "区教委", "区卫生健康委", "区城市管理委"];

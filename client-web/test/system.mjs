@@ -171,9 +171,22 @@ export async function startSystem({ webRoot, gatewayArgs = [] } = {}) {
       for (const p of [...procs].reverse()) await stopProcess(p);
       rmSync(dir, { recursive: true, force: true });
     },
+    // Stops one process (e.g. "gateway"), as a crash or a restart would.
+    async stopOne(name) {
+      await stopProcess(procs.find((p) => p.name === name));
+    },
+    // Starts a stopped process again with its arguments, on the port it had (the last --listen wins).
+    async restartOne(name) {
+      const i = procs.findIndex((p) => p.name === name);
+      const old = procs[i];
+      await stopProcess(old);
+      procs[i] = await startProcess(name, binaryPath(name), [...old.args, `--listen=127.0.0.1:${old.port}`]);
+      procs[i].args = old.args;
+    },
   };
   const start = async (name, args) => {
     const p = await startProcess(name, binaryPath(name), args);
+    p.args = args;
     procs.push(p);
     system.ports[name] = p.port;
     return `127.0.0.1:${p.port}`;

@@ -410,7 +410,9 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
         // The server ended the stream without an error: open a new one at once.
         continue;
       } catch (err) {
-        if (signal.aborted || isCancel(err)) return;
+        // Only our own abort (leaving the page) ends watching; a stream the server or the gateway
+        // cancelled (shutdown) is retried like any other failure.
+        if (signal.aborted) return;
         if (isUnauthenticated(err)) {
           onUnauthenticated(err);
           return;
