@@ -154,7 +154,9 @@ async function stopProcess(proc) {
 // Starts indicators, tasks, ingestion and the gateway, wired to each other. Resolves to
 // { gatewayUrl, ports: {indicators, tasks, ingestion, gateway}, logs(), stop() }.
 // stop() is safe to call at any point, also after a failed start.
-export async function startSystem() {
+// Options: webRoot, the directory the gateway serves the browser client from (--web_root; default the
+// gateway's own, client-web/dist); gatewayArgs, more flags for the gateway.
+export async function startSystem({ webRoot, gatewayArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "luoshi-web-gateway-"));
   const procs = [];
   const system = {
@@ -169,9 +171,22 @@ export async function startSystem() {
       for (const p of [...procs].reverse()) await stopProcess(p);
       rmSync(dir, { recursive: true, force: true });
     },
+    // Stops one process (e.g. "gateway"), as a crash or a restart would.
+    async stopOne(name) {
+      await stopProcess(procs.find((p) => p.name === name));
+    },
+    // Starts a stopped process again with its arguments, on the port it had (the last --listen wins).
+    async restartOne(name) {
+      const i = procs.findIndex((p) => p.name === name);
+      const old = procs[i];
+      await stopProcess(old);
+      procs[i] = await startProcess(name, binaryPath(name), [...old.args, `--listen=127.0.0.1:${old.port}`]);
+      procs[i].args = old.args;
+    },
   };
   const start = async (name, args) => {
     const p = await startProcess(name, binaryPath(name), args);
+    p.args = args;
     procs.push(p);
     system.ports[name] = p.port;
     return `127.0.0.1:${p.port}`;
@@ -198,6 +213,8 @@ export async function startSystem() {
       `--ingestion_addr=${ingestion}`,
       `--indicators_addr=${indicators}`,
       `--tasks_addr=${tasks}`,
+      ...(webRoot ? [`--web_root=${webRoot}`] : []),
+      ...gatewayArgs,
     ]);
     system.gatewayUrl = `http://${gateway}`;
   } catch (err) {
