@@ -51,7 +51,7 @@ int CnDigit(char32_t c) {
 }
 
 bool IsCnNumeralChar(char32_t c) {
-  return CnDigit(c) >= 0 || c == U'十' || c == U'百' || c == U'千' || c == U'点';
+  return CnDigit(c) >= 0 || c == U'十' || c == U'百' || c == U'千' || c == U'万' || c == U'亿' || c == U'点';
 }
 
 // Length of the Chinese numeral starting at pos (0 if none).
@@ -76,9 +76,9 @@ std::string ParseDigits(std::u32string_view s, size_t pos, size_t end, size_t* l
   std::string digits;
   size_t i = pos;
   while (i < end && IsAsciiDigit(s[i])) digits.push_back(static_cast<char>(s[i++]));
-  // Thousands separators: ",ddd" groups directly after digits.
-  while (i + 3 < end + 0 && s[i] == U',' && IsAsciiDigit(s[i + 1]) && IsAsciiDigit(s[i + 2]) &&
-         IsAsciiDigit(s[i + 3]) && (i + 4 >= end || !IsAsciiDigit(s[i + 4]))) {
+  // Thousands separators: ",ddd" groups directly after a leading group of one to three digits
+  // (full-width "，" is folded to "," before this; "1,2" or "12345,678" are not one number).
+  while (i < end && IsThousandsSeparatorAt(s.substr(0, end), i)) {
     digits.append({static_cast<char>(s[i + 1]), static_cast<char>(s[i + 2]), static_cast<char>(s[i + 3])});
     i += 4;
   }
@@ -170,6 +170,104 @@ void ApplyBounds(std::u32string_view s, int floor, size_t end, Figure* f, bool a
   }
 }
 
+bool IsRangeConnector(char32_t c) {
+  return c == U'至' || c == U'到' || c == U'—' || c == U'-' || c == U'~' || c == 0x2013;
+}
+
+bool IsCnScale(char32_t c) { return c == U'十' || c == U'百' || c == U'千' || c == U'万' || c == U'亿'; }
+
+// A numeral as a quantity is written with scale words: 一千零八十六, 十五, 两万, 三点五. Digit runs
+// (十四五, 二〇二三, 五六) are names, years or vague counts, and a numeral starts with a digit or 十.
+bool WellFormedQuantityNumeral(std::u32string_view num) {
+  if (num.empty() || num[0] == U'零' || num[0] == U'〇' || num[0] == U'点') return false;
+  if (IsCnScale(num[0]) && num[0] != U'十') return false;
+  bool after_dot = false;
+  for (size_t k = 0; k < num.size(); ++k) {
+    if (num[k] == U'点') {
+      after_dot = true;
+      continue;
+    }
+    if (after_dot) {
+      if (CnDigit(num[k]) < 0) return false;  // 三点五万 is split before this check
+      continue;
+    }
+    if (k > 0 && CnDigit(num[k]) > 0 && CnDigit(num[k - 1]) > 0) return false;
+  }
+  return true;
+}
+
+// Length of a trailing magnitude (万亿, 亿, 万) in num, which the unit then carries: 一千零八十六亿元
+// is 1086 亿元, as 1086亿元 is. Returns 0 when the numeral does not end in one.
+int TrailingMagnitude(std::u32string_view num) {
+  if (EndsWith(num, U"万亿")) return 2;
+  if (EndsWith(num, U"亿") || EndsWith(num, U"万")) return 1;
+  return 0;
+}
+
+// The value of a numeral whose trailing magnitude (mag_len characters) goes to the unit.
+std::optional<v1::Decimal> CnQuantityValue(std::u32string_view num, int mag_len) {
+  std::u32string_view body = num.substr(0, num.size() - mag_len);
+  if (body.empty() || !WellFormedQuantityNumeral(body)) return std::nullopt;
+  bool inner_scale =
+      body.find(U'万') != std::u32string_view::npos || body.find(U'亿') != std::u32string_view::npos;
+  if (mag_len > 0 && inner_scale) {
+    // 一亿二千万 = 12000 万: read the whole numeral, then express it in the trailing magnitude.
+    if (body.find(U'点') != std::u32string_view::npos) return std::nullopt;
+    auto whole = CnValue(num);
+    if (!whole || whole->scale() != 0) return std::nullopt;
+    std::u32string_view mag = num.substr(num.size() - mag_len);
+    int digits = mag == U"万" ? 4 : mag == U"亿" ? 8 : 12;
+    return NormalizeDecimal(MakeDecimal(whole->unscaled(), digits));
+  }
+  return CnValue(body);
+}
+
+// A Chinese numeral with a unit: 五家, 一万六千二百人, 一百一十五点四亿元, 三十微克/立方米, 三至五个.
+bool MatchChineseQuantity(std::u32string_view v, size_t pos, size_t end, Figure* f) {
+  // 第三 (ordinal), 几十/数十/若干 (vague), 星期一, 之一 are not quantities.
+  if (pos > 0) {
+    char32_t prev = v[pos - 1];
+    if (prev == U'第' || prev == U'几' || prev == U'数' || prev == U'干' || prev == U'期' || prev == U'之' ||
+        prev == U'初' || prev == U'周') {
+      return false;
+    }
+  }
+  int n = CnNumeralLength(v, pos, end);
+  if (n == 0) return false;
+  std::u32string_view num = v.substr(pos, n);
+  int mag = TrailingMagnitude(num);
+  auto value = CnQuantityValue(num, mag);
+  if (!value) return false;
+  size_t unit_pos = pos + n - mag;
+  std::optional<v1::Decimal> upper;
+  size_t c = pos + n;
+  if (mag == 0 && c + 1 < end && IsRangeConnector(v[c]) && IsCnNumeralChar(v[c + 1])) {
+    int m = CnNumeralLength(v, c + 1, end);
+    std::u32string_view num2 = v.substr(c + 1, m);
+    int mag2 = TrailingMagnitude(num2);
+    upper = CnQuantityValue(num2, mag2);
+    if (!upper) return false;
+    unit_pos = c + 1 + m - mag2;
+  }
+  std::u32string unit;
+  bool about = false;
+  int unit_len = MatchUnit(v, unit_pos, end, &unit, &about);
+  // A base unit is required: a bare 一万 or 千万 is an idiom more often than a figure.
+  if (unit_len == 0 || unit == U"万" || unit == U"亿" || unit == U"万亿") return false;
+  size_t unit_end = unit_pos + unit_len;
+  // 一批, 一个, 一项, 一次: 一 alone is the article of the sentence, not a count.
+  if (!upper && num == U"一") return false;
+  // 四个一批, 两个一百年: a numeral straight after the unit makes the whole a name.
+  if (unit_end < end && (IsCnNumeralChar(v[unit_end]) || IsAsciiDigit(v[unit_end]))) return false;
+  f->value = *value;
+  f->upper = upper;
+  f->unit = std::move(unit);
+  f->begin = f->number_begin = static_cast<int>(pos);
+  f->end = static_cast<int>(unit_end);
+  if (about) f->bound = v1::BOUND_ABOUT;
+  return true;
+}
+
 // Chinese-form figures starting at pos; returns true and fills f when one is found.
 bool MatchChineseFigure(std::u32string_view s, size_t pos, size_t end, Figure* f) {
   std::u32string_view v = s.substr(0, end);
@@ -186,7 +284,20 @@ bool MatchChineseFigure(std::u32string_view s, size_t pos, size_t end, Figure* f
     int n = CnNumeralLength(v, pos + 3, end);
     if (n == 0) return false;
     auto text = ChineseNumeralToDecimal(v.substr(pos + 3, n));
-    return text && set(*text, U"%", 3 + n);
+    if (!text || !set(*text, U"%", 3 + n)) return false;
+    // 百分之五至五点五, 百分之五至百分之五点五.
+    size_t c = pos + 3 + n;
+    if (c < end && IsRangeConnector(v[c])) {
+      size_t u = c + 1;
+      if (StartsAt(v, u, U"百分之")) u += 3;
+      int m = CnNumeralLength(v, u, end);
+      std::optional<v1::Decimal> upper = m > 0 ? CnValue(v.substr(u, m)) : std::nullopt;
+      if (upper) {
+        f->upper = *upper;
+        f->end = static_cast<int>(u + m);
+      }
+    }
+    return true;
   }
   if (StartsAt(v, pos, U"两位数")) {
     f->two_digit = true;
@@ -237,12 +348,34 @@ bool MatchChineseFigure(std::u32string_view s, size_t pos, size_t end, Figure* f
     auto text = ChineseNumeralToDecimal(num);
     return text && set(*text, U"倍", n + 1);
   }
-  return false;
+  return MatchChineseQuantity(v, pos, end, f);
 }
 
 }  // namespace
 
 bool IsChineseDigit(char32_t c) { return CnDigit(c) >= 0; }
+
+bool IsThousandsSeparatorAt(std::u32string_view s, size_t i) {
+  if (i == 0 || s[i] != U',') return false;
+  if (i + 3 >= s.size() || !IsAsciiDigit(s[i + 1]) || !IsAsciiDigit(s[i + 2]) || !IsAsciiDigit(s[i + 3])) {
+    return false;
+  }
+  if (i + 4 < s.size() && IsAsciiDigit(s[i + 4])) return false;
+  // Back over ",ddd" groups to the leading group, which has one to three digits.
+  size_t j = i;
+  for (;;) {
+    size_t k = j;
+    while (k > 0 && IsAsciiDigit(s[k - 1])) --k;
+    size_t len = j - k;
+    if (len == 0) return false;
+    if (k > 0 && s[k - 1] == U',' && len == 3) {
+      j = k - 1;
+      continue;
+    }
+    if (len > 3) return false;
+    return k == 0 || s[k - 1] != U'.';  // not the fraction of 3.14,159
+  }
+}
 
 std::optional<std::string> ChineseNumeralToDecimal(std::u32string_view s) {
   if (s.empty()) return std::nullopt;
@@ -261,6 +394,20 @@ std::optional<std::string> ChineseNumeralToDecimal(std::u32string_view s) {
       any = true;
       continue;
     }
+    if (c == U'万' || c == U'亿') {  // a section ends: 一万六千二百, 一亿零五百万
+      section += digit < 0 ? 0 : digit;
+      if (section == 0 && total == 0) section = 1;
+      if (c == U'万') {
+        total += section * 10000;
+      } else {
+        total = (total + section) * 100000000;
+      }
+      if (total > 1000000000000000LL) return std::nullopt;
+      section = 0;
+      digit = -1;
+      any = true;
+      continue;
+    }
     long long unit = c == U'十' ? 10 : c == U'百' ? 100 : c == U'千' ? 1000 : 0;
     if (unit == 0) return std::nullopt;
     section += (digit < 0 ? 1 : digit) * unit;
@@ -268,7 +415,7 @@ std::optional<std::string> ChineseNumeralToDecimal(std::u32string_view s) {
     any = true;
   }
   if (!any && dot != 0) return std::nullopt;
-  total = section + (digit < 0 ? 0 : digit);
+  total += section + (digit < 0 ? 0 : digit);
   std::string out = std::to_string(total);
   if (dot != std::u32string_view::npos) {
     std::string frac;
@@ -366,6 +513,21 @@ std::vector<Figure> FindFigures(std::u32string_view s, int begin, int end) {
     f.unit = unit;
     f.begin = f.number_begin = static_cast<int>(i);
     f.end = static_cast<int>(unit_pos + unit_len);
+    // A range with the unit written on both ends: 5%—5.5%, 3万-4万人 is not (units differ).
+    if (!upper_digits && static_cast<size_t>(f.end) + 1 < e && IsRangeConnector(s[f.end]) &&
+        IsAsciiDigit(s[f.end + 1])) {
+      size_t len2 = 0;
+      std::string d2 = ParseDigits(s, f.end + 1, e, &len2);
+      std::u32string unit2;
+      bool about2 = false;
+      size_t after2 = f.end + 1 + len2;
+      int unit2_len = after2 < e && !IsDateWord(s[after2]) ? MatchUnit(s, after2, e, &unit2, &about2) : 0;
+      auto up = ParseDecimal(d2);
+      if (unit2_len > 0 && unit2 == unit && up.ok()) {
+        f.upper = *up;
+        f.end = static_cast<int>(after2 + unit2_len);
+      }
+    }
     ApplyBounds(s, begin, e, &f, about);
     if (f.bound == v1::BOUND_UNSPECIFIED) f.bound = v1::BOUND_EXACT;
     i = f.end;

@@ -42,6 +42,11 @@ std::vector<Figure> FindFigures(std::u32string_view folded, int begin, int end);
 std::optional<std::string> ChineseNumeralToDecimal(std::u32string_view s);
 bool IsChineseDigit(char32_t c);
 
+// True when folded[i] is a "," (or a folded full-width "，") between digit groups of one number:
+// a leading group of one to three digits, then groups of exactly three ("46,215", "1,086.5").
+// The clause splitter keeps such a comma inside the clause.
+bool IsThousandsSeparatorAt(std::u32string_view folded, size_t i);
+
 }  // namespace luoshi::extract
 
 #endif  // LUOSHI_SERVICES_INGESTION_EXTRACT_NUMBERS_H_

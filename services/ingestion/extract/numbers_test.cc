@@ -111,6 +111,102 @@ TEST(NumbersTest, ThousandsSeparators) {
   EXPECT_EQ(Value(f[0]), "1334.8");
 }
 
+// Issue 20, kind 3: numbers written other ways.
+struct Spelling {
+  const char* text;
+  const char* value;
+  const char* unit;
+  v1::Bound bound;
+  const char* upper;  // "" unless a range
+};
+
+void ExpectOne(const Spelling& c) {
+  auto f = Find(c.text);
+  ASSERT_EQ(f.size(), 1u) << c.text;
+  EXPECT_EQ(Value(f[0]), c.value) << c.text;
+  EXPECT_EQ(Unit(f[0]), c.unit) << c.text;
+  EXPECT_EQ(f[0].bound, c.bound) << c.text;
+  EXPECT_EQ(f[0].upper ? FormatDecimal(*f[0].upper) : "", c.upper) << c.text;
+}
+
+TEST(NumbersTest, ThousandsSeparatorsAsciiAndFullWidth) {
+  for (const auto& c : std::initializer_list<Spelling>{
+           {"人均可支配收入46,215元", "46215", "元", v1::BOUND_EXACT, ""},
+           {"完成1,086.5亿元", "1086.5", "亿元", v1::BOUND_EXACT, ""},
+           {"接待游客1,234,567人次", "1234567", "人次", v1::BOUND_EXACT, ""},
+           {"人均可支配收入46，215元", "46215", "元", v1::BOUND_EXACT, ""},
+           {"完成1，086.5亿元", "1086.5", "亿元", v1::BOUND_EXACT, ""},
+       }) {
+    ExpectOne(c);
+  }
+  // Not one number: a list "1，2", a leading group of more than three digits, a group of two.
+  EXPECT_EQ(Value(Find("分别为1，2家")[0]), "2");
+  EXPECT_EQ(Value(Find("12345,678家")[0]), "678");
+  EXPECT_EQ(Value(Find("共12,34家")[0]), "34");
+  std::u32string folded = Fold(U"46，215元和1，2").folded;
+  EXPECT_TRUE(IsThousandsSeparatorAt(folded, 2));
+  EXPECT_FALSE(IsThousandsSeparatorAt(folded, 10));
+}
+
+TEST(NumbersTest, FullWidthDigitsPointsAndPercent) {
+  ExpectOne({"增长５．２％", "5.2", "%", v1::BOUND_EXACT, ""});
+  ExpectOne({"完成１，０８６．５亿元", "1086.5", "亿元", v1::BOUND_EXACT, ""});
+  ExpectOne({"增长５％～６％", "5", "%", v1::BOUND_RANGE, "6"});
+}
+
+TEST(NumbersTest, ChineseNumeralsWithScaleWords) {
+  for (const auto& c : std::initializer_list<Spelling>{
+           {"完成一千零八十六亿元", "1086", "亿元", v1::BOUND_EXACT, ""},
+           {"达到一百一十五点四亿元", "115.4", "亿元", v1::BOUND_EXACT, ""},
+           {"新增就业一万六千二百人", "16200", "人", v1::BOUND_EXACT, ""},
+           {"引进企业一百多家", "100", "家", v1::BOUND_ABOUT, ""},
+           {"降至三十微克/立方米", "30", "微克/立方米", v1::BOUND_EXACT, ""},
+           {"新增上市公司五家", "5", "家", v1::BOUND_EXACT, ""},
+           {"新建两所学校", "2", "所", v1::BOUND_EXACT, ""},
+           {"增长两成", "20", "%", v1::BOUND_EXACT, ""},
+           {"常住人口二十三万人", "23", "万人", v1::BOUND_EXACT, ""},
+           {"投资一亿二千万元", "12000", "万元", v1::BOUND_EXACT, ""},
+           {"投资三点五万亿元", "3.5", "万亿元", v1::BOUND_EXACT, ""},
+           {"不少于十五个", "15", "个", v1::BOUND_AT_LEAST, ""},
+           {"增长百分之五点三", "5.3", "%", v1::BOUND_EXACT, ""},
+       }) {
+    ExpectOne(c);
+  }
+  EXPECT_EQ(ChineseNumeralToDecimal(U"一万六千二百").value_or(""), "16200");
+  EXPECT_EQ(ChineseNumeralToDecimal(U"一亿零五百万").value_or(""), "105000000");
+  EXPECT_EQ(ChineseNumeralToDecimal(U"一千零八十六").value_or(""), "1086");
+}
+
+TEST(NumbersTest, RangesWrittenEitherWay) {
+  for (const auto& c : std::initializer_list<Spelling>{
+           {"增长5—5.5%", "5", "%", v1::BOUND_RANGE, "5.5"},
+           {"增长5%—5.5%", "5", "%", v1::BOUND_RANGE, "5.5"},
+           {"增长5%-6%", "5", "%", v1::BOUND_RANGE, "6"},
+           {"增长百分之五至五点五", "5", "%", v1::BOUND_RANGE, "5.5"},
+           {"增长百分之五至百分之五点五", "5", "%", v1::BOUND_RANGE, "5.5"},
+           {"新建三至五个", "3", "个", v1::BOUND_RANGE, "5"},
+       }) {
+    ExpectOne(c);
+  }
+  // Different units on the two ends are two figures, not a range.
+  EXPECT_EQ(Find("增长5%-6亿元").size(), 2u);
+}
+
+TEST(NumbersTest, ChineseNumeralsThatAreNotQuantities) {
+  for (const char* text : {
+           "十四五时期",     "第一产业",     "第三产业增加值", "一是稳增长", "二是促消费",
+           "一、经济运行",   "(三)社会事业", "(三)",           "第三",       "建设一批重点项目",
+           "出台一系列政策", "推出一项改革", "打造一个平台",   "三农工作",   "两新工作",
+           "一带一路",       "四个一批",     "两个一百年",     "几十家",     "数十个",
+           "千家万户",       "万人空巷",     "二〇二三年",     "五六家",     "百分比",
+           "之一",           "一次性",       "星期五",         "二十四节气", "十四五规划纲要",
+           "三大攻坚战",
+       }) {
+    auto f = Find(text);
+    EXPECT_TRUE(f.empty()) << text << " gave " << (f.empty() ? "" : Value(f[0]) + Unit(f[0]));
+  }
+}
+
 TEST(NumbersTest, NotFigures) {
   for (const char* text : {
            "2023年12月31日", "2020-08-05 17:36", "6月底前", "1-6月", "第24次区政府常务会", "第一产业",

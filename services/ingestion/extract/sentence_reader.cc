@@ -91,7 +91,7 @@ void SentenceReader::Read(int sentence_index, const TimeInfo& paragraph_time, bo
   ScanTimes();
   int cb = sb_;
   for (int i = sb_; i <= se_; ++i) {
-    if (i == se_ || IsClauseBreak(s_[i])) {
+    if (i == se_ || (IsClauseBreak(s_[i]) && !IsThousandsSeparatorAt(s_, i))) {
       if (i > cb) ReadClause(cb, i);
       cb = i + 1;
     }
