@@ -150,6 +150,7 @@ absl::StatusOr<GoldenCase> ParseGoldenFile(const std::string& path, const std::s
       g.line = number;
       g.known_miss = kind == "xobs";
       g.indicator = words[1], g.region = words[2], g.period = words[3], g.measure = words[4];
+      if (g.region == "-") g.region.clear();  // a place outside the catalog: no region recognised
       g.value = words[5], g.unit = words[6], g.bound = words[7], g.status = words[8];
       for (size_t i = 9; i < words.size(); ++i) {
         size_t eq = words[i].find('=');
