@@ -170,6 +170,9 @@ void ApplyBounds(std::u32string_view s, int floor, size_t end, Figure* f, bool a
   }
 }
 
+bool IsConjunctionChar(char32_t c) { return c == U'和' || c == U'及' || c == U'与' || c == U'、'; }
+char32_t LastChar(const std::u32string& unit) { return unit.empty() ? 0 : unit.back(); }
+
 bool IsRangeConnector(char32_t c) {
   return c == U'至' || c == U'到' || c == U'—' || c == U'-' || c == U'~' || c == 0x2013;
 }
@@ -259,6 +262,14 @@ bool MatchChineseQuantity(std::u32string_view v, size_t pos, size_t end, Figure*
   if (!upper && num == U"一") return false;
   // 四个一批, 两个一百年: a numeral straight after the unit makes the whole a name.
   if (unit_end < end && (IsCnNumeralChar(v[unit_end]) || IsAsciiDigit(v[unit_end]))) return false;
+  // 四项主要污染物, 三所学校: a numeral count straight before a noun describes the noun (the figure is
+  // reported elsewhere, if at all); counts are read where they close the phrase (学校三所, 达到五家,
+  // 五家以上). Money and measures stay figures before a noun (一百亿元投资).
+  if (unit_end < end && IsHan(v[unit_end]) && v[unit_end] != U'以' && v[unit_end] != U'左' &&
+      v[unit_end] != U'之' && !IsConjunctionChar(v[unit_end])) {
+    static constexpr std::u32string_view kMeasureEnds = U"元米吨亩顷瓦时里";
+    if (kMeasureEnds.find(LastChar(unit)) == std::u32string_view::npos) return false;
+  }
   f->value = *value;
   f->upper = upper;
   f->unit = std::move(unit);
