@@ -1,13 +1,15 @@
 // Data-driven golden tests: every line of testdata/golden/*.golden must hold (failures print
 // file:line), and the core-catalog precision and recall over all files must each reach 0.95.
+#include "services/ingestion/extract/golden.h"
+
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "gtest/gtest.h"
 #include "services/common/catalog.h"
 #include "services/ingestion/extract/extractor.h"
-#include "services/ingestion/extract/golden.h"
 #include "services/ingestion/extract/text.h"
 
 namespace luoshi::extract {
@@ -96,6 +98,32 @@ TEST_F(GoldenTest, ProvenancePointsIntoTheText) {
       EXPECT_EQ(U32ToUtf8(sentence), p.sentence());
       EXPECT_EQ(p.document_id(), c.name);
     }
+  }
+}
+
+// Issue 20, kind 3: figures written with full-width characters and separators are read from folded
+// text, but their provenance span quotes the original characters.
+TEST_F(GoldenTest, SpansOfRespelledNumbersQuoteTheOriginalText) {
+  std::set<std::string> quoted;
+  for (const auto& c : *cases_) {
+    if (c.name.find("_numbers_") == std::string::npos) continue;
+    v1::Extraction e = Run(c);
+    std::u32string text = Utf8ToU32(e.text());
+    for (const auto& o : e.observations()) {
+      const auto& span = o.provenance().span();
+      ASSERT_LE(span.end(), static_cast<int>(text.size()));
+      quoted.insert(U32ToUtf8(std::u32string_view(text).substr(span.begin(), span.end() - span.begin())));
+    }
+  }
+  auto has = [&](const std::string& part) {
+    for (const auto& q : quoted) {
+      if (q.find(part) != std::string::npos) return true;
+    }
+    return false;
+  };
+  for (const char* part : {"５．２％", "46，215万元", "1,086.5亿元", "２，４６８．３亿元", "一万六千二百人",
+                           "百分之五至五点五", "5—5.5%"}) {
+    EXPECT_TRUE(has(part)) << part;
   }
 }
 

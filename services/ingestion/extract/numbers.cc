@@ -398,6 +398,7 @@ std::optional<std::string> ChineseNumeralToDecimal(std::u32string_view s) {
     int d = CnDigit(c);
     if (d >= 0) {
       if (digit >= 0) {  // digit run like "二零二三": positional
+        if (digit > 100000000LL) return std::nullopt;  // no overflow on long runs
         digit = digit * 10 + d;
       } else {
         digit = d;
@@ -408,6 +409,9 @@ std::optional<std::string> ChineseNumeralToDecimal(std::u32string_view s) {
     if (c == U'万' || c == U'亿') {  // a section ends: 一万六千二百, 一亿零五百万
       section += digit < 0 ? 0 : digit;
       if (section == 0 && total == 0) section = 1;
+      if (section > 100000000000LL || total + section > 10000000LL * (c == U'万' ? 100000 : 1)) {
+        return std::nullopt;  // beyond 万亿 magnitudes: not a figure, and no overflow
+      }
       if (c == U'万') {
         total += section * 10000;
       } else {

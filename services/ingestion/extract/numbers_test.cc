@@ -177,6 +177,10 @@ TEST(NumbersTest, ChineseNumeralsWithScaleWords) {
   EXPECT_EQ(ChineseNumeralToDecimal(U"一万六千二百").value_or(""), "16200");
   EXPECT_EQ(ChineseNumeralToDecimal(U"一亿零五百万").value_or(""), "105000000");
   EXPECT_EQ(ChineseNumeralToDecimal(U"一千零八十六").value_or(""), "1086");
+  // Beyond 万亿 magnitudes, or endless digit runs: no value (and no overflow).
+  EXPECT_FALSE(ChineseNumeralToDecimal(U"九九九九九九九九九九九九九九九九九九九九九九").has_value());
+  EXPECT_FALSE(ChineseNumeralToDecimal(U"九千亿亿亿亿亿").has_value());
+  EXPECT_TRUE(Find("九千九百九十九万亿亿亿亿元").empty());
 }
 
 TEST(NumbersTest, RangesWrittenEitherWay) {
