@@ -8,6 +8,7 @@
 //   await screenshot(page, "board", "desktop"); // test-output/screenshots/board-desktop.png
 //   await importSeedPlan(web.system, "004_bb9545a5710306fa.txt", { role: "admin", user: "…" });
 // Everything started here stops in stopWeb(); ports are all ephemeral.
+import { it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -56,6 +57,22 @@ export async function startWebSystem({ gatewayArgs = [] } = {}) {
       rmSync(webRoot, { recursive: true, force: true });
     },
   };
+}
+
+// The steps of one end-to-end file: `step(name, fn)` is a test that, when it throws, marks the run
+// failed (the file's after-hook then prints the services' logs).
+export function stepsWithTimeout(timeout) {
+  const run = { failed: false };
+  run.step = (name, fn) =>
+    it(name, { timeout }, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        run.failed = true;
+        throw err;
+      }
+    });
+  return run;
 }
 
 export function chromiumAvailable() {

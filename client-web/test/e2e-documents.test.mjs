@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tokenFor, repoRoot } from "./system.mjs";
 import {
+  stepsWithTimeout,
   startWebSystem,
   launchBrowser,
   newPage,
@@ -40,18 +41,8 @@ const skip = chromiumAvailable() ? false : `no Chromium at ${CHROMIUM}`;
 
 let web;
 let browser;
-let failed = false;
-
-function step(name, fn) {
-  it(name, { timeout: 60000 }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
+const run = stepsWithTimeout(60000);
+const step = run.step;
 
 async function waitIdle(page) {
   // No loading state left on the page.
@@ -68,7 +59,7 @@ describe("documents and indicators in Chromium against the real system", { skip,
     page = await newPage(browser, "desktop");
   });
   after(async () => {
-    if (failed && web) console.error(web.system.logs());
+    if (run.failed && web) console.error(web.system.logs());
     await browser?.close();
     await web?.stop();
   });

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { tokenFor } from "./system.mjs";
 import {
+  stepsWithTimeout,
   startWebSystem,
   launchBrowser,
   newPage,
@@ -41,18 +42,8 @@ let ownTask; // a task of OFFICE_UNIT
 let otherTask; // a task OFFICE_UNIT is not responsible for
 let supervisorPage;
 let officePage;
-let failed = false;
-
-function step(name, fn) {
-  it(name, { timeout: 90000 }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
+const run = stepsWithTimeout(90000);
+const step = run.step;
 
 const b64url = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
 function unsignedToken(claims) {
@@ -100,7 +91,7 @@ describe("task pages in Chromium against the real system", { timeout: 240000 }, 
 
   after(
     async () => {
-      if (failed && web) console.error(`services' logs:\n${web.system.logs()}`);
+      if (run.failed && web) console.error(`services' logs:\n${web.system.logs()}`);
       for (const p of [supervisorPage, officePage]) {
         if (p?.luoshiErrors?.length) console.error(`browser errors:\n${p.luoshiErrors.join("\n")}`);
       }
