@@ -6,7 +6,8 @@ import { addMessages, getLang } from "../app/i18n.js";
 import { indicators } from "../app/api.js";
 import { session } from "../app/session.js";
 import { href } from "../app/router.js";
-import { el } from "../app/ui.js";
+import { el, loading, showError } from "../app/ui.js";
+import { isCancel } from "../app/errors.js";
 import type { Indicator, Region } from "../gen/luoshi/v1/indicators_pb.js";
 import { figureIndex, verdictLook, type Lang } from "../figures/index.js";
 
@@ -205,6 +206,23 @@ export function catalog(signal?: AbortSignal): Promise<{ indicators: Indicator[]
     });
   }
   return catalogPromise;
+}
+
+// The catalog for a page that cannot work without it: a loading state in `into` while it comes, the
+// error with `retry` there if it fails. Null when it failed or the page was left meanwhile.
+export async function catalogOrError(
+  into: HTMLElement,
+  signal: AbortSignal,
+  retry: () => void,
+): Promise<{ indicators: Indicator[]; regions: Region[] } | null> {
+  loading(into);
+  try {
+    const loaded = await catalog(signal);
+    return signal.aborted ? null : loaded;
+  } catch (err) {
+    if (!isCancel(err)) showError(into, err, retry);
+    return null;
+  }
 }
 
 // The catalog indicator an id, name or alias names (exact), else undefined.

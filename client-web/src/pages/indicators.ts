@@ -21,7 +21,7 @@ import {
   type ChartData,
 } from "../figures/index.js";
 import {
-  catalog,
+  catalogOrError,
   figureHref,
   findIndicator,
   indicatorOptions,
@@ -343,14 +343,9 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
   }
 
   async function start(): Promise<void> {
-    loading(body);
-    try {
-      ({ indicators: inds, regions } = await catalog(ctx.signal));
-    } catch (err) {
-      if (!isCancel(err)) showError(body, err, () => void start());
-      return;
-    }
-    if (ctx.signal.aborted) return;
+    const loaded = await catalogOrError(body, ctx.signal, () => void start());
+    if (!loaded) return;
+    ({ indicators: inds, regions } = loaded);
     const ind = suggestInput("ind-input", "", indicatorOptions(inds));
     const reg = suggestInput("region-input", "", regionOptions(regions));
     indInput = ind.input;

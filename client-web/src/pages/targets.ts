@@ -9,7 +9,7 @@ import { href, setQuery, type PageContext, type PageResult } from "../app/router
 import type { Indicator, Region, TargetComparison } from "../gen/luoshi/v1/indicators_pb.js";
 import { formatObservationValue, marginWords, periodName, signedMargin, verdictLook } from "../figures/index.js";
 import {
-  catalog,
+  catalogOrError,
   figureHref,
   indicatorName,
   lang,
@@ -132,14 +132,9 @@ export function render(view: HTMLElement, params: URLSearchParams, _path: string
   }
 
   async function start(): Promise<void> {
-    loading(body);
-    try {
-      ({ indicators: inds, regions } = await catalog(ctx.signal));
-    } catch (err) {
-      if (!isCancel(err)) showError(body, err, () => void start());
-      return;
-    }
-    if (ctx.signal.aborted) return;
+    const loaded = await catalogOrError(body, ctx.signal, () => void start());
+    if (!loaded) return;
+    ({ indicators: inds, regions } = loaded);
     const reg = suggestInput("tgt-region", "", regionOptions(regions));
     regionInput = reg.input;
     yearInput = el("input", { id: "tgt-year", type: "number", min: 1900, max: 2999, inputmode: "numeric" });
