@@ -81,8 +81,9 @@ struct Doc {
   int SentenceAt(int pos) const;
 };
 
-// Splits lines, classifies noise and task lines, finds headings and sentences.
-void AnalyzeStructure(Doc* doc);
+// Splits lines, places the reader's tables on them (see PlaceTables), classifies noise and task lines,
+// finds headings and sentences. A table row with two or more filled cells is never a heading.
+void AnalyzeStructure(Doc* doc, std::string_view utf8 = {}, const std::vector<SourceTable>& tables = {});
 
 // Places the tables a reader reported (row offsets in `utf8`, the reader's text) on the document's lines.
 // A table whose rows no longer start lines is left out.

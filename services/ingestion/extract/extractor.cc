@@ -119,8 +119,7 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
   Doc doc;
   doc.original = Utf8ToU32(text.utf8);
   doc.folded = Fold(doc.original);
-  AnalyzeStructure(&doc);
-  PlaceTables(text.utf8, text.tables, &doc);
+  AnalyzeStructure(&doc, text.utf8, text.tables);
   ExtractMetadata(catalog_, options.region_hint, options.year_hint, text.html_title, &doc);
   doc.metadata.set_encoding(text.encoding);
   doc.metadata.set_format(text.format);

@@ -137,5 +137,31 @@ TEST(IndicatorTableTest, ATaskTableIsNotAnIndicatorTable) {
   for (const auto& o : e->observations()) EXPECT_FALSE(o.provenance().has_table_cell()) << o.DebugString();
 }
 
+
+// Issue 20, kind 2: the same plan as paragraphs, as an HTML table, a .docx table and a GB18030 text
+// table gives the same tasks, field for field.
+TEST(TaskTableTest, APlanAsATableGivesTheSameTasksAsThePlanAsParagraphs) {
+  const std::string dir = "services/ingestion/extract/testdata/table_plans/";
+  v1::Extraction reference = ExtractFile(dir + "shiquan_plan_2024_paragraphs.txt");
+  ASSERT_EQ(reference.tasks_size(), 7);
+  for (const char* form : {"shiquan_plan_2024.html", "shiquan_plan_2024.docx", "shiquan_plan_2024_gb18030.txt"}) {
+    v1::Extraction table = ExtractFile(dir + form);
+    ASSERT_EQ(table.tasks_size(), reference.tasks_size()) << form;
+    for (int i = 0; i < reference.tasks_size(); ++i) {
+      v1::TaskDefinition want = reference.tasks(i);
+      v1::TaskDefinition have = table.tasks(i);
+      EXPECT_FALSE(have.lead_leaders().empty()) << form << " task " << i + 1;
+      EXPECT_FALSE(have.responsible_units().empty()) << form << " task " << i + 1;
+      EXPECT_TRUE(have.deadline().ongoing() || !have.deadline().date().empty()) << form << " task " << i + 1;
+      // Where the text sits differs between the forms; what the task says does not.
+      want.clear_provenance();
+      have.clear_provenance();
+      for (auto& m : *want.mutable_milestones()) m.clear_span();
+      for (auto& m : *have.mutable_milestones()) m.clear_span();
+      EXPECT_EQ(have.DebugString(), want.DebugString()) << form << " task " << i + 1;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace luoshi::extract
