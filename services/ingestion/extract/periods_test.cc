@@ -49,6 +49,12 @@ TEST(TimePhraseTest, RelativeYearsResolveAgainstTheDocument) {
   EXPECT_FALSE(since.relative);
   ResolveYear(&since, 2023);
   EXPECT_EQ(since.year, 0);
+  TimeInfo last = Phrase(U"去年全区");
+  ResolveYear(&last, 2024);
+  EXPECT_EQ(last.year, 2023);
+  // 去年同期 is the comparison base of 同比, not a time of the figure.
+  Phrase(U"去年同期", &n);
+  EXPECT_EQ(n, 0);
   // Without the document's year a relative year stays unknown.
   TimeInfo unknown = Phrase(U"明年");
   ResolveYear(&unknown, 0);
@@ -226,6 +232,31 @@ TEST(PeriodsTest, NextYearAndInnerHeadings) {
   // A sibling title without a year: the top heading's context (here none), its own part.
   Got rate = Find(got, "surveyed_unemployment_rate");
   EXPECT_EQ(rate.period, "2023H2");
+}
+
+TEST(PeriodsTest, WorkReportReviewsLastYearAndPlansThisYear) {
+  auto got = Read(
+      "平川县2024年政府工作报告\n"
+      "一、2023年工作回顾\n"
+      "全县地区生产总值完成856.2亿元。四季度,规模以上工业增加值同比增长8.1%。\n"
+      "二、2024年工作安排\n"
+      "去年全县研发投入强度达到4.2%,今年力争达到4.5%。\n"
+      "全年一般公共预算收入目标为38亿元。\n");
+  Got gdp = Find(got, "gdp");
+  EXPECT_EQ(gdp.period, "2023");
+  EXPECT_EQ(gdp.status, kActual);
+  EXPECT_EQ(Find(got, "industrial_va_above_scale").period, "2023Q4");
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[2].indicator, "rd_expenditure_ratio");
+  EXPECT_EQ(got[2].period, "2023");
+  EXPECT_EQ(got[2].status, kActual);
+  EXPECT_EQ(got[3].indicator, "rd_expenditure_ratio");
+  EXPECT_EQ(got[3].period, "2024");
+  EXPECT_EQ(got[3].status, kTarget);
+  // "…目标为" names the indicator's target.
+  Got revenue = Find(got, "general_budget_revenue");
+  EXPECT_EQ(revenue.period, "2024");
+  EXPECT_EQ(revenue.status, kTarget);
 }
 
 TEST(PeriodsTest, RunOnInnerHeadingsSayNothing) {

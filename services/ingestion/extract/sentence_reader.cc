@@ -36,6 +36,7 @@ constexpr std::u32string_view kTrailWords[] = {
 // Allowed after an alias in a subject: 地区生产总值总量, 国高新企业保有量.
 constexpr std::u32string_view kAliasSuffixes[] = {
     U"总量", U"规模", U"总额", U"数量", U"保有量", U"总数", U"数", U"指标", U"水平",
+    U"目标", U"预期目标",  // 一般公共预算收入目标为38亿元
 };
 // What may stand before an alias once time words, verbs and region names are stripped: only a place.
 // Any other qualifier changes what is measured (农村居民人均可支配收入, 软件与信息服务业营业收入).

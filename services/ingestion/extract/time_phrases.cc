@@ -41,14 +41,16 @@ int TimePhrase(std::u32string_view s, size_t pos, TimeInfo* info) {
   };
   if (pos >= s.size()) return 0;
   // Quick reject: every time phrase starts with a digit or one of these characters.
-  static constexpr std::u32string_view kFirst = U"今一上下前第二三四全年当截明来";
+  static constexpr std::u32string_view kFirst = U"今一上下前第二三四全年当截明来去";
   char32_t c0 = s[pos];
   if (!IsAsciiDigit(c0) && kFirst.find(c0) == std::u32string_view::npos) return 0;
   // Years named relative to the document's (今年以来 above is a span, not a year).
   static constexpr std::pair<std::u32string_view, int> kRelative[] = {
-      {U"今年", 0}, {U"明年", 1}, {U"来年", 1}};
+      {U"今年", 0}, {U"明年", 1}, {U"来年", 1}, {U"去年", -1}};
   for (const auto& [w, offset] : kRelative) {
-    if (w[0] == c0 && StartsAt(s, pos, w) && !StartsAt(s, pos, U"今年以来")) {
+    // 去年同期 is a comparison base (同比), 今年以来 a span up to now.
+    if (w[0] == c0 && StartsAt(s, pos, w) && !StartsAt(s, pos, U"今年以来") &&
+        !StartsAt(s, pos + 2, U"同期")) {
       info->relative = true;
       info->year_offset = offset;
       return static_cast<int>(w.size());

@@ -14,7 +14,7 @@ struct TimeInfo {
   std::string suffix;  // "H1", "Q3", "M01-M06", "-07"; empty = the whole year
   bool has_period = false;
   bool annual = false;
-  // 今年 / 明年 / 来年: the year is the document's year plus year_offset (see ResolveYear).
+  // 今年 / 明年 / 来年 / 去年: the year is the document's year plus year_offset (see ResolveYear).
   bool relative = false;
   int year_offset = 0;
 };
