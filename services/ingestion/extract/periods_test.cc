@@ -128,6 +128,21 @@ constexpr auto kActual = v1::OBSERVATION_STATUS_ACTUAL;
 constexpr auto kTarget = v1::OBSERVATION_STATUS_TARGET;
 constexpr auto kForecast = v1::OBSERVATION_STATUS_FORECAST;
 
+TEST(PeriodsTest, DocumentPeriodFromTheTitle) {
+  auto period = [](const std::string& title) {
+    auto e = TheExtractor().Extract(title + "\n一、经济运行情况\n全县地区生产总值增长5%。\n", {});
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? e->metadata().period() : std::string("?");
+  };
+  EXPECT_EQ(period("平川县2023年上半年国民经济和社会发展计划执行情况的报告"), "2023H1");
+  EXPECT_EQ(period("平川县2023年1-9月国民经济和社会发展计划执行情况的报告"), "2023M01-M09");
+  EXPECT_EQ(period("平川县2023年1—11月国民经济和社会发展计划执行情况的报告"), "2023M01-M11");
+  EXPECT_EQ(period("平川县2023年前三季度国民经济和社会发展计划执行情况的报告"), "2023M01-M09");
+  EXPECT_EQ(period("平川县2023年第三季度国民经济运行情况的报告"), "2023Q3");
+  EXPECT_EQ(period("平川县2023年国民经济和社会发展统计公报"), "2023");
+  EXPECT_EQ(period("平川县2023年度国民经济和社会发展计划执行情况的报告"), "2023");
+}
+
 TEST(PeriodsTest, ParagraphOpeningAppliesUntilAnotherTimePhrase) {
   auto got = Read(
       "平川县2023年上半年国民经济和社会发展计划执行情况的报告\n"
