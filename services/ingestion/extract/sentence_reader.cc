@@ -205,7 +205,7 @@ std::pair<int, int> SentenceReader::Strip(int b, int e) const {
       continue;
     }
     for (auto w : kLeadWords) {
-      if (b + static_cast<int>(w.size()) <= e && StartsAt(s_, b, w)) {
+      if (s_[b] == w[0] && b + static_cast<int>(w.size()) <= e && StartsAt(s_, b, w)) {
         b += static_cast<int>(w.size());
         changed = true;
         break;
@@ -214,7 +214,7 @@ std::pair<int, int> SentenceReader::Strip(int b, int e) const {
     if (changed) continue;
     for (const auto& [name, region] : m_.region_names()) {
       // Full names only (北京市, 大兴区): a bare 北京 starts names like 北京生源毕业生.
-      if (name.size() >= 3 && b + static_cast<int>(name.size()) < e && StartsAt(s_, b, name)) {
+      if (s_[b] == name[0] && name.size() >= 3 && b + static_cast<int>(name.size()) < e && StartsAt(s_, b, name)) {
         b += static_cast<int>(name.size());
         changed = true;
         break;
@@ -222,7 +222,7 @@ std::pair<int, int> SentenceReader::Strip(int b, int e) const {
     }
     if (changed) continue;
     for (auto w : kTrailWords) {
-      if (e - b >= static_cast<int>(w.size()) &&
+      if (s_[e - 1] == w.back() && e - b >= static_cast<int>(w.size()) &&
           std::u32string_view(s_.data() + b, e - b).substr(e - b - w.size()) == w) {
         e -= static_cast<int>(w.size());
         changed = true;
@@ -395,6 +395,17 @@ void SentenceReader::ReadGroup(const Group& g, int head_begin, int ce) {
 }
 
 void SentenceReader::ReadQualitative(int cb, int ce, const std::vector<Figure>& figures) {
+  // Most clauses hold no phrase's first character: one scan spares them a search per phrase.
+  bool candidate = false;
+  for (int i = cb; i < ce && !candidate; ++i) {
+    for (const auto& q : kQualitative) {
+      if (s_[i] == q.phrase[0]) {
+        candidate = true;
+        break;
+      }
+    }
+  }
+  if (!candidate) return;
   for (const auto& q : kQualitative) {
     std::u32string_view clause(s_.data() + cb, ce - cb);
     size_t p = clause.find(q.phrase);
