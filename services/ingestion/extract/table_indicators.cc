@@ -395,7 +395,10 @@ class TableReader {
         else if (Contains(context, U"比上年")) o.set_comparison_base("上年");
       }
       v1::Decimal value = figure.value;
-      if (down && (measure == v1::MEASURE_GROWTH_RATE || measure == v1::MEASURE_CHANGE) && value.unscaled() > 0) {
+      // A written minus is the value's sign whatever it measures (a level can be negative); 下降 makes a
+      // growth rate or change negative.
+      const bool signed_down = negative || (down && (measure == v1::MEASURE_GROWTH_RATE || measure == v1::MEASURE_CHANGE));
+      if (signed_down && value.unscaled() > 0) {
         value.set_unscaled(-value.unscaled());
       }
       *o.mutable_value()->mutable_value() = value;
