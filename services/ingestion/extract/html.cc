@@ -69,7 +69,10 @@ void AppendText(std::string_view text, std::string* out) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '&') {
-      size_t semi = text.find(';', i);
+      // Look for the ';' only as far as an entity can reach: searching the rest of the text from every
+      // '&' made a run of them quadratic.
+      size_t semi = text.substr(i, 11).find(';');
+      if (semi != std::string_view::npos) semi += i;
       if (semi != std::string_view::npos && semi - i <= 10) {
         AppendEntity(text.substr(i + 1, semi - i - 1), out);
         i = semi;
