@@ -10,6 +10,7 @@
 #include "services/ingestion/extract/decode.h"
 #include "services/ingestion/extract/document.h"
 #include "services/ingestion/extract/indicators.h"
+#include "services/ingestion/extract/normalise.h"
 #include "services/ingestion/extract/tasks.h"
 #include "services/ingestion/extract/text.h"
 
@@ -96,6 +97,7 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
   Doc doc;
   doc.original = Utf8ToU32(text.utf8);
   doc.folded = Fold(doc.original);
+  NormaliseConvertedText(doc.original, &doc.folded);
   AnalyzeStructure(&doc);
   ExtractMetadata(catalog_, options.region_hint, options.year_hint, text.html_title, &doc);
   doc.metadata.set_encoding(text.encoding);
@@ -141,6 +143,8 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
       else ++it->second;
       continue;
     }
+    // A name read across a joined line break (PDF text) is shown as the reader reads it.
+    obs.set_surface_name(ReadThroughLineBreaks(obs.surface_name()));
     const int index = e.observations_size();
     auto* o = e.add_observations();
     *o = std::move(obs);

@@ -1,0 +1,353 @@
+#include "services/ingestion/extract/normalise.h"
+
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+#include <vector>
+
+#include "services/ingestion/extract/document.h"
+#include "services/ingestion/extract/numbers.h"
+
+namespace luoshi::extract {
+namespace {
+
+// A full line may fall this much short of the widest lines: justified text ends a line early when the
+// next number or word does not fit, and closing punctuation may hang past the margin.
+constexpr int kWidthTolerance = 6;
+constexpr int kMinLongWidth = 16;   // display width of a line that can be a wrapped body line
+constexpr int kMaxTrackedWidth = 256;
+constexpr int kMinFullOpenLines = 4;
+constexpr int kMinPageLineGap = 4;  // page numbers of consecutive pages are this many lines apart at least
+constexpr size_t kMaxRunningHeadLength = 80;
+
+struct Line {
+  int begin = 0;  // folded, line start (leading spaces included)
+  int end = 0;    // folded, position of the '\n' (or the text end)
+  int tb = 0;     // trimmed
+  int te = 0;
+  int width = 0;  // display width, indentation included
+  bool indented = false;
+  bool blank = true;
+  bool furniture = false;
+  int page = -1;
+};
+
+int DisplayWidth(char32_t original) {
+  if (original == U'\t') return 4;
+  if (original < 0x80 || (original >= 0xFF61 && original <= 0xFF9F)) return 1;
+  return 2;
+}
+
+bool IsDash(char32_t c) {
+  return c == U'-' || c == 0x2012 || c == 0x2013 || c == 0x2014 || c == 0x2015 || c == 0x2212;
+}
+
+// Reads 1–4 ASCII digits at *i; -1 if none.
+int ReadNumber(std::u32string_view s, size_t* i) {
+  size_t j = *i;
+  int v = 0;
+  while (j < s.size() && j - *i < 4 && IsAsciiDigit(s[j])) v = v * 10 + static_cast<int>(s[j++] - U'0');
+  if (j == *i || (j < s.size() && IsAsciiDigit(s[j]))) return -1;
+  *i = j;
+  return v;
+}
+
+bool Expect(std::u32string_view s, size_t* i, char32_t c) {
+  if (*i < s.size() && s[*i] == c) {
+    ++*i;
+    return true;
+  }
+  return false;
+}
+
+// "第3页", optionally with "共5页" before or after (spaces, commas and slashes already removed).
+int PageOfChineseForm(std::u32string_view s) {
+  size_t i = 0;
+  auto total = [&]() {
+    size_t j = i;
+    if (Expect(s, &j, U'共') && ReadNumber(s, &j) >= 0 && Expect(s, &j, U'页')) {
+      i = j;
+      return true;
+    }
+    return false;
+  };
+  total();
+  if (!Expect(s, &i, U'第')) return -1;
+  int page = ReadNumber(s, &i);
+  if (page < 0 || !Expect(s, &i, U'页')) return -1;
+  total();
+  return i == s.size() ? page : -1;
+}
+
+bool EndsSentence(std::u32string_view line) {
+  size_t e = line.size();
+  while (e > 0 && (line[e - 1] == U')' || line[e - 1] == U'》' || line[e - 1] == U']')) --e;
+  if (e == 0) return false;
+  char32_t c = line[e - 1];
+  return c == U'。' || c == U'!' || c == U'?';
+}
+
+// Running text: a clause mark inside the line (a thousands separator is no clause mark).
+bool IsProse(std::u32string_view line) {
+  for (size_t i = 0; i + 1 < line.size(); ++i) {
+    char32_t c = line[i];
+    if (c == U'。' || c == U'、' || c == U';') return true;
+    if (c == U',' && !(i > 0 && IsAsciiDigit(line[i - 1]) && IsAsciiDigit(line[i + 1]))) return true;
+  }
+  return false;
+}
+
+// A line that starts a block of its own: a heading, a chapter or article, a task label, a byline.
+bool StartsBlock(std::u32string_view line) {
+  constexpr std::u32string_view kBullets = U"•·●○■□◆◇▪*";
+  if (!line.empty() && kBullets.find(line[0]) != std::u32string_view::npos) return true;
+  int marker = 0;
+  if (HeadingMarker(line, &marker) > 0 || IsTaskLabelLine(line) || StartsWith(line, U"——")) return true;
+  if (StartsWith(line, U"第")) {
+    size_t i = 1;
+    while (i < line.size() && i < 6 && (IsChineseDigit(line[i]) || line[i] == U'十' || line[i] == U'百')) ++i;
+    if (i > 1 && i < line.size() &&
+        (line[i] == U'章' || line[i] == U'节' || line[i] == U'条' || line[i] == U'部' || line[i] == U'篇')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<Line> SplitLines(std::u32string_view original, const FoldedText& f) {
+  std::vector<Line> lines;
+  const std::u32string& t = f.folded;
+  const int n = static_cast<int>(t.size());
+  int start = 0;
+  for (int i = 0; i <= n; ++i) {
+    if (i < n && t[i] != U'\n') continue;
+    Line line;
+    line.begin = start;
+    line.end = i;
+    int b = start, e = i;
+    int indent = 0;
+    while (b < e && IsSpace(t[b])) indent += DisplayWidth(original[f.to_original[b++]]);
+    while (e > b && IsSpace(t[e - 1])) --e;
+    line.tb = b;
+    line.te = e;
+    line.blank = b == e;
+    line.indented = indent >= 2;
+    int width = indent;
+    // Only short lines can be wrapped lines: stop measuring a long paragraph early.
+    for (int k = b; k < e && width <= kMaxTrackedWidth; ++k) width += DisplayWidth(original[f.to_original[k]]);
+    line.width = width;
+    lines.push_back(line);
+    start = i + 1;
+  }
+  return lines;
+}
+
+std::u32string_view Text(const FoldedText& f, const Line& l) {
+  return std::u32string_view(f.folded).substr(l.tb, l.te - l.tb);
+}
+
+// Marks page-number lines (when they count up through the document) and the running heads next to
+// them as furniture. Returns the number of running-head lines.
+int MarkFurniture(const FoldedText& f, std::vector<Line>* lines, int* page_numbers) {
+  std::vector<int> pages;
+  for (size_t i = 0; i < lines->size(); ++i) {
+    auto& l = (*lines)[i];
+    if (l.blank) continue;
+    l.page = PageNumberOfLine(Text(f, l));
+    if (l.page >= 0) pages.push_back(static_cast<int>(i));
+  }
+  *page_numbers = 0;
+  if (pages.size() < 2) return 0;
+  for (size_t k = 1; k < pages.size(); ++k) {
+    const auto& prev = (*lines)[pages[k - 1]];
+    const auto& cur = (*lines)[pages[k]];
+    if (cur.page <= prev.page || pages[k] - pages[k - 1] < kMinPageLineGap) return 0;
+  }
+  // The nearest non-blank line on each side of a page number is a running head or foot when the same
+  // text sits next to at least two page numbers.
+  auto neighbour = [&](int i, int step) {
+    for (int j = i + step; j >= 0 && j < static_cast<int>(lines->size()); j += step) {
+      const auto& l = (*lines)[j];
+      if (l.blank) continue;
+      return l.page >= 0 ? -1 : j;
+    }
+    return -1;
+  };
+  std::unordered_map<std::u32string, int> seen;
+  std::vector<int> candidates;
+  for (int p : pages) {
+    for (int step : {-1, 1}) {
+      int j = neighbour(p, step);
+      if (j < 0) continue;
+      auto s = Text(f, (*lines)[j]);
+      if (s.size() > kMaxRunningHeadLength || EndsSentence(s)) continue;
+      ++seen[std::u32string(s)];
+      candidates.push_back(j);
+    }
+  }
+  int heads = 0;
+  for (int j : candidates) {
+    auto& l = (*lines)[j];
+    if (!l.furniture && seen[std::u32string(Text(f, l))] >= 2) {
+      l.furniture = true;
+      ++heads;
+    }
+  }
+  for (int p : pages) (*lines)[p].furniture = true;
+  *page_numbers = static_cast<int>(pages.size());
+  return heads;
+}
+
+// Finds the width of a full line; hard-wrapped when enough lines of that width end mid-sentence.
+bool DetectHardWrap(const FoldedText& f, const std::vector<Line>& lines, int* full_width) {
+  std::array<int, kMaxTrackedWidth + 2> hist{};
+  int long_lines = 0;
+  int last_content = -1;
+  for (int i = static_cast<int>(lines.size()) - 1; i >= 0 && last_content < 0; --i) {
+    if (!lines[i].blank && !lines[i].furniture) last_content = i;
+  }
+  for (int i = 0; i < last_content; ++i) {
+    const auto& l = lines[i];
+    if (l.blank || l.furniture || l.width < kMinLongWidth) continue;
+    ++long_lines;
+    auto s = Text(f, l);
+    if (!EndsSentence(s) && IsProse(s)) ++hist[std::min(l.width, kMaxTrackedWidth + 1)];
+  }
+  int best = 0, best_top = 0, window = 0;
+  for (int top = 0; top <= kMaxTrackedWidth; ++top) {
+    window += hist[top];
+    if (top - kWidthTolerance - 1 >= 0) window -= hist[top - kWidthTolerance - 1];
+    if (window >= best) best = window, best_top = top;
+  }
+  *full_width = best_top;
+  return best >= kMinFullOpenLines && 2 * best >= long_lines;
+}
+
+}  // namespace
+
+int PageNumberOfLine(std::u32string_view line) {
+  line = Trim(line);
+  if (line.empty() || line.size() > 24) return -1;
+  // "— 3 —", "-3-", "- 3 -", "3"
+  {
+    size_t b = 0, e = line.size();
+    while (b < e && (IsDash(line[b]) || IsSpace(line[b]))) ++b;
+    while (e > b && (IsDash(line[e - 1]) || IsSpace(line[e - 1]))) --e;
+    size_t i = b;
+    int v = ReadNumber(line.substr(0, e), &i);
+    if (v >= 0 && i == e) return v;
+  }
+  // "3/5", "3 / 5", "第 3 页 共 5 页", "共5页 第3页", "第3页/共5页"
+  std::u32string packed;
+  for (char32_t c : line) {
+    if (!IsSpace(c) && c != U',' && c != U'/') packed.push_back(c);
+  }
+  if (!packed.empty() && packed[0] == U'第') return PageOfChineseForm(packed);
+  if (!packed.empty() && packed[0] == U'共') return PageOfChineseForm(packed);
+  size_t slash = line.find(U'/');
+  if (slash != std::u32string_view::npos) {
+    auto left = Trim(line.substr(0, slash));
+    auto right = Trim(line.substr(slash + 1));
+    size_t i = 0, j = 0;
+    int page = ReadNumber(left, &i);
+    int total = ReadNumber(right, &j);
+    if (page > 0 && total >= page && i == left.size() && j == right.size()) return page;
+  }
+  return -1;
+}
+
+NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* f) {
+  NormaliseStats stats;
+  std::vector<Line> lines = SplitLines(original, *f);
+  stats.running_heads = MarkFurniture(*f, &lines, &stats.page_numbers);
+  stats.hard_wrapped = DetectHardWrap(*f, lines, &stats.wrap_width);
+  if (!stats.hard_wrapped && stats.page_numbers == 0) return stats;
+  const int full = stats.wrap_width - kWidthTolerance;
+
+  struct Edit {
+    int from;
+    int to;
+    bool space;
+  };
+  std::vector<Edit> edits;
+  const std::u32string& t = f->folded;
+  int prev = -1;
+  bool gap_blank = false, gap_furniture = false;
+  for (int i = 0; i < static_cast<int>(lines.size()); ++i) {
+    const Line& b = lines[i];
+    if (b.furniture) {
+      gap_furniture = true;
+      continue;
+    }
+    if (b.blank) {
+      gap_blank = true;
+      continue;
+    }
+    if (prev < 0) {
+      if (gap_furniture) edits.push_back({0, b.begin, false});
+    } else {
+      const Line& a = lines[prev];
+      auto at = Text(*f, a), bt = Text(*f, b);
+      bool join = stats.hard_wrapped && (gap_furniture || !gap_blank) && a.width >= full &&
+                  !EndsSentence(at) && !b.indented && !StartsBlock(bt) && !Contains(at, U"\t") &&
+                  !Contains(bt, U"\t");
+      if (join) {
+        bool space = IsAsciiLetter(t[a.te - 1]) && IsAsciiLetter(t[b.tb]);
+        edits.push_back({a.te, b.tb, space});
+        ++stats.joins;
+      } else if (gap_furniture) {
+        edits.push_back({a.end + 1, b.begin, false});
+      }
+    }
+    prev = i;
+    gap_blank = gap_furniture = false;
+  }
+  if (prev >= 0 && gap_furniture) edits.push_back({lines[prev].end, static_cast<int>(t.size()), false});
+  if (edits.empty()) return stats;
+
+  FoldedText out;
+  out.folded.reserve(t.size());
+  out.to_original.reserve(t.size() + 1);
+  int pos = 0;
+  auto copy = [&](int from, int to) {
+    out.folded.append(t, from, to - from);
+    out.to_original.insert(out.to_original.end(), f->to_original.begin() + from, f->to_original.begin() + to);
+  };
+  for (const Edit& e : edits) {
+    if (e.from < pos || e.to < e.from) continue;
+    copy(pos, e.from);
+    if (e.space) {
+      out.folded.push_back(U' ');
+      out.to_original.push_back(f->to_original[e.from]);
+    }
+    pos = e.to;
+  }
+  copy(pos, static_cast<int>(t.size()));
+  out.to_original.push_back(f->to_original.back());
+  *f = std::move(out);
+  return stats;
+}
+
+std::string ReadThroughLineBreaks(const std::string& utf8) {
+  if (utf8.find('\n') == std::string::npos) return utf8;
+  std::u32string s = Utf8ToU32(utf8), out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    if (!IsSpace(s[i])) {
+      out.push_back(s[i++]);
+      continue;
+    }
+    size_t j = i;
+    bool newline = false;
+    while (j < s.size() && IsSpace(s[j])) newline |= s[j++] == U'\n';
+    if (!newline) {
+      out.append(s, i, j - i);
+    } else if (!out.empty() && j < s.size() && IsAsciiLetter(out.back()) && IsAsciiLetter(s[j])) {
+      out.push_back(U' ');
+    }
+    i = j;
+  }
+  return U32ToUtf8(out);
+}
+
+}  // namespace luoshi::extract

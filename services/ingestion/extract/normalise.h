@@ -1,0 +1,52 @@
+// Text from PDF conversion: reading through hard line breaks and dropping page furniture.
+//
+// pdftotext and "save as text" give lines wrapped at the page width (增长\n6.2%, 亿\n元, 地区生产\n总值),
+// a page number on every page (— 3 —, -3-, 第 3 页 共 5 页, 3/5) and often a running head (the document
+// title) next to it. The extractor reads sentences line by line, so such a document loses the figures
+// whose sentence crosses a line end. NormaliseConvertedText edits the folded text (text.h) the way a
+// reader sees the page, before any structure is read:
+//   - page furniture: lines that are page numbers, when at least two of them count up through the
+//     document, and a line repeated next to two or more of them (the running head or foot) are dropped
+//     with the blank lines around them;
+//   - hard wraps, only when the document looks hard-wrapped (at least four lines of running text, with
+//     a clause mark inside, of about the same display width and ending in the middle of a sentence, and
+//     they are at least half of the long lines):
+//     a line of that width which does not end a sentence (。!?) is joined with the next line, unless the
+//     next line is indented (a new paragraph), blank, a heading (一、 (一) 1. (1) 第一章), a bullet, a task
+//     label (牵头领导:), or a table row. Two Latin letters meeting at the join keep a space between them.
+// Only the folded string and its `to_original` map change; the original text is untouched, so every
+// span still points at the original characters (a span across a join covers the line break).
+// A document that is not converted text (no page-number sequence, not hard-wrapped) is left as it is.
+// Cost: one pass over the lines, O(n).
+#ifndef LUOSHI_SERVICES_INGESTION_EXTRACT_NORMALISE_H_
+#define LUOSHI_SERVICES_INGESTION_EXTRACT_NORMALISE_H_
+
+#include <string>
+#include <string_view>
+
+#include "services/ingestion/extract/text.h"
+
+namespace luoshi::extract {
+
+struct NormaliseStats {
+  bool hard_wrapped = false;
+  int wrap_width = 0;       // display width of a full line (CJK 2, ASCII 1)
+  int page_numbers = 0;     // page-number lines dropped
+  int running_heads = 0;    // running head/foot lines dropped
+  int joins = 0;            // line breaks read through
+};
+
+// Edits `folded` (made by Fold(original)) in place; returns what was done.
+NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* folded);
+
+// Page number of a page-number line (trimmed folded text: "— 3 —", "-3-", "第 3 页 共 5 页", "3/5",
+// "3"), or -1 when the line is something else.
+int PageNumberOfLine(std::u32string_view line);
+
+// A name quoted from the original text across a joined line break ("网\n上零售额") as a reader reads it
+// ("网上零售额"): whitespace runs holding a line break are removed (a space stays between Latin letters).
+std::string ReadThroughLineBreaks(const std::string& utf8);
+
+}  // namespace luoshi::extract
+
+#endif  // LUOSHI_SERVICES_INGESTION_EXTRACT_NORMALISE_H_
