@@ -198,18 +198,19 @@ int MarkFurniture(const FoldedText& f, std::vector<Line>* lines, int* page_numbe
   return heads;
 }
 
-// Finds the width of a full line; hard-wrapped when enough lines of that width end mid-sentence.
+// Finds the width of a full line: the widest window of kWidthTolerance holding the most lines of
+// running text that end mid-sentence. Hard-wrapped when there are enough of them and they are at least
+// half of all the lines as wide or wider (in an ordinary document those are paragraphs ending in 。).
 bool DetectHardWrap(const FoldedText& f, const std::vector<Line>& lines, int* full_width) {
   std::array<int, kMaxTrackedWidth + 2> hist{};
-  int long_lines = 0;
   int last_content = -1;
   for (int i = static_cast<int>(lines.size()) - 1; i >= 0 && last_content < 0; --i) {
     if (!lines[i].blank && !lines[i].furniture) last_content = i;
   }
+  auto counts = [&](const Line& l) { return !l.blank && !l.furniture && l.width >= kMinLongWidth; };
   for (int i = 0; i < last_content; ++i) {
     const auto& l = lines[i];
-    if (l.blank || l.furniture || l.width < kMinLongWidth) continue;
-    ++long_lines;
+    if (!counts(l)) continue;
     auto s = Text(f, l);
     if (!EndsSentence(s) && IsProse(s)) ++hist[std::min(l.width, kMaxTrackedWidth + 1)];
   }
@@ -220,7 +221,12 @@ bool DetectHardWrap(const FoldedText& f, const std::vector<Line>& lines, int* fu
     if (window >= best) best = window, best_top = top;
   }
   *full_width = best_top;
-  return best >= kMinFullOpenLines && 2 * best >= long_lines;
+  if (best < kMinFullOpenLines) return false;
+  int as_wide = 0;
+  for (int i = 0; i < last_content; ++i) {
+    if (counts(lines[i]) && lines[i].width >= best_top - kWidthTolerance) ++as_wide;
+  }
+  return 2 * best >= as_wide;
 }
 
 }  // namespace
@@ -295,6 +301,9 @@ NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* 
         bool space = IsAsciiLetter(t[a.te - 1]) && IsAsciiLetter(t[b.tb]);
         edits.push_back({a.te, b.tb, space});
         ++stats.joins;
+        int over_end = f->to_original[b.begin - 1] + 1;  // after the newline before b's line
+        while (over_end < static_cast<int>(original.size()) && IsSpace(original[over_end])) ++over_end;
+        stats.read_over.emplace_back(f->to_original[a.te], over_end);
       } else if (gap_furniture) {
         edits.push_back({a.end + 1, b.begin, false});
       }
@@ -326,6 +335,23 @@ NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* 
   out.to_original.push_back(f->to_original.back());
   *f = std::move(out);
   return stats;
+}
+
+std::string ReadingText(std::u32string_view original, const std::vector<std::pair<int, int>>& read_over,
+                        int begin, int end) {
+  begin = std::max(begin, 0);
+  end = std::min(end, static_cast<int>(original.size()));
+  std::u32string out;
+  auto it = std::lower_bound(read_over.begin(), read_over.end(), std::make_pair(begin, begin),
+                             [](const auto& a, const auto& b) { return a.second <= b.first; });
+  int pos = begin;
+  for (; it != read_over.end() && it->first < end && pos < end; ++it) {
+    if (it->first > pos) out.append(original.substr(pos, it->first - pos));
+    pos = std::max(pos, it->second);
+    if (!out.empty() && pos < end && IsAsciiLetter(out.back()) && IsAsciiLetter(original[pos])) out.push_back(U' ');
+  }
+  if (pos < end) out.append(original.substr(pos, end - pos));
+  return U32ToUtf8(out);
 }
 
 std::string ReadThroughLineBreaks(const std::string& utf8) {

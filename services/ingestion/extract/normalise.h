@@ -10,7 +10,7 @@
 //     with the blank lines around them;
 //   - hard wraps, only when the document looks hard-wrapped (at least four lines of running text, with
 //     a clause mark inside, of about the same display width and ending in the middle of a sentence, and
-//     they are at least half of the long lines):
+//     they are at least half of the lines as wide or wider):
 //     a line of that width which does not end a sentence (。!?) is joined with the next line, unless the
 //     next line is indented (a new paragraph), blank, a heading (一、 (一) 1. (1) 第一章), a bullet, a task
 //     label (牵头领导:), or a table row. Two Latin letters meeting at the join keep a space between them.
@@ -23,6 +23,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "services/ingestion/extract/text.h"
 
@@ -34,6 +36,9 @@ struct NormaliseStats {
   int page_numbers = 0;     // page-number lines dropped
   int running_heads = 0;    // running head/foot lines dropped
   int joins = 0;            // line breaks read through
+  // Original ranges read over at each join (the line break, spaces and any page furniture between the
+  // two halves), in order; for names quoted from the original text (ReadingText).
+  std::vector<std::pair<int, int>> read_over;
 };
 
 // Edits `folded` (made by Fold(original)) in place; returns what was done.
@@ -43,8 +48,14 @@ NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* 
 // "3"), or -1 when the line is something else.
 int PageNumberOfLine(std::u32string_view line);
 
-// A name quoted from the original text across a joined line break ("网\n上零售额") as a reader reads it
-// ("网上零售额"): whitespace runs holding a line break are removed (a space stays between Latin letters).
+// The original text of [begin, end) as a reader reads it, without the ranges read over
+// ("网\n上零售额" → "网上零售额"; a page break with its furniture inside a name disappears too). A space
+// stays between two Latin letters.
+std::string ReadingText(std::u32string_view original, const std::vector<std::pair<int, int>>& read_over,
+                        int begin, int end);
+
+// A name quoted across joined lines when its place is not known: whitespace runs holding a line break
+// are removed (a space stays between Latin letters).
 std::string ReadThroughLineBreaks(const std::string& utf8);
 
 }  // namespace luoshi::extract

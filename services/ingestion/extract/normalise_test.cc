@@ -139,6 +139,20 @@ TEST(NormaliseTest, OrdinaryDocumentsAreLeftAlone) {
   }
 }
 
+TEST(NormaliseTest, ReadingTextLeavesOutWhatWasReadOver) {
+  std::u32string original = U"专精特新企\n\n-1-\n\n雁川区人民政府工作报告\n\n业4家";
+  FoldedText f = Fold(original);
+  NormaliseStats stats;
+  // Not hard-wrapped: no joins, so nothing is read over.
+  stats = NormaliseConvertedText(original, &f);
+  EXPECT_EQ(ReadingText(original, stats.read_over, 0, static_cast<int>(original.size())),
+            U32ToUtf8(original));
+  std::vector<std::pair<int, int>> over = {{5, 25}};
+  EXPECT_EQ(ReadingText(original, over, 0, static_cast<int>(original.size())), "专精特新企业4家");
+  EXPECT_EQ(ReadingText(original, over, 2, 27), "特新企业4");
+  EXPECT_EQ(ReadingText(U"PM\n2.5 big\ndata", {{10, 11}}, 0, 15), "PM\n2.5 big data");
+}
+
 TEST(NormaliseTest, ReadThroughLineBreaks) {
   EXPECT_EQ(ReadThroughLineBreaks("网\n上零售额"), "网上零售额");
   EXPECT_EQ(ReadThroughLineBreaks("5G\n  基站"), "5G基站");
@@ -189,6 +203,7 @@ TEST(NormaliseTest, SpansAcrossJoinedLinesQuoteTheOriginalText) {
   EXPECT_NE(forest.find("45.6%"), std::string::npos) << forest;
   EXPECT_EQ(quoted("forest_coverage", "45.6"), "45.6%");
   EXPECT_EQ(quoted("pm25", "28"), "28微克/立方米");
+  for (const auto& o : e->observations()) EXPECT_EQ(o.surface_name().find('\n'), std::string::npos);
 }
 
 }  // namespace
