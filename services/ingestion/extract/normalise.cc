@@ -148,12 +148,16 @@ std::u32string_view Text(const FoldedText& f, const Line& l) {
 
 // Marks page-number lines (when they count up through the document) and the running heads next to
 // them as furniture. Returns the number of running-head lines.
-int MarkFurniture(const FoldedText& f, std::vector<Line>* lines, int* page_numbers) {
+// A bare number on a line ("3") counts only in a hard-wrapped document: elsewhere it may be a table's
+// 序号 cell or a list marker.
+int MarkFurniture(const FoldedText& f, bool bare_numbers, std::vector<Line>* lines, int* page_numbers) {
   std::vector<int> pages;
   for (size_t i = 0; i < lines->size(); ++i) {
     auto& l = (*lines)[i];
     if (l.blank) continue;
-    l.page = PageNumberOfLine(Text(f, l));
+    bool bare = false;
+    l.page = PageNumberOfLine(Text(f, l), &bare);
+    if (bare && !bare_numbers) l.page = -1;
     if (l.page >= 0) pages.push_back(static_cast<int>(i));
   }
   *page_numbers = 0;
@@ -231,7 +235,8 @@ bool DetectHardWrap(const FoldedText& f, const std::vector<Line>& lines, int* fu
 
 }  // namespace
 
-int PageNumberOfLine(std::u32string_view line) {
+int PageNumberOfLine(std::u32string_view line, bool* bare) {
+  if (bare) *bare = false;
   line = Trim(line);
   if (line.empty() || line.size() > 24) return -1;
   // "— 3 —", "-3-", "- 3 -", "3"
@@ -241,7 +246,10 @@ int PageNumberOfLine(std::u32string_view line) {
     while (e > b && (IsDash(line[e - 1]) || IsSpace(line[e - 1]))) --e;
     size_t i = b;
     int v = ReadNumber(line.substr(0, e), &i);
-    if (v >= 0 && i == e) return v;
+    if (v >= 0 && i == e) {
+      if (bare) *bare = b == 0 && e == line.size();
+      return v;
+    }
   }
   // "3/5", "3 / 5", "第 3 页 共 5 页", "共5页 第3页", "第3页/共5页"
   std::u32string packed;
@@ -265,8 +273,10 @@ int PageNumberOfLine(std::u32string_view line) {
 NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* f) {
   NormaliseStats stats;
   std::vector<Line> lines = SplitLines(original, *f);
-  stats.running_heads = MarkFurniture(*f, &lines, &stats.page_numbers);
+  // Wrapping is measured before page furniture is known: furniture lines are short, and a running head
+  // as wide as a full line only counts against wrapping.
   stats.hard_wrapped = DetectHardWrap(*f, lines, &stats.wrap_width);
+  stats.running_heads = MarkFurniture(*f, stats.hard_wrapped, &lines, &stats.page_numbers);
   if (!stats.hard_wrapped && stats.page_numbers == 0) return stats;
   const int full = stats.wrap_width - kWidthTolerance;
 

@@ -6,8 +6,9 @@
 // whose sentence crosses a line end. NormaliseConvertedText edits the folded text (text.h) the way a
 // reader sees the page, before any structure is read:
 //   - page furniture: lines that are page numbers, when at least two of them count up through the
-//     document, and a line repeated next to two or more of them (the running head or foot) are dropped
-//     with the blank lines around them;
+//     document at least four lines apart (a bare "3" only in a hard-wrapped document), and a line
+//     repeated next to two or more of them (the running head or foot) are dropped with the blank lines
+//     around them;
 //   - hard wraps, only when the document looks hard-wrapped (at least four lines of running text, with
 //     a clause mark inside, of about the same display width and ending in the middle of a sentence, and
 //     they are at least half of the lines as wide or wider):
@@ -45,8 +46,9 @@ struct NormaliseStats {
 NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* folded);
 
 // Page number of a page-number line (trimmed folded text: "— 3 —", "-3-", "第 3 页 共 5 页", "3/5",
-// "3"), or -1 when the line is something else.
-int PageNumberOfLine(std::u32string_view line);
+// "3"), or -1 when the line is something else. *bare tells a bare number ("3"), which counts as a page
+// number only in a hard-wrapped document.
+int PageNumberOfLine(std::u32string_view line, bool* bare = nullptr);
 
 // The original text of [begin, end) as a reader reads it, without the ranges read over
 // ("网\n上零售额" → "网上零售额"; a page break with its furniture inside a name disappears too). A space

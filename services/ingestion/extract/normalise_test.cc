@@ -63,7 +63,11 @@ TEST(NormaliseTest, PageNumberLines) {
   EXPECT_EQ(PageNumberOfLine(U"第3页,共5页"), 3);
   EXPECT_EQ(PageNumberOfLine(U"共5页 第4页"), 4);
   EXPECT_EQ(PageNumberOfLine(U"3/5"), 3);
-  EXPECT_EQ(PageNumberOfLine(U"7"), 7);
+  bool bare = false;
+  EXPECT_EQ(PageNumberOfLine(U"7", &bare), 7);
+  EXPECT_TRUE(bare);
+  EXPECT_EQ(PageNumberOfLine(U"- 7 -", &bare), 7);
+  EXPECT_FALSE(bare);
   EXPECT_EQ(PageNumberOfLine(U"增长3%"), -1);
   EXPECT_EQ(PageNumberOfLine(U"第三页"), -1);
   EXPECT_EQ(PageNumberOfLine(U"6/5"), -1);
@@ -124,6 +128,10 @@ TEST(NormaliseTest, OrdinaryDocumentsAreLeftAlone) {
       "城镇新增就业3,260人，城镇登记失业率为2.9%。\n全区空气质量持续改善，全年优良天数达到298天。\n",
       // Short lines that do not end a sentence: a list of headings and labels, a table of numbers.
       "一、稳增长\n二、促改革\n三、调结构\n四、惠民生\n1\n2\n3\n4\n5\n6\n牵头领导：张三\n责任单位：区发展改革委\n",
+      // A table's 序号 cells on lines of their own, counting up four lines apart: no page numbers.
+      "序号\n1\n推进重点项目建设，确保按期开工。\n牵头领导：张三\n责任单位：区发展改革委\n"
+      "2\n优化营商环境，提升政务服务水平。\n牵头领导：李四\n责任单位：区政务服务局\n"
+      "3\n加强生态环境保护，改善空气质量。\n牵头领导：王五\n责任单位：区生态环境局\n",
       // A heading list where each line is as wide as the next, but every one is a heading.
       "1.加快推进产业结构调整和转型升级\n2.加快推进区域协调发展和城乡融合\n3.加快推进生态文明建设和绿色发展\n"
       "4.加快推进社会事业发展和民生改善\n5.加快推进政府职能转变和作风建设\n",
