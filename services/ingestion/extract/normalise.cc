@@ -25,7 +25,8 @@ struct Line {
   int end = 0;    // folded, position of the '\n' (or the text end)
   int tb = 0;     // trimmed
   int te = 0;
-  int width = 0;  // display width, indentation included
+  int indent = 0;   // display width of the leading spaces
+  int width = -1;   // display width, indentation included; -1 until measured (Width)
   bool indented = false;
   bool blank = true;
   bool furniture = false;
@@ -117,29 +118,37 @@ bool StartsBlock(std::u32string_view line) {
 std::vector<Line> SplitLines(std::u32string_view original, const FoldedText& f) {
   std::vector<Line> lines;
   const std::u32string& t = f.folded;
-  const int n = static_cast<int>(t.size());
-  int start = 0;
-  for (int i = 0; i <= n; ++i) {
-    if (i < n && t[i] != U'\n') continue;
+  size_t start = 0;
+  while (start <= t.size()) {
+    size_t nl = t.find(U'\n', start);
+    if (nl == std::u32string::npos) nl = t.size();
     Line line;
-    line.begin = start;
-    line.end = i;
-    int b = start, e = i;
-    int indent = 0;
-    while (b < e && IsSpace(t[b])) indent += DisplayWidth(original[f.to_original[b++]]);
+    line.begin = static_cast<int>(start);
+    line.end = static_cast<int>(nl);
+    int b = line.begin, e = line.end;
+    while (b < e && IsSpace(t[b])) line.indent += DisplayWidth(original[f.to_original[b++]]);
     while (e > b && IsSpace(t[e - 1])) --e;
     line.tb = b;
     line.te = e;
     line.blank = b == e;
-    line.indented = indent >= 2;
-    int width = indent;
-    // Only short lines can be wrapped lines: stop measuring a long paragraph early.
-    for (int k = b; k < e && width <= kMaxTrackedWidth; ++k) width += DisplayWidth(original[f.to_original[k]]);
-    line.width = width;
+    line.indented = line.indent >= 2;
     lines.push_back(line);
-    start = i + 1;
+    start = nl + 1;
   }
   return lines;
+}
+
+// Display width of a line, measured on first use (most lines of an ordinary document never are). Only
+// short lines can be wrapped lines: a long paragraph is measured up to kMaxTrackedWidth.
+int Width(std::u32string_view original, const FoldedText& f, Line* l) {
+  if (l->width < 0) {
+    int width = l->indent;
+    for (int k = l->tb; k < l->te && width <= kMaxTrackedWidth; ++k) {
+      width += DisplayWidth(original[f.to_original[k]]);
+    }
+    l->width = width;
+  }
+  return l->width;
 }
 
 std::u32string_view Text(const FoldedText& f, const Line& l) {
@@ -205,18 +214,20 @@ int MarkFurniture(const FoldedText& f, bool bare_numbers, std::vector<Line>* lin
 // Finds the width of a full line: the widest window of kWidthTolerance holding the most lines of
 // running text that end mid-sentence. Hard-wrapped when there are enough of them and they are at least
 // half of all the lines as wide or wider (in an ordinary document those are paragraphs ending in 。).
-bool DetectHardWrap(const FoldedText& f, const std::vector<Line>& lines, int* full_width) {
+bool DetectHardWrap(std::u32string_view original, const FoldedText& f, std::vector<Line>* lines,
+                    int* full_width) {
   std::array<int, kMaxTrackedWidth + 2> hist{};
-  int last_content = -1;
-  for (int i = static_cast<int>(lines.size()) - 1; i >= 0 && last_content < 0; --i) {
-    if (!lines[i].blank && !lines[i].furniture) last_content = i;
-  }
-  auto counts = [&](const Line& l) { return !l.blank && !l.furniture && l.width >= kMinLongWidth; };
+  int last_content = static_cast<int>(lines->size()) - 1;
+  while (last_content >= 0 && (*lines)[last_content].blank) --last_content;
+  // Every character is at least 1 wide and at most 2 (tabs aside): lines are measured only when the
+  // bounds cannot decide.
   for (int i = 0; i < last_content; ++i) {
-    const auto& l = lines[i];
-    if (!counts(l)) continue;
+    Line& l = (*lines)[i];
+    const int len = l.te - l.tb;
+    if (l.blank || l.indent + 2 * len < kMinLongWidth) continue;
     auto s = Text(f, l);
-    if (!EndsSentence(s) && IsProse(s)) ++hist[std::min(l.width, kMaxTrackedWidth + 1)];
+    if (EndsSentence(s) || !IsProse(s)) continue;
+    ++hist[std::min(Width(original, f, &l), kMaxTrackedWidth + 1)];
   }
   int best = 0, best_top = 0, window = 0;
   for (int top = 0; top <= kMaxTrackedWidth; ++top) {
@@ -226,9 +237,13 @@ bool DetectHardWrap(const FoldedText& f, const std::vector<Line>& lines, int* fu
   }
   *full_width = best_top;
   if (best < kMinFullOpenLines) return false;
+  const int lo = std::max(best_top - kWidthTolerance, kMinLongWidth);
   int as_wide = 0;
   for (int i = 0; i < last_content; ++i) {
-    if (counts(lines[i]) && lines[i].width >= best_top - kWidthTolerance) ++as_wide;
+    Line& l = (*lines)[i];
+    const int len = l.te - l.tb;
+    if (l.blank || l.indent + 2 * len < lo) continue;
+    if (l.indent + len >= lo || Width(original, f, &l) >= lo) ++as_wide;
   }
   return 2 * best >= as_wide;
 }
@@ -252,12 +267,14 @@ int PageNumberOfLine(std::u32string_view line, bool* bare) {
     }
   }
   // "3/5", "3 / 5", "第 3 页 共 5 页", "共5页 第3页", "第3页/共5页"
-  std::u32string packed;
-  for (char32_t c : line) {
-    if (!IsSpace(c) && c != U',' && c != U'/') packed.push_back(c);
+  if (line[0] == U'第' || line[0] == U'共') {
+    std::array<char32_t, 24> packed{};
+    size_t n = 0;
+    for (char32_t c : line) {
+      if (!IsSpace(c) && c != U',' && c != U'/') packed[n++] = c;
+    }
+    return PageOfChineseForm(std::u32string_view(packed.data(), n));
   }
-  if (!packed.empty() && packed[0] == U'第') return PageOfChineseForm(packed);
-  if (!packed.empty() && packed[0] == U'共') return PageOfChineseForm(packed);
   size_t slash = line.find(U'/');
   if (slash != std::u32string_view::npos) {
     auto left = Trim(line.substr(0, slash));
@@ -275,7 +292,7 @@ NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* 
   std::vector<Line> lines = SplitLines(original, *f);
   // Wrapping is measured before page furniture is known: furniture lines are short, and a running head
   // as wide as a full line only counts against wrapping.
-  stats.hard_wrapped = DetectHardWrap(*f, lines, &stats.wrap_width);
+  stats.hard_wrapped = DetectHardWrap(original, *f, &lines, &stats.wrap_width);
   stats.running_heads = MarkFurniture(*f, stats.hard_wrapped, &lines, &stats.page_numbers);
   if (!stats.hard_wrapped && stats.page_numbers == 0) return stats;
   const int full = stats.wrap_width - kWidthTolerance;
@@ -302,9 +319,9 @@ NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* 
     if (prev < 0) {
       if (gap_furniture) edits.push_back({0, b.begin, false});
     } else {
-      const Line& a = lines[prev];
+      Line& a = lines[prev];
       auto at = Text(*f, a), bt = Text(*f, b);
-      bool join = stats.hard_wrapped && (gap_furniture || !gap_blank) && a.width >= full &&
+      bool join = stats.hard_wrapped && (gap_furniture || !gap_blank) && Width(original, *f, &a) >= full &&
                   !EndsSentence(at) && !b.indented && !StartsBlock(bt) && !Contains(at, U"\t") &&
                   !Contains(bt, U"\t");
       if (join) {
