@@ -19,6 +19,7 @@ constexpr int kMaxTrackedWidth = 256;
 constexpr int kMinFullOpenLines = 4;
 constexpr int kMinPageLineGap = 4;  // page numbers of consecutive pages are this many lines apart at least
 constexpr size_t kMaxRunningHeadLength = 80;
+constexpr size_t kMaxRepeatedHeadLength = 40;
 
 struct Line {
   int begin = 0;  // folded, line start (leading spaces included)
@@ -211,6 +212,35 @@ int MarkFurniture(const FoldedText& f, bool bare_numbers, std::vector<Line>* lin
   return heads;
 }
 
+// In a hard-wrapped document, a short line that is no running text, heading or label and comes back
+// three times or more is a running head even without page numbers (its first occurrence stays when it
+// opens the document: the title).
+int MarkRepeatedLines(const FoldedText& f, std::vector<Line>* lines) {
+  auto candidate = [&](const Line& l) {
+    if (l.blank || l.furniture || static_cast<size_t>(l.te - l.tb) > kMaxRepeatedHeadLength) return false;
+    auto s = Text(f, l);
+    return !EndsSentence(s) && !IsProse(s) && !StartsBlock(s);
+  };
+  std::unordered_map<std::u32string_view, int> seen;
+  for (const auto& l : *lines) {
+    if (candidate(l)) ++seen[Text(f, l)];
+  }
+  int first_content = 0;
+  while (first_content < static_cast<int>(lines->size()) && (*lines)[first_content].blank) ++first_content;
+  int heads = 0;
+  for (int i = first_content + 1; i < static_cast<int>(lines->size()); ++i) {
+    auto& l = (*lines)[i];
+    if (candidate(l) && seen[Text(f, l)] >= 3) {
+      l.furniture = true;
+      ++heads;
+    }
+  }
+  return heads;
+}
+
+// Columns laid out with runs of spaces (a table in pdftotext -layout): such lines are never joined.
+bool HasColumnGap(std::u32string_view line) { return line.find(U"  ") != std::u32string_view::npos; }
+
 // Finds the width of a full line: the widest window of kWidthTolerance holding the most lines of
 // running text that end mid-sentence. Hard-wrapped when there are enough of them and they are at least
 // half of all the lines as wide or wider (in an ordinary document those are paragraphs ending in 。).
@@ -294,7 +324,8 @@ NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* 
   // as wide as a full line only counts against wrapping.
   stats.hard_wrapped = DetectHardWrap(original, *f, &lines, &stats.wrap_width);
   stats.running_heads = MarkFurniture(*f, stats.hard_wrapped, &lines, &stats.page_numbers);
-  if (!stats.hard_wrapped && stats.page_numbers == 0) return stats;
+  if (stats.hard_wrapped) stats.running_heads += MarkRepeatedLines(*f, &lines);
+  if (!stats.hard_wrapped && stats.page_numbers == 0 && stats.running_heads == 0) return stats;
   const int full = stats.wrap_width - kWidthTolerance;
 
   struct Edit {
@@ -323,7 +354,7 @@ NormaliseStats NormaliseConvertedText(std::u32string_view original, FoldedText* 
       auto at = Text(*f, a), bt = Text(*f, b);
       bool join = stats.hard_wrapped && (gap_furniture || !gap_blank) && Width(original, *f, &a) >= full &&
                   !EndsSentence(at) && !b.indented && !StartsBlock(bt) && !Contains(at, U"\t") &&
-                  !Contains(bt, U"\t");
+                  !Contains(bt, U"\t") && !HasColumnGap(at) && !HasColumnGap(bt);
       if (join) {
         bool space = IsAsciiLetter(t[a.te - 1]) && IsAsciiLetter(t[b.tb]);
         edits.push_back({a.te, b.tb, space});

@@ -8,17 +8,20 @@
 //   - page furniture: lines that are page numbers, when at least two of them count up through the
 //     document at least four lines apart (a bare "3" only in a hard-wrapped document), and a line
 //     repeated next to two or more of them (the running head or foot) are dropped with the blank lines
-//     around them;
+//     around them; in a hard-wrapped document also a short line that is no running text, heading or
+//     label and comes back three times or more (a running head without page numbers; the first line
+//     of the document, its title, stays);
 //   - hard wraps, only when the document looks hard-wrapped (at least four lines of running text, with
-//     a clause mark inside, of about the same display width and ending in the middle of a sentence, and
-//     they are at least half of the lines as wide or wider):
-//     a line of that width which does not end a sentence (。!?) is joined with the next line, unless the
-//     next line is indented (a new paragraph), blank, a heading (一、 (一) 1. (1) 第一章), a bullet, a task
-//     label (牵头领导:), or a table row. Two Latin letters meeting at the join keep a space between them.
+//     a clause mark inside, of about the same display width (CJK 2, ASCII 1) and ending in the middle
+//     of a sentence, and they are at least half of the lines as wide or wider): a line of that width
+//     which does not end a sentence (。!?) is joined with the next line, across blank lines and page
+//     furniture only at a page break, unless the next line is indented (a new paragraph), a heading
+//     (一、 (一) 1. (1) 第一章), a bullet, a task label (牵头领导:), or either is a table row (tabs, or
+//     columns set apart by runs of spaces). Two Latin letters meeting at the join keep a space.
 // Only the folded string and its `to_original` map change; the original text is untouched, so every
 // span still points at the original characters (a span across a join covers the line break).
 // A document that is not converted text (no page-number sequence, not hard-wrapped) is left as it is.
-// Cost: one pass over the lines, O(n).
+// Cost: one pass over the lines, O(n); line widths are measured only where needed.
 #ifndef LUOSHI_SERVICES_INGESTION_EXTRACT_NORMALISE_H_
 #define LUOSHI_SERVICES_INGESTION_EXTRACT_NORMALISE_H_
 

@@ -108,6 +108,35 @@ TEST(NormaliseTest, RunningHeadsAndPageNumbersDropped) {
   EXPECT_TRUE(Has(f, "28微克/立方米。") && f.back() == U'。');  // the last page's furniture too
 }
 
+TEST(NormaliseTest, RunningHeadWithoutPageNumbers) {
+  // No page numbers, but the running head comes back on every page: it is dropped (not the title line
+  // that opens the document), and the sentence around it is read through.
+  std::string page =
+      "全区经济运行稳中有进，全年实现地区生产\n总值256.3亿元，同比增长5.4%，一般\n"
+      "公共预算收入完成18.2亿元，同比增长\n";
+  std::string text = "晴溪区政府工作报告\n" + page + "晴溪区政府工作报告\n" + page + "晴溪区政府工作报告\n" + page +
+                     "6.1%。\n";
+  NormaliseStats stats;
+  std::u32string f = Normalised(text, &stats);
+  EXPECT_EQ(stats.page_numbers, 0);
+  EXPECT_EQ(stats.running_heads, 2);
+  EXPECT_TRUE(Has(f, "同比增长全区经济运行"));
+  EXPECT_TRUE(Has(f, "一般公共预算收入完成18.2亿元,同比增长6.1%。"));
+  EXPECT_EQ(f.find(Utf8ToU32("晴溪区政府工作报告")), 0u);
+}
+
+TEST(NormaliseTest, ColumnsLaidOutWithSpacesAreNotJoined) {
+  std::string text;
+  for (int i = 0; i < 3; ++i) {
+    text += "全区经济运行稳中有进，全年实现地区生产\n总值256.3亿元，同比增长5.4%，一般\n"
+            "公共预算收入完成18.2亿元，同比增长\n";
+  }
+  text += "地区生产总值，亿元    256.3    5.4\n一般公共预算收入，亿元    18.2    6.1\n";
+  std::u32string f = Normalised(text);
+  EXPECT_TRUE(Has(f, "同比增长\n地区生产总值"));  // not into the table, nor inside it
+  EXPECT_TRUE(Has(f, "5.4\n一般公共预算收入"));
+}
+
 TEST(NormaliseTest, IndentedLineStartsAParagraph) {
   // Indented paragraph starts (two ideographic spaces) are never joined to the line before.
   std::string text;
