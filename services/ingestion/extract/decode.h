@@ -13,9 +13,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "luoshi/v1/ingestion.pb.h"
+#include "services/ingestion/extract/table.h"
 
 namespace luoshi::extract {
 
@@ -47,13 +49,18 @@ v1::SourceFormat DetectFormat(std::string_view bytes, std::string_view filename,
 struct HtmlText {
   std::string text;   // visible text, blocks and cells separated by newlines / tabs
   std::string title;  // <title>, if any
+  std::vector<SourceTable> tables;  // each <table>: one line per row, cells separated by tabs
 };
 // Visible text of an HTML document (already decoded to UTF-8). Scripts, styles, navigation, headers,
 // footers and comments are dropped; block elements end lines; table cells are separated by tabs.
 HtmlText HtmlToText(std::string_view html);
 
+struct DocxText {
+  std::string text;                 // paragraphs one per line; table rows one per line, cells tab-separated
+  std::vector<SourceTable> tables;  // each w:tbl of the body
+};
 // Paragraph and table text of a .docx. INVALID_ARGUMENT when the bytes are not a readable .docx.
-absl::StatusOr<std::string> DocxToText(std::string_view bytes);
+absl::StatusOr<DocxText> DocxToText(std::string_view bytes);
 
 }  // namespace luoshi::extract
 

@@ -100,7 +100,11 @@ TEST(DocxTest, ParagraphsAndTableCells) {
       "</w:body></w:document>";
   auto text = DocxToText(MakeDocx(xml));
   ASSERT_TRUE(text.ok()) << text.status();
-  EXPECT_EQ(*text, "一、主要目标\n地区生产总值增长5%。\n序号\t工作任务\n");
+  EXPECT_EQ(text->text, "一、主要目标\n地区生产总值增长5%。\n序号\t工作任务\n");
+  ASSERT_EQ(text->tables.size(), 1u);
+  ASSERT_EQ(text->tables[0].rows.size(), 1u);
+  EXPECT_EQ(text->tables[0].rows[0].offset, text->text.find("序号"));
+  EXPECT_EQ(text->tables[0].rows[0].cells.size(), 2u);
 }
 
 TEST(DocxTest, BrokenDocxIsInvalidArgument) {

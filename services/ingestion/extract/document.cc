@@ -167,6 +167,17 @@ void ClassifyLines(Doc* doc) {
     auto s = text(line);
     line.noise = IsNoiseLine(s);
     line.task_label = IsTaskLabelLine(s);
+    if (line.table >= 0) {
+      // A row of several filled cells (1 | 任务 | 牵头领导 …) is no heading, title or label line; a
+      // section row spanning the table (一、稳住经济基本盘) is read like any line.
+      int filled = 0;
+      for (const auto& [b, e] : doc->tables[line.table].cells[line.table_row]) filled += b < e ? 1 : 0;
+      if (filled >= 2) {
+        line.noise = false;
+        line.task_label = false;
+        continue;
+      }
+    }
     if (!line.noise && !line.task_label) {
       int len = 0;
       line.heading_level = HeadingMarker(s, &len);
@@ -245,8 +256,9 @@ void BuildSentences(Doc* doc) {
 
 }  // namespace
 
-void AnalyzeStructure(Doc* doc) {
+void AnalyzeStructure(Doc* doc, std::string_view utf8, const std::vector<SourceTable>& tables) {
   SplitLines(doc);
+  PlaceTables(utf8, tables, doc);
   ClassifyLines(doc);
   BuildSections(doc);
   BuildSentences(doc);

@@ -17,9 +17,11 @@
 #define LUOSHI_SERVICES_INGESTION_EXTRACT_DOCUMENT_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "luoshi/v1/ingestion.pb.h"
+#include "services/ingestion/extract/table.h"
 #include "services/ingestion/extract/text.h"
 
 namespace luoshi::extract {
@@ -35,6 +37,9 @@ struct LineInfo {
   int heading_level = 0;    // 0 when not a heading
   int marker_end = 0;       // end of the heading/list marker ("一、")
   int section = -1;         // index into sections of the innermost section holding the line
+  int table = -1;           // index into Doc::tables when the line is a row of a .docx/HTML table
+  int table_row = -1;       // the row within that table
+  bool table_figures = false;  // a row of an indicator table: its figures are read cell by cell
 };
 
 struct SectionInfo {
@@ -59,6 +64,7 @@ struct Doc {
   std::vector<LineInfo> lines;
   std::vector<SectionInfo> sections;
   std::vector<SentenceInfo> sentences;
+  std::vector<Table> tables;  // the .docx/HTML tables (see table.h)
   v1::DocumentMetadata metadata;
 
   const std::u32string& f() const { return folded.folded; }
@@ -75,8 +81,13 @@ struct Doc {
   int SentenceAt(int pos) const;
 };
 
-// Splits lines, classifies noise and task lines, finds headings and sentences.
-void AnalyzeStructure(Doc* doc);
+// Splits lines, places the reader's tables on them (see PlaceTables), classifies noise and task lines,
+// finds headings and sentences. A table row with two or more filled cells is never a heading.
+void AnalyzeStructure(Doc* doc, std::string_view utf8 = {}, const std::vector<SourceTable>& tables = {});
+
+// Places the tables a reader reported (row offsets in `utf8`, the reader's text) on the document's lines.
+// A table whose rows no longer start lines is left out.
+void PlaceTables(std::string_view utf8, const std::vector<SourceTable>& tables, Doc* doc);
 
 // Fills doc->metadata (title, type, region, year, period, issuer, number, dates) from the header lines
 // and the title; hints apply when the document does not say. `regions` are the catalog's regions.

@@ -1,8 +1,11 @@
 // .docx to text: word/document.xml read with libzip from memory, walked with pugixml.
 #include <zip.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -75,53 +78,83 @@ void AppendParagraph(const pugi::xml_node& p, std::string* out, int depth = 0) {
   }
 }
 
-void AppendBlock(const pugi::xml_node& parent, std::string* out, int depth);
+// Where the reader writes: the text, and the tables of the body (cells' inner tables are flattened
+// into their cell and not reported).
+struct Sink {
+  std::string* out;
+  std::vector<SourceTable>* tables;  // null inside a table cell
+};
 
-void AppendTable(const pugi::xml_node& tbl, std::string* out, int depth) {
-  for (pugi::xml_node tr : tbl.children("w:tr")) {
-    bool first = true;
-    for (pugi::xml_node tc : tr.children("w:tc")) {
-      if (!first) out->push_back('\t');
-      first = false;
-      std::string cell;
-      AppendBlock(tc, &cell, depth + 1);
-      // A cell's paragraphs are joined on one line so that a row stays one line.
-      for (char& c : cell) {
-        if (c == '\n' || c == '\t') c = ' ';
-      }
-      while (!cell.empty() && cell.back() == ' ') cell.pop_back();
-      out->append(cell);
-    }
-    out->push_back('\n');
-  }
+void AppendBlock(const pugi::xml_node& parent, Sink sink, int depth);
+
+int IntAttribute(const pugi::xml_node& node, int fallback) {
+  const pugi::xml_attribute val = node.attribute("w:val");
+  return val ? val.as_int(fallback) : fallback;
 }
 
-void AppendBlock(const pugi::xml_node& parent, std::string* out, int depth) {
+// One w:tbl: each w:tr one line, its w:tc separated by tabs. w:gridSpan gives a cell's width in grid
+// columns; a w:vMerge without val="restart" continues the cell above (Word writes it empty).
+void AppendTable(const pugi::xml_node& tbl, Sink sink, int depth) {
+  SourceTable table;
+  for (pugi::xml_node tr : tbl.children("w:tr")) {
+    SourceRow row;
+    row.offset = sink.out->size();
+    bool first = true;
+    for (pugi::xml_node tc : tr.children("w:tc")) {
+      if (!first) sink.out->push_back('\t');
+      first = false;
+      SourceCell source_cell;
+      const pugi::xml_node props = tc.child("w:tcPr");
+      if (const pugi::xml_node span = props.child("w:gridSpan")) {
+        source_cell.col_span = std::clamp(IntAttribute(span, 1), 1, kMaxTableColumns);
+      }
+      if (const pugi::xml_node merge = props.child("w:vMerge")) {
+        source_cell.continues_above = std::string_view(merge.attribute("w:val").value()) != "restart";
+      }
+      row.cells.push_back(source_cell);
+      std::string cell;
+      AppendBlock(tc, Sink{&cell, nullptr}, depth + 1);
+      // A cell's paragraphs are joined on one line so that a row stays one line.
+      for (char& c : cell) {
+        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+      }
+      while (!cell.empty() && cell.back() == ' ') cell.pop_back();
+      sink.out->append(cell);
+    }
+    sink.out->push_back('\n');
+    table.rows.push_back(std::move(row));
+  }
+  if (sink.tables != nullptr && !table.rows.empty()) sink.tables->push_back(std::move(table));
+}
+
+void AppendBlock(const pugi::xml_node& parent, Sink sink, int depth) {
   if (depth > 32) return;
   for (pugi::xml_node n = parent.first_child(); n; n = n.next_sibling()) {
     std::string_view name = n.name();
     if (name == "w:p") {
-      AppendParagraph(n, out);
-      out->push_back('\n');
+      AppendParagraph(n, sink.out);
+      sink.out->push_back('\n');
     } else if (name == "w:tbl") {
-      AppendTable(n, out, depth);
+      AppendTable(n, sink, depth);
     } else if (name == "w:sdt" || name == "w:sdtContent" || name == "w:customXml") {
-      AppendBlock(n, out, depth + 1);
+      AppendBlock(n, sink, depth + 1);
     }
   }
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> DocxToText(std::string_view bytes) {
+absl::StatusOr<DocxText> DocxToText(std::string_view bytes) {
   LUOSHI_ASSIGN_OR_RETURN(auto xml, ReadDocumentXml(bytes));
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
   if (!parsed) return NotDocx(absl::StrCat("word/document.xml is not XML: ", parsed.description()));
   pugi::xml_node body = doc.child("w:document").child("w:body");
   if (!body) return NotDocx("no w:body in word/document.xml");
-  std::string out;
-  AppendBlock(body, &out, 0);
+  DocxText out;
+  AppendBlock(body, Sink{&out.text, &out.tables}, 0);
+  // Carriage returns would become line breaks later and move the tables' rows: make them spaces.
+  std::replace(out.text.begin(), out.text.end(), '\r', ' ');
   return out;
 }
 

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     std::cerr << cases.status() << "\n";
     return 1;
   }
-  luoshi::extract::Score core, all;
+  luoshi::extract::Score core, all, tasks;
   std::vector<std::string> corpus;
   for (const auto& c : *cases) {
     std::string bytes = ReadFile(c.input_path);
@@ -79,9 +79,17 @@ int main(int argc, char** argv) {
     auto r = luoshi::extract::CompareObservations(c, *e);
     core.Add(r.core);
     all.Add(r.all);
-    std::printf("%-40s core P=%.3f R=%.3f (%d/%d/%d)   all-figures P=%.3f R=%.3f\n",
-                c.name.c_str(), r.core.precision(), r.core.recall(), r.core.matched, r.core.extracted,
-                r.core.expected, r.all.precision(), r.all.recall());
+    luoshi::extract::Score task_score;
+    luoshi::extract::CheckMetadataAndTasks(c, *e, &task_score);
+    tasks.Add(task_score);
+    std::printf("%-40s core P=%.3f R=%.3f (%d/%d/%d)   all-figures P=%.3f R=%.3f", c.name.c_str(),
+                r.core.precision(), r.core.recall(), r.core.matched, r.core.extracted, r.core.expected,
+                r.all.precision(), r.all.recall());
+    if (task_score.expected > 0) {
+      std::printf("   tasks right %d/%d (of %d found)", task_score.matched, task_score.expected,
+                  task_score.extracted);
+    }
+    std::printf("\n");
     if (verbose) {
       for (const auto& x : r.extra) std::printf("  %s\n", x.c_str());
       for (const auto& x : r.unmatched) std::printf("  %s\n", x.c_str());
@@ -91,6 +99,8 @@ int main(int argc, char** argv) {
               core.precision(), core.recall(), core.matched, core.extracted, core.expected);
   std::printf("TOTAL all figures    precision %.3f  recall %.3f  (matched %d, extracted %d, expected %d)\n",
               all.precision(), all.recall(), all.matched, all.extracted, all.expected);
+  std::printf("TOTAL tasks          %d of %d golden task lines right in every field (%d tasks found)\n",
+              tasks.matched, tasks.expected, tasks.extracted);
   // Throughput.
   size_t bytes_per_pass = 0;
   for (const auto& b : corpus) bytes_per_pass += b.size();

@@ -11,6 +11,7 @@
 #include "services/ingestion/extract/document.h"
 #include "services/ingestion/extract/indicators.h"
 #include "services/ingestion/extract/normalise.h"
+#include "services/ingestion/extract/table_indicators.h"
 #include "services/ingestion/extract/tasks.h"
 #include "services/ingestion/extract/text.h"
 
@@ -33,6 +34,7 @@ struct Text {
   std::string utf8;
   std::string encoding;
   std::string html_title;
+  std::vector<SourceTable> tables;  // row offsets into utf8
   v1::SourceFormat format = v1::SOURCE_FORMAT_UNSPECIFIED;
 };
 
@@ -42,7 +44,8 @@ absl::StatusOr<Text> ReadText(std::string_view bytes, const ExtractOptions& opti
   switch (t.format) {
     case v1::SOURCE_FORMAT_DOCX: {
       LUOSHI_ASSIGN_OR_RETURN(auto docx, DocxToText(bytes));
-      t.utf8 = Utf8ToU32(docx).empty() ? "" : docx;
+      t.utf8 = std::move(docx.text);
+      t.tables = std::move(docx.tables);
       t.encoding = "UTF-8";
       break;
     }
@@ -52,6 +55,7 @@ absl::StatusOr<Text> ReadText(std::string_view bytes, const ExtractOptions& opti
       HtmlText html = HtmlToText(decoded.utf8);
       t.utf8 = std::move(html.text);
       t.html_title = std::move(html.title);
+      t.tables = std::move(html.tables);
       t.encoding = decoded.encoding;
       break;
     }
@@ -69,8 +73,27 @@ absl::StatusOr<Text> ReadText(std::string_view bytes, const ExtractOptions& opti
           absl::StrCat("the file", options.filename.empty() ? "" : " " + options.filename,
                        " is not a document Luoshi can read (", kAccepted, ")"));
   }
+  const size_t before = t.utf8.size();
   t.utf8 = CleanControls(NormalizeNewlines(t.utf8));
+  // The readers write no carriage returns, so the rows stay where they were; if a length changed the
+  // tables' offsets would no longer hold, and the rows are read as plain lines.
+  if (t.utf8.size() != before) t.tables.clear();
   return t;
+}
+
+// Inserts the table observations (in reading order) among the sentence observations, each before the
+// first sentence observation that comes after it in the text.
+void MergeInReadingOrder(std::vector<FoundObservation> table, std::vector<FoundObservation>* sentences) {
+  if (table.empty()) return;
+  std::vector<FoundObservation> merged;
+  merged.reserve(table.size() + sentences->size());
+  size_t t = 0;
+  for (auto& found : *sentences) {
+    while (t < table.size() && table[t].begin < found.begin) merged.push_back(std::move(table[t++]));
+    merged.push_back(std::move(found));
+  }
+  while (t < table.size()) merged.push_back(std::move(table[t++]));
+  *sentences = std::move(merged);
 }
 
 bool SetTimestamp(const std::string& iso, google::protobuf::Timestamp* ts) {
@@ -113,8 +136,11 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
   Doc doc;
   doc.original = Utf8ToU32(text.utf8);
   doc.folded = Fold(doc.original);
-  const NormaliseStats normalised = NormaliseConvertedText(doc.original, &doc.folded);
-  AnalyzeStructure(&doc);
+  // Text converted from PDF: hard line breaks read through, page furniture dropped (normalise.h). A
+  // document whose reader found tables is laid out already, and its rows are located by offset.
+  NormaliseStats normalised;
+  if (text.tables.empty()) normalised = NormaliseConvertedText(doc.original, &doc.folded);
+  AnalyzeStructure(&doc, text.utf8, text.tables);
   ExtractMetadata(catalog_, options.region_hint, options.year_hint, text.html_title, &doc);
   doc.metadata.set_encoding(text.encoding);
   doc.metadata.set_format(text.format);
@@ -138,7 +164,9 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
     *out->mutable_span() = doc.Span(s.begin, s.end);
     out->set_section(s.section);
   }
+  MarkIndicatorTables(&doc);
   auto observations = ExtractObservations(doc, *matcher_, options.document_id);
+  MergeInReadingOrder(ReadIndicatorTables(doc, *matcher_, options.document_id), &observations);
   for (auto& t : ExtractTasks(doc, observations, options.document_id)) *e.add_tasks() = std::move(t);
   google::protobuf::Timestamp as_of;
   bool dated = SetTimestamp(doc.metadata.published_date(), &as_of) ||

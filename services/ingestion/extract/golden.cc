@@ -249,7 +249,7 @@ ObservationComparison CompareObservations(const GoldenCase& c, const v1::Extract
   return r;
 }
 
-std::vector<std::string> CheckMetadataAndTasks(const GoldenCase& c, const v1::Extraction& e) {
+std::vector<std::string> CheckMetadataAndTasks(const GoldenCase& c, const v1::Extraction& e, Score* task_score) {
   std::vector<std::string> failures;
   const auto& md = e.metadata();
   for (const auto& [line, kv] : c.meta) {
@@ -278,12 +278,17 @@ std::vector<std::string> CheckMetadataAndTasks(const GoldenCase& c, const v1::Ex
     return nullptr;
   };
   auto join = [](const auto& list) { return list.empty() ? std::string("-") : absl::StrJoin(list, ";"); };
+  if (task_score != nullptr) {
+    task_score->expected += static_cast<int>(c.tasks.size());
+    task_score->extracted += c.tasks.empty() ? 0 : e.tasks_size();
+  }
   for (const auto& g : c.tasks) {
     const auto* t = find(g.number);
     if (t == nullptr) {
       failures.push_back(absl::StrCat(At(c, g.line), "task ", g.number, " not extracted"));
       continue;
     }
+    const size_t failures_before = failures.size();
     auto check = [&](const char* field, const std::string& want, const std::string& have) {
       if (want != have) {
         failures.push_back(absl::StrCat(At(c, g.line), "task ", g.number, " ", field, ": want '", want,
@@ -300,6 +305,7 @@ std::vector<std::string> CheckMetadataAndTasks(const GoldenCase& c, const v1::Ex
     check("deadline", g.deadline_date,
           t->deadline().ongoing() ? "ongoing" : (t->deadline().date().empty() ? "-" : t->deadline().date()));
     check("indicator", g.indicator, t->indicator_id().empty() ? "-" : t->indicator_id());
+    if (task_score != nullptr && failures.size() == failures_before) ++task_score->matched;
   }
   for (const auto& m : c.milestones) {
     const auto* t = find(m.task);

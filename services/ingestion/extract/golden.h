@@ -66,8 +66,11 @@ struct ObservationComparison {
 };
 ObservationComparison CompareObservations(const GoldenCase& c, const v1::Extraction& e);
 
-// "file:line: …" for each metadata, task or milestone line that does not hold.
-std::vector<std::string> CheckMetadataAndTasks(const GoldenCase& c, const v1::Extraction& e);
+// "file:line: …" for each metadata, task or milestone line that does not hold. With `task_score`, also
+// counts the task lines (expected), the tasks of documents that have task lines (extracted) and the task
+// lines that hold in every field (matched).
+std::vector<std::string> CheckMetadataAndTasks(const GoldenCase& c, const v1::Extraction& e,
+                                               Score* task_score = nullptr);
 
 // One line describing an observation in golden syntax (used in failure messages).
 std::string DescribeObservation(const v1::Observation& o);

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "services/ingestion/extract/decode.h"
 #include "services/ingestion/extract/text.h"
@@ -44,7 +46,8 @@ void AppendEntity(std::string_view entity, std::string* out) {
     } else {
       cp = std::strtol(std::string(entity.substr(1)).c_str(), nullptr, 10);
     }
-    if (cp > 0 && cp <= 0x10FFFF) AppendUtf8(static_cast<char32_t>(cp), out);
+    if (cp > 0 && cp < 0x20) out->push_back(' ');  // &#10; &#13; &#9;: no line or cell breaks
+    else if (cp > 0 && cp <= 0x10FFFF) AppendUtf8(static_cast<char32_t>(cp), out);
     return;
   }
   std::string e = LowerAscii(entity);
@@ -88,6 +91,130 @@ void EndLine(std::string* out) {
   if (!out->empty() && out->back() != '\n') out->push_back('\n');
 }
 
+// Value of a numeric attribute (rowspan="2", colspan=3) in a tag's text; `fallback` when absent.
+int SpanAttribute(std::string_view tag, std::string_view name, int fallback) {
+  const std::string lower = LowerAscii(tag);
+  size_t at = lower.find(name);
+  while (at != std::string::npos) {
+    const bool starts_word = at > 0 && (lower[at - 1] == ' ' || lower[at - 1] == '\t' || lower[at - 1] == '\n');
+    size_t k = at + name.size();
+    while (k < lower.size() && lower[k] == ' ') ++k;
+    if (starts_word && k < lower.size() && lower[k] == '=') {
+      ++k;
+      while (k < lower.size() && (lower[k] == ' ' || lower[k] == '"' || lower[k] == '\'')) ++k;
+      int value = 0;
+      int digits = 0;
+      while (k < lower.size() && std::isdigit(static_cast<unsigned char>(lower[k])) && digits < 6) {
+        value = value * 10 + (lower[k] - '0');
+        ++k, ++digits;
+      }
+      return digits > 0 && value > 0 ? value : fallback;
+    }
+    at = lower.find(name, at + 1);
+  }
+  return fallback;
+}
+
+// The outermost open <table>: its rows as they are written (one line each, cells tab-separated) and
+// their shape. Tables inside cells are flattened into the cell's text.
+class TableWriter {
+ public:
+  explicit TableWriter(std::string* out) : out_(out) {}
+
+  bool open() const { return depth_ > 0; }
+  bool in_cell() const { return in_cell_; }
+
+  void Tag(const std::string& name, bool closing, std::string_view tag) {
+    if (name == "table") {
+      if (closing) {
+        if (depth_ == 1) EndTable();
+        if (depth_ > 0) --depth_;
+      } else if (++depth_ == 1) {
+        EndLine(out_);
+        table_ = SourceTable();
+      }
+      return;
+    }
+    if (depth_ != 1) {
+      if (in_cell_ && (name == "td" || name == "th" || name == "tr")) out_->push_back(' ');
+      return;
+    }
+    if (name == "tr") {
+      EndRow();
+      if (!closing) StartRow();
+    } else if ((name == "td" || name == "th") && !closing) {
+      if (!row_open_) StartRow();
+      EndCell();
+      if (!row_.cells.empty()) out_->push_back('\t');
+      SourceCell cell;
+      cell.col_span = std::min(SpanAttribute(tag, "colspan", 1), kMaxTableColumns);
+      cell.row_span = std::min(SpanAttribute(tag, "rowspan", 1), kMaxTableRows);
+      row_.cells.push_back(cell);
+      in_cell_ = true;
+    } else if (name == "td" || name == "th") {
+      EndCell();
+    }
+  }
+
+  // A line break inside a cell is a space: a row stays one line.
+  void Break() {
+    if (in_cell_) {
+      if (!out_->empty() && out_->back() != ' ' && out_->back() != '\t') out_->push_back(' ');
+    } else {
+      EndLine(out_);
+    }
+  }
+
+  void Finish() {
+    if (depth_ > 0) EndTable();
+    depth_ = 0;
+  }
+
+  std::vector<SourceTable> tables;
+
+ private:
+  void StartRow() {
+    EndLine(out_);
+    row_ = SourceRow();
+    row_.offset = out_->size();
+    row_open_ = true;
+  }
+  void EndCell() {
+    while (!out_->empty() && out_->back() == ' ') out_->pop_back();
+    in_cell_ = false;
+  }
+  void EndRow() {
+    if (!row_open_) return;
+    EndCell();
+    row_open_ = false;
+    // A row with no text at all leaves no line (and no row): the tidy pass would drop the line.
+    bool text = false;
+    for (size_t i = row_.offset; i < out_->size() && !text; ++i) {
+      char c = (*out_)[i];
+      text = c != '\t' && c != ' ' && c != '\n';
+    }
+    if (!text) {
+      out_->resize(row_.offset);
+      return;
+    }
+    EndLine(out_);
+    if (table_.rows.size() < static_cast<size_t>(kMaxTableRows)) table_.rows.push_back(std::move(row_));
+  }
+  void EndTable() {
+    EndRow();
+    EndLine(out_);
+    if (!table_.rows.empty()) tables.push_back(std::move(table_));
+    table_ = SourceTable();
+  }
+
+  std::string* out_;
+  int depth_ = 0;
+  bool row_open_ = false;
+  bool in_cell_ = false;
+  SourceRow row_;
+  SourceTable table_;
+};
+
 }  // namespace
 
 HtmlText HtmlToText(std::string_view html) {
@@ -101,6 +228,7 @@ HtmlText HtmlToText(std::string_view html) {
     size_t end = gt == std::string::npos ? gt : lower.find("</title", gt);
     if (end != std::string::npos) AppendText(html.substr(gt + 1, end - gt - 1), &result.title);
   }
+  TableWriter tables(&out);
   size_t i = 0;
   const size_t n = html.size();
   while (i < n) {
@@ -145,19 +273,22 @@ HtmlText HtmlToText(std::string_view html) {
         j = next_gt + 1;
       }
       i = j;
-      EndLine(&out);
+      tables.Break();
       continue;
     }
-    if (name == "td" || name == "th") {
-      if (closing) {
-        while (!out.empty() && out.back() == ' ') out.pop_back();
-        out.push_back('\t');
-      }
+    if (name == "table" || name == "tr" || name == "td" || name == "th") {
+      tables.Tag(name, closing, tag);
       continue;
     }
-    if (IsBlockElement(name)) EndLine(&out);
+    if (IsBlockElement(name)) tables.Break();
   }
-  // Tidy: drop trailing tabs at line ends and blank lines.
+  tables.Finish();
+  // Tidy: drop trailing tabs at line ends and blank lines; the tables' rows move with their lines.
+  std::vector<size_t*> row_offsets;
+  for (auto& table : tables.tables) {
+    for (auto& row : table.rows) row_offsets.push_back(&row.offset);
+  }
+  size_t next_row = 0;
   std::string tidy;
   tidy.reserve(out.size());
   size_t start = 0;
@@ -167,13 +298,18 @@ HtmlText HtmlToText(std::string_view html) {
     std::string_view line(out.data() + start, nl - start);
     while (!line.empty() && (line.back() == '\t' || line.back() == ' ')) line.remove_suffix(1);
     while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    while (next_row < row_offsets.size() && *row_offsets[next_row] <= start) {
+      *row_offsets[next_row++] = tidy.size();
+    }
     if (!line.empty()) {
       tidy.append(line);
       tidy.push_back('\n');
     }
     start = nl + 1;
   }
+  while (next_row < row_offsets.size()) *row_offsets[next_row++] = tidy.size();
   result.text = std::move(tidy);
+  result.tables = std::move(tables.tables);
   return result;
 }
 

@@ -86,7 +86,7 @@ std::vector<FoundObservation> ExtractObservations(const Doc& doc, const CatalogM
   for (size_t i = 0; i < doc.sentences.size(); ++i) {
     const auto& sent = doc.sentences[i];
     const auto& line = doc.lines[sent.line];
-    if (line.noise || line.task_label || line.title_like) continue;
+    if (line.noise || line.task_label || line.title_like || line.table_figures) continue;
     if (line.heading_level > 0 && sent.begin == line.begin && sent.section >= 0 &&
         sent.end <= doc.sections[sent.section].end + 1) {
       continue;  // the heading itself

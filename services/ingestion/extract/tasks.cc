@@ -22,17 +22,56 @@ constexpr Label kLabels[] = {
     {U"完成时间", Field::kDeadline},  {U"办结时限", Field::kDeadline},
 };
 
+// The field a table column holds, from its header: exact labels first, then by the words offices use
+// (牵头区领导, 责任单位（部门）, 主要任务及措施, 时间节点).
 Field ColumnField(std::u32string_view header) {
-  header = Trim(header);
-  if (header == U"序号" || header == U"编号") return Field::kNumber;
-  for (const auto& l : kLabels) {
-    if (header == l.word) return l.field;
+  std::u32string h;
+  for (char32_t c : header) {
+    if (!IsSpace(c)) h.push_back(c);  // 序  号
   }
-  for (auto w : {U"工作任务", U"重点工作", U"任务内容", U"工作内容", U"主要任务", U"重点任务", U"任务",
-                 U"工作事项"}) {
-    if (header == w) return Field::kText;
+  if (h.empty()) return Field::kNone;
+  if (h == U"序号" || h == U"编号" || h == U"NO." || h == U"NO") return Field::kNumber;
+  for (const auto& l : kLabels) {
+    if (h == l.word) return l.field;
+  }
+  if (Contains(h, U"序号") || Contains(h, U"编号")) return Field::kNumber;
+  if (Contains(h, U"领导")) return Field::kLeaders;
+  if (Contains(h, U"配合") || Contains(h, U"协办") || Contains(h, U"参与") || Contains(h, U"协同")) {
+    return Field::kCooperating;
+  }
+  if (Contains(h, U"单位") || Contains(h, U"部门")) return Field::kUnits;
+  if (Contains(h, U"时限") || Contains(h, U"时间") || Contains(h, U"节点") || Contains(h, U"期限")) {
+    return Field::kDeadline;
+  }
+  for (auto w : {U"任务", U"工作", U"事项", U"内容", U"措施"}) {
+    if (Contains(h, w)) return Field::kText;
   }
   return Field::kNone;
+}
+
+// A task table's header: a task column and a column naming who answers for it.
+bool IsTaskHeader(const std::vector<Field>& columns) {
+  bool text = false, owner = false;
+  for (Field f : columns) {
+    text = text || f == Field::kText;
+    owner = owner || f == Field::kLeaders || f == Field::kUnits;
+  }
+  return text && owner;
+}
+
+// The digits of a task number cell: "1", "1.", "1、", "（1）" → "1"; empty when the cell is no number
+// (a section row's 一, or text).
+std::string TaskNumber(std::u32string_view cell) {
+  cell = Trim(cell);
+  std::string digits;
+  for (char32_t c : cell) {
+    if (IsAsciiDigit(c)) {
+      digits.push_back(static_cast<char>(c));
+    } else if (!(c == U'(' || c == U')' || c == U'.' || c == U'、' || c == U' ')) {
+      return "";
+    }
+  }
+  return digits;
 }
 
 int DaysInMonth(int year, int month) {
@@ -101,6 +140,7 @@ class TaskReader {
   void SetField(Field field, int b, int e, v1::TaskDefinition* task);
   void Finish(int text_begin, int text_end, int line_index, v1::TaskDefinition* task);
   size_t ReadTable(size_t header_line, std::vector<v1::TaskDefinition>* out);
+  size_t ReadGridTable(size_t header_line, std::vector<v1::TaskDefinition>* out);
 
   const Doc& doc_;
   const std::u32string& s_;
@@ -231,15 +271,69 @@ size_t TaskReader::ReadTable(size_t header_line, std::vector<v1::TaskDefinition>
         SetField(columns[c], b, e, &task);
       }
     }
-    const std::u32string number = Utf8ToU32(task.number());
-    bool numeric = !number.empty() &&
-                   std::all_of(number.begin(), number.end(), [](char32_t c) { return IsAsciiDigit(c); });
-    if (!numeric || text_b < 0) continue;
+    task.set_number(TaskNumber(Utf8ToU32(task.number())));
+    if (task.number().empty() || text_b < 0) continue;
     while (text_b < text_e && IsSpace(s_[text_b])) ++text_b;
     Finish(text_b, text_e, static_cast<int>(i), &task);
     out->push_back(std::move(task));
   }
   return i;
+}
+
+// A task table of a .docx or HTML document, read on its grid: a cell merged over several rows (one
+// 牵头领导 for a block of tasks) answers for each of them, and a row whose one cell spans the table
+// (一、稳住经济基本盘) heads the tasks below it.
+size_t TaskReader::ReadGridTable(size_t header_line, std::vector<v1::TaskDefinition>* out) {
+  const LineInfo& header = doc_.lines[header_line];
+  const Table& table = doc_.tables[header.table];
+  std::vector<Field> columns(table.columns, Field::kNone);
+  for (int c = 0; c < table.columns; ++c) {
+    auto [b, e] = table.CellAt(header.table_row, c);
+    columns[c] = ColumnField(Text(b, e));
+  }
+  const bool numbered = std::find(columns.begin(), columns.end(), Field::kNumber) != columns.end();
+  std::string table_section;  // a section row that is no heading of the document
+  int ordinal = 0;
+  const int rows = static_cast<int>(table.grid.size());
+  for (int r = header.table_row + 1; r < rows; ++r) {
+    const int line_index = table.row_lines[r];
+    const LineInfo& line = doc_.lines[line_index];
+    // Section rows: one cell across the table, or a single filled cell.
+    int filled = 0;
+    for (const auto& [b, e] : table.cells[r]) filled += b < e ? 1 : 0;
+    if (filled <= 1) {
+      if (line.heading_level > 0) table_section.clear();  // a heading of the document: BuildSections has it
+      else if (filled == 1) table_section = Original(line.begin, line.end);
+      continue;
+    }
+    v1::TaskDefinition task;
+    int text_b = -1, text_e = -1;
+    for (int c = 0; c < table.columns; ++c) {
+      if (columns[c] == Field::kNone) continue;
+      // A merged cell counts once per field (the first column it covers).
+      if (c > 0 && columns[c - 1] == columns[c] && table.grid[r][c] == table.grid[r][c - 1]) continue;
+      auto [b, e] = table.CellAt(r, c);
+      if (columns[c] == Field::kNumber) {
+        task.set_number(TaskNumber(Text(b, e)));
+      } else if (columns[c] == Field::kText) {
+        if (text_b < 0 && b < e) text_b = b, text_e = e;
+      } else {
+        SetField(columns[c], b, e, &task);
+      }
+    }
+    if (text_b < 0) continue;
+    if (numbered && task.number().empty()) continue;
+    ++ordinal;
+    if (!numbered) task.set_number(std::to_string(ordinal));
+    Finish(text_b, text_e, line_index, &task);
+    if (!table_section.empty()) {
+      task.add_section_path(table_section);
+      task.mutable_provenance()->add_section_path(table_section);
+    }
+    out->push_back(std::move(task));
+  }
+  // Past the table's last row.
+  return static_cast<size_t>(table.row_lines.back()) + 1;
 }
 
 std::vector<v1::TaskDefinition> TaskReader::Read() {
@@ -248,6 +342,15 @@ std::vector<v1::TaskDefinition> TaskReader::Read() {
     const auto& line = doc_.lines[i];
     if (line.blank) continue;
     std::u32string_view text = Text(line.begin, line.end);
+    if (line.table >= 0 && !doc_.tables[line.table].indicators) {
+      const Table& table = doc_.tables[line.table];
+      std::vector<Field> columns;
+      for (const auto& [b, e] : table.cells[line.table_row]) columns.push_back(ColumnField(Text(b, e)));
+      if (IsTaskHeader(columns)) {
+        i = ReadGridTable(i, &tasks) - 1;
+        continue;
+      }
+    }
     // A table header: 序号 plus a task column.
     if ((Contains(text, U"\t") || Contains(text, U"|")) && Contains(text, U"序号")) {
       i = ReadTable(i, &tasks) - 1;
