@@ -2,6 +2,7 @@
 // heads dropped, spans still quoting the original text, and ordinary documents left as they are.
 #include "services/ingestion/extract/normalise.h"
 
+#include <cstdint>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -195,6 +196,48 @@ TEST(NormaliseTest, ReadThroughLineBreaks) {
   EXPECT_EQ(ReadThroughLineBreaks("5G\n  基站"), "5G基站");
   EXPECT_EQ(ReadThroughLineBreaks("R&D \nintensity"), "R&D intensity");
   EXPECT_EQ(ReadThroughLineBreaks("big data"), "big data");
+}
+
+// Mutated PDF text: the map stays whole (every folded character maps to the one it came from, in
+// order), ranges read over lie inside the text, and nothing crashes.
+TEST(NormaliseTest, MutatedTextKeepsTheMapWhole) {
+  const std::u32string alphabet = U"\n\n\n  　—-0123456789第页共/。，,A总值增长亿元\t";
+  std::u32string base = Utf8ToU32(kWrapped);
+  uint32_t seed = 12345;
+  auto next = [&seed]() {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) & 0xFFFFFF;
+  };
+  int joined = 0;
+  for (int round = 0; round < 500; ++round) {
+    std::u32string text = base;
+    const int edits = 1 + static_cast<int>(next() % 12);
+    for (int k = 0; k < edits; ++k) {
+      size_t at = next() % (text.size() + 1);
+      if (next() % 3 == 0 && at < text.size()) {
+        text.erase(at, 1 + next() % 4);
+      } else {
+        text.insert(at, 1, alphabet[next() % alphabet.size()]);
+      }
+    }
+    FoldedText f = Fold(text);
+    NormaliseStats stats = NormaliseConvertedText(text, &f);
+    ASSERT_EQ(f.to_original.size(), f.folded.size() + 1);
+    for (size_t i = 0; i < f.folded.size(); ++i) {
+      ASSERT_EQ(FoldChar(text[f.to_original[i]]), f.folded[i]);
+      if (i > 0) ASSERT_LT(f.to_original[i - 1], f.to_original[i]);
+    }
+    int last = 0;
+    for (const auto& [b, e] : stats.read_over) {
+      ASSERT_LE(last, b);
+      ASSERT_LE(b, e);
+      ASSERT_LE(e, static_cast<int>(text.size()));
+      last = e;
+    }
+    ReadingText(text, stats.read_over, 0, static_cast<int>(text.size()));
+    joined += stats.joins > 0 ? 1 : 0;
+  }
+  EXPECT_GT(joined, 100);  // most mutants are still read as hard-wrapped
 }
 
 const Extractor& TheExtractor() {
