@@ -20,6 +20,7 @@ constexpr int kMinFullOpenLines = 4;
 constexpr int kMinPageLineGap = 4;  // page numbers of consecutive pages are this many lines apart at least
 constexpr size_t kMaxRunningHeadLength = 80;
 constexpr size_t kMaxRepeatedHeadLength = 40;
+constexpr int kMaxPageLineLength = 60;  // code points of a page-number line, running foot included
 
 struct Line {
   int begin = 0;  // folded, line start (leading spaces included)
@@ -158,17 +159,66 @@ std::u32string_view Text(const FoldedText& f, const Line& l) {
 
 // Marks page-number lines (when they count up through the document) and the running heads next to
 // them as furniture. Returns the number of running-head lines.
+// A page number beside a running foot or head, set apart by spaces: "雁川区人民政府工作报告 -3-",
+// "— 4 — 雁川区人民政府工作报告", "桐湾市统计局 第 2 页". The number must be decorated (dashes, 第…页, 3/5):
+// text ending in a bare number is a sentence. Returns the page and the text beside it, or -1.
+int LabelledPageNumber(std::u32string_view s, std::u32string_view* label) {
+  auto try_split = [&](size_t cut, bool number_last) {
+    if (cut == 0 || cut >= s.size()) return -1;
+    auto left = Trim(s.substr(0, cut)), right = Trim(s.substr(cut));
+    auto number = number_last ? right : left;
+    auto text = number_last ? left : right;
+    while (!text.empty() && (IsDash(text.front()) || IsSpace(text.front()))) text.remove_prefix(1);
+    while (!text.empty() && (IsDash(text.back()) || IsSpace(text.back()))) text.remove_suffix(1);
+    bool bare = false;
+    int page = PageNumberOfLine(number, &bare);
+    if (page < 0 || bare || text.empty() || PageNumberOfLine(text) >= 0) return -1;
+    *label = text;
+    return page;
+  };
+  // Lines this short are tried at each space (第 3 页 has spaces inside, and so may the foot).
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (!IsSpace(s[i]) || IsSpace(s[i - 1])) continue;
+    int page = try_split(i, true);
+    if (page < 0) page = try_split(i, false);
+    if (page >= 0) return page;
+  }
+  return -1;
+}
+
 // A bare number on a line ("3") counts only in a hard-wrapped document: elsewhere it may be a table's
 // 序号 cell or a list marker.
 int MarkFurniture(const FoldedText& f, bool bare_numbers, std::vector<Line>* lines, int* page_numbers) {
   std::vector<int> pages;
+  std::unordered_map<std::u32string_view, int> labels;  // the text beside a page number: count
   for (size_t i = 0; i < lines->size(); ++i) {
     auto& l = (*lines)[i];
-    if (l.blank) continue;
+    if (l.blank || l.te - l.tb > kMaxPageLineLength) continue;
     bool bare = false;
-    l.page = PageNumberOfLine(Text(f, l), &bare);
+    auto s = Text(f, l);
+    l.page = PageNumberOfLine(s, &bare);
     if (bare && !bare_numbers) l.page = -1;
+    if (l.page < 0) {
+      std::u32string_view label;
+      l.page = LabelledPageNumber(s, &label);
+      if (l.page >= 0) ++labels[label];
+    }
     if (l.page >= 0) pages.push_back(static_cast<int>(i));
+  }
+  // A page number beside text ("雁川区人民政府工作报告 -3-") counts when that text comes back beside
+  // another page number: a running foot, not a sentence that happens to end in a number.
+  if (!labels.empty()) {
+    std::vector<int> kept;
+    for (int p : pages) {
+      auto& l = (*lines)[p];
+      std::u32string_view label;
+      if (LabelledPageNumber(Text(f, l), &label) >= 0 && labels[label] < 2) {
+        l.page = -1;
+      } else {
+        kept.push_back(p);
+      }
+    }
+    pages.swap(kept);
   }
   *page_numbers = 0;
   if (pages.size() < 2) return 0;

@@ -6,9 +6,10 @@
 // whose sentence crosses a line end. NormaliseConvertedText edits the folded text (text.h) the way a
 // reader sees the page, before any structure is read:
 //   - page furniture: lines that are page numbers, when at least two of them count up through the
-//     document at least four lines apart (a bare "3" only in a hard-wrapped document), and a line
-//     repeated next to two or more of them (the running head or foot) are dropped with the blank lines
-//     around them; in a hard-wrapped document also a short line that is no running text, heading or
+//     document at least four lines apart (a bare "3" only in a hard-wrapped document; a decorated
+//     number beside text, "雁川区人民政府工作报告 -3-", when the same text comes back beside another),
+//     and a line repeated next to two or more of them (the running head or foot) are dropped with the
+//     blank lines around them; in a hard-wrapped document also a short line that is no running text, heading or
 //     label and comes back three times or more (a running head without page numbers; the first line
 //     of the document, its title, stays);
 //   - hard wraps, only when the document looks hard-wrapped (at least four lines of running text, with

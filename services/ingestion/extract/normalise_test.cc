@@ -76,6 +76,26 @@ TEST(NormaliseTest, PageNumberLines) {
   EXPECT_EQ(PageNumberOfLine(U"123456"), -1);
 }
 
+TEST(NormaliseTest, PageNumberBesideARunningFoot) {
+  // The title and the page number on one line, the number on either side.
+  std::string text = kWrapped;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+  };
+  replace("— 1 —\n\n\f晴溪区政府工作报告\n", "晴溪区政府工作报告  — 1 —\n");
+  replace("— 2 —\n晴溪区政府工作报告\n", "— 2 — 晴溪区政府工作报告\n");
+  NormaliseStats stats;
+  std::u32string f = Normalised(text, &stats);
+  EXPECT_EQ(stats.page_numbers, 2);
+  EXPECT_TRUE(Has(f, "森林覆盖率达到45.6%"));
+  EXPECT_EQ(f.find(Utf8ToU32("晴溪区政府工作报告"), 1), std::u32string::npos);
+  // Text that comes back beside a number once only is no running foot.
+  std::u32string once = Utf8ToU32("晴溪区政府工作报告 -1-\n第一段。\n第二段。\n第三段。\n第四段。\n另一行 -2-\n");
+  FoldedText g = Fold(once);
+  EXPECT_EQ(NormaliseConvertedText(once, &g).page_numbers, 0);
+  EXPECT_EQ(g.folded, Fold(once).folded);
+}
+
 TEST(NormaliseTest, JoinsInsideNamesNumbersAndUnits) {
   NormaliseStats stats;
   std::u32string f = Normalised(kWrapped, &stats);
