@@ -35,6 +35,9 @@ struct Line {
   int page = -1;
 };
 
+// Folding turns every space (ideographic, no-break, en/em/thin) into ' ', so IsSpace on folded text is:
+bool IsFoldedSpace(char32_t c) { return c == U' ' || c == U'\t' || c == U'\r' || c == U'\n'; }
+
 int DisplayWidth(char32_t original) {
   if (original == U'\t') return 4;
   if (original < 0x80 || (original >= 0xFF61 && original <= 0xFF9F)) return 1;
@@ -128,8 +131,8 @@ std::vector<Line> SplitLines(std::u32string_view original, const FoldedText& f) 
     line.begin = static_cast<int>(start);
     line.end = static_cast<int>(nl);
     int b = line.begin, e = line.end;
-    while (b < e && IsSpace(t[b])) line.indent += DisplayWidth(original[f.to_original[b++]]);
-    while (e > b && IsSpace(t[e - 1])) --e;
+    while (b < e && IsFoldedSpace(t[b])) line.indent += DisplayWidth(original[f.to_original[b++]]);
+    while (e > b && IsFoldedSpace(t[e - 1])) --e;
     line.tb = b;
     line.te = e;
     line.blank = b == e;
@@ -163,6 +166,20 @@ std::u32string_view Text(const FoldedText& f, const Line& l) {
 // "— 4 — 雁川区人民政府工作报告", "桐湾市统计局 第 2 页". The number must be decorated (dashes, 第…页, 3/5):
 // text ending in a bare number is a sentence. Returns the page and the text beside it, or -1.
 int LabelledPageNumber(std::u32string_view s, std::u32string_view* label) {
+  // The number stands at one end: the line starts with a dash, 第, 共 or a digit, or ends with a dash, 页
+  // or a digit. Most lines leave at this first look.
+  if (s.size() < 3) return -1;
+  const char32_t first = s.front(), last = s.back();
+  if (!(IsDash(first) || first == U'第' || first == U'共' || IsAsciiDigit(first)) &&
+      !(IsDash(last) || last == U'页' || IsAsciiDigit(last))) {
+    return -1;
+  }
+  bool mark = false, space = false;
+  for (char32_t c : s) {
+    mark |= IsDash(c) || c == U'第' || c == U'/';
+    space |= c == U' ' || c == U'\t';  // folded: every other space is ' ' already
+  }
+  if (!mark || !space) return -1;
   auto try_split = [&](size_t cut, bool number_last) {
     if (cut == 0 || cut >= s.size()) return -1;
     auto left = Trim(s.substr(0, cut)), right = Trim(s.substr(cut));
