@@ -160,8 +160,6 @@ std::u32string_view Text(const FoldedText& f, const Line& l) {
   return std::u32string_view(f.folded).substr(l.tb, l.te - l.tb);
 }
 
-// Marks page-number lines (when they count up through the document) and the running heads next to
-// them as furniture. Returns the number of running-head lines.
 // A page number beside a running foot or head, set apart by spaces: "雁川区人民政府工作报告 -3-",
 // "— 4 — 雁川区人民政府工作报告", "桐湾市统计局 第 2 页". The number must be decorated (dashes, 第…页, 3/5):
 // text ending in a bare number is a sentence. Returns the page and the text beside it, or -1.
@@ -203,8 +201,9 @@ int LabelledPageNumber(std::u32string_view s, std::u32string_view* label) {
   return -1;
 }
 
-// A bare number on a line ("3") counts only in a hard-wrapped document: elsewhere it may be a table's
-// 序号 cell or a list marker.
+// Marks page-number lines (when they count up through the document) and the running heads next to
+// them as furniture. Returns the number of running-head lines. A bare number on a line ("3") counts
+// only in a hard-wrapped document: elsewhere it may be a table's 序号 cell or a list marker.
 int MarkFurniture(const FoldedText& f, bool bare_numbers, std::vector<Line>* lines, int* page_numbers) {
   std::vector<int> pages;
   std::unordered_map<std::u32string_view, int> labels;  // the text beside a page number: count
