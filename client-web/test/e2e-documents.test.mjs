@@ -4,7 +4,7 @@
 // unreadable file refused in plain Chinese with its status, opens the report and its highlighted
 // figures, reads one, follows it to its series chart, follows a table row back to its sentence,
 // reprocesses with a year, and opens the 2023 targets of 大兴区 with their verdicts. A viewer sees
-// neither upload nor reprocess. axe-core on every page; screenshots of each page at both sizes in
+// neither upload nor reprocess. A figure read from a Word table names its cell. axe-core on every page; screenshots of each page at both sizes in
 // test-output/screenshots/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -243,5 +243,30 @@ describe("documents and indicators in Chromium against the real system", { skip,
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the targets page fits 375 px (overflow ${overflow} px)`);
     await phone.context().close();
+  });
+
+  step("a figure read from a Word table shows the cell it came from", async () => {
+    const base = web.system.gatewayUrl;
+    await page.goto(`${base}/#/documents`);
+    await page.locator("#drop-zone").waitFor();
+    const docx = "services/ingestion/extract/testdata/tables/songhe_2024.docx";
+    await page.setInputFiles("#doc-files", [
+      {
+        name: "松河县计划报告.docx",
+        mimeType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        buffer: readFileSync(join(repoRoot, docx)),
+      },
+    ]);
+    const item = page.locator(".upload-item.ok", { hasText: "松河县计划报告.docx" });
+    await item.waitFor({ timeout: 30000 });
+    await item.locator("a").click();
+    await page.locator(".doc-text button.fig", { hasText: "431.6" }).click();
+    const reading = page.locator(".reading-panel");
+    await reading.locator(".fig-value").waitFor();
+    const text = await reading.innerText();
+    assert.match(text, /地区生产总值/);
+    assert.match(text, /表1第3行第5列/); // header rows 1–2; 序号, 指标名称, 单位, 2023年目标, 2023年完成
+    assert.match(text, /实际/);
+    await expectAccessible(page, "document from a table");
   });
 });

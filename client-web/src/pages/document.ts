@@ -138,6 +138,12 @@ function figureReading(o: Observation, index: number, text: string, inds: Indica
     [t("doc.base"), o.comparisonBase ? o.comparisonBase : isYearOnYear(o.comparisonBase) && value ? t("doc.yoy") : null],
     [t("doc.region"), o.region ? regionName(regions, o.region) : "—"],
     [t("doc.section"), prov?.sectionPath.length ? prov.sectionPath.join(" › ") : null],
+    [
+      t("doc.cell"),
+      prov?.tableCell
+        ? t("doc.cellAt", { table: prov.tableCell.table + 1, row: prov.tableCell.row + 1, column: prov.tableCell.column + 1 })
+        : null,
+    ],
   ];
   const panel = el("div", { class: "reading", "data-reading": index }, dl(rows));
   if (prov?.sentence) panel.append(el("blockquote", { class: "sentence" }, prov.sentence));

@@ -92,6 +92,8 @@ addMessages({
   "doc.yoy": { zh: "同比", en: "year on year" },
   "doc.region": { zh: "地区", en: "Region" },
   "doc.section": { zh: "所在章节", en: "Section" },
+  "doc.cell": { zh: "表格位置", en: "Table cell" },
+  "doc.cellAt": { zh: "表{table}第{row}行第{column}列", en: "table {table}, row {row}, column {column}" },
   "doc.series": { zh: "查看这条指标序列", en: "Open its series" },
   "doc.notDelivered": {
     zh: "这个数据没有期间或地区，未进入指标库；可用“重新处理”补充年份。",

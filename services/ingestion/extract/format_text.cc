@@ -84,6 +84,11 @@ std::string FormatExtractionText(const v1::Extraction& e) {
                     StatusName(o.status()), "  ", MeasureName(o.measure()), "  ", value,
                     o.comparison_base().empty() ? "" : absl::StrCat("  vs ", o.comparison_base()),
                     "   [sentence ", o.provenance().sentence_index(), " @", o.provenance().span().begin(),
+                    o.provenance().has_table_cell()
+                        ? absl::StrCat(", table ", o.provenance().table_cell().table() + 1, " row ",
+                                       o.provenance().table_cell().row() + 1, " column ",
+                                       o.provenance().table_cell().column() + 1)
+                        : "",
                     "]\n");
   }
   absl::StrAppend(&out, "\ntasks (", e.tasks_size(), ")\n");

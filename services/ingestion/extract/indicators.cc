@@ -3,6 +3,7 @@
 #include "services/ingestion/extract/indicators.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "services/ingestion/extract/sentence_reader.h"
 #include "services/ingestion/extract/time_phrases.h"
@@ -10,20 +11,76 @@
 namespace luoshi::extract {
 namespace {
 
+using indicators_internal::Overlay;
+using indicators_internal::ResolveYear;
+using indicators_internal::SectionContext;
 using indicators_internal::SentenceReader;
 using indicators_internal::TimeInfo;
 using indicators_internal::TimePhrase;
 
-// Plan sections: what the section promises is a target.
-bool IsPlanHeading(std::u32string_view h) {
-  for (auto w : {U"执行情况", U"执行中", U"完成情况", U"回顾", U"工作情况", U"发展情况", U"主要问题"}) {
-    if (Contains(h, w)) return false;
-  }
-  for (auto w : {U"安排", U"重点工作", U"工作措施", U"主要任务", U"预期目标", U"工作计划", U"计划",
-                 U"工作思路", U"目标任务"}) {
-    if (Contains(h, w)) return true;
+// Headings that review (their figures are actuals) and headings that plan (targets).
+constexpr std::u32string_view kReviewWords[] = {U"执行情况", U"执行中",   U"完成情况", U"回顾",
+                                                U"工作情况", U"发展情况", U"主要问题"};
+constexpr std::u32string_view kPlanWords[] = {U"安排",     U"重点工作", U"工作措施", U"主要任务",
+                                              U"预期目标", U"工作计划", U"计划",     U"工作思路",
+                                              U"目标任务", U"主要目标"};
+// An inner heading changes its parent's plan or review only by a word this plain (a sub-heading such
+// as （三）重点工作稳步推进 in a review says nothing about the status).
+constexpr std::u32string_view kInnerPlanWords[] = {U"预期目标", U"主要目标", U"工作安排", U"工作计划"};
+
+bool HasAny(std::u32string_view h, const std::u32string_view* words, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (Contains(h, words[i])) return true;
   }
   return false;
+}
+
+// Plan sections: what the section promises is a target.
+bool IsPlanHeading(std::u32string_view h) {
+  if (HasAny(h, kReviewWords, std::size(kReviewWords))) return false;
+  return HasAny(h, kPlanWords, std::size(kPlanWords));
+}
+
+// The period context of every section: its heading's time phrases over its parent's (a heading of
+// a later year than the document's plans that year: 二、明年工作安排, （三）2024年…主要目标). The top
+// heading always counts; an inner one only when it is a title, not a run-on sentence with commas.
+std::vector<SectionContext> SectionContexts(const Doc& doc, bool division_plan) {
+  std::vector<SectionContext> out(doc.sections.size());
+  const int year = doc.metadata.year();
+  for (size_t i = 0; i < doc.sections.size(); ++i) {
+    const auto& sec = doc.sections[i];
+    SectionContext ctx;
+    if (sec.parent >= 0 && sec.parent < static_cast<int>(i)) ctx = out[sec.parent];
+    std::u32string_view heading(doc.f().data() + sec.marker_end, std::max(0, sec.end - sec.marker_end));
+    bool top = sec.parent < 0;
+    bool title = top || heading.find_first_of(U",;:") == std::u32string_view::npos;
+    if (title) {
+      TimeInfo own;
+      for (size_t k = 0; k < heading.size();) {
+        TimeInfo t;
+        int n = TimePhrase(heading, k, &t);
+        if (n == 0) {
+          ++k;
+          continue;
+        }
+        ResolveYear(&t, year);
+        if (t.year && !own.year) own.year = t.year;
+        if (t.has_period) own.suffix = t.suffix, own.has_period = true, own.annual = t.annual;
+        k += n;
+      }
+      ctx.time = Overlay(ctx.time, own);
+      if (top) {
+        ctx.plan = division_plan || IsPlanHeading(heading) || (year > 0 && own.year > year);
+      } else if (HasAny(heading, kReviewWords, std::size(kReviewWords))) {
+        ctx.plan = division_plan;
+      } else if (HasAny(heading, kInnerPlanWords, std::size(kInnerPlanWords)) ||
+                 (year > 0 && own.year > year)) {
+        ctx.plan = true;
+      }
+    }
+    out[i] = ctx;
+  }
+  return out;
 }
 
 }  // namespace
@@ -81,6 +138,7 @@ std::vector<FoundObservation> ExtractObservations(const Doc& doc, const CatalogM
   std::vector<FoundObservation> out;
   SentenceReader reader(doc, matcher, document_id, &out);
   bool division_plan = doc.metadata.type() == v1::DOCUMENT_TYPE_DIVISION_PLAN;
+  const std::vector<SectionContext> sections = SectionContexts(doc, division_plan);
   TimeInfo paragraph_time;
   int paragraph_line = -1;
   for (size_t i = 0; i < doc.sentences.size(); ++i) {
@@ -95,28 +153,11 @@ std::vector<FoundObservation> ExtractObservations(const Doc& doc, const CatalogM
       paragraph_line = sent.line;
       paragraph_time = TimeInfo{};
     }
-    // Plan context from the outermost section.
-    int top = sent.section;
-    int guard = 0;
-    while (top >= 0 && doc.sections[top].parent >= 0 && guard++ < 64) top = doc.sections[top].parent;
-    bool plan = division_plan;
-    TimeInfo plan_time;
-    plan_time.year = doc.metadata.year();
-    if (top >= 0) {
-      const auto& sec = doc.sections[top];
-      std::u32string_view heading(doc.f().data() + sec.begin, sec.end - sec.begin);
-      plan = plan || IsPlanHeading(heading);
-      for (size_t k = 0; k + 4 < heading.size(); ++k) {
-        TimeInfo t;
-        if (TimePhrase(heading, k, &t) > 0 && t.year) {
-          plan_time.year = t.year;
-          break;
-        }
-      }
-      if (Contains(heading, U"下半年")) plan_time.suffix = "H2";
-    }
+    SectionContext none;
+    none.plan = division_plan;
+    const SectionContext& section = sent.section >= 0 ? sections[sent.section] : none;
     TimeInfo sentence_time;
-    reader.Read(static_cast<int>(i), paragraph_time, plan, plan_time, &sentence_time);
+    reader.Read(static_cast<int>(i), paragraph_time, section, &sentence_time);
     if (sentence_time.year) paragraph_time.year = sentence_time.year;
     if (sentence_time.has_period) {
       paragraph_time.has_period = true;

@@ -15,9 +15,13 @@
 //     indicator when an alias ends it (allowing 总量/规模/保有量 …), otherwise it stays a surface name;
 //     an empty subject is carried from the previous figure of the sentence ("…完成53.6亿元,同比下降
 //     8.1%"); subject lists pair with value lists ("A、B增长7.4%、3.4%");
-//   - period: time words before the figure in the sentence or earlier in the paragraph, else the
-//     section's or the document's period; status: 预计 → forecast, plan sections (计划/安排/重点工作/
-//     预期目标, division plans) and 力争 → target, else actual;
+//   - period, in layers (time_phrases.h, Overlay): the document's period, the section headings (outer
+//     to inner: 二、2024年主要预期目标, 明年工作安排, 下半年…), the paragraph's earlier time phrases
+//     (上半年, / 1-9月, opening it), the sentence's own time words before the figure; status: 预计 →
+//     forecast, 力争/预期目标 → target, else plan sections (计划/安排/重点工作/预期目标/主要目标,
+//     division plans) → target except for a base year before the section's, else actual; an actual of a
+//     later year than the document's, or of the whole year (全年) in a report on part of a year, is a
+//     target;
 //   - qualitative figures (稳步增长, 保持稳定, 达到市级要求 …) are emitted for catalog indicators only;
 //   - a figure outside the catalog needs a name a reader understands on its own: the noun phrase right
 //     after a number and classifier is what it counts ("召开98次防控领导小组会议"), else the head; a

@@ -4,6 +4,7 @@
 
 #include "services/ingestion/extract/document.h"
 #include "services/ingestion/extract/numbers.h"
+#include "services/ingestion/extract/time_phrases.h"
 
 namespace luoshi::extract {
 namespace {
@@ -107,12 +108,20 @@ int RegionFromBody(std::u32string_view body, const v1::Catalog& catalog,
   return best;
 }
 
+// The part of the year a title covers: its first time phrase naming one (上半年 → H1, 前三季度 and
+// 1-9月 or 1—9月 → M01-M09, 第三季度 → Q3, 1-11月 → M01-M11); the whole year otherwise.
 std::string PeriodFromTitle(std::u32string_view title, int year) {
   std::string y = std::to_string(year);
-  if (Contains(title, U"上半年")) return y + "H1";
-  if (Contains(title, U"下半年")) return y + "H2";
-  if (Contains(title, U"前三季度") || Contains(title, U"1-9月")) return y + "M01-M09";
-  if (Contains(title, U"一季度")) return y + "Q1";
+  for (size_t i = 0; i < title.size();) {
+    indicators_internal::TimeInfo t;
+    int n = indicators_internal::TimePhrase(title, i, &t);
+    if (n == 0) {
+      ++i;
+      continue;
+    }
+    if (!t.suffix.empty()) return y + t.suffix;
+    i += n;
+  }
   return y;
 }
 

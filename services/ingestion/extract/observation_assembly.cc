@@ -18,10 +18,14 @@ void SentenceReader::ScanTimes() {
       ++i;
       continue;
     }
+    ResolveYear(&t, doc_.metadata.year());
     char32_t prev = i > sb_ ? s_[i - 1] : U' ';
     bool comparison = prev == U'较' || prev == U'比' || prev == U'与' || prev == U'由' ||
                       prev == U'截' || prev == U'至' || (i >= sb_ + 2 && StartsAt(s_, i - 2, U"截至")) ||
-                      (i >= sb_ + 2 && StartsAt(s_, i - 2, U"完成"));
+                      (i >= sb_ + 2 && StartsAt(s_, i - 2, U"完成")) ||
+                      // 不低于2016年核定规模, 高于上年: 于 after a comparative (not 于2023年底前完成).
+                      (prev == U'于' && i >= sb_ + 2 &&
+                       std::u32string_view(U"高低多少大小").find(s_[i - 2]) != std::u32string_view::npos);
     if (!comparison) times_.push_back({i, t});
     i += n;
   }
@@ -41,29 +45,46 @@ TimeInfo SentenceReader::TimeBefore(int pos) const {
   return result;
 }
 
-v1::ObservationStatus SentenceReader::StatusAt(int pos) const {
+// Status stated by the sentence's words before pos: 预计 → forecast; 力争, 预期目标 → target; else
+// unspecified (the context decides).
+v1::ObservationStatus SentenceReader::WordedStatus(int pos) const {
   std::u32string_view before(s_.data() + sb_, pos - sb_);
   if (Contains(before, U"预计")) return v1::OBSERVATION_STATUS_FORECAST;
-  if (plan_ || Contains(before, U"力争") || Contains(before, U"预期目标")) {
-    return v1::OBSERVATION_STATUS_TARGET;
-  }
-  return v1::OBSERVATION_STATUS_ACTUAL;
+  if (Contains(before, U"力争") || Contains(before, U"预期目标")) return v1::OBSERVATION_STATUS_TARGET;
+  return v1::OBSERVATION_STATUS_UNSPECIFIED;
 }
 
-std::string SentenceReader::Period(const TimeInfo& t, v1::ObservationStatus status) const {
-  bool target = status == v1::OBSERVATION_STATUS_TARGET;
-  const TimeInfo& fallback = target ? plan_time_ : TimeInfo{};
-  int year = t.year ? t.year : paragraph_time_.year ? paragraph_time_.year
-                                                       : (fallback.year ? fallback.year : doc_.metadata.year());
-  if (year == 0) return "";
-  std::string y = std::to_string(year);
-  if (t.has_period) return y + t.suffix;
-  if (paragraph_time_.has_period) return y + paragraph_time_.suffix;
-  if (target) return y + plan_time_.suffix;
-  // The document's own period when the year is the document's.
-  const std::string& period = doc_.metadata.period();
-  if (year == doc_.metadata.year() && period.size() > 4) return y + period.substr(4);
-  return y;
+// Period and status of the figure at pos, from the layers document → section headings → paragraph
+// opening → sentence (see Overlay in time_phrases.h). Status: the sentence's words first (预计, 力争);
+// else a plan section makes targets, except for a year the sentence or paragraph names before the
+// section's year (the base the plan starts from: an actual); else actual. An actual of a year after
+// the document's is a target, and so is a whole-year figure stated by 全年/年内/年底 in a report on
+// part of a year (the year's target in a half-year report, not the half-year's actual).
+std::string SentenceReader::PeriodAndStatus(int pos, v1::ObservationStatus* status) const {
+  const v1::DocumentMetadata& md = doc_.metadata;
+  TimeInfo own = TimeBefore(pos);
+  TimeInfo stated = Overlay(paragraph_time_, own);  // what the paragraph and the sentence say
+  int section_year = section_.time.year ? section_.time.year : md.year();
+  v1::ObservationStatus st = WordedStatus(pos);
+  if (st == v1::OBSERVATION_STATUS_UNSPECIFIED) {
+    bool base_year = stated.year && stated.year < section_year;
+    st = section_.plan && !base_year ? v1::OBSERVATION_STATUS_TARGET : v1::OBSERVATION_STATUS_ACTUAL;
+  }
+  TimeInfo document;
+  document.year = md.year();
+  bool part_of_year = md.period().size() > 4;
+  // A target set in a report on part of a year is for the year unless a layer says otherwise: the
+  // document's part applies to actuals and forecasts.
+  if (part_of_year && st != v1::OBSERVATION_STATUS_TARGET) document.suffix = md.period().substr(4);
+  TimeInfo period = Overlay(Overlay(Overlay(document, section_.time), paragraph_time_), own);
+  if (st == v1::OBSERVATION_STATUS_ACTUAL && md.year() > 0) {
+    bool later_year = period.year > md.year();
+    bool whole_year_of_part = part_of_year && period.year == md.year() && period.suffix.empty() &&
+                              stated.has_period && stated.annual;
+    if (later_year || whole_year_of_part) st = v1::OBSERVATION_STATUS_TARGET;
+  }
+  *status = st;
+  return PeriodCode(period);
 }
 
 // Original text of a subject, with quote marks balanced: “一刻钟社区服务圈”覆盖率, not 一刻钟社区服务圈”覆盖率.
@@ -99,9 +120,9 @@ void SentenceReader::Emit(const Subject& subject, const Figure* figure, v1::Meas
     o.set_surface_name(m_.catalog().indicators(subject.indicator).name());
   }
   o.set_region(doc_.metadata.region());
-  v1::ObservationStatus status = StatusAt(begin);
+  v1::ObservationStatus status = v1::OBSERVATION_STATUS_UNSPECIFIED;
+  o.set_period(PeriodAndStatus(begin, &status));
   o.set_status(status);
-  o.set_period(Period(TimeBefore(begin), status));
   o.set_measure(measure);
   o.set_change_direction(direction);
   o.set_comparison_base(base);

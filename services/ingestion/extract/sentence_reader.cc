@@ -31,11 +31,12 @@ constexpr std::u32string_view kTrailWords[] = {
     U"保持", U"提升至", U"提高到", U"提高至", U"升至", U"降至", U"增至", U"降到", U"上升到",
     U"上升至", U"累计", U"分别", U"同比", U"环比", U"均", U"总计", U"合计", U"共计", U"共", U"由",
     U"至", U"到", U"在", U"仅", U"已", U"的", U"年度", U"全年", U"逆势", U"有", U"拥有", U"只",
-    U"预计",
+    U"预计", U"力争", U"确保", U"争取",
 };
 // Allowed after an alias in a subject: 地区生产总值总量, 国高新企业保有量.
 constexpr std::u32string_view kAliasSuffixes[] = {
     U"总量", U"规模", U"总额", U"数量", U"保有量", U"总数", U"数", U"指标", U"水平",
+    U"目标", U"预期目标",  // 一般公共预算收入目标为38亿元
 };
 // What may stand before an alias once time words, verbs and region names are stripped: only a place.
 // Any other qualifier changes what is measured (农村居民人均可支配收入, 软件与信息服务业营业收入).
@@ -76,15 +77,14 @@ constexpr DirectedPhrase kQualitative[] = {
 
 }  // namespace
 
-void SentenceReader::Read(int sentence_index, const TimeInfo& paragraph_time, bool plan,
-                          const TimeInfo& plan_time, TimeInfo* sentence_time) {
+void SentenceReader::Read(int sentence_index, const TimeInfo& paragraph_time,
+                          const SectionContext& section, TimeInfo* sentence_time) {
   sentence_ = sentence_index;
   const auto& sent = doc_.sentences[sentence_index];
   sb_ = sent.begin;
   se_ = sent.end;
   paragraph_time_ = paragraph_time;
-  plan_ = plan;
-  plan_time_ = plan_time;
+  section_ = section;
   carry_.clear();
   sentence_text_.clear();
   section_path_.clear();
@@ -205,7 +205,7 @@ std::pair<int, int> SentenceReader::Strip(int b, int e) const {
       continue;
     }
     for (auto w : kLeadWords) {
-      if (b + static_cast<int>(w.size()) <= e && StartsAt(s_, b, w)) {
+      if (s_[b] == w[0] && b + static_cast<int>(w.size()) <= e && StartsAt(s_, b, w)) {
         b += static_cast<int>(w.size());
         changed = true;
         break;
@@ -214,7 +214,7 @@ std::pair<int, int> SentenceReader::Strip(int b, int e) const {
     if (changed) continue;
     for (const auto& [name, region] : m_.region_names()) {
       // Full names only (北京市, 大兴区): a bare 北京 starts names like 北京生源毕业生.
-      if (name.size() >= 3 && b + static_cast<int>(name.size()) < e && StartsAt(s_, b, name)) {
+      if (s_[b] == name[0] && name.size() >= 3 && b + static_cast<int>(name.size()) < e && StartsAt(s_, b, name)) {
         b += static_cast<int>(name.size());
         changed = true;
         break;
@@ -222,7 +222,7 @@ std::pair<int, int> SentenceReader::Strip(int b, int e) const {
     }
     if (changed) continue;
     for (auto w : kTrailWords) {
-      if (e - b >= static_cast<int>(w.size()) &&
+      if (s_[e - 1] == w.back() && e - b >= static_cast<int>(w.size()) &&
           std::u32string_view(s_.data() + b, e - b).substr(e - b - w.size()) == w) {
         e -= static_cast<int>(w.size());
         changed = true;
@@ -395,6 +395,17 @@ void SentenceReader::ReadGroup(const Group& g, int head_begin, int ce) {
 }
 
 void SentenceReader::ReadQualitative(int cb, int ce, const std::vector<Figure>& figures) {
+  // Most clauses hold no phrase's first character: one scan spares them a search per phrase.
+  bool candidate = false;
+  for (int i = cb; i < ce && !candidate; ++i) {
+    for (const auto& q : kQualitative) {
+      if (s_[i] == q.phrase[0]) {
+        candidate = true;
+        break;
+      }
+    }
+  }
+  if (!candidate) return;
   for (const auto& q : kQualitative) {
     std::u32string_view clause(s_.data() + cb, ce - cb);
     size_t p = clause.find(q.phrase);

@@ -43,13 +43,21 @@ struct Subject {
   bool empty() const { return surface.empty() && indicator < 0; }
 };
 
+// What a section's headings say about the period and status of its figures (indicators.cc): the
+// headings' time layers, outer to inner (year 0 when no heading names one), and whether the section
+// plans (its figures are targets: 二、2024年主要预期目标, 明年工作安排) rather than reviews.
+struct SectionContext {
+  TimeInfo time;
+  bool plan = false;
+};
+
 class SentenceReader {
  public:
   SentenceReader(const Doc& doc, const CatalogMatcher& m, const std::string& document_id,
                  std::vector<FoundObservation>* out)
       : doc_(doc), s_(doc.f()), m_(m), document_id_(document_id), out_(out) {}
 
-  void Read(int sentence_index, const TimeInfo& paragraph_time, bool plan, const TimeInfo& plan_time,
+  void Read(int sentence_index, const TimeInfo& paragraph_time, const SectionContext& section,
             TimeInfo* sentence_time);
 
  private:
@@ -76,8 +84,8 @@ class SentenceReader {
   std::vector<Subject> SplitSubjects(int b, int e, size_t want) const;
   void ScanTimes();
   TimeInfo TimeBefore(int pos) const;
-  v1::ObservationStatus StatusAt(int pos) const;
-  std::string Period(const TimeInfo& t, v1::ObservationStatus status) const;
+  v1::ObservationStatus WordedStatus(int pos) const;
+  std::string PeriodAndStatus(int pos, v1::ObservationStatus* status) const;
   std::string SurfaceText(int b, int e) const;
   void Emit(const Subject& subject, const Figure* figure, v1::Measure measure,
             v1::ChangeDirection direction, const std::string& base, int phrase_begin, int begin,
@@ -92,8 +100,7 @@ class SentenceReader {
   int sentence_ = 0;
   int sb_ = 0, se_ = 0;
   TimeInfo paragraph_time_;
-  bool plan_ = false;
-  TimeInfo plan_time_;
+  SectionContext section_;
   std::vector<Subject> carry_;
   const std::vector<Figure>* clause_figures_ = nullptr;  // every figure of the clause being read
   std::vector<std::pair<int, TimeInfo>> times_;  // time phrases of the sentence (not comparisons)

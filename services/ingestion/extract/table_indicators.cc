@@ -17,7 +17,7 @@ namespace {
 using indicators_internal::TimeInfo;
 using indicators_internal::TimePhrase;
 
-constexpr int kMaxHeaderRows = 3;
+constexpr int kMaxHeaderRows = 4;
 
 bool HasAny(std::u32string_view s, std::initializer_list<const char32_t*> words) {
   for (const char32_t* w : words) {
@@ -59,6 +59,7 @@ struct Column {
   v1::ObservationStatus status = v1::OBSERVATION_STATUS_UNSPECIFIED;
   bool growth = false;
   std::u32string unit;  // a unit in brackets in the header ("增速(%)")
+  std::u32string caption_unit;  // 单位：亿元 in a caption row over the table
 };
 
 // A unit in brackets at the end of a name or header: "(亿元)", "(%)"; the number reader decides what a
@@ -154,12 +155,32 @@ bool ReadLayout(const Doc& doc, Table* table, std::vector<Column>* columns) {
     bool figure = false;
     for (int c = 1; c < table->columns && !figure; ++c) {
       const CellRef& ref = table->grid[header_rows][c];
-      if (ref.valid() && ref.row == header_rows) figure = IsFigureCell(CellText(doc, table->CellAt(header_rows, c)));
+      // Only cells that start in this row and column: a caption across the table (表1 …) is no figure.
+      if (ref.valid() && ref.row == header_rows && table->ColumnOf(header_rows, ref.cell) == c) {
+        figure = IsFigureCell(CellText(doc, table->CellAt(header_rows, c)));
+      }
     }
     if (figure) break;
     ++header_rows;
   }
   if (header_rows == 0 || header_rows >= rows) return false;
+  // A header row of one cell across the table is its caption (表1 2024年主要经济指标, 单位：亿元): no
+  // column's header, but a unit it names is every column's last resort.
+  std::vector<bool> caption(header_rows, false);
+  std::u32string caption_unit;
+  for (int r = 0; r < header_rows; ++r) {
+    const CellRef first = table->grid[r][0];
+    caption[r] = first.valid();
+    for (int c = 1; c < table->columns && caption[r]; ++c) caption[r] = table->grid[r][c] == first;
+    if (!caption[r]) continue;
+    std::u32string_view text = CellText(doc, table->CellAt(r, 0));
+    const size_t at = text.find(U"单位:");
+    if (at != std::u32string_view::npos) {
+      std::u32string_view unit = Trim(text.substr(at + 3));
+      const size_t stop = unit.find_first_of(U" ,、;)");
+      if (stop == std::u32string_view::npos) caption_unit = std::u32string(unit);
+    }
+  }
   std::u32string all_headers;
   columns->assign(table->columns, Column());
   bool name = false, value = false;
@@ -168,7 +189,7 @@ bool ReadLayout(const Doc& doc, Table* table, std::vector<Column>* columns) {
     CellRef last;
     for (int r = 0; r < header_rows; ++r) {
       const CellRef& ref = table->grid[r][c];
-      if (!ref.valid() || ref == last) continue;
+      if (caption[r] || !ref.valid() || ref == last) continue;
       last = ref;
       for (char32_t ch : CellText(doc, table->CellAt(r, c))) {
         if (!IsSpace(ch)) header.push_back(ch);  // 指  标 is 指标
@@ -176,6 +197,7 @@ bool ReadLayout(const Doc& doc, Table* table, std::vector<Column>* columns) {
     }
     all_headers += header;
     (*columns)[c] = ReadHeader(header, doc.metadata.year());
+    (*columns)[c].caption_unit = caption_unit;
     if ((*columns)[c].role == Role::kName) {
       if (name) (*columns)[c].role = Role::kOther;  // the first name column names the row
       name = true;
@@ -275,7 +297,10 @@ class TableReader {
         const CellRef& ref = table.grid[r][c];
         if (!ref.valid() || ref.row != r || table.ColumnOf(r, ref.cell) != c) continue;  // merged: once
         // The column's own unit (同比增长(%)) first, then the row's (unit column, then the name's).
-        std::u32string unit = !col.unit.empty() ? col.unit : !unit_cell.empty() ? unit_cell : name_unit;
+        std::u32string unit = !col.unit.empty()      ? col.unit
+                              : !unit_cell.empty() ? unit_cell
+                              : !name_unit.empty() ? name_unit
+                                                   : col.caption_unit;
         ReadCell(index, table, r, c, col, unit, indicator, {nb, ne});
       }
     }

@@ -42,29 +42,45 @@ std::u32string Utf8ToU32(std::string_view s) {
   return out;
 }
 
-void AppendUtf8(char32_t c, std::string* out) {
+namespace {
+
+// Writes the UTF-8 bytes of c at p (room for four), returns the end. Values that are no scalar value
+// (surrogates, beyond U+10FFFF) become U+FFFD.
+inline char* EncodeUtf8(char32_t c, char* p) {
   if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
   if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
+    *p++ = static_cast<char>(c);
   } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    *p++ = static_cast<char>(0xC0 | (c >> 6));
+    *p++ = static_cast<char>(0x80 | (c & 0x3F));
   } else if (c < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    *p++ = static_cast<char>(0xE0 | (c >> 12));
+    *p++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    *p++ = static_cast<char>(0x80 | (c & 0x3F));
   } else {
-    out->push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    *p++ = static_cast<char>(0xF0 | (c >> 18));
+    *p++ = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    *p++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    *p++ = static_cast<char>(0x80 | (c & 0x3F));
   }
+  return p;
 }
 
+}  // namespace
+
+void AppendUtf8(char32_t c, std::string* out) {
+  char bytes[4];
+  out->append(bytes, EncodeUtf8(c, bytes) - bytes);
+}
+
+// Encodes into a buffer sized for the worst case and trims it: no capacity check per byte (this runs
+// over the whole text and every sentence, quote and name of the output).
 std::string U32ToUtf8(std::u32string_view text) {
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (char32_t c : text) AppendUtf8(c, &out);
+  std::string out(text.size() * 4, '\0');
+  char* begin = out.data();
+  char* p = begin;
+  for (char32_t c : text) p = EncodeUtf8(c, p);
+  out.resize(static_cast<size_t>(p - begin));
   return out;
 }
 

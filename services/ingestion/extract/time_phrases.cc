@@ -1,6 +1,8 @@
 // Time phrases: the length of a time phrase at a position and the year and period it states.
 #include "services/ingestion/extract/time_phrases.h"
 
+#include <utility>
+
 #include "services/ingestion/extract/text.h"
 
 namespace luoshi::extract::indicators_internal {
@@ -39,9 +41,21 @@ int TimePhrase(std::u32string_view s, size_t pos, TimeInfo* info) {
   };
   if (pos >= s.size()) return 0;
   // Quick reject: every time phrase starts with a digit or one of these characters.
-  static constexpr std::u32string_view kFirst = U"今一上下前第二三四全年当截";
+  static constexpr std::u32string_view kFirst = U"今一上下前第二三四全年当截明来去";
   char32_t c0 = s[pos];
   if (!IsAsciiDigit(c0) && kFirst.find(c0) == std::u32string_view::npos) return 0;
+  // Years named relative to the document's (今年以来 above is a span, not a year).
+  static constexpr std::pair<std::u32string_view, int> kRelative[] = {
+      {U"今年", 0}, {U"明年", 1}, {U"来年", 1}, {U"去年", -1}};
+  for (const auto& [w, offset] : kRelative) {
+    // 去年同期 is a comparison base (同比), 今年以来 a span up to now.
+    if (w[0] == c0 && StartsAt(s, pos, w) && !StartsAt(s, pos, U"今年以来") &&
+        !StartsAt(s, pos + 2, U"同期")) {
+      info->relative = true;
+      info->year_offset = offset;
+      return static_cast<int>(w.size());
+    }
+  }
   for (const auto& w : kWords) {
     if (w.w[0] == c0 && StartsAt(s, pos, w.w)) {
       if (w.suffix) info->suffix = w.suffix, info->has_period = true;
@@ -88,6 +102,35 @@ int TimePhrase(std::u32string_view s, size_t pos, TimeInfo* info) {
     }
   }
   return 0;
+}
+
+void ResolveYear(TimeInfo* t, int document_year) {
+  if (!t->relative) return;
+  t->relative = false;
+  t->year = document_year > 0 ? document_year + t->year_offset : 0;
+}
+
+TimeInfo Overlay(const TimeInfo& below, const TimeInfo& layer) {
+  TimeInfo out = below;
+  if (layer.year && layer.year != below.year) {
+    out.year = layer.year;
+    if (below.year) {  // another year than the context's: the whole year, unless the layer names a part
+      out.suffix.clear();
+      out.has_period = true;
+      out.annual = false;
+    }
+  }
+  if (layer.has_period) {
+    out.suffix = layer.suffix;
+    out.has_period = true;
+    out.annual = layer.annual;
+  }
+  return out;
+}
+
+std::string PeriodCode(const TimeInfo& t) {
+  if (t.year == 0) return "";
+  return std::to_string(t.year) + t.suffix;
 }
 
 }  // namespace luoshi::extract::indicators_internal
