@@ -10,6 +10,7 @@
 #include "services/ingestion/extract/decode.h"
 #include "services/ingestion/extract/document.h"
 #include "services/ingestion/extract/indicators.h"
+#include "services/ingestion/extract/normalise.h"
 #include "services/ingestion/extract/table_indicators.h"
 #include "services/ingestion/extract/tasks.h"
 #include "services/ingestion/extract/text.h"
@@ -102,6 +103,22 @@ bool SetTimestamp(const std::string& iso, google::protobuf::Timestamp* ts) {
   return true;
 }
 
+// The surface name as a reader reads it when it was quoted across a joined line break: found in its
+// sentence, then read without the line break and any page furniture inside.
+void SetReadingName(const std::u32string& original, const std::vector<std::pair<int, int>>& read_over,
+                    v1::Observation* obs) {
+  if (obs->surface_name().find('\n') == std::string::npos) return;
+  std::u32string name = Utf8ToU32(obs->surface_name());
+  const auto& sentence = obs->provenance().sentence_span();
+  size_t at = original.find(name, std::max(0, sentence.begin()));
+  if (at != std::u32string::npos && at + name.size() <= static_cast<size_t>(sentence.end())) {
+    const int begin = static_cast<int>(at);
+    obs->set_surface_name(ReadingText(original, read_over, begin, begin + static_cast<int>(name.size())));
+  } else {
+    obs->set_surface_name(ReadThroughLineBreaks(obs->surface_name()));
+  }
+}
+
 }  // namespace
 
 Extractor::Extractor(const v1::Catalog& catalog)
@@ -119,6 +136,10 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
   Doc doc;
   doc.original = Utf8ToU32(text.utf8);
   doc.folded = Fold(doc.original);
+  // Text converted from PDF: hard line breaks read through, page furniture dropped (normalise.h). A
+  // document whose reader found tables is laid out already, and its rows are located by offset.
+  NormaliseStats normalised;
+  if (text.tables.empty()) normalised = NormaliseConvertedText(doc.original, &doc.folded);
   AnalyzeStructure(&doc, text.utf8, text.tables);
   ExtractMetadata(catalog_, options.region_hint, options.year_hint, text.html_title, &doc);
   doc.metadata.set_encoding(text.encoding);
@@ -132,8 +153,10 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
     auto* out = e.add_sections();
     out->set_level(s.level);
     out->set_marker(doc.OriginalText(s.begin, s.marker_end));
-    out->set_heading(doc.OriginalText(s.begin, s.end));
     *out->mutable_span() = doc.Span(s.begin, s.end);
+    out->set_heading(normalised.joins == 0 ? doc.OriginalText(s.begin, s.end)
+                                           : ReadingText(doc.original, normalised.read_over,
+                                                         out->span().begin(), out->span().end()));
     out->set_parent(s.parent);
   }
   for (const auto& s : doc.sentences) {
@@ -166,6 +189,8 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
       else ++it->second;
       continue;
     }
+    // A name read across a joined line break (PDF text) is shown as the reader reads it.
+    if (normalised.joins > 0) SetReadingName(doc.original, normalised.read_over, &obs);
     const int index = e.observations_size();
     auto* o = e.add_observations();
     *o = std::move(obs);

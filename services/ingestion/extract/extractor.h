@@ -3,6 +3,9 @@
 // Pipeline (each step its own file):
 //   decode.cc / html.cc / docx.cc  bytes → UTF-8 text (format and encoding detection, CRLF → LF)
 //   text.cc                        text → code points + folded copy with an offset map
+//   normalise.cc                   text from PDF conversion: hard line breaks read through, page
+//                                  numbers and running heads dropped (folded copy and map only;
+//                                  not for documents whose reader found tables)
 //   document.cc                    lines, noise, headings (一、/(一)/1./(1)), sentences
 //   metadata.cc                    title, type, region, year, period, issuer, number, dates
 //   numbers.cc                     figures: numbers, units, magnitudes, bounds, Chinese numerals

@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
   corpus.push_back("<html><head><meta charset=gbk></head><body><table><tr><td>序号</td><td>工作任务</td></tr>"
                    "<tr><td>1</td><td>地区生产总值增长5%</td></tr></table></body></html>");
   corpus.push_back(std::string("PK\x03\x04", 4) + std::string(64, '\0'));
+  // Text converted from PDF: hard-wrapped lines, page numbers and a running head (normalise.cc).
+  corpus.push_back(
+      "桐湾市经济运行情况\n上半年，全市经济运行稳中有升，全市地区生产\n总值完成1,204.7亿元，同比增长5.3%，增\n"
+      "速比一季度提高0.4个百分点，规模以上工业增\n加值同比增长8.1%，全社会用电量完成86.9亿\n\n— 1 —\n\n"
+      "\f桐湾市经济运行情况\n千瓦时，同比增长6.7%，社会消费品零售总额完\n成456.8亿元，同比增长6.4%。\n\n— 2 —\n"
+      "桐湾市经济运行情况\n");
   std::mt19937_64 rng(20240601);  // deterministic
   auto start = std::chrono::steady_clock::now();
   long n = 0;

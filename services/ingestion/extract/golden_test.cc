@@ -127,5 +127,30 @@ TEST_F(GoldenTest, SpansOfRespelledNumbersQuoteTheOriginalText) {
   }
 }
 
+// Issue 20, kind 4: in text converted from PDF, figures whose unit is wrapped onto the next line are
+// read through the line break, and their provenance span quotes the original text, line break included;
+// names read across a line break or a page break are given as a reader reads them.
+TEST_F(GoldenTest, SpansInTextFromPdfQuoteTheOriginalLines) {
+  std::set<std::string> quoted;
+  std::set<std::string> names;
+  for (const auto& c : *cases_) {
+    if (c.name.find("_pdf_") == std::string::npos) continue;
+    v1::Extraction e = Run(c);
+    std::u32string text = Utf8ToU32(e.text());
+    for (const auto& o : e.observations()) {
+      const auto& span = o.provenance().span();
+      ASSERT_LE(span.end(), static_cast<int>(text.size()));
+      quoted.insert(U32ToUtf8(std::u32string_view(text).substr(span.begin(), span.end() - span.begin())));
+      names.insert(o.surface_name());
+    }
+  }
+  for (const char* part : {"38.6亿\n元", "86.9亿\n千瓦时"}) {
+    EXPECT_EQ(quoted.count(part), 1u) << part;
+  }
+  for (const auto& n : names) EXPECT_EQ(n.find('\n'), std::string::npos) << n;
+  EXPECT_EQ(names.count("网上零售额"), 1u);                 // 网\n上零售额
+  EXPECT_EQ(names.count("专精特新“小巨人”企业"), 1u);  // read across a page break
+}
+
 }  // namespace
 }  // namespace luoshi::extract
