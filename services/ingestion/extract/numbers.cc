@@ -451,8 +451,14 @@ std::vector<Figure> FindFigures(std::u32string_view s, int begin, int end) {
   size_t i = std::max(begin, 0);
   while (i < e) {
     char32_t c = s[i];
-    Figure f;
     if (!IsAsciiDigit(c)) {
+      // A Chinese figure starts with a numeral character (百分之 included) or 翻 (翻一番); every other
+      // character is passed over without building a Figure.
+      if (c != U'翻' && !IsCnNumeralChar(c)) {
+        ++i;
+        continue;
+      }
+      Figure f;
       if (IsHan(c) && MatchChineseFigure(s, i, e, &f)) {
         bool keep_bound = f.bound;
         v1::Bound preset = f.bound;
@@ -520,6 +526,7 @@ std::vector<Figure> FindFigures(std::u32string_view s, int begin, int end) {
       skip_to(unit_pos + unit_len);
       continue;
     }
+    Figure f;
     f.value = *value;
     if (upper_digits) {
       auto up = ParseDecimal(*upper_digits);
