@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -238,6 +240,58 @@ TEST_F(TaskGrpcServiceTest, ExportStreamsCsv) {
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_TRUE(absl::StartsWith(csv, "\xEF\xBB\xBF"));
   EXPECT_TRUE(absl::StrContains(csv, "区住房城乡建设委,10,"));
+}
+
+// Issue 21: text an office typed that a spreadsheet would run (=HYPERLINK, @, +cmd) arrives in the
+// export as text. The export is read back with Python's csv module, as a spreadsheet importer would.
+TEST_F(TaskGrpcServiceTest, ExportedCellsThatStartLikeFormulasReadAsText) {
+  auto plan = testing::PlanFromSeed(testing::SourcePath(testing::kSeed004));
+  ASSERT_TRUE(plan.ok());
+  plan->set_document_sha256(std::string(64, 'f'));
+  plan->set_plan_key("大兴区|2023|公式测试方案");
+  plan->set_title("公式测试方案");
+  v1::TaskDefinition* first = plan->mutable_tasks(0);
+  first->set_text("=HYPERLINK(\"http://example.invalid/\",\"点击查看\")");
+  first->clear_lead_leaders();
+  first->add_lead_leaders("@张三");
+  first->clear_responsible_units();
+  first->add_responsible_units("+区财政局");
+  grpc::ClientContext import_ctx;
+  Prepare(&import_ctx, Identity{"admin", "", Role::kAdmin});
+  v1::ImportPlanResponse imported;
+  ASSERT_TRUE(stub_->ImportPlan(&import_ctx, *plan, &imported).ok());
+
+  grpc::ClientContext ctx;
+  Prepare(&ctx, Identity{"v", "", Role::kViewer});
+  v1::ExportTasksRequest req;
+  req.mutable_tasks()->set_plan_id(imported.plan().id());
+  auto reader = stub_->ExportTasks(&ctx, req);
+  std::string csv;
+  v1::TaskExportChunk chunk;
+  while (reader->Read(&chunk)) csv += chunk.data();
+  ASSERT_TRUE(reader->Finish().ok());
+  const std::string path = absl::StrCat(::testing::TempDir(), "/formula_export.csv");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << csv;
+  }
+  // The first task's row as the csv module reads it: its text, leader and unit cells, one per line.
+  const std::string command = absl::StrCat(
+      "/usr/bin/python3 -c \"import csv,sys\n"
+      "rows = list(csv.reader(open(sys.argv[1], encoding='utf-8-sig', newline='')))\n"
+      "row = rows[1]\n"
+      "print(row[rows[0].index('任务内容')]); print(row[rows[0].index('牵头领导')]); "
+      "print(row[rows[0].index('责任单位')])\" ",
+      path);
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string printed;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) printed.append(buffer, n);
+  ASSERT_EQ(pclose(pipe), 0) << "python3 could not read the export: " << printed;
+  EXPECT_EQ(printed,
+            "'=HYPERLINK(\"http://example.invalid/\",\"点击查看\")\n'@张三\n'+区财政局\n");
 }
 
 }  // namespace
