@@ -141,7 +141,7 @@ function figureReading(o: Observation, index: number, text: string, inds: Indica
     [
       t("doc.cell"),
       prov?.tableCell
-        ? t("doc.cellAt", { table: prov.tableCell.table + 1, row: prov.tableCell.row + 1, column: prov.tableCell.column + 1 })
+        ? t("doc.cellAt", { table: prov.tableCell.table, row: prov.tableCell.row, column: prov.tableCell.column })
         : null,
     ],
   ];

@@ -85,9 +85,9 @@ std::string FormatExtractionText(const v1::Extraction& e) {
                     o.comparison_base().empty() ? "" : absl::StrCat("  vs ", o.comparison_base()),
                     "   [sentence ", o.provenance().sentence_index(), " @", o.provenance().span().begin(),
                     o.provenance().has_table_cell()
-                        ? absl::StrCat(", table ", o.provenance().table_cell().table() + 1, " row ",
-                                       o.provenance().table_cell().row() + 1, " column ",
-                                       o.provenance().table_cell().column() + 1)
+                        ? absl::StrCat(", table ", o.provenance().table_cell().table(), " row ",
+                                       o.provenance().table_cell().row(), " column ",
+                                       o.provenance().table_cell().column())
                         : "",
                     "]\n");
   }

@@ -421,9 +421,9 @@ class TableReader {
       *p->mutable_span() = doc_.Span(found.begin, found.end);
       for (const auto& h : doc_.SectionPath(doc_.lines[line].section)) p->add_section_path(h);
       auto* cell = p->mutable_table_cell();
-      cell->set_table(index);
-      cell->set_row(row);
-      cell->set_column(column);
+      cell->set_table(index + 1);  // counted from 1, as a reader counts (common.proto)
+      cell->set_row(row + 1);
+      cell->set_column(column + 1);
       out_->push_back(std::move(found));
     }
   }

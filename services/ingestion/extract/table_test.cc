@@ -109,10 +109,11 @@ TEST(IndicatorTableTest, AFigureFromATableNamesItsCellAndQuotesIt) {
   ASSERT_NE(found, nullptr);
   const auto& p = found->provenance();
   ASSERT_TRUE(p.has_table_cell());
-  // Rows 0 and 1 are the merged header; columns: 序号, 指标名称, 单位, 2023年目标, 2023年完成, 2024年目标.
-  EXPECT_EQ(p.table_cell().table(), 0);
-  EXPECT_EQ(p.table_cell().row(), 2);
-  EXPECT_EQ(p.table_cell().column(), 4);
+  // Counted from 1: rows 1 and 2 are the merged header; columns: 序号, 指标名称, 单位, 2023年目标,
+  // 2023年完成, 2024年目标.
+  EXPECT_EQ(p.table_cell().table(), 1);
+  EXPECT_EQ(p.table_cell().row(), 3);
+  EXPECT_EQ(p.table_cell().column(), 5);
   EXPECT_EQ(U32ToUtf8(text.substr(p.span().begin(), p.span().end() - p.span().begin())), "431.6");
   EXPECT_NE(p.sentence().find("地区生产总值"), std::string::npos);  // the sentence is the row
   EXPECT_NE(p.sentence().find("455"), std::string::npos);
