@@ -49,6 +49,21 @@ class GoldenTest : public ::testing::Test {
     EXPECT_TRUE(e.ok()) << c.input_path << ": " << e.status();
     return e.ok() ? *e : v1::Extraction();
   }
+  // The original text every observation's span quotes (and its surface name, when `names` is given),
+  // over the golden cases whose name contains `group`.
+  static void QuoteFigures(const std::string& group, std::set<std::string>* quoted, std::set<std::string>* names) {
+    for (const auto& c : *cases_) {
+      if (c.name.find(group) == std::string::npos) continue;
+      v1::Extraction e = Run(c);
+      std::u32string text = Utf8ToU32(e.text());
+      for (const auto& o : e.observations()) {
+        const auto& span = o.provenance().span();
+        ASSERT_LE(span.end(), static_cast<int>(text.size()));
+        quoted->insert(U32ToUtf8(std::u32string_view(text).substr(span.begin(), span.end() - span.begin())));
+        if (names != nullptr) names->insert(o.surface_name());
+      }
+    }
+  }
   static Extractor* extractor_;
   static std::vector<GoldenCase>* cases_;
 };
@@ -105,16 +120,7 @@ TEST_F(GoldenTest, ProvenancePointsIntoTheText) {
 // text, but their provenance span quotes the original characters.
 TEST_F(GoldenTest, SpansOfRespelledNumbersQuoteTheOriginalText) {
   std::set<std::string> quoted;
-  for (const auto& c : *cases_) {
-    if (c.name.find("_numbers_") == std::string::npos) continue;
-    v1::Extraction e = Run(c);
-    std::u32string text = Utf8ToU32(e.text());
-    for (const auto& o : e.observations()) {
-      const auto& span = o.provenance().span();
-      ASSERT_LE(span.end(), static_cast<int>(text.size()));
-      quoted.insert(U32ToUtf8(std::u32string_view(text).substr(span.begin(), span.end() - span.begin())));
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(QuoteFigures("_numbers_", &quoted, nullptr));
   auto has = [&](const std::string& part) {
     for (const auto& q : quoted) {
       if (q.find(part) != std::string::npos) return true;
@@ -133,17 +139,7 @@ TEST_F(GoldenTest, SpansOfRespelledNumbersQuoteTheOriginalText) {
 TEST_F(GoldenTest, SpansInTextFromPdfQuoteTheOriginalLines) {
   std::set<std::string> quoted;
   std::set<std::string> names;
-  for (const auto& c : *cases_) {
-    if (c.name.find("_pdf_") == std::string::npos) continue;
-    v1::Extraction e = Run(c);
-    std::u32string text = Utf8ToU32(e.text());
-    for (const auto& o : e.observations()) {
-      const auto& span = o.provenance().span();
-      ASSERT_LE(span.end(), static_cast<int>(text.size()));
-      quoted.insert(U32ToUtf8(std::u32string_view(text).substr(span.begin(), span.end() - span.begin())));
-      names.insert(o.surface_name());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(QuoteFigures("_pdf_", &quoted, &names));
   for (const char* part : {"38.6亿\n元", "86.9亿\n千瓦时"}) {
     EXPECT_EQ(quoted.count(part), 1u) << part;
   }

@@ -1,12 +1,12 @@
 // The table model (table.h) and the indicator-table reader (table_indicators.h): merged cells in Word
 // and HTML, rows kept on one line, and figures read cell by cell with the cell in their provenance.
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/common/catalog.h"
+#include "services/common/files.h"
 #include "services/ingestion/extract/decode.h"
 #include "services/ingestion/extract/extractor.h"
 #include "services/ingestion/extract/table.h"
@@ -74,25 +74,23 @@ TEST(HtmlTableTest, EachRowIsOneLineAndItsShapeIsReported) {
   EXPECT_EQ(t.text.substr(rows[2].offset, 18), "地区生产总值");
 }
 
-std::string SourceDir() {
-  const char* env = std::getenv("LUOSHI_SOURCE_DIR");
-  return env ? env : ".";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// One extractor for the file's tests, over the catalog every extraction test reads.
+const Extractor& SharedExtractor() {
+  static const Extractor* const extractor = [] {
+    auto catalog = LoadCatalog(DefaultCatalogPath());
+    EXPECT_TRUE(catalog.ok()) << catalog.status();
+    return new Extractor(catalog.ok() ? *catalog : v1::Catalog());
+  }();
+  return *extractor;
 }
 
 v1::Extraction ExtractFile(const std::string& relative) {
-  auto catalog = LoadCatalog(SourceDir() + "/data/catalog.json");
-  EXPECT_TRUE(catalog.ok()) << catalog.status();
-  Extractor extractor(*catalog);
+  const char* source = std::getenv("LUOSHI_SOURCE_DIR");
+  auto bytes = ReadFileToString(absl::StrCat(source ? source : ".", "/", relative), "test document");
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
   ExtractOptions options;
   options.filename = relative;
-  auto e = extractor.Extract(ReadFile(SourceDir() + "/" + relative), options);
+  auto e = SharedExtractor().Extract(bytes.ok() ? *bytes : "", options);
   EXPECT_TRUE(e.ok()) << e.status();
   return e.ok() ? *e : v1::Extraction();
 }
@@ -124,12 +122,9 @@ TEST(IndicatorTableTest, AFigureFromATableNamesItsCellAndQuotesIt) {
 }
 
 TEST(IndicatorTableTest, ATaskTableIsNotAnIndicatorTable) {
-  auto catalog = LoadCatalog(SourceDir() + "/data/catalog.json");
-  ASSERT_TRUE(catalog.ok());
-  Extractor extractor(*catalog);
   ExtractOptions options;
   options.filename = "plan.html";
-  auto e = extractor.Extract(
+  auto e = SharedExtractor().Extract(
       "<html><body><p>2023年重点工作分工方案</p><table><tr><td>序号</td><td>工作任务</td><td>牵头单位</td>"
       "<td>完成时限</td></tr><tr><td>1</td><td>新建充电桩不少于2970个</td><td>区城市管理委</td>"
       "<td>2023年12月</td></tr></table></body></html>",
