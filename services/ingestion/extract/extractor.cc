@@ -164,9 +164,10 @@ absl::StatusOr<v1::Extraction> Extractor::Extract(std::string_view bytes,
     *out->mutable_span() = doc.Span(s.begin, s.end);
     out->set_section(s.section);
   }
-  MarkIndicatorTables(&doc);
+  // The tables first: they mark their rows, which the sentence reader then passes over.
+  auto table_observations = ReadIndicatorTables(&doc, *matcher_, options.document_id);
   auto observations = ExtractObservations(doc, *matcher_, options.document_id);
-  MergeInReadingOrder(ReadIndicatorTables(doc, *matcher_, options.document_id), &observations);
+  MergeInReadingOrder(std::move(table_observations), &observations);
   for (auto& t : ExtractTasks(doc, observations, options.document_id)) *e.add_tasks() = std::move(t);
   google::protobuf::Timestamp as_of;
   bool dated = SetTimestamp(doc.metadata.published_date(), &as_of) ||

@@ -436,27 +436,17 @@ class TableReader {
 
 }  // namespace
 
-void MarkIndicatorTables(Doc* doc) {
-  for (auto& table : doc->tables) {
-    std::vector<Column> columns;
-    if (!ReadLayout(*doc, &table, &columns)) continue;
-    for (size_t r = 0; r < table.row_lines.size(); ++r) {
-      LineInfo& line = doc->lines[table.row_lines[r]];
-      if (line.table >= 0 && &doc->tables[line.table] == &table) line.table_figures = true;
-    }
-  }
-}
-
-std::vector<FoundObservation> ReadIndicatorTables(const Doc& doc, const CatalogMatcher& matcher,
+std::vector<FoundObservation> ReadIndicatorTables(Doc* doc, const CatalogMatcher& matcher,
                                                   const std::string& document_id) {
   std::vector<FoundObservation> out;
-  TableReader reader(doc, matcher, document_id, &out);
-  for (size_t i = 0; i < doc.tables.size(); ++i) {
-    const Table& table = doc.tables[i];
-    if (!table.indicators) continue;
-    Table copy = table;
+  TableReader reader(*doc, matcher, document_id, &out);
+  for (size_t i = 0; i < doc->tables.size(); ++i) {
+    Table& table = doc->tables[i];
     std::vector<Column> columns;
-    if (!ReadLayout(doc, &copy, &columns)) continue;
+    if (!ReadLayout(*doc, &table, &columns)) continue;
+    for (int line : table.row_lines) {
+      if (doc->lines[line].table == static_cast<int>(i)) doc->lines[line].table_figures = true;
+    }
     reader.Read(static_cast<int>(i), table, columns);
   }
   return out;

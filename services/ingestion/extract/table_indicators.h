@@ -28,12 +28,10 @@
 
 namespace luoshi::extract {
 
-// Recognises the indicator tables among doc->tables and marks their rows (LineInfo::table_figures), so
-// that the sentence reader leaves them to ReadIndicatorTables.
-void MarkIndicatorTables(Doc* doc);
-
-// Observations of every value cell of the marked tables, in reading order.
-std::vector<FoundObservation> ReadIndicatorTables(const Doc& doc, const CatalogMatcher& matcher,
+// Recognises the indicator tables among doc->tables and returns the observations of every value cell,
+// in reading order. Marks the tables (Table::indicators) and their rows (LineInfo::table_figures), so
+// that the sentence reader leaves those rows alone.
+std::vector<FoundObservation> ReadIndicatorTables(Doc* doc, const CatalogMatcher& matcher,
                                                   const std::string& document_id);
 
 }  // namespace luoshi::extract
