@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -73,7 +74,10 @@ absl::Status ServiceProcess::Start(const std::string& binary, const std::vector<
   }
   int fds[2];
   if (pipe(fds) != 0) return absl::InternalError("pipe failed");
-  std::vector<std::string> argv_s = {binary, "--listen=127.0.0.1:0"};
+  std::vector<std::string> argv_s = {binary};
+  if (std::none_of(args.begin(), args.end(), [](const std::string& a) { return a.rfind("--listen=", 0) == 0; })) {
+    argv_s.push_back("--listen=127.0.0.1:0");
+  }
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
@@ -146,6 +150,15 @@ int ServiceProcess::Stop(int timeout_seconds) {
   if (reader_.joinable()) reader_.join();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return -WTERMSIG(status);
+}
+
+void ServiceProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (reader_.joinable()) reader_.join();
 }
 
 std::string ServiceProcess::Log() const {

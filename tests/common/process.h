@@ -42,11 +42,15 @@ class ServiceProcess {
   ServiceProcess(const ServiceProcess&) = delete;
   ServiceProcess& operator=(const ServiceProcess&) = delete;
 
-  // Starts `binary` with `args` plus --listen=127.0.0.1:0 and waits (up to 20 s) for its port.
+  // Starts `binary` with `args` plus --listen=127.0.0.1:0 (unless `args` give a --listen= of their own,
+  // e.g. to restart a service on the port it had) and waits (up to 20 s) for its port.
   absl::Status Start(const std::string& binary, const std::vector<std::string>& args);
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // SIGKILL at once (no chance to flush or close anything: a crash) and reaps the child.
+  void Kill();
   // SIGTERM, then waits up to `timeout_seconds`; returns the exit code (or -signal). SIGKILL on timeout.
   int Stop(int timeout_seconds = 20);
   // Everything the child wrote to stderr so far.
