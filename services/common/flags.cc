@@ -33,8 +33,9 @@ ABSL_FLAG(std::string, auth_revoked, "",
 ABSL_FLAG(std::string, service_token, "",
           "File holding this service's own token (role service), sent on its calls to other Luoshi "
           "services. Empty: calls to peers carry no token (and are refused by them).");
-ABSL_FLAG(int, max_threads, 64,
-          "Upper bound on threads serving requests in this process (each open WatchTasks stream holds one).");
+ABSL_FLAG(int, max_threads, 0,
+          "Upper bound on threads serving requests in this process (at least 4). 0: the service's own "
+          "default, 64, or 16 for the ingestion service, whose requests are up to a whole document each.");
 ABSL_FLAG(std::string, catalog, "",
           "Path of the indicator and region catalog (proto3 JSON). Default: data/catalog.json of the "
           "source tree this binary was built from.");

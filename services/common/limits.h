@@ -8,8 +8,21 @@
 
 namespace luoshi {
 
-// gRPC messages in and out of every service and client channel; a larger one is RESOURCE_EXHAUSTED
-// (from gRPC itself).
+// Request messages a service's gRPC server accepts, set per service from the largest request its methods
+// need (gRPC C++ has one receive limit per server, not per method); a larger request is
+// RESOURCE_EXHAUSTED from gRPC before any handler runs. docs/reliability.md ("Message limits per method")
+// has the table of methods and the memory this bounds.
+//   everything small (ids, filters, a progress report, a review): kMaxRequestBytes
+//   ImportPlan (a whole plan's tasks), the task service:            kMaxTaskRequestBytes
+//   RecordObservations (up to kMaxObservationBatch observations):   kMaxObservationRequestBytes
+//   IngestDocument: --max_document_bytes plus kDocumentEnvelopeBytes for its metadata
+inline constexpr int kMaxRequestBytes = 1 << 20;
+inline constexpr int kMaxTaskRequestBytes = 4 << 20;
+inline constexpr int kMaxObservationRequestBytes = 16 << 20;
+inline constexpr int kDocumentEnvelopeBytes = 1 << 20;
+
+// Answers a server sends, and what every client channel (the CLI, the gateway, a service calling a peer)
+// accepts: the largest answer is an extraction of the largest document (GetExtraction).
 inline constexpr int kMaxMessageBytes = 64 << 20;
 
 // List/Query RPCs (paging.h): page_size 0 means kDefaultPageSize; above kMaxPageSize is INVALID_ARGUMENT.

@@ -140,9 +140,10 @@ absl::Status ServiceHost::Start(const std::string& address) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   grpc::ResourceQuota quota(name_);
-  quota.SetMaxThreads(std::max(4, absl::GetFlag(FLAGS_max_threads)));
+  const int threads = absl::GetFlag(FLAGS_max_threads);
+  quota.SetMaxThreads(std::max(4, threads > 0 ? threads : limits_.default_max_threads));
   builder.SetResourceQuota(quota);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxReceiveMessageSize(limits_.max_request_bytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(address, creds, &port_);
   for (auto& [service, full_name] : services_) builder.RegisterService(service);

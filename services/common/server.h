@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/identity.h"
+#include "services/common/limits.h"
 
 namespace luoshi {
 
@@ -62,9 +63,23 @@ bool IsLoopbackAddress(const std::string& address);
 //   acquisition). Tests keep it on.
 void TuneProcessForServing();
 
+// What a server accepts (limits.h): the largest request message, and the thread quota when --max_threads
+// is 0 (its default, "the service's own").
+struct ServerLimits {
+  int max_request_bytes = kMaxRequestBytes;
+  int default_max_threads = 64;
+};
+
+// Each service's limits, for its main() and for tests that host it.
+inline ServerLimits TaskServerLimits() { return {kMaxTaskRequestBytes, 64}; }
+inline ServerLimits IndicatorServerLimits() { return {kMaxObservationRequestBytes, 64}; }
+inline ServerLimits IngestionServerLimits(int64_t max_document_bytes = kDefaultMaxDocumentBytes) {
+  return {static_cast<int>(max_document_bytes + kDocumentEnvelopeBytes), 16};
+}
+
 class ServiceHost {
  public:
-  explicit ServiceHost(std::string name) : name_(std::move(name)) {}
+  explicit ServiceHost(std::string name, ServerLimits limits = {}) : name_(std::move(name)), limits_(limits) {}
   ~ServiceHost();
 
   // `service` must outlive the host. `full_name` is the proto service name used for health status.
@@ -84,6 +99,7 @@ class ServiceHost {
 
  private:
   std::string name_;
+  ServerLimits limits_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -414,7 +414,7 @@ int Run() {
   }
   IndicatorLogic service(&catalog, store->get(), SystemClock::Get());
   GrpcService grpc_service(&service, Tokens().authenticator());
-  ServiceHost host("indicators-bench");
+  ServiceHost host("indicators-bench", IndicatorServerLimits());
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   if (absl::Status st = host.Start("127.0.0.1:0"); !st.ok()) {
     std::fprintf(stderr, "cannot start: %s\n", std::string(st.message()).c_str());

@@ -23,7 +23,7 @@ class IndicatorGrpcServiceTest : public testing_util::ServiceFixture {
   void SetUp() override {
     ServiceFixture::SetUp();
     grpc_service_ = std::make_unique<GrpcService>(service_.get(), tokens_.authenticator());
-    host_ = std::make_unique<ServiceHost>("indicators-test");
+    host_ = std::make_unique<ServiceHost>("indicators-test", IndicatorServerLimits());
     host_->AddService(grpc_service_.get(), "luoshi.v1.IndicatorService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
     ASSERT_GT(host_->port(), 0);

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
 
   luoshi::indicators::IndicatorLogic service(&catalog_index, store->get(), luoshi::SystemClock::Get());
   luoshi::indicators::GrpcService grpc_service(&service, authenticator->get());
-  luoshi::ServiceHost host("indicators");
+  luoshi::ServiceHost host("indicators", luoshi::IndicatorServerLimits());
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress)); !s.ok()) {
     return Fail("cannot start", s);

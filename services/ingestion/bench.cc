@@ -155,7 +155,7 @@ int Run() {
   });
   const TestTokens tokens;  // the bench's clients sign in with these
   GrpcService server(&handler, tokens.authenticator());
-  ServiceHost host("ingestion-bench");
+  ServiceHost host("ingestion-bench", IngestionServerLimits());
   host.AddService(&server, "luoshi.v1.IngestionService");
   if (absl::Status s = host.Start("127.0.0.1:0"); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());

@@ -102,7 +102,7 @@ class DownstreamTest : public ::testing::Test {
     StartIndicators("127.0.0.1:0");
     indicators_address_ = "127.0.0.1:" + std::to_string(indicators_host_->port());
 
-    tasks_host_ = std::make_unique<ServiceHost>("tasks-peer");
+    tasks_host_ = std::make_unique<ServiceHost>("tasks-peer", TaskServerLimits());
     tasks_host_->AddService(&tasks_, "luoshi.v1.TaskService");
     ASSERT_TRUE(tasks_host_->Start("127.0.0.1:0").ok());
 
@@ -117,7 +117,7 @@ class DownstreamTest : public ::testing::Test {
     dispatcher_ = std::make_unique<Dispatcher>(store_.get(), client_.get(), &clock_, DispatcherOptions{},
                                                [] { return 1.0; });
     server_ = std::make_unique<GrpcService>(handler_.get(), tokens_.authenticator());
-    ingestion_host_ = std::make_unique<ServiceHost>("ingestion");
+    ingestion_host_ = std::make_unique<ServiceHost>("ingestion", IngestionServerLimits());
     ingestion_host_->AddService(server_.get(), "luoshi.v1.IngestionService");
     ASSERT_TRUE(ingestion_host_->Start("127.0.0.1:0").ok());
     ingestion_ =
@@ -131,7 +131,7 @@ class DownstreamTest : public ::testing::Test {
   }
 
   void StartIndicators(const std::string& address) {
-    indicators_host_ = std::make_unique<ServiceHost>("indicators");
+    indicators_host_ = std::make_unique<ServiceHost>("indicators", IndicatorServerLimits());
     indicators_host_->AddService(indicator_grpc_.get(), "luoshi.v1.IndicatorService");
     absl::Status s = indicators_host_->Start(address);
     ASSERT_TRUE(s.ok()) << s;

@@ -32,7 +32,7 @@ class IngestionGrpcServiceTest : public ::testing::Test {
     options.max_document_bytes = 4096;
     handler_ = std::make_unique<IngestionLogic>(store_.get(), &engine_, SystemClock::Get(), options);
     server_ = std::make_unique<GrpcService>(handler_.get(), tokens_.authenticator());
-    host_ = std::make_unique<ServiceHost>("ingestion-test");
+    host_ = std::make_unique<ServiceHost>("ingestion-test", IngestionServerLimits());
     host_->AddService(server_.get(), "luoshi.v1.IngestionService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
     stub_ = v1::IngestionService::NewStub(

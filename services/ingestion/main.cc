@@ -44,7 +44,8 @@ namespace luoshi::ingestion {
 namespace {
 
 constexpr char kDefaultDatabasePath[] = "data/local/ingestion.db";
-constexpr int64_t kTransportLimitBytes = int64_t{64} << 20;  // ServiceHost's gRPC message limit
+// The largest document: what a gRPC message can carry, less the request's other fields.
+constexpr int64_t kTransportLimitBytes = int64_t{kMaxMessageBytes} - kDocumentEnvelopeBytes;
 
 [[noreturn]] void Die(const std::string& what, const absl::Status& status) {
   LogError(what, {{"error", std::string(status.message())}});
@@ -117,7 +118,7 @@ int Run() {
                            [&dispatcher] { dispatcher.Wake(); });
   GrpcService server(&handler, authenticator->get());
 
-  ServiceHost host("ingestion");
+  ServiceHost host("ingestion", IngestionServerLimits(ingestion_options.max_document_bytes));
   host.AddService(&server, "luoshi.v1.IngestionService");
   if (absl::Status s = host.Start(ListenAddress(kDefaultIngestionAddress)); !s.ok()) Die("cannot start", s);
   dispatcher.Start();

@@ -200,7 +200,7 @@ int Main() {
     absl::SetFlag(&FLAGS_tls_cert, config.tls.empty() ? "" : ca_dir + "/tasks.pem");
     absl::SetFlag(&FLAGS_tls_key, config.tls.empty() ? "" : ca_dir + "/tasks.key");
     absl::SetFlag(&FLAGS_tls_client_ca, config.tls == "mtls" ? ca_dir + "/ca.pem" : "");
-    config.host = std::make_unique<ServiceHost>("auth-bench");
+    config.host = std::make_unique<ServiceHost>("auth-bench", TaskServerLimits());
     grpc::Service* service = !config.identity ? static_cast<grpc::Service*>(&bare)
                              : config.uncached ? static_cast<grpc::Service*>(&uncached_service)
                                                : static_cast<grpc::Service*>(&cached_service);

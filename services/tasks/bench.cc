@@ -239,7 +239,7 @@ int Main() {
   // ---- Serve ------------------------------------------------------------------------------
   absl::SetFlag(&FLAGS_max_threads, clients * 2 + 8);
   GrpcService service(&tracker, Tokens().authenticator());
-  ServiceHost host("tasks-bench");
+  ServiceHost host("tasks-bench", TaskServerLimits());
   host.AddService(&service, "luoshi.v1.TaskService");
   if (auto s = host.Start("127.0.0.1:0"); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());

@@ -1,26 +1,37 @@
 #include "services/tasks/broadcaster.h"
 
+#include <vector>
+
 #include "services/tasks/errors.h"
 
 namespace luoshi::tasks {
 
 Subscription::~Subscription() { owner_->Remove(id_); }
 
-void Subscription::Offer(const v1::TaskEvent& event) {
-  if (!matcher_(event.task())) return;
+std::shared_ptr<SubscriptionListener> Subscription::Offer(const v1::TaskEvent& event) {
+  if (!matcher_(event.task())) return nullptr;
   absl::MutexLock lock(&mu_);
-  if (closed_ || overflowed_) return;
+  if (closed_ || overflowed_) return nullptr;
   if (queue_.size() >= capacity_) {
     overflowed_ = true;
     queue_.clear();
-    return;
+    return listener_;
   }
   queue_.push_back(event);
+  // A listener that found the queue empty is waiting for this one; with more queued it is still busy
+  // writing and comes back for the rest by itself.
+  return queue_.size() == 1 ? listener_ : nullptr;
 }
 
-void Subscription::Close() {
+std::shared_ptr<SubscriptionListener> Subscription::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
+  return listener_;
+}
+
+void Subscription::SetListener(std::shared_ptr<SubscriptionListener> listener) {
+  absl::MutexLock lock(&mu_);
+  listener_ = std::move(listener);
 }
 
 absl::StatusOr<std::optional<v1::TaskEvent>> Subscription::Next(absl::Duration timeout) {
@@ -45,21 +56,42 @@ absl::StatusOr<std::unique_ptr<Subscription>> TaskBroadcaster::Subscribe(
     std::function<bool(const v1::Task&)> matcher) {
   absl::MutexLock lock(&mu_);
   if (closed_) return ServerShuttingDown();
+  if (static_cast<int>(subscribers_.size()) >= max_subscribers_) return TooManyWatchers(max_subscribers_);
   const uint64_t id = next_id_++;
   std::unique_ptr<Subscription> sub(new Subscription(this, id, std::move(matcher), capacity_));
   subscribers_[id] = sub.get();
   return sub;
 }
 
+namespace {
+
+void Tell(const std::vector<std::shared_ptr<SubscriptionListener>>& listeners) {
+  for (const auto& l : listeners) l->OnReady();
+}
+
+}  // namespace
+
 void TaskBroadcaster::Publish(const v1::TaskEvent& event) {
-  absl::MutexLock lock(&mu_);
-  for (auto& [id, sub] : subscribers_) sub->Offer(event);
+  std::vector<std::shared_ptr<SubscriptionListener>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, sub] : subscribers_) {
+      if (auto l = sub->Offer(event)) wake.push_back(std::move(l));
+    }
+  }
+  Tell(wake);
 }
 
 void TaskBroadcaster::Close() {
-  absl::MutexLock lock(&mu_);
-  closed_ = true;
-  for (auto& [id, sub] : subscribers_) sub->Close();
+  std::vector<std::shared_ptr<SubscriptionListener>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    for (auto& [id, sub] : subscribers_) {
+      if (auto l = sub->Close()) wake.push_back(std::move(l));
+    }
+  }
+  Tell(wake);
 }
 
 int TaskBroadcaster::subscriber_count() const {

@@ -118,5 +118,53 @@ TEST(BroadcasterTest, ASubscriberThatFallsBehindIsDisconnectedNotWaitedFor) {
   EXPECT_EQ(next.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+// The listener a stream without a thread relies on: told when an event lands in an empty queue, when
+// the subscriber overflows and when the broadcaster closes; never for events it is still draining.
+class CountingListener : public SubscriptionListener {
+ public:
+  void OnReady() override { calls.fetch_add(1); }
+  std::atomic<int> calls{0};
+};
+
+TEST(BroadcasterTest, ListenerIsToldWhenThereIsSomethingNewToTake) {
+  TaskBroadcaster broadcaster(/*queue_capacity=*/3);
+  auto sub = broadcaster.Subscribe([](const v1::Task&) { return true; });
+  ASSERT_TRUE(sub.ok());
+  auto listener = std::make_shared<CountingListener>();
+  (*sub)->SetListener(listener);
+  broadcaster.Publish(Event(1, 1));
+  EXPECT_EQ(listener->calls.load(), 1);
+  broadcaster.Publish(Event(1, 2));  // queued behind the first: the listener is still draining
+  EXPECT_EQ(listener->calls.load(), 1);
+  for (int seq : {1, 2}) {
+    auto next = (*sub)->Next(absl::ZeroDuration());
+    ASSERT_TRUE(next.ok() && next->has_value());
+    EXPECT_EQ((*next)->task().percent_complete(), seq);
+  }
+  auto empty = (*sub)->Next(absl::ZeroDuration());
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->has_value());
+  broadcaster.Publish(Event(1, 3));  // the queue was empty again
+  EXPECT_EQ(listener->calls.load(), 2);
+  for (int seq = 4; seq <= 6; ++seq) broadcaster.Publish(Event(1, seq));  // the fourth queued overflows
+  EXPECT_EQ(listener->calls.load(), 3);
+  EXPECT_EQ((*sub)->Next(absl::ZeroDuration()).status().code(), absl::StatusCode::kResourceExhausted);
+  broadcaster.Close();
+  EXPECT_EQ(listener->calls.load(), 4);
+}
+
+TEST(BroadcasterTest, RefusesSubscribersBeyondItsLimit) {
+  TaskBroadcaster broadcaster(/*queue_capacity=*/8, /*max_subscribers=*/2);
+  auto match_all = [](const v1::Task&) { return true; };
+  auto a = broadcaster.Subscribe(match_all);
+  auto b = broadcaster.Subscribe(match_all);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto c = broadcaster.Subscribe(match_all);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(c.status().message().find("--max_watchers"), std::string::npos) << c.status();
+  a->reset();  // one closes: room for another
+  EXPECT_TRUE(broadcaster.Subscribe(match_all).ok());
+}
+
 }  // namespace
 }  // namespace luoshi::tasks

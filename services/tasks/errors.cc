@@ -88,6 +88,12 @@ absl::Status WatcherTooSlow(size_t capacity) {
                    " events behind and was disconnected; reconnect and reload the board"));
 }
 
+absl::Status TooManyWatchers(int limit) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("the task service already serves ", limit,
+                   " open WatchTasks streams, its limit (--max_watchers); close one or try again later"));
+}
+
 absl::Status ServerShuttingDown() {
   return absl::UnavailableError("the task service is shutting down; reconnect shortly");
 }

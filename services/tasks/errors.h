@@ -28,6 +28,7 @@ absl::Status InvalidDate(const std::string& field, const std::string& value);
 absl::Status MissingField(const std::string& field);
 absl::Status WatcherTooSlow(size_t capacity);
 absl::Status ServerShuttingDown();
+absl::Status TooManyWatchers(int limit);
 
 }  // namespace luoshi::tasks
 

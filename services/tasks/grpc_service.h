@@ -1,8 +1,9 @@
 // GrpcService: luoshi.v1.TaskService over gRPC (sync API, ListTasks and GetLedger on the
 // callback API, see TaskServiceBase). Each method is one line through the CallAdapter (adapter.h): the
 // caller verified from its token (identity.h), TaskLogic (service.h, which describes the layers), the status.
-// WatchTasks polls its subscription in short slices so that it notices a cancelled client and a
-// closed broadcaster (TaskLogic::Shutdown) promptly and never holds up server shutdown.
+// WatchTasks is on the callback API too and holds no thread while a stream waits for changes: the
+// broadcaster wakes the stream when there is something to write (grpc_service.cc, WatchReactor), and
+// a closed broadcaster (TaskLogic::Shutdown) ends every stream at once, so it never holds up shutdown.
 #ifndef LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
 #define LUOSHI_SERVICES_TASKS_GRPC_SERVICE_H_
 
@@ -17,9 +18,10 @@ namespace luoshi::tasks {
 // a worker thread. Both are raw methods sending bytes the tracker prepared: a page assembled from
 // the stored task definitions (TaskLogic::ListTasksBytes), the cached serialized ledger
 // (TaskLogic::GetLedgerBytes) without a copy. Calls that can wait (ReportProgress behind a group
-// commit and its fsync, WatchTasks, ExportTasks …) stay on the sync thread pool.
-using TaskServiceBase = v1::TaskService::WithRawCallbackMethod_ListTasks<
-    v1::TaskService::WithRawCallbackMethod_GetLedger<v1::TaskService::Service>>;
+// commit and its fsync, ExportTasks …) stay on the sync thread pool. WatchTasks streams use the
+// callback API so that open viewers never take threads from writes.
+using TaskServiceBase = v1::TaskService::WithRawCallbackMethod_ListTasks<v1::TaskService::WithRawCallbackMethod_GetLedger<
+    v1::TaskService::WithCallbackMethod_WatchTasks<v1::TaskService::Service>>>;
 
 class GrpcService final : public TaskServiceBase {
  public:
@@ -43,8 +45,8 @@ class GrpcService final : public TaskServiceBase {
                                       grpc::ByteBuffer* resp) override;
   grpc::Status ListDueTasks(grpc::ServerContext* c, const v1::ListDueTasksRequest* req,
                             v1::ListDueTasksResponse* resp) override;
-  grpc::Status WatchTasks(grpc::ServerContext* c, const v1::WatchTasksRequest* req,
-                          grpc::ServerWriter<v1::TaskEvent>* writer) override;
+  grpc::ServerWriteReactor<v1::TaskEvent>* WatchTasks(grpc::CallbackServerContext* c,
+                                                      const v1::WatchTasksRequest* req) override;
   grpc::Status ExportTasks(grpc::ServerContext* c, const v1::ExportTasksRequest* req,
                            grpc::ServerWriter<v1::TaskExportChunk>* writer) override;
 

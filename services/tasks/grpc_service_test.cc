@@ -8,10 +8,13 @@
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "services/common/flags.h"
 #include "services/common/server.h"
 #include "services/common/test_tokens.h"
 #include "services/tasks/test_util.h"
@@ -34,7 +37,7 @@ class TaskGrpcServiceTest : public ::testing::Test {
     units_ = *units;
     tracker_ = std::make_unique<TaskLogic>(store_.get(), &units_, &clock_, nullptr);
     service_ = std::make_unique<GrpcService>(tracker_.get(), tokens_.authenticator());
-    host_ = std::make_unique<ServiceHost>("tasks-test");
+    host_ = std::make_unique<ServiceHost>("tasks-test", TaskServerLimits());
     host_->AddService(service_.get(), "luoshi.v1.TaskService");
     ASSERT_TRUE(host_->Start("127.0.0.1:0").ok());
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->port()),
@@ -176,6 +179,76 @@ TEST_F(TaskGrpcServiceTest, ShutdownEndsOpenWatchers) {
   EXPECT_FALSE(reader->Read(&event));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+// Open viewers hold no server threads: with the thread quota at its floor (4) and 200 streams open,
+// a report is still served at once and reaches every one of them; a watcher beyond --max_watchers is
+// refused with a reason.
+TEST_F(TaskGrpcServiceTest, WritesAreServedWithTwoHundredStreamsOpen) {
+  constexpr int kWatchers = 200;
+  // A second server with the smallest thread quota and a limit on watchers, on the same tracker data.
+  const int saved_threads = absl::GetFlag(FLAGS_max_threads);
+  absl::SetFlag(&FLAGS_max_threads, 4);
+  TrackerOptions options;
+  options.max_watchers = kWatchers;
+  TaskLogic tracker(store_.get(), &units_, &clock_, nullptr, options);
+  GrpcService service(&tracker, tokens_.authenticator());
+  ServiceHost host("tasks-watch-test", TaskServerLimits());
+  host.AddService(&service, "luoshi.v1.TaskService");
+  ASSERT_TRUE(host.Start("127.0.0.1:0").ok());
+  absl::SetFlag(&FLAGS_max_threads, saved_threads);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host.port()), grpc::InsecureChannelCredentials());
+  auto stub = v1::TaskService::NewStub(channel);
+
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::TaskEvent>>> readers;
+  for (int i = 0; i < kWatchers; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    tokens_.Attach(Identity{absl::StrCat("board", i), "", Role::kViewer}, contexts.back().get());
+    readers.push_back(stub->WatchTasks(contexts.back().get(), {}));
+    readers.back()->WaitForInitialMetadata();
+  }
+  {
+    grpc::ClientContext ctx;
+    tokens_.Attach(Identity{"board-extra", "", Role::kViewer}, &ctx);
+    auto extra = stub->WatchTasks(&ctx, {});
+    v1::TaskEvent event;
+    EXPECT_FALSE(extra->Read(&event));
+    grpc::Status refused = extra->Finish();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_TRUE(absl::StrContains(refused.error_message(), "WatchTasks streams")) << refused.error_message();
+  }
+
+  const std::string task = TaskId("8");  // 大兴生物医药基地管委会
+  for (int percent : {20, 40}) {
+    grpc::ClientContext ctx;
+    tokens_.Attach(Identity{"王五", "大兴生物医药基地管委会", Role::kOffice}, &ctx);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::ReportProgressRequest req;
+    req.set_task_id(task);
+    req.set_percent(percent);
+    v1::Task resp;
+    grpc::Status s = stub->ReportProgress(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  for (int i = 0; i < kWatchers; ++i) {
+    for (int percent : {20, 40}) {
+      v1::TaskEvent event;
+      ASSERT_TRUE(readers[i]->Read(&event)) << "watcher " << i;
+      EXPECT_EQ(event.task().id(), task);
+      EXPECT_EQ(event.task().percent_complete(), percent) << "watcher " << i;
+    }
+  }
+  // Half the viewers leave; the rest end with the service.
+  for (int i = 0; i < kWatchers; i += 2) contexts[i]->TryCancel();
+  tracker.Shutdown();
+  for (int i = 0; i < kWatchers; ++i) {
+    v1::TaskEvent event;
+    EXPECT_FALSE(readers[i]->Read(&event));
+    EXPECT_EQ(readers[i]->Finish().error_code(),
+              i % 2 == 0 ? grpc::StatusCode::CANCELLED : grpc::StatusCode::UNAVAILABLE) << "watcher " << i;
+  }
+  host.Shutdown(absl::Seconds(2));
 }
 
 // GetLedger is served from the cached, already serialized ledger: over the wire it must be the same

@@ -30,6 +30,9 @@ ABSL_FLAG(std::string, indicators_addr, "",
           "latest actual. Empty: no peer, the field stays empty.");
 ABSL_FLAG(int, indicators_deadline_ms, 500,
           "Deadline of each call to the indicator service, in milliseconds.");
+ABSL_FLAG(int, max_watchers, 1000,
+          "Open WatchTasks streams at once; one more is refused with RESOURCE_EXHAUSTED. Streams hold "
+          "no thread while they wait, only their queue of unsent changes.");
 
 namespace {
 
@@ -44,7 +47,7 @@ int main(int argc, char** argv) {
   using namespace luoshi;
   ParseFlags(argc, argv,
              "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
-             "--yellow_window_days, --reporting_period, --indicators_addr, --auth_keys (required), "
+             "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
              "--auth_revoked, --service_token, --log_level, --tls_*.");
   InitLogging("tasks");
   TuneProcessForServing();
@@ -54,6 +57,8 @@ int main(int argc, char** argv) {
   if (options.rules.yellow_window_days < 0) {
     return Fail("bad flag", absl::InvalidArgumentError("--yellow_window_days cannot be negative"));
   }
+  options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  if (options.max_watchers < 1) return Fail("bad flag", absl::InvalidArgumentError("--max_watchers must be at least 1"));
   if (!tasks::ParsePeriodKind(absl::GetFlag(FLAGS_reporting_period), &options.rules.period_kind)) {
     return Fail("bad flag",
                 absl::InvalidArgumentError("--reporting_period must be \"month\" or \"quarter\""));
@@ -88,7 +93,7 @@ int main(int argc, char** argv) {
 
   tasks::TaskLogic tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
   tasks::GrpcService service(&tracker, authenticator->get());
-  ServiceHost host("tasks");
+  ServiceHost host("tasks", TaskServerLimits());
   host.AddService(&service, "luoshi.v1.TaskService");
   if (absl::Status s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) {
     return Fail("cannot start", s);

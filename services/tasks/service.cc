@@ -120,7 +120,7 @@ TaskLogic::TaskLogic(TaskStore* store, const UnitDirectory* units, const Clock* 
       clock_(clock),
       indicators_(indicators),
       options_(options),
-      broadcaster_(options.watch_queue_capacity) {}
+      broadcaster_(options.watch_queue_capacity, options.max_watchers) {}
 
 v1::Task TaskLogic::ToProto(const StoredTask& t) const {
   StoredTask copy = t;

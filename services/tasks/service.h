@@ -40,6 +40,8 @@ namespace luoshi::tasks {
 struct TrackerOptions {
   RuleOptions rules;
   size_t watch_queue_capacity = 1024;
+  // Open WatchTasks streams at once (--max_watchers); one more is RESOURCE_EXHAUSTED.
+  int max_watchers = 1000;
   int default_due_within_days = 7;
 };
 
