@@ -67,6 +67,7 @@ std::vector<Command> IngestCommands();
 std::vector<Command> IndicatorCommands();
 std::vector<Command> TaskCommands();
 std::vector<Command> TokenCommands();
+std::vector<Command> AdminCommands();
 
 // Turns a failed RPC into a message naming the service and what to do.
 absl::Status RpcError(const std::string& service, const std::string& address, const grpc::Status& status);

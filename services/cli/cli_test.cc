@@ -5,7 +5,10 @@
 #include "gtest/gtest.h"
 #include "services/cli/cli.h"
 #include "services/cli/credentials.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/backup.h"
 #include "services/common/jwt.h"
+#include "services/common/sqlite.h"
 
 namespace luoshi::cli {
 namespace {
@@ -142,6 +145,80 @@ TEST(TokenCommandsTest, LoginStoresTheTokenAndWhoamiReadsIt) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(refused.message().find("expired"), std::string::npos) << refused;
   EXPECT_EQ(ReadCredentials(file)->token, token);
+}
+
+// luoshi admin restore against a backup directory made here (three small SQLite files and their manifest),
+// with nothing listening at the service addresses.
+class RestoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        testing::TempDir() + "/cli_restore_" + testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_ + "/backup");
+    std::string files;
+    for (const char* service : {"ingestion", "indicators", "tasks"}) {
+      const std::string path = absl::StrCat(root_, "/backup/", service, ".db");
+      {
+        auto db = sql::Database::Open(
+            path, {{1, absl::StrCat("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('", service, "')")}});
+        ASSERT_TRUE(db.ok()) << db.status();
+      }
+      absl::StrAppend(&files, files.empty() ? "" : ",", R"({"service":")", service, R"(","file":")", service,
+                      R"(.db","size_bytes":")", std::filesystem::file_size(path), R"(","sha256":")",
+                      *Sha256OfFile(path), R"(","schema_version":1})");
+    }
+    std::ofstream(root_ + "/backup/manifest.json")
+        << R"({"format":"luoshi-backup-1","started":"2026-12-07T00:00:00Z","files":[)" << files << "]}";
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  absl::Status Restore(const std::string& data_dir, std::string* out) {
+    std::ostringstream o, e;
+    Context ctx;
+    ctx.out = &o;
+    ctx.err = &e;
+    // Port 1: nothing listens there, as when the services are stopped.
+    ctx.ingestion_addr = ctx.indicators_addr = ctx.tasks_addr = "127.0.0.1:1";
+    const std::vector<Command> admin = AdminCommands();
+    absl::Status s = admin.at(0).run(ctx, {"restore", "--from", root_ + "/backup", "--data_dir", data_dir});
+    *out = o.str();
+    return s;
+  }
+  std::string root_;
+};
+
+TEST_F(RestoreTest, RestoresIntoADataDirectoryAndKeepsWhatWasThere) {
+  std::string out;
+  const std::string data = root_ + "/data";
+  ASSERT_TRUE(Restore(data, &out).ok()) << out;
+  EXPECT_EQ(*Sha256OfFile(data + "/tasks.db"), *Sha256OfFile(root_ + "/backup/tasks.db"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/tasks.db.before-restore"));
+  std::ofstream(data + "/tasks.db-wal") << "stale";
+  std::ofstream(data + "/tasks.db-shm") << "stale";
+  ASSERT_TRUE(Restore(data, &out).ok()) << out;
+  EXPECT_TRUE(std::filesystem::exists(data + "/tasks.db.before-restore"));
+  EXPECT_TRUE(std::filesystem::exists(data + "/tasks.db.before-restore-wal"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/tasks.db-wal"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/tasks.db-shm"));
+  EXPECT_TRUE(CheckDatabaseIntegrity(data + "/tasks.db").ok());
+  // A third restore would overwrite what the second kept.
+  EXPECT_EQ(Restore(data, &out).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RestoreTest, RefusesADamagedBackupAndChangesNothing) {
+  {
+    std::fstream f(root_ + "/backup/indicators.db", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x7f');
+  }
+  std::string out;
+  absl::Status s = Restore(root_ + "/data", &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("indicators.db is damaged"), std::string::npos) << s;
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/data"));
+  std::filesystem::remove(root_ + "/backup/manifest.json");
+  EXPECT_EQ(Restore(root_ + "/data", &out).code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

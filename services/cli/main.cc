@@ -18,7 +18,8 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {HealthCommands, ExtractCommands, IngestCommands, IndicatorCommands, TaskCommands, TokenCommands}) {
+  for (auto group : {HealthCommands, ExtractCommands, IngestCommands, IndicatorCommands, TaskCommands, TokenCommands,
+                     AdminCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;

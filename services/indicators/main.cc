@@ -6,6 +6,7 @@
 #include <string>
 #include <system_error>
 
+#include "services/common/admin_service.h"
 #include "services/common/catalog.h"
 #include "services/common/clock.h"
 #include "services/common/flags.h"
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
   luoshi::indicators::GrpcService grpc_service(&service, authenticator->get());
   luoshi::ServiceHost host("indicators", luoshi::IndicatorServerLimits());
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
+  luoshi::AdminService admin("indicators", db_path, authenticator->get());
+  host.AddService(&admin, "luoshi.v1.AdminService");
   if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress)); !s.ok()) {
     return Fail("cannot start", s);
   }

@@ -10,6 +10,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/admin_service.h"
 #include "services/common/catalog.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
@@ -120,6 +121,8 @@ int Run() {
 
   ServiceHost host("ingestion", IngestionServerLimits(ingestion_options.max_document_bytes));
   host.AddService(&server, "luoshi.v1.IngestionService");
+  AdminService admin("ingestion", DatabasePath(kDefaultDatabasePath), authenticator->get());
+  host.AddService(&admin, "luoshi.v1.AdminService");
   if (absl::Status s = host.Start(ListenAddress(kDefaultIngestionAddress)); !s.ok()) Die("cannot start", s);
   dispatcher.Start();
   LogInfo("delivering to",

@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/admin_service.h"
 #include "services/common/clock.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
   tasks::GrpcService service(&tracker, authenticator->get());
   ServiceHost host("tasks", TaskServerLimits());
   host.AddService(&service, "luoshi.v1.TaskService");
+  AdminService admin("tasks", db_path, authenticator->get());
+  host.AddService(&admin, "luoshi.v1.AdminService");
   if (absl::Status s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) {
     return Fail("cannot start", s);
   }
