@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "google/protobuf/descriptor.h"
 
 namespace luoshi::indicators {
 
@@ -17,6 +18,9 @@ absl::Status RegionNotFound(const std::string& name);
 // INVALID_ARGUMENT for a missing required request field.
 absl::Status MissingField(const std::string& field, const std::string& hint);
 absl::Status InvalidPeriodFilter(const std::string& field, const std::string& reason);
+// INVALID_ARGUMENT when `value` is not a value of enum `type` (a newer client's, or a number set by hand):
+// unchecked, it would match nothing in a filter and be stored without meaning in a figure. OK otherwise.
+absl::Status CheckEnumValue(const std::string& field, int value, const google::protobuf::EnumDescriptor* type);
 
 }  // namespace luoshi::indicators
 

@@ -232,6 +232,13 @@ absl::StatusOr<ObservationRecord> IndicatorLogic::Normalize(int index, const v1:
   if (!period.ok()) return invalid(std::string(period.status().message()));
   r.period = *period;
   o.set_period(FormatPeriod(*period));
+  for (const absl::Status& known :
+       {CheckEnumValue("status", o.status(), v1::ObservationStatus_descriptor()),
+        CheckEnumValue("measure", o.measure(), v1::Measure_descriptor()),
+        CheckEnumValue("bound", o.bound(), v1::Bound_descriptor()),
+        CheckEnumValue("change_direction", o.change_direction(), v1::ChangeDirection_descriptor())}) {
+    if (!known.ok()) return invalid(std::string(known.message()));
+  }
   if (o.status() == v1::OBSERVATION_STATUS_UNSPECIFIED) {
     return invalid("status is unspecified; say whether the figure is an actual, a target or a forecast");
   }
@@ -289,6 +296,8 @@ absl::StatusOr<ObservationFilter> IndicatorLogic::FilterFrom(
     if (!p.ok()) return InvalidPeriodFilter("period_to", std::string(p.status().message()));
     f.start_to = p->EndKey();  // periods that start within period_to are included
   }
+  LUOSHI_RETURN_IF_ERROR(CheckEnumValue("measure", request.measure(), v1::Measure_descriptor()));
+  LUOSHI_RETURN_IF_ERROR(CheckEnumValue("status", request.status(), v1::ObservationStatus_descriptor()));
   f.measure = request.measure();
   f.status = request.status();
   f.document_id = request.document_id();
@@ -362,6 +371,8 @@ absl::StatusOr<std::string> IndicatorLogic::GetSeriesWire(const Identity& /*call
   if (request.indicator_id().empty())
     return MissingField("indicator_id", "give an indicator id, name or alias");
   if (request.region().empty()) return MissingField("region", "give a region name, alias or id (大兴区)");
+  LUOSHI_RETURN_IF_ERROR(CheckEnumValue("measure", request.measure(), v1::Measure_descriptor()));
+  LUOSHI_RETURN_IF_ERROR(CheckEnumValue("status", request.status(), v1::ObservationStatus_descriptor()));
   ObservationFilter f;
   f.indicator_keys = {IndicatorKey(request.indicator_id())};
   f.region_keys = {RegionKey(request.region())};

@@ -18,6 +18,9 @@ absl::Status MissingDocumentId();
 inline constexpr int kMinYearHint = 1949;
 inline constexpr int kMaxYearHint = 2100;
 absl::Status InvalidYearHint(int year);
+// INVALID_ARGUMENT: ListDocuments.type is a number this build's DocumentType does not have (a newer
+// client's, or set by hand); unchecked it would list nothing and look like an empty store.
+absl::Status UnknownDocumentType(int type);
 // The stored document and the one being inserted share an id but not a hash (a 64-bit prefix clash).
 absl::Status DocumentIdCollision(const std::string& id);
 

@@ -309,6 +309,7 @@ absl::StatusOr<v1::Document> IngestionLogic::GetDocument(const Identity& /*calle
 
 absl::StatusOr<v1::ListDocumentsResponse> IngestionLogic::ListDocuments(
     const Identity& /*caller*/, const v1::ListDocumentsRequest& request) const {
+  if (!v1::DocumentType_IsValid(request.type())) return UnknownDocumentType(request.type());
   LUOSHI_ASSIGN_OR_RETURN(const int page_size, PageSizeOf(request.page().page_size()));
   DocumentQuery query;
   query.type = request.type();

@@ -2,6 +2,7 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@ namespace luoshi::extract {
 namespace {
 
 constexpr zip_uint64_t kMaxDocumentXml = 64ull << 20;  // refuse zip bombs
+// Most tags ('<') document.xml may have. The parsed tree costs some 60 bytes per element, so 64 MiB of
+// empty paragraphs (a .docx of a few hundred KiB) would be a tree of 600 MiB; a long real report has a few
+// hundred thousand tags.
+constexpr size_t kMaxDocumentXmlTags = 4'000'000;
 
 absl::Status NotDocx(std::string_view why) {
   return absl::InvalidArgumentError(
@@ -146,6 +151,10 @@ void AppendBlock(const pugi::xml_node& parent, Sink sink, int depth) {
 
 absl::StatusOr<DocxText> DocxToText(std::string_view bytes) {
   LUOSHI_ASSIGN_OR_RETURN(auto xml, ReadDocumentXml(bytes));
+  if (std::count(xml.begin(), xml.end(), '<') > static_cast<std::ptrdiff_t>(kMaxDocumentXmlTags)) {
+    return NotDocx(absl::StrCat("word/document.xml has more than ", kMaxDocumentXmlTags,
+                                " tags, far more than any real document"));
+  }
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
   if (!parsed) return NotDocx(absl::StrCat("word/document.xml is not XML: ", parsed.description()));

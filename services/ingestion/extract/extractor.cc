@@ -20,6 +20,17 @@ namespace {
 
 constexpr char kAccepted[] = "accepted formats: plain text, HTML, .docx";
 
+// " NAME" for a message about the file, NAME cut to its first 200 bytes (at a character boundary): a
+// status message travels as gRPC metadata, which a client refuses beyond a few KiB.
+std::string FileNamed(const std::string& filename) {
+  if (filename.empty()) return "";
+  constexpr size_t kMaxQuoted = 200;
+  if (filename.size() <= kMaxQuoted) return " " + filename;
+  size_t cut = kMaxQuoted;
+  while (cut > 0 && (static_cast<unsigned char>(filename[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(" ", filename.substr(0, cut), "… (a name of ", filename.size(), " bytes)");
+}
+
 // Replaces control characters (other than tab and newline) so the text is clean and printable.
 std::string CleanControls(std::string text) {
   for (char& c : text) {
@@ -70,11 +81,17 @@ absl::StatusOr<Text> ReadText(std::string_view bytes, const ExtractOptions& opti
     }
     default:
       return absl::InvalidArgumentError(
-          absl::StrCat("the file", options.filename.empty() ? "" : " " + options.filename,
+          absl::StrCat("the file", FileNamed(options.filename),
                        " is not a document Luoshi can read (", kAccepted, ")"));
   }
   const size_t before = t.utf8.size();
   t.utf8 = CleanControls(NormalizeNewlines(t.utf8));
+  if (const auto lines = static_cast<size_t>(std::count(t.utf8.begin(), t.utf8.end(), '\n'));
+      lines > kMaxDocumentLines) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the file", FileNamed(options.filename), " has ", lines,
+        " lines, more than the ", kMaxDocumentLines, " a document may have; remove its empty lines or split it"));
+  }
   // The readers write no carriage returns, so the rows stay where they were; if a length changed the
   // tables' offsets would no longer hold, and the rows are read as plain lines.
   if (t.utf8.size() != before) t.tables.clear();

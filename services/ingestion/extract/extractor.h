@@ -32,6 +32,11 @@ namespace luoshi::extract {
 
 // Bump whenever a rule changes what is extracted (ReprocessDocument compares it).
 inline constexpr char kExtractorVersion[] = "luoshi-extract/1.0.0";
+// Most lines a document's text may have. The reader keeps a record of some 40 bytes per line and spends
+// about a microsecond on each, so a document of nothing but line breaks (32 MiB of them, or a .docx of a
+// few hundred KiB whose document.xml is millions of empty paragraphs) would hold a server thread for half
+// a minute and gigabytes of memory; the longest real report has a few tens of thousands of lines.
+inline constexpr size_t kMaxDocumentLines = 1'000'000;
 
 struct ExtractOptions {
   std::string filename;           // helps format detection (.docx/.html/.txt)
