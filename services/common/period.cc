@@ -5,14 +5,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/common/status_macros.h"
+#include "services/common/utf8.h"
 
 namespace luoshi {
 namespace {
 
 absl::Status InvalidPeriod(std::string_view code) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "period \"", std::string(code),
-      "\" is not a period code; write 2024, 2024H1, 2024H2, 2024Q1..2024Q4, 2024-07 or 2024M01-M06"));
+      "period ", QuoteInput(absl::string_view(code.data(), code.size())),
+      " is not a period code; write 2024, 2024H1, 2024H2, 2024Q1..2024Q4, 2024-07 or 2024M01-M06"));
 }
 
 // Reads 1 or 2 digits at `pos` as a month (1..12). Advances `pos`.

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace luoshi {
@@ -44,6 +47,18 @@ inline bool IsValidUtf8(absl::string_view s) {
     i += static_cast<size_t>(n) + 1;
   }
   return true;
+}
+
+// The caller's text as an error message quotes it: in quotes, whole up to 200 bytes, else its first 200
+// bytes (cut at a character boundary), an ellipsis and its length. A status message travels as gRPC
+// metadata, which a client refuses beyond a few KiB: quoting a long input whole would turn the answer
+// into RESOURCE_EXHAUSTED (and can cost the caller its connection).
+inline std::string QuoteInput(absl::string_view text) {
+  constexpr size_t kMaxQuoted = 200;
+  if (text.size() <= kMaxQuoted) return absl::StrCat("\"", text, "\"");
+  size_t cut = kMaxQuoted;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat("\"", text.substr(0, cut), "…\" (", text.size(), " bytes)");
 }
 
 }  // namespace luoshi

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "google/protobuf/descriptor.h"
 
 namespace luoshi::indicators {
 
@@ -20,7 +19,6 @@ absl::Status MissingField(const std::string& field, const std::string& hint);
 absl::Status InvalidPeriodFilter(const std::string& field, const std::string& reason);
 // INVALID_ARGUMENT when `value` is not a value of enum `type` (a newer client's, or a number set by hand):
 // unchecked, it would match nothing in a filter and be stored without meaning in a figure. OK otherwise.
-absl::Status CheckEnumValue(const std::string& field, int value, const google::protobuf::EnumDescriptor* type);
 
 }  // namespace luoshi::indicators
 

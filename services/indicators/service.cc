@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/common/enums.h"
 #include "services/common/decimal.h"
 #include "services/common/fnv.h"
 #include "services/common/paging.h"

@@ -7,22 +7,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "luoshi/v1/common.pb.h"
+#include "services/common/enums.h"
+#include "services/common/utf8.h"
 
 namespace luoshi::ingestion {
 namespace {
 
-// The caller's text as a message quotes it: whole up to 200 bytes, else its first 200 bytes (cut at a
-// character boundary) and its length. A status message travels as gRPC metadata, which a client refuses
-// beyond a few KiB: quoting a long input whole would turn the answer into RESOURCE_EXHAUSTED.
-std::string Quoted(const std::string& text) {
-  constexpr size_t kMaxQuoted = 200;
-  if (text.size() <= kMaxQuoted) return absl::StrCat("\"", text, "\"");
-  size_t cut = kMaxQuoted;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat("\"", text.substr(0, cut), "…\" (", text.size(), " bytes)");
+std::string Named(const std::string& filename) {
+  return filename.empty() ? "the document" : QuoteInput(filename);
 }
-
-std::string Named(const std::string& filename) { return filename.empty() ? "the document" : Quoted(filename); }
 
 std::string Mebibytes(int64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0)); }
 
@@ -30,7 +23,7 @@ std::string Mebibytes(int64_t bytes) { return absl::StrFormat("%.1f MiB", bytes 
 
 absl::Status DocumentNotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat(
-      "no document with id ", Quoted(id), " has been ingested; ListDocuments shows the stored ones"));
+      "no document with id ", QuoteInput(id), " has been ingested; ListDocuments shows the stored ones"));
 }
 
 absl::Status EmptyDocument(const std::string& filename) {
@@ -54,11 +47,9 @@ absl::Status InvalidYearHint(int year) {
 }
 
 absl::Status UnknownDocumentType(int type) {
-  std::vector<std::string> known;
-  const google::protobuf::EnumDescriptor* d = v1::DocumentType_descriptor();
-  for (int i = 0; i < d->value_count(); ++i) known.push_back(absl::StrCat(d->value(i)->name(), " (", d->value(i)->number(), ")"));
   return absl::InvalidArgumentError(absl::StrCat("type ", type, " is not a known DocumentType; use one of ",
-                                                 absl::StrJoin(known, ", "), ", or leave it unset for every type"));
+                                                 KnownEnumValues(v1::DocumentType_descriptor()),
+                                                 ", or leave it unset for every type"));
 }
 
 absl::Status DocumentIdCollision(const std::string& id) {

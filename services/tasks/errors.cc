@@ -1,17 +1,18 @@
 #include "services/tasks/errors.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/utf8.h"
 
 namespace luoshi::tasks {
 
 absl::Status TaskNotFound(const std::string& task_id) {
   return absl::NotFoundError(
-      absl::StrCat("task \"", task_id, "\" does not exist; `luoshi tasks list` shows the task ids"));
+      absl::StrCat("task ", QuoteInput(task_id), " does not exist; `luoshi tasks list` shows the task ids"));
 }
 
 absl::Status PlanNotFound(const std::string& plan_id) {
   return absl::NotFoundError(
-      absl::StrCat("plan \"", plan_id, "\" does not exist; ListPlans shows the imported plans"));
+      absl::StrCat("plan ", QuoteInput(plan_id), " does not exist; ListPlans shows the imported plans"));
 }
 
 absl::Status NotResponsibleUnit(const std::string& unit, const std::string& task_id,
@@ -60,7 +61,7 @@ absl::Status InvalidPercent(int percent) {
 
 absl::Status InvalidPeriod(const std::string& period, const std::string& expected) {
   return absl::InvalidArgumentError(
-      absl::StrCat("reporting period \"", period, "\" is not valid; expected ", expected));
+      absl::StrCat("reporting period ", QuoteInput(period), " is not valid; expected ", expected));
 }
 
 absl::Status FuturePeriod(const std::string& period, const std::string& current) {
@@ -75,7 +76,7 @@ absl::Status EmptyReport() {
 
 absl::Status InvalidDate(const std::string& field, const std::string& value) {
   return absl::InvalidArgumentError(
-      absl::StrCat(field, " \"", value, "\" is not an ISO date such as 2023-12-31"));
+      absl::StrCat(field, " ", QuoteInput(value), " is not an ISO date such as 2023-12-31"));
 }
 
 absl::Status MissingField(const std::string& field) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "services/common/enums.h"
 #include "services/common/limits.h"
 #include "services/common/paging.h"
 #include "services/common/status_macros.h"
@@ -192,7 +193,18 @@ void TaskLogic::Publish(const v1::Task& task, const std::string& action) {
 
 // ---- Reading tasks --------------------------------------------------------------------------
 
+namespace {
+
+// A status or light the service does not know would match nothing and look like "no such tasks".
+absl::Status CheckFilterEnums(const v1::TaskFilter& f) {
+  LUOSHI_RETURN_IF_ERROR(CheckEnumValue("filter.status", f.status(), v1::TaskStatus_descriptor()));
+  return CheckEnumValue("filter.light", f.light(), v1::Light_descriptor());
+}
+
+}  // namespace
+
 absl::StatusOr<TaskQuery> TaskLogic::QueryFromFilter(const v1::TaskFilter& f) const {
+  LUOSHI_RETURN_IF_ERROR(CheckFilterEnums(f));
   TaskQuery q;
   if (!f.plan_id().empty()) {
     LUOSHI_RETURN_IF_ERROR(store_->GetPlan(f.plan_id()).status());
@@ -351,6 +363,7 @@ absl::StatusOr<std::unique_ptr<Subscription>> TaskLogic::WatchTasks(
     const Identity& who, const v1::WatchTasksRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayRead(who));
   const v1::TaskFilter& f = request.filter();
+  LUOSHI_RETURN_IF_ERROR(CheckFilterEnums(f));
   if (!f.due_before().empty() && !ParseIsoDate(f.due_before())) {
     return InvalidDate("due_before", f.due_before());
   }
