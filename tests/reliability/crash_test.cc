@@ -626,6 +626,7 @@ int Run() {
       kills_per_service[0], kills_per_service[1], kills_per_service[2], absl::FormatDuration(work_time).c_str(),
       absl::FormatDuration(drain_time).c_str(), absl::FormatDuration(absl::Now() - started).c_str(),
       clean_stop ? "yes" : "no");
+  std::fflush(stdout);
   if (docs_acked != static_cast<int>(docs.size()) || reports_acked != n_reports) {
     failures.Add("not everything was acknowledged (see above)");
   }
@@ -633,9 +634,11 @@ int Run() {
   if (failures.count() > 0) {
     failures.Print();
     std::printf("databases and logs kept in %s\n", dir.c_str());
+    std::fflush(stdout);
     return 1;
   }
   std::printf("every check holds\n");
+  std::fflush(stdout);
   if (!absl::GetFlag(FLAGS_keep_dir)) std::filesystem::remove_all(dir);
   return 0;
 }
