@@ -1,4 +1,9 @@
 // The whole system as a user starts it: the four real binaries on ephemeral loopback ports.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -182,12 +187,20 @@ TEST_F(SystemTest, CliReportWithRequestIdRecordsOnce) {
   ASSERT_TRUE(stub->GetTask(&ctx, get, &detail).ok());
   EXPECT_EQ(detail.reports_size(), 3);
 
-  // Nobody listening: two attempts, then the id to send again.
-  ServiceProcess gone;
-  ASSERT_NO_FATAL_FAILURE(Launch(gone, "tasks/luoshi-tasks", {"--db=" + dir_ + "/gone.db"}));
-  const std::string dead = gone.address();
-  ASSERT_EQ(gone.Stop(), 0);
-  EXPECT_NE(RunShell(cli(dead, "--percent 50 --request_id cli-lost-7"), &out), 0) << out;
+  // Nobody listening: two attempts, then the id to send again. The port is bound and held but not
+  // listening, so connections are refused and no other test's server can take it meanwhile.
+  const int held = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(held, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string dead = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const int code = RunShell(cli(dead, "--percent 50 --request_id cli-lost-7"), &out);
+  close(held);
+  EXPECT_NE(code, 0) << out;
   EXPECT_NE(out.find("sending again with request id cli-lost-7"), std::string::npos) << out;
   EXPECT_NE(out.find("--request_id cli-lost-7"), std::string::npos) << out;
 }
