@@ -1,9 +1,13 @@
 // luoshi tasks plans|list|show|report|review|ledger|due|watch|export, and luoshi login.
-#include <fstream>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
+#include <random>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/cli/cli.h"
 #include "services/cli/format.h"
@@ -17,6 +21,45 @@ using Stub = v1::TaskService::Stub;
 
 absl::Status Check(const grpc::Status& s, const Context& ctx) {
   return s.ok() ? absl::OkStatus() : RpcError("tasks", ctx.tasks_addr, s);
+}
+
+// The request id of a report or review (tasks.proto request_id): --request_id, else a fresh random one
+// (128 bits as 32 hex digits) per invocation.
+std::string RequestIdOf(const Args& args) {
+  if (args.Has("request_id")) return args.Get("request_id");
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 4; ++i) absl::StrAppend(&id, absl::Hex(random(), absl::kZeroPad8));
+  return id;
+}
+
+// Sends a report or review, and once more after a second when the first attempt got no answer
+// (UNAVAILABLE: the service was down or restarting; DEADLINE_EXCEEDED: the reply may have been lost).
+// The request carries its request id, so the second attempt never records it twice. A failure names
+// the id, so the user can retry by hand with --request_id and still record it once.
+template <typename Send>
+absl::Status SendWrite(const Context& ctx, const std::string& request_id, Send send) {
+  grpc::Status s;
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    grpc::ClientContext context;
+    ctx.Prepare(&context);
+    s = send(&context);
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE && s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      break;
+    }
+    if (attempt == 1) {
+      *ctx.err << "no answer from the task service (" << s.error_message() << "); sending again with request id "
+               << request_id << "\n";
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+  if (s.ok()) return absl::OkStatus();
+  absl::Status error = Check(s, ctx);
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::Status(error.code(), absl::StrCat(error.message(), "; it may or may not have been recorded: send "
+                                                   "it again with --request_id ", request_id, " to record it once"));
+  }
+  return error;
 }
 
 absl::Status Plans(Context& ctx, Stub& stub, const Args&) {
@@ -112,10 +155,10 @@ absl::Status Report(Context& ctx, Stub& stub, const Args& args) {
   req.set_next_steps(args.Get("next"));
   if (args.Has("evidence")) req.add_evidence_links(args.Get("evidence"));
   req.set_claims_completion(args.Has("complete"));
+  req.set_request_id(RequestIdOf(args));
   v1::Task resp;
-  grpc::ClientContext context;
-  ctx.Prepare(&context);
-  if (auto s = Check(stub.ReportProgress(&context, req, &resp), ctx); !s.ok()) return s;
+  auto send = [&](grpc::ClientContext* context) { return stub.ReportProgress(context, req, &resp); };
+  if (auto s = SendWrite(ctx, req.request_id(), send); !s.ok()) return s;
   *ctx.out << "reported:\n" << tasks::FormatTaskLine(resp);
   return absl::OkStatus();
 }
@@ -127,10 +170,10 @@ absl::Status ReviewCmd(Context& ctx, Stub& stub, const Args& args) {
   req.set_task_id(args.positional()[0]);
   req.set_accept(args.Has("accept"));
   req.set_comment(args.Get("comment"));
+  req.set_request_id(RequestIdOf(args));
   v1::Task resp;
-  grpc::ClientContext context;
-  ctx.Prepare(&context);
-  if (auto s = Check(stub.ReviewTask(&context, req, &resp), ctx); !s.ok()) return s;
+  auto send = [&](grpc::ClientContext* context) { return stub.ReviewTask(context, req, &resp); };
+  if (auto s = SendWrite(ctx, req.request_id(), send); !s.ok()) return s;
   *ctx.out << "reviewed:\n" << tasks::FormatTaskLine(resp);
   return absl::OkStatus();
 }
@@ -214,7 +257,7 @@ absl::Status Tasks(Context& ctx, const std::vector<std::string>& words) {
   auto args = Args::Parse({words.begin() + 1, words.end()},
                           {"plan", "unit", "leader", "status", "light", "due_before", "due_after", "text", "format",
                            "period", "percent", "stage", "narrative", "problems", "next", "evidence", "comment", "by",
-                           "within"},
+                           "within", "request_id"},
                           {"complete", "accept", "return", "ledger"});
   if (!args.ok()) return args.status();
   auto stub = v1::TaskService::NewStub(MakeChannel(ctx.tasks_addr));
@@ -237,7 +280,7 @@ std::vector<Command> TaskCommands() {
   return {{"tasks",
            "luoshi tasks plans | list [--plan P] [--unit U] [--leader L] [--status S] [--light L] [--text T] | "
            "show ID | report ID (--percent N | --stage S) [--narrative T] [--problems T] [--next T] [--evidence URL] "
-           "[--complete] | review ID (--accept | --return) [--comment T] | ledger [--plan P] [--by unit|leader|section] "
+           "[--complete] [--request_id ID] | review ID (--accept | --return) [--comment T] [--request_id ID] | ledger [--plan P] [--by unit|leader|section] "
            "| due [--within DAYS] | watch [filters] | export [--ledger] [filters] > file.csv",
            "Division-plan tasks: lists, progress reports, reviews, ledgers, reminders, live changes.", Tasks}};
 }

@@ -35,6 +35,10 @@ inline constexpr int64_t kDefaultMaxDocumentBytes = int64_t{32} << 20;
 // RecordObservations: observations per call; more is INVALID_ARGUMENT and nothing of the batch is stored.
 inline constexpr int kMaxObservationBatch = 10000;
 
+// ReportProgress / ReviewTask: request_id (idempotency key) length; longer, or any character outside
+// printable ASCII 0x21–0x7E, is INVALID_ARGUMENT.
+inline constexpr size_t kMaxRequestIdBytes = 128;
+
 // ListDueTasks: reminder rows per answer (the most urgent first).
 inline constexpr int kMaxReminderRows = 1000;
 

@@ -193,12 +193,12 @@ int Main() {
   t0 = Clock::now();
   const int batch = 5000;
   for (int done = 0; !reuse && done < n_reports; done += batch) {
-    std::vector<std::pair<std::string, TaskMutator>> mutations;
+    std::vector<SqliteTaskStore::Mutation> mutations;
     for (int i = done; i < std::min(n_reports, done + batch); ++i) {
       const auto& [id, unit] = task_units[rng() % task_units.size()];
       const int percent = static_cast<int>(rng() % 100);
       const absl::Time at = now - absl::Hours(24) * static_cast<int>(rng() % 300);
-      mutations.emplace_back(id, [=, unit = unit](const StoredTask& t) -> absl::StatusOr<TaskChange> {
+      mutations.push_back({id, [=, unit = unit](const StoredTask& t) -> absl::StatusOr<TaskChange> {
         TaskChange c;
         c.state = t.state;
         c.state.status = v1::TASK_STATUS_IN_PROGRESS;
@@ -224,7 +224,7 @@ int Main() {
         e.set_new_value(std::to_string(percent));
         c.journal.push_back(e);
         return c;
-      });
+      }});
     }
     for (auto& r : store->MutateTasks(mutations)) {
       if (!r.ok()) {

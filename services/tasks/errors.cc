@@ -74,6 +74,18 @@ absl::Status EmptyReport() {
       "a progress report needs a percent, a stage, a narrative or a completion claim");
 }
 
+absl::Status InvalidRequestId(const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "request_id ", why, "; use at most 128 printable ASCII characters (no spaces), e.g. a UUID"));
+}
+
+absl::Status RequestIdReused(const std::string& request_id, const std::string& kind,
+                             const std::string& task_id) {
+  return absl::AlreadyExistsError(absl::StrCat(
+      "request_id ", request_id, " was already used for a different request (a ", kind, " on task ",
+      task_id, "); a retry must repeat the request unchanged, a new request needs a new request_id"));
+}
+
 absl::Status InvalidDate(const std::string& field, const std::string& value) {
   return absl::InvalidArgumentError(
       absl::StrCat(field, " ", QuoteInput(value), " is not an ISO date such as 2023-12-31"));

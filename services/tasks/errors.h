@@ -24,6 +24,11 @@ absl::Status InvalidPercent(int percent);
 absl::Status InvalidPeriod(const std::string& period, const std::string& expected);
 absl::Status FuturePeriod(const std::string& period, const std::string& current);
 absl::Status EmptyReport();
+// request_id longer than kMaxRequestIdBytes or with a character outside printable ASCII.
+absl::Status InvalidRequestId(const std::string& why);
+// The caller's request_id was recorded before for another request (kind "report"/"review", a task).
+absl::Status RequestIdReused(const std::string& request_id, const std::string& kind,
+                             const std::string& task_id);
 absl::Status InvalidDate(const std::string& field, const std::string& value);
 absl::Status MissingField(const std::string& field);
 absl::Status WatcherTooSlow(size_t capacity);

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -134,6 +135,57 @@ TEST_F(TaskGrpcServiceTest, OfficeReportsOwnTaskButNotAnother) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_TRUE(absl::StrContains(s.error_message(), "区财政局")) << s.error_message();
   }
+}
+
+// A client that lost the reply sends the same request again with its request_id: from several
+// connections at once, and once more afterwards with a fresh token; one report is recorded.
+TEST_F(TaskGrpcServiceTest, RetriedReportWithRequestIdIsRecordedOnce) {
+  const std::string own = TaskId("2");  // 区财政局
+  const Identity office{"李四", "区财政局", Role::kOffice};
+  v1::ReportProgressRequest req;
+  req.set_task_id(own);
+  req.set_percent(45);
+  req.set_narrative("已完成招标");
+  req.set_request_id("4f6c2a10-retry");
+  constexpr int kClients = 8;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&] {
+      auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", host_->port()),
+                                               grpc::InsecureChannelCredentials(), grpc::ChannelArguments());
+      auto stub = v1::TaskService::NewStub(channel);
+      grpc::ClientContext ctx;
+      Prepare(&ctx, office);
+      v1::Task resp;
+      if (stub->ReportProgress(&ctx, req, &resp).ok() && resp.percent_complete() == 45) ++ok;
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(ok.load(), kClients);
+  v1::Task resp;
+  {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, office);
+    grpc::Status s = stub_->ReportProgress(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, office);
+    req.set_percent(50);
+    grpc::Status s = stub_->ReportProgress(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "4f6c2a10-retry")) << s.error_message();
+  }
+  grpc::ClientContext ctx;
+  Prepare(&ctx, Identity{"v", "", Role::kViewer});
+  v1::GetTaskRequest get;
+  get.set_id(own);
+  v1::TaskDetail detail;
+  ASSERT_TRUE(stub_->GetTask(&ctx, get, &detail).ok());
+  EXPECT_EQ(detail.reports_size(), 1);
+  EXPECT_EQ(detail.task().percent_complete(), 45);
 }
 
 TEST_F(TaskGrpcServiceTest, WatcherSeesAnotherClientsReport) {

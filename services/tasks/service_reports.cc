@@ -3,6 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "openssl/sha.h"
 #include "services/common/limits.h"
 #include "services/common/status_macros.h"
 #include "services/common/time.h"
@@ -15,12 +18,55 @@ namespace luoshi::tasks {
 
 using service_internal::Entry;
 
+namespace {
+
+// The idempotency key of a report or review (store.h RequestKey): nullopt without a request_id;
+// INVALID_ARGUMENT for an id too long or with a character outside printable ASCII. The fingerprint
+// is SHA-256 of the request without its id, serialized deterministically, so a retry of the same
+// request matches and anything else sent under the same id does not.
+template <typename Request>
+absl::StatusOr<std::optional<RequestKey>> KeyOf(const Identity& who, const char* kind,
+                                               const Request& request) {
+  const std::string& id = request.request_id();
+  if (id.empty()) return std::nullopt;
+  if (id.size() > kMaxRequestIdBytes) {
+    return InvalidRequestId(absl::StrCat("has ", id.size(), " characters"));
+  }
+  for (char ch : id) {
+    if (ch < 0x21 || ch > 0x7e) {
+      return InvalidRequestId(absl::StrCat("has a character outside printable ASCII (byte ",
+                                           static_cast<int>(static_cast<unsigned char>(ch)), ")"));
+    }
+  }
+  Request bare = request;
+  bare.clear_request_id();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    bare.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  RequestKey key;
+  // Who: role, user and unit (not the token id, so a retry after signing in again still matches).
+  key.caller = absl::StrCat(RoleName(who.role), ":", who.user, "@", who.unit);
+  key.request_id = id;
+  key.kind = kind;
+  key.fingerprint.assign(reinterpret_cast<const char*>(digest), sizeof(digest));
+  return key;
+}
+
+}  // namespace
+
 // ---- Progress and review --------------------------------------------------------------------
 
 absl::StatusOr<v1::Task> TaskLogic::ReportProgress(const Identity& who,
                                                      const v1::ReportProgressRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayReportAtAll(who));
   if (request.task_id().empty()) return MissingField("task_id");
+  LUOSHI_ASSIGN_OR_RETURN(std::optional<RequestKey> key, KeyOf(who, "report", request));
   const absl::Time now = clock_->Now();
   const std::string current_period = PeriodOf(now, options_.rules);
   const std::string period = request.period().empty() ? current_period : request.period();
@@ -79,7 +125,9 @@ absl::StatusOr<v1::Task> TaskLogic::ReportProgress(const Identity& who,
     }
     return change;
   };
-  LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
+  LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator, key));
+  // A replayed request id wrote nothing: no cache to drop, no event to publish.
+  if (written.replayed) return ToProto(written);
   NoteWrite(written.plan_id, /*import=*/false);
   v1::Task task = ToProto(written);
   Publish(task, request.claims_completion() ? "claim" : "report");
@@ -90,6 +138,7 @@ absl::StatusOr<v1::Task> TaskLogic::ReviewTask(const Identity& who,
                                                  const v1::ReviewTaskRequest& request) {
   LUOSHI_RETURN_IF_ERROR(CheckMayReview(who));
   if (request.task_id().empty()) return MissingField("task_id");
+  LUOSHI_ASSIGN_OR_RETURN(std::optional<RequestKey> key, KeyOf(who, "review", request));
   if (!request.accept() && TrimName(request.comment()).empty()) return ReturnNeedsComment();
   const absl::Time now = clock_->Now();
   TaskMutator mutator = [&](const StoredTask& t) -> absl::StatusOr<TaskChange> {
@@ -121,7 +170,8 @@ absl::StatusOr<v1::Task> TaskLogic::ReviewTask(const Identity& who,
     }
     return change;
   };
-  LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator));
+  LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator, key));
+  if (written.replayed) return ToProto(written);
   NoteWrite(written.plan_id, /*import=*/false);
   v1::Task task = ToProto(written);
   Publish(task, request.accept() ? "accept" : "return");

@@ -127,11 +127,30 @@ const char kSchemaV3[] = R"sql(
 ALTER TABLE journal ADD COLUMN token_id TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: idempotency keys. A report or review sent with a request_id records the id here, in the
+// transaction that writes the report or review, unique per caller: a retry finds it and writes
+// nothing. `fingerprint` is a digest of the request without its id (a reused id with a different
+// request is refused); report_seq / review_seq name what the first call wrote.
+const char kSchemaV4[] = R"sql(
+CREATE TABLE requests (
+  seq INTEGER PRIMARY KEY,
+  caller TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  task_seq INTEGER NOT NULL REFERENCES tasks(seq),
+  fingerprint BLOB NOT NULL,
+  report_seq INTEGER REFERENCES reports(seq),
+  review_seq INTEGER REFERENCES reviews(seq),
+  at INTEGER NOT NULL,
+  UNIQUE (caller, request_id)
+);
+)sql";
+
 }  // namespace
 
 const std::vector<sql::Migration>& SqliteTaskStore::Migrations() {
-  static const auto* migrations =
-      new std::vector<sql::Migration>{{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
+  static const auto* migrations = new std::vector<sql::Migration>{
+      {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}};
   return *migrations;
 }
 

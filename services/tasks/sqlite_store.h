@@ -35,8 +35,9 @@ class SqliteTaskStore final : public TaskStore {
   absl::StatusOr<int> CountTasks(const TaskQuery& query) override;
   absl::StatusOr<TaskPage> QueryTaskPage(const TaskQuery& query) override;
   absl::StatusOr<std::vector<StoredTask>> TasksOfPlan(const std::string& plan_id) override;
-  absl::StatusOr<StoredTask> MutateTask(const std::string& task_id,
-                                        const TaskMutator& mutator) override;
+  using TaskStore::MutateTask;
+  absl::StatusOr<StoredTask> MutateTask(const std::string& task_id, const TaskMutator& mutator,
+                                        const std::optional<RequestKey>& key) override;
   absl::StatusOr<std::vector<v1::ProgressReport>> ReportsOf(const std::string& task_id) override;
   absl::StatusOr<std::vector<v1::Review>> ReviewsOf(const std::string& task_id) override;
   absl::StatusOr<std::vector<v1::JournalEntry>> JournalOf(const std::string& task_id) override;
@@ -51,9 +52,14 @@ class SqliteTaskStore final : public TaskStore {
   //
   // Several mutations in one transaction (one durable commit), each isolated by a savepoint: a
   // mutator's error skips only its own task. Used to group concurrent reports into one commit and by
-  // the benchmark to preload history. results[i] answers mutations[i].
-  std::vector<absl::StatusOr<StoredTask>> MutateTasks(
-      const std::vector<std::pair<std::string, TaskMutator>>& mutations);
+  // the benchmark to preload history. results[i] answers mutations[i]. Keys as in MutateTask: a
+  // key recorded by an earlier mutation of the same batch makes a later one a replay.
+  struct Mutation {
+    std::string task_id;
+    TaskMutator mutator;
+    std::optional<RequestKey> key;
+  };
+  std::vector<absl::StatusOr<StoredTask>> MutateTasks(const std::vector<Mutation>& mutations);
 
  private:
   explicit SqliteTaskStore(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
@@ -61,6 +67,7 @@ class SqliteTaskStore final : public TaskStore {
   struct PendingMutation {
     const std::string* task_id;
     const TaskMutator* mutator;
+    const std::optional<RequestKey>* key;
     absl::StatusOr<StoredTask> result = absl::InternalError("not attempted");
     bool done = false;
   };

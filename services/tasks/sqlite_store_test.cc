@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace luoshi::tasks {
@@ -50,7 +54,7 @@ TEST_F(TaskSqliteStoreTest, MigrationsApplyOnceAndSurviveReopen) {
   ASSERT_TRUE(plans.ok());
   ASSERT_EQ(plans->size(), 1u);
   EXPECT_EQ((*plans)[0].id(), plan->id());
-  EXPECT_EQ(SqliteTaskStore::Migrations().back().version, 3);
+  EXPECT_EQ(SqliteTaskStore::Migrations().back().version, 4);
 }
 
 // Listings driven by a unit or a leader read copies of each task's sort key, current-version flag
@@ -237,6 +241,171 @@ TEST_F(TaskSqliteStoreTest, BatchedMutationsIsolateFailures) {
   EXPECT_EQ(results[1].status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(results[2].ok());
   EXPECT_EQ(store_->GetTask(id)->state.percent, 20);
+}
+
+// ---- Idempotency keys ----------------------------------------------------------------------
+
+// A report as the service writes it: state, one report row and one journal row.
+absl::StatusOr<TaskChange> AddReport(const StoredTask& t, int percent) {
+  TaskChange c;
+  c.state = t.state;
+  c.state.status = v1::TASK_STATUS_IN_PROGRESS;
+  c.state.percent = percent;
+  c.state.updated_at = absl::FromUnixSeconds(1700000100);
+  v1::ProgressReport r;
+  r.set_unit("甲局");
+  r.set_reporter("经办人");
+  r.set_period("2023-11");
+  r.set_percent(percent);
+  c.report = r;
+  v1::JournalEntry e;
+  e.set_actor("经办人@甲局");
+  e.set_action("report");
+  e.set_field("percent");
+  e.set_old_value(std::to_string(t.state.percent));
+  e.set_new_value(std::to_string(percent));
+  c.journal.push_back(e);
+  return c;
+}
+
+RequestKey Key(const std::string& id, const std::string& fingerprint = "fp-1",
+               const std::string& caller = "office:经办人@甲局") {
+  return RequestKey{caller, id, "report", fingerprint};
+}
+
+TEST_F(TaskSqliteStoreTest, KeyedReportRetriedWritesNothingAndAnswersTheTaskAsItIsNow) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  int mutator_calls = 0;
+  auto report = [&](int percent) {
+    return [&mutator_calls, percent](const StoredTask& t) {
+      ++mutator_calls;
+      return AddReport(t, percent);
+    };
+  };
+  auto first = store_->MutateTask(id, report(40), Key("r-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->replayed);
+  EXPECT_EQ(first->state.percent, 40);
+
+  // Another request (no key) changes the task; the retry of r-1 then shows the task as it is now.
+  ASSERT_TRUE(store_->MutateTask(id, report(55)).ok());
+  auto retry = store_->MutateTask(id, report(40), Key("r-1"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->state.percent, 55);
+  EXPECT_EQ(mutator_calls, 2);  // the retry never reached the mutator
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 2u);
+  EXPECT_EQ(store_->JournalOf(id)->size(), 2u);  // one entry per report written
+
+  // The same id from another caller is another request.
+  auto other = store_->MutateTask(id, report(60), Key("r-1", "fp-1", "office:李四@甲局"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->replayed);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 3u);
+}
+
+TEST_F(TaskSqliteStoreTest, KeyReusedForAnotherRequestIsRefused) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  auto report = [](const StoredTask& t) { return AddReport(t, 40); };
+  ASSERT_TRUE(store_->MutateTask(id, report, Key("r-1")).ok());
+
+  auto changed = store_->MutateTask(id, report, Key("r-1", "fp-2"));
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(changed.status().message().find("r-1"), std::string::npos) << changed.status();
+  RequestKey as_review = Key("r-1");
+  as_review.kind = "review";
+  EXPECT_EQ(store_->MutateTask(id, report, as_review).status().code(), absl::StatusCode::kAlreadyExists);
+
+  PlanWrite second = Plan("b", "");
+  second.plan.set_plan_key("other");
+  auto plan2 = store_->WritePlan(second);
+  ASSERT_TRUE(plan2.ok()) << plan2.status();
+  const std::string other_task = (*store_->TasksOfPlan(plan2->id()))[0].id;
+  EXPECT_EQ(store_->MutateTask(other_task, report, Key("r-1")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+  EXPECT_TRUE(store_->ReportsOf(other_task)->empty());
+}
+
+TEST_F(TaskSqliteStoreTest, RefusedChangeRecordsNoKey) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  auto refused = store_->MutateTask(
+      id, [](const StoredTask&) -> absl::StatusOr<TaskChange> { return absl::FailedPreconditionError("no"); },
+      Key("r-1"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto later = store_->MutateTask(id, [](const StoredTask& t) { return AddReport(t, 10); }, Key("r-1"));
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_FALSE(later->replayed);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+}
+
+TEST_F(TaskSqliteStoreTest, ConcurrentRetriesOfOneKeyWriteOneReport) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  constexpr int kThreads = 16;
+  std::atomic<int> written{0}, replayed{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      auto r = store_->MutateTask(id, [](const StoredTask& t) { return AddReport(t, 70); }, Key("same"));
+      if (!r.ok()) {
+        ++failed;
+      } else if (r->replayed) {
+        ++replayed;
+      } else {
+        ++written;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(written.load(), 1);
+  EXPECT_EQ(replayed.load(), kThreads - 1);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+}
+
+TEST_F(TaskSqliteStoreTest, OneBatchWithTwoCopiesOfAKeyWritesOnce) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  auto report = [](const StoredTask& t) { return AddReport(t, 20); };
+  auto results = store_->MutateTasks({{id, report, Key("k")}, {id, report, Key("k")}});
+  ASSERT_TRUE(results[0].ok() && results[1].ok());
+  EXPECT_FALSE(results[0]->replayed);
+  EXPECT_TRUE(results[1]->replayed);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+}
+
+TEST_F(TaskSqliteStoreTest, Version3DatabaseIsUpgradedAndKeepsItsReports) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  ASSERT_TRUE(store_->MutateTask(id, [](const StoredTask& t) { return AddReport(t, 30); }).ok());
+  store_.reset();
+  // Turn the file back into a version-3 database, as a binary before idempotency keys left it.
+  {
+    auto db = sql::Database::Open(path_, SqliteTaskStore::Migrations());
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->Write([](sql::Connection& c) {
+      return c.Exec("DROP TABLE requests; PRAGMA user_version = 3;");
+    }).ok());
+  }
+  {
+    std::vector<sql::Migration> old(SqliteTaskStore::Migrations().begin(),
+                                    SqliteTaskStore::Migrations().begin() + 3);
+    auto db = sql::Database::Open(path_, old);
+    ASSERT_TRUE(db.ok()) << "a version-3 binary opens it: " << db.status();
+  }
+  auto store = SqliteTaskStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->ReportsOf(id)->size(), 1u);
+  auto report = [](const StoredTask& t) { return AddReport(t, 50); };
+  ASSERT_TRUE((*store)->MutateTask(id, report, Key("after-upgrade")).ok());
+  auto retry = (*store)->MutateTask(id, report, Key("after-upgrade"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ((*store)->ReportsOf(id)->size(), 2u);
 }
 
 }  // namespace

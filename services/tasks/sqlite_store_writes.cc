@@ -198,6 +198,45 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
   return absl::OkStatus();
 }
 
+// A key recorded before: what it was recorded for.
+struct RecordedRequest {
+  std::string kind;
+  int64_t task_seq = 0;
+  std::string fingerprint;
+};
+
+absl::StatusOr<std::optional<RecordedRequest>> FindRequest(Connection& c, const RequestKey& key) {
+  LUOSHI_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT kind, task_seq, fingerprint FROM requests WHERE caller = ? AND request_id = ?"));
+  st.Bind(1, key.caller).Bind(2, key.request_id);
+  LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::nullopt;
+  return RecordedRequest{st.ColumnText(0), st.ColumnInt(1), st.ColumnBlob(2)};
+}
+
+absl::Status InsertRequest(Connection& c, const RequestKey& key, int64_t task_seq, const TaskChange& change,
+                           absl::Time at) {
+  LUOSHI_ASSIGN_OR_RETURN(Statement st,
+                         c.Prepare("INSERT INTO requests (caller, request_id, kind, task_seq, fingerprint, "
+                                   "report_seq, review_seq, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.Bind(1, key.caller).Bind(2, key.request_id).Bind(3, key.kind).Bind(4, task_seq).BindBlob(5, key.fingerprint);
+  std::optional<int64_t> report = change.report ? SeqOf(change.report->id(), 'R') : std::nullopt;
+  std::optional<int64_t> review = change.review ? SeqOf(change.review->id(), 'V') : std::nullopt;
+  if (report) {
+    st.Bind(6, *report);
+  } else {
+    st.BindNull(6);
+  }
+  if (review) {
+    st.Bind(7, *review);
+  } else {
+    st.BindNull(7);
+  }
+  st.Bind(8, Micros(at));
+  return st.Run();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
@@ -270,9 +309,9 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
   return result;
 }
 
-absl::StatusOr<StoredTask> SqliteTaskStore::MutateTask(const std::string& task_id,
-                                                       const TaskMutator& mutator) {
-  PendingMutation mine{&task_id, &mutator};
+absl::StatusOr<StoredTask> SqliteTaskStore::MutateTask(const std::string& task_id, const TaskMutator& mutator,
+                                                       const std::optional<RequestKey>& key) {
+  PendingMutation mine{&task_id, &mutator, &key};
   struct Wait {
     const bool* done;
     const bool* committing;
@@ -290,9 +329,9 @@ absl::StatusOr<StoredTask> SqliteTaskStore::MutateTask(const std::string& task_i
     std::vector<PendingMutation*> group;
     group.swap(queued_);
     group_mu_.Unlock();
-    std::vector<std::pair<std::string, TaskMutator>> batch;
+    std::vector<Mutation> batch;
     batch.reserve(group.size());
-    for (PendingMutation* p : group) batch.emplace_back(*p->task_id, *p->mutator);
+    for (PendingMutation* p : group) batch.push_back({*p->task_id, *p->mutator, *p->key});
     std::vector<absl::StatusOr<StoredTask>> results = MutateTasks(batch);
     group_mu_.Lock();
     for (size_t i = 0; i < group.size(); ++i) {
@@ -304,23 +343,37 @@ absl::StatusOr<StoredTask> SqliteTaskStore::MutateTask(const std::string& task_i
   return std::move(mine.result);
 }
 
-std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(
-    const std::vector<std::pair<std::string, TaskMutator>>& mutations) {
+std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(const std::vector<Mutation>& mutations) {
   std::vector<absl::StatusOr<StoredTask>> results(mutations.size(), absl::InternalError("not attempted"));
   absl::Status s = db_->Write([&](Connection& c) -> absl::Status {
     for (size_t i = 0; i < mutations.size(); ++i) {
       // Not a structured binding: C++17 does not let the lambda below capture one (clang refuses it).
-      const std::string& task_id = mutations[i].first;
-      const TaskMutator& mutator = mutations[i].second;
+      const std::string& task_id = mutations[i].task_id;
+      const TaskMutator& mutator = mutations[i].mutator;
+      const std::optional<RequestKey>& key = mutations[i].key;
       results[i] = [&]() -> absl::StatusOr<StoredTask> {
         std::optional<int64_t> seq = SeqOf(task_id, 'T');
         if (!seq) return TaskNotFound(task_id);
+        std::optional<RecordedRequest> recorded;
+        if (key) {
+          // Looked up in the write transaction that would record it: no other writer can come between.
+          LUOSHI_ASSIGN_OR_RETURN(recorded, FindRequest(c, *key));
+          if (recorded && (recorded->kind != key->kind || recorded->task_seq != *seq ||
+                           recorded->fingerprint != key->fingerprint)) {
+            return RequestIdReused(key->request_id, recorded->kind, Id('T', recorded->task_seq));
+          }
+        }
         LUOSHI_ASSIGN_OR_RETURN(std::optional<StoredTask> current, LoadTask(c, *seq));
         if (!current) return TaskNotFound(task_id);
+        if (recorded) {
+          current->replayed = true;
+          return std::move(*current);
+        }
         LUOSHI_ASSIGN_OR_RETURN(TaskChange change, mutator(*current));
         LUOSHI_RETURN_IF_ERROR(c.Exec("SAVEPOINT task_change"));
-        if (absl::Status applied = ApplyChange(c, *seq, task_id, current->state.status, change);
-            !applied.ok()) {
+        absl::Status applied = ApplyChange(c, *seq, task_id, current->state.status, change);
+        if (applied.ok() && key) applied = InsertRequest(c, *key, *seq, change, change.state.updated_at);
+        if (!applied.ok()) {
           (void)c.Exec("ROLLBACK TO task_change");
           (void)c.Exec("RELEASE task_change");
           return applied;

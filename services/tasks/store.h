@@ -56,6 +56,9 @@ struct StoredTask {
   // stored (serialized) definition and its deadline date, for listings that send it as stored.
   std::string definition_bytes;
   std::string deadline_date;
+  // Only from MutateTask with a RequestKey: true when the key had been recorded before, so this call
+  // wrote nothing and the task is returned as it is now.
+  bool replayed = false;
 };
 
 // A task of a new plan version: either new, or carried over from the previous version with its id,
@@ -83,6 +86,15 @@ struct TaskChange {
   std::vector<v1::JournalEntry> journal;
 };
 using TaskMutator = std::function<absl::StatusOr<TaskChange>(const StoredTask& current)>;
+
+// An idempotency key: a client-chosen request id of one caller, recorded with the change it made
+// (unique per caller), and what identifies the request it was first sent with.
+struct RequestKey {
+  std::string caller;       // who sent it; the same id from another caller is another request
+  std::string request_id;   // as the client chose it (validated by the service)
+  std::string kind;         // "report" or "review"
+  std::string fingerprint;  // a digest of the request without its id
+};
 
 // Filters for QueryTasks; empty/unset fields do not filter. Unit and leader are exact canonical names.
 struct TaskQuery {
@@ -145,8 +157,18 @@ class TaskStore {
   virtual absl::StatusOr<std::vector<StoredTask>> TasksOfPlan(const std::string& plan_id) = 0;
 
   // Reads the task, calls `mutator`, writes its change atomically and returns the task as written.
-  virtual absl::StatusOr<StoredTask> MutateTask(const std::string& task_id,
-                                                const TaskMutator& mutator) = 0;
+  //
+  // With a key, the key is looked up and recorded in the same write transaction as the change, so
+  // of concurrent calls with one key exactly one writes. A key recorded before for the same kind,
+  // task and fingerprint: nothing is written, the mutator is not called, and the task is returned as
+  // it is now with `replayed` set. A key recorded before for anything else: ALREADY_EXISTS
+  // (RequestIdReused), nothing written. A mutator's error records no key, so a corrected request
+  // may reuse it.
+  virtual absl::StatusOr<StoredTask> MutateTask(const std::string& task_id, const TaskMutator& mutator,
+                                                const std::optional<RequestKey>& key) = 0;
+  absl::StatusOr<StoredTask> MutateTask(const std::string& task_id, const TaskMutator& mutator) {
+    return MutateTask(task_id, mutator, std::nullopt);
+  }
 
   // Newest first.
   virtual absl::StatusOr<std::vector<v1::ProgressReport>> ReportsOf(const std::string& task_id) = 0;

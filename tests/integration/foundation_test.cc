@@ -1,4 +1,9 @@
 // The whole system as a user starts it: the four real binaries on ephemeral loopback ports.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -11,6 +16,7 @@
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/common/health_client.h"
 #include "services/common/server.h"
+#include "services/common/test_tokens.h"
 #include "tests/common/process.h"
 
 namespace luoshi::testing {
@@ -123,6 +129,80 @@ TEST_F(SystemTest, CliHealthSeesEveryService) {
     EXPECT_NE(out.find(line), std::string::npos) << out;
   }
   EXPECT_EQ(out.find("UNREACHABLE"), std::string::npos) << out;
+}
+
+// `luoshi tasks report` with --request_id: sent twice (a user retrying by hand) it records one report;
+// the same id with another percent is refused; a service that does not answer gets a second attempt
+// and an error naming the id to retry with.
+TEST_F(SystemTest, CliReportWithRequestIdRecordsOnce) {
+  auto stub = v1::TaskService::NewStub(MakeChannel(tasks_.address()));
+  v1::ImportPlanRequest plan;
+  plan.set_document_id("doc-cli");
+  plan.set_document_sha256(std::string(64, 'c'));
+  plan.set_plan_key("cli");
+  plan.set_title("命令行测试方案");
+  plan.set_year(2023);
+  plan.set_region("大兴区");
+  v1::TaskDefinition* def = plan.add_tasks();
+  def->set_number("1");
+  def->set_text("完成命令行测试");
+  def->add_responsible_units("区财政局");
+  v1::ImportPlanResponse imported;
+  {
+    grpc::ClientContext ctx;
+    ProgramTokens().Attach(AdminIdentity("cli-test"), &ctx);
+    grpc::Status s = stub->ImportPlan(&ctx, plan, &imported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  std::string task;
+  {
+    v1::ListTasksRequest list;
+    list.mutable_filter()->set_plan_id(imported.plan().id());
+    v1::ListTasksResponse tasks;
+    grpc::ClientContext ctx;
+    ProgramTokens().Attach(AdminIdentity("cli-test"), &ctx);
+    ASSERT_TRUE(stub->ListTasks(&ctx, list, &tasks).ok());
+    ASSERT_EQ(tasks.tasks_size(), 1);
+    task = tasks.tasks(0).id();
+  }
+  const Identity office{"李会计", "区财政局", Role::kOffice};
+  auto cli = [&](const std::string& tasks_addr, const std::string& args) {
+    return BinaryPath("cli/luoshi") + " --credentials=" + dir_ + "/none --token=" + ProgramTokens().For(office) +
+           " --tasks_addr=" + tasks_addr + " tasks report " + task + " " + args + " 2>&1";
+  };
+  std::string out;
+  ASSERT_EQ(RunShell(cli(tasks_.address(), "--percent 30 --request_id cli-retry-1"), &out), 0) << out;
+  ASSERT_EQ(RunShell(cli(tasks_.address(), "--percent 30 --request_id cli-retry-1"), &out), 0) << out;
+  EXPECT_NE(RunShell(cli(tasks_.address(), "--percent 35 --request_id cli-retry-1"), &out), 0) << out;
+  EXPECT_NE(out.find("cli-retry-1"), std::string::npos) << out;
+  // Without --request_id each invocation is a report of its own.
+  ASSERT_EQ(RunShell(cli(tasks_.address(), "--percent 40"), &out), 0) << out;
+  ASSERT_EQ(RunShell(cli(tasks_.address(), "--percent 40"), &out), 0) << out;
+
+  v1::GetTaskRequest get;
+  get.set_id(task);
+  v1::TaskDetail detail;
+  grpc::ClientContext ctx;
+  ProgramTokens().Attach(AdminIdentity("cli-test"), &ctx);
+  ASSERT_TRUE(stub->GetTask(&ctx, get, &detail).ok());
+  EXPECT_EQ(detail.reports_size(), 3);
+
+  // Nobody listening: two attempts, then the id to send again. The port is bound and held but not
+  // listening, so connections are refused and no other test's server can take it meanwhile.
+  const int held = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(held, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string dead = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const int code = RunShell(cli(dead, "--percent 50 --request_id cli-lost-7"), &out);
+  close(held);
+  EXPECT_NE(code, 0) << out;
+  EXPECT_NE(out.find("sending again with request id cli-lost-7"), std::string::npos) << out;
+  EXPECT_NE(out.find("--request_id cli-lost-7"), std::string::npos) << out;
 }
 
 }  // namespace
