@@ -44,6 +44,8 @@ class ServiceProcess {
 
   // Starts `binary` with `args` plus --listen=127.0.0.1:0 (unless `args` give a --listen= of their own,
   // e.g. to restart a service on the port it had) and waits (up to 20 s) for its port.
+  // The child gets SIGTERM when the *thread* that started it ends (PR_SET_PDEATHSIG follows the
+  // thread, not the process): start services from a thread that lives as long as they should.
   absl::Status Start(const std::string& binary, const std::vector<std::string>& args);
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
