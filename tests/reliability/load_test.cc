@@ -51,6 +51,9 @@ ABSL_FLAG(int, watchers, 20, "WatchTasks streams open for the whole run.");
 ABSL_FLAG(int, sample_seconds, 10, "Seconds between memory samples of each service.");
 ABSL_FLAG(int, max_growth_mb, 48, "Largest allowed growth of a service's memory after warm-up, in MiB.");
 ABSL_FLAG(std::string, rss_csv, "", "Also write the memory samples here (seconds, then MiB per service).");
+ABSL_FLAG(bool, writes, true,
+          "Include writes (reports, reviews, ingests). false: reads only, so the data stay the same size and "
+          "any memory growth is the services' own, not the data's.");
 
 namespace luoshi::testing {
 namespace {
@@ -327,6 +330,8 @@ class LoadRun {
         v1::TaskDetail resp;
         Prepare(&ctx, office);
         Timed(rec, "GetTask", [&] { return tasks->GetTask(&ctx, req, &resp); });
+      } else if (!absl::GetFlag(FLAGS_writes)) {
+        continue;  // reads only: the roll that would have written is skipped
       } else if (roll < 960 || mine.empty()) {
         if (mine.empty()) continue;
         v1::ReportProgressRequest req;
@@ -372,6 +377,9 @@ class LoadRun {
     int64_t total = 0;
     for (const char* method : {"GetSeries", "QueryObservations", "GetLedger", "ListTasks", "GetTask",
                                "ReportProgress", "ReviewTask", "IngestDocument"}) {
+      const bool write = std::string(method) == "ReportProgress" || std::string(method) == "ReviewTask" ||
+                         std::string(method) == "IngestDocument";
+      if (write && !absl::GetFlag(FLAGS_writes)) continue;
       const MethodStats& m = stats_[method];
       int errors = 0;
       for (const auto& [e, n] : m.errors) errors += n;
@@ -397,7 +405,7 @@ class LoadRun {
                 watch_events_.size(), static_cast<long long>(events), static_cast<long long>(quiet),
                 watch_errors_.size());
     for (const auto& e : watch_errors_) std::printf("    %s\n", e.c_str());
-    if (!watch_errors_.empty() || quiet > 0) ok = false;
+    if (!watch_errors_.empty() || (quiet > 0 && absl::GetFlag(FLAGS_writes))) ok = false;
 
     std::printf("\nresident memory, MiB: all (VmRSS) and not file-backed (RssAnon)\n%8s %21s %21s %21s\n",
                 "seconds", "ingestion", "indicators", "tasks");

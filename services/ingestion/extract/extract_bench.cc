@@ -4,6 +4,8 @@
 //   luoshi_extract_bench [--source=DIR] [--seconds=N]   figures for docs/benchmarks.md
 //   luoshi_extract_bench --verbose                      also the observations that cost precision
 //   luoshi_extract_bench --dump FILE                    the readable extraction of one file
+//   luoshi_extract_bench --repeated_bytes[=MiB]         every byte value repeated 16 MiB (or MiB), read
+//                                                       as text and as HTML: the slowest, and any over 2 s
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -34,12 +36,15 @@ int main(int argc, char** argv) {
   double seconds = 3;
   std::string dump;
   bool verbose = false;
+  int repeated_mib = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--source=", 0) == 0) source = a.substr(9);
     else if (a.rfind("--seconds=", 0) == 0) seconds = std::stod(a.substr(10));
     else if (a == "--dump" && i + 1 < argc) dump = argv[++i];
     else if (a == "--verbose") verbose = true;
+    else if (a == "--repeated_bytes") repeated_mib = 16;
+    else if (a.rfind("--repeated_bytes=", 0) == 0) repeated_mib = std::stoi(a.substr(17));
   }
   auto catalog = luoshi::LoadCatalog(source + "/data/catalog.json");
   if (!catalog.ok()) {
@@ -47,6 +52,35 @@ int main(int argc, char** argv) {
     return 1;
   }
   luoshi::extract::Extractor extractor(*catalog);
+  if (repeated_mib > 0) {
+    // Issue 21: no single repeated byte may hold a server thread for long (the HTML entity scan was
+    // quadratic). Times every byte value as a .txt and as a .html document, wall clock, one thread.
+    int over = 0;
+    double slowest = 0;
+    std::string slowest_case;
+    for (const char* name : {"a.txt", "a.html"}) {
+      for (int b = 0; b < 256; ++b) {
+        const std::string bytes(static_cast<size_t>(repeated_mib) << 20, static_cast<char>(b));
+        luoshi::extract::ExtractOptions options;
+        options.filename = name;
+        const auto start = std::chrono::steady_clock::now();
+        auto e = extractor.Extract(bytes, options);
+        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (took > slowest) {
+          slowest = took;
+          slowest_case = std::string(name) + " of byte " + std::to_string(b);
+        }
+        if (took > 2.0) {
+          ++over;
+          std::printf("over 2 s: %s of byte 0x%02X: %.2f s (%s)\n", name, b, took,
+                      e.ok() ? "extracted" : std::string(e.status().message().substr(0, 80)).c_str());
+        }
+      }
+    }
+    std::printf("%d MiB of each byte value as .txt and .html: slowest %s, %.2f s; %d over 2 s\n", repeated_mib,
+                slowest_case.c_str(), slowest, over);
+    return over == 0 ? 0 : 1;
+  }
   if (!dump.empty()) {
     luoshi::extract::ExtractOptions options;
     options.filename = dump;
