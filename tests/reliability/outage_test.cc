@@ -166,15 +166,19 @@ class OutageRun {
     return false;
   }
 
+  grpc::Status GetDocument(const std::string& id, v1::Document* doc) {
+    v1::GetDocumentRequest req;
+    req.set_document_id(id);
+    grpc::ClientContext ctx;
+    Prepare(&ctx);
+    return stub_->GetDocument(&ctx, req, doc);
+  }
+
   // True when every document's deliveries are DELIVERED or NOT_NEEDED; else `why` names one that is not.
   bool AllDelivered(std::string* why) {
     for (const std::string& id : documents_) {
-      v1::GetDocumentRequest req;
-      req.set_document_id(id);
       v1::Document doc;
-      grpc::ClientContext ctx;
-      Prepare(&ctx);
-      grpc::Status s = stub_->GetDocument(&ctx, req, &doc);
+      grpc::Status s = GetDocument(id, &doc);
       if (!s.ok()) {
         if (why) *why = absl::StrCat(id, ": ", s.error_message());
         return false;
@@ -213,12 +217,8 @@ class OutageRun {
     int64_t figures = 0, plan_documents = 0;
     bool ok = true;
     for (const std::string& id : documents_) {
-      v1::GetDocumentRequest req;
-      req.set_document_id(id);
       v1::Document doc;
-      grpc::ClientContext ctx;
-      Prepare(&ctx);
-      if (!stub_->GetDocument(&ctx, req, &doc).ok()) return false;
+      if (!GetDocument(id, &doc).ok()) return false;
       int left_out = 0;
       for (const v1::Delivery& d : doc.deliveries()) {
         if (d.target() == "indicators") left_out = d.left_out();
