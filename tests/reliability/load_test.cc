@@ -27,7 +27,6 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +40,7 @@
 #include "luoshi/v1/indicators.grpc.pb.h"
 #include "luoshi/v1/ingestion.grpc.pb.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
+#include "services/common/files.h"
 #include "services/common/identity.h"
 #include "services/common/server.h"
 #include "tests/common/process.h"
@@ -61,13 +61,6 @@ namespace {
 std::string SourceDir() {
   const char* dir = std::getenv("LUOSHI_SOURCE_DIR");
   return dir ? dir : LUOSHI_SOURCE_DIR;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 void Prepare(grpc::ClientContext* ctx, const Identity& who, int seconds = 30) {
@@ -175,7 +168,12 @@ class LoadRun {
     auto ingestion = v1::IngestionService::NewStub(MakeChannel(ingestion_.address()));
     for (const auto& entry : std::filesystem::directory_iterator(SourceDir() + "/data/seeds")) {
       v1::IngestDocumentRequest req;
-      req.set_content(ReadFile(entry.path().string()));
+      absl::StatusOr<std::string> bytes = ReadFileToString(entry.path().string(), "sample document");
+      if (!bytes.ok()) {
+        std::fprintf(stderr, "load: %s\n", std::string(bytes.status().message()).c_str());
+        return false;
+      }
+      req.set_content(*std::move(bytes));
       req.set_filename(entry.path().filename().string());
       v1::IngestDocumentResponse resp;
       grpc::ClientContext ctx;
