@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -122,6 +123,13 @@ void TuneProcessForServing() {
   mallopt(M_MMAP_THRESHOLD, 4 << 20);    // a fixed threshold also stops glibc adjusting the trim threshold
   mallopt(M_TRIM_THRESHOLD, 128 << 20);  // give memory back only when 128 MiB are free at the heap top
   mallopt(M_TOP_PAD, 16 << 20);          // grow the heap in 16 MiB steps
+  // One malloc arena per core instead of glibc's eight per core: with nothing given back per call, each arena keeps
+  // every page it ever touched, and the serving threads spread their allocations over all of them. Under
+  // the 10-minute load the task service's memory not backed by a file crept from 38 to 73 MiB with 16
+  // arenas while the memory actually in use stayed under 8 MiB (heaptrack); with one arena per core it
+  // grows about a quarter as fast at the same throughput (docs/reliability.md, Load). Allocation is
+  // no more contended than the cores that can run at once.
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
 #endif
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }

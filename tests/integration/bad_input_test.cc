@@ -648,6 +648,10 @@ std::vector<Case> BadInputTest::Table() {
       DryRun(Repeat("a\n", 2'000'000), "short-lines.txt"));
   add("ingestion", "1,000,000 lines of one character (at the line cap)", g, kOk, "observations=0",
       DryRun(Repeat("a\n", 1'000'000), "cap-lines.txt"));
+  add("ingestion", "4 MiB of question marks (one sentence, not four million)", g, kOk, "observations=0",
+      DryRun(std::string(4u << 20, '?'), "questions.txt"));
+  add("ingestion", "1,000,001 sentences of one letter", g, kInvalid,
+      "1000001 sentences, more than the 1000000 a document may have", DryRun(Repeat("a?", 1'000'001), "asks.txt"));
   add("ingestion", "binary garbage with a 20 KB file name", g, kInvalid, "(a name of 20000 bytes)",
       DryRun(std::string("\0\1\2", 3), std::string(20000, 'n')));
   add("ingestion", "an empty document with a 20 KB file name", g, kInvalid, "(20000 bytes) is empty", [this] {

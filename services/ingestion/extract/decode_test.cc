@@ -37,6 +37,14 @@ TEST(DecodeTest, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_NE(out.find("\xEF\xBF\xBD"), std::string::npos);
 }
 
+// 0x80 and 0xFF start no GB18030 character: a run of them is one replacement each, and the text after
+// the run is read again (the run is skipped without asking iconv byte by byte).
+TEST(DecodeTest, RunsOfBytesThatStartNoCharacterAreOneReplacementEach) {
+  EXPECT_EQ(Gb18030ToUtf8("\xFF\x80\xFF\xD6\xD0" "A\x80"),
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xE4\xB8\xAD" "A\xEF\xBF\xBD");
+  EXPECT_EQ(Gb18030ToUtf8(std::string(1000, '\xFF')).size(), 3000u);
+}
+
 TEST(DecodeTest, Utf16WithBom) {
   std::string le("\xFF\xFE\x2D\x4E\x87\x65", 6);  // 中文
   EXPECT_EQ(DecodeBytes(le, "").utf8, "中文");

@@ -241,9 +241,10 @@ void BuildSentences(Doc* doc) {
     for (int k = line.begin; k < line.end; ++k) {
       bool end_here = !row && IsSentenceEnd(t[k]);
       if (end_here) {
-        // Keep a closing quote or bracket with its sentence.
+        // Keep a closing quote or bracket with its sentence, and a run of ends ("？？！") too: each end
+        // is no sentence of its own, and a line of nothing but them would be millions of sentences.
         int e = k + 1;
-        while (e < line.end && (t[e] == U')' || t[e] == U'》')) ++e;
+        while (e < line.end && (t[e] == U')' || t[e] == U'》' || IsSentenceEnd(t[e]))) ++e;
         doc->sentences.push_back({start, e, static_cast<int>(i), line.section});
         start = e;
         while (start < line.end && IsSpace(t[start])) ++start;

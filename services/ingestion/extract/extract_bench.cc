@@ -6,6 +6,7 @@
 //   luoshi_extract_bench --dump FILE                    the readable extraction of one file
 //   luoshi_extract_bench --repeated_bytes[=MiB]         every byte value repeated 16 MiB (or MiB), read
 //                                                       as text and as HTML: the slowest, and any over 2 s
+//     [--bytes=0x30,0xFF]                               only these byte values
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   std::string dump;
   bool verbose = false;
   int repeated_mib = 0;
+  std::vector<int> byte_values;  // --bytes; empty = all 256
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--source=", 0) == 0) source = a.substr(9);
@@ -45,6 +47,10 @@ int main(int argc, char** argv) {
     else if (a == "--verbose") verbose = true;
     else if (a == "--repeated_bytes") repeated_mib = 16;
     else if (a.rfind("--repeated_bytes=", 0) == 0) repeated_mib = std::stoi(a.substr(17));
+    else if (a.rfind("--bytes=", 0) == 0) {
+      std::stringstream list(a.substr(8));
+      for (std::string item; std::getline(list, item, ',');) byte_values.push_back(std::stoi(item, nullptr, 0));
+    }
   }
   auto catalog = luoshi::LoadCatalog(source + "/data/catalog.json");
   if (!catalog.ok()) {
@@ -54,31 +60,38 @@ int main(int argc, char** argv) {
   luoshi::extract::Extractor extractor(*catalog);
   if (repeated_mib > 0) {
     // Issue 21: no single repeated byte may hold a server thread for long (the HTML entity scan was
-    // quadratic). Times every byte value as a .txt and as a .html document, wall clock, one thread.
+    // quadratic). Times every byte value as a .txt and as a .html document, one thread. The judgement is
+    // on the processor time the extraction took (std::clock), so that a busy machine does not make a run
+    // fail or pass by chance; the wall-clock time is printed beside it.
     int over = 0;
     double slowest = 0;
     std::string slowest_case;
+    if (byte_values.empty()) {
+      for (int b = 0; b < 256; ++b) byte_values.push_back(b);
+    }
     for (const char* name : {"a.txt", "a.html"}) {
-      for (int b = 0; b < 256; ++b) {
+      for (int b : byte_values) {
         const std::string bytes(static_cast<size_t>(repeated_mib) << 20, static_cast<char>(b));
         luoshi::extract::ExtractOptions options;
         options.filename = name;
         const auto start = std::chrono::steady_clock::now();
+        const std::clock_t cpu_start = std::clock();
         auto e = extractor.Extract(bytes, options);
-        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (took > slowest) {
-          slowest = took;
+        const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (cpu > slowest) {
+          slowest = cpu;
           slowest_case = std::string(name) + " of byte " + std::to_string(b);
         }
-        if (took > 2.0) {
+        if (cpu > 2.0) {
           ++over;
-          std::printf("over 2 s: %s of byte 0x%02X: %.2f s (%s)\n", name, b, took,
+          std::printf("over 2 s: %s of byte 0x%02X: %.2f s processor, %.2f s wall (%s)\n", name, b, cpu, wall,
                       e.ok() ? "extracted" : std::string(e.status().message().substr(0, 80)).c_str());
         }
       }
     }
-    std::printf("%d MiB of each byte value as .txt and .html: slowest %s, %.2f s; %d over 2 s\n", repeated_mib,
-                slowest_case.c_str(), slowest, over);
+    std::printf("%d MiB of each byte value as .txt and .html: slowest %s, %.2f s processor time; %d over 2 s\n",
+                repeated_mib, slowest_case.c_str(), slowest, over);
     return over == 0 ? 0 : 1;
   }
   if (!dump.empty()) {

@@ -37,6 +37,10 @@ inline constexpr char kExtractorVersion[] = "luoshi-extract/1.0.0";
 // few hundred KiB whose document.xml is millions of empty paragraphs) would hold a server thread for half
 // a minute and gigabytes of memory; the longest real report has a few tens of thousands of lines.
 inline constexpr size_t kMaxDocumentLines = 1'000'000;
+// Most sentences a document may have, for the same reason: each costs the reader some 150 bytes and half a
+// microsecond, and 32 MiB of "a?" would be 16 million of them (seconds, gigabytes). A real report of the
+// largest size accepted has a few hundred thousand.
+inline constexpr size_t kMaxDocumentSentences = 1'000'000;
 
 struct ExtractOptions {
   std::string filename;           // helps format detection (.docx/.html/.txt)

@@ -223,7 +223,7 @@ class TableWriter {
 HtmlText HtmlToText(std::string_view html) {
   HtmlText result;
   std::string& out = result.text;
-  out.reserve(html.size() / 2);
+  out.reserve(html.size());  // the text is never longer than its HTML; growing it was copies and page faults
   {
     std::string lower = LowerAscii(html.substr(0, std::min<size_t>(html.size(), 1 << 16)));
     size_t t = lower.find("<title");

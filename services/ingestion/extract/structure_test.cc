@@ -1,4 +1,7 @@
 // Structure and metadata: headings, sentences, noise lines, header bullets.
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "services/common/catalog.h"
 #include "services/ingestion/extract/decode.h"
@@ -50,6 +53,33 @@ TEST(StructureTest, SentencesAndTheirSections) {
   EXPECT_EQ(sentence(2), "第一句。");
   EXPECT_EQ(sentence(3), "第二句!");
   EXPECT_EQ(e.sentences(3).section(), 0);
+}
+
+// A run of sentence ends closes one sentence: "真的吗？！" is one, and a line of nothing but question
+// marks is one sentence, not one per mark (16 MiB of them took 24 s and gigabytes).
+TEST(StructureTest, RunsOfSentenceEndsCloseOneSentence) {
+  auto e = Extract("真的吗？！还有。。。后面\n");
+  std::u32string text = Utf8ToU32(e.text());
+  std::vector<std::string> sentences;
+  for (const auto& s : e.sentences()) {
+    sentences.push_back(U32ToUtf8(std::u32string_view(text).substr(s.span().begin(), s.span().end() - s.span().begin())));
+  }
+  EXPECT_EQ(sentences, (std::vector<std::string>{"真的吗？！", "还有。。。", "后面"}));
+  EXPECT_EQ(Extract(std::string(100000, '?')).sentences_size(), 1);
+}
+
+// Beyond kMaxDocumentSentences the document is refused with a message, as beyond the line cap.
+TEST(StructureTest, TooManySentencesAreRefused) {
+  std::string many;
+  for (size_t i = 0; i <= kMaxDocumentSentences; ++i) many += "a?";
+  ExtractOptions options;
+  options.filename = "short.txt";
+  auto e = TheExtractor().Extract(many, options);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(e.status().message().find("1000001 sentences, more than the 1000000 a document may have"),
+            std::string::npos)
+      << e.status();
 }
 
 TEST(StructureTest, HeaderBulletsGiveMetadata) {
