@@ -30,7 +30,7 @@ std::string Convert(std::string_view in, const char* from, const char* to, std::
   std::string out;
   iconv_t cd = iconv_open(to, from);
   if (cd == reinterpret_cast<iconv_t>(-1)) return out;
-  out.reserve(in.size() * 3 / 2 + 16);
+  out.reserve(in.size() * 3 + 16);  // the worst case (every byte a 3-byte replacement): no regrowth
   char* src = const_cast<char*>(in.data());
   size_t src_left = in.size();
   char buf[4096];

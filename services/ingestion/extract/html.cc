@@ -67,6 +67,15 @@ void AppendEntity(std::string_view entity, std::string* out) {
 // Appends text with runs of whitespace collapsed into one space.
 void AppendText(std::string_view text, std::string* out) {
   for (size_t i = 0; i < text.size(); ++i) {
+    // Ordinary bytes up to the next one that needs a look are copied in one go (a byte at a time was a
+    // fifth of reading 16 MiB of HTML).
+    const size_t special = text.find_first_of("& \n\r\t", i);
+    const size_t run_end = special == std::string_view::npos ? text.size() : special;
+    if (run_end > i) {
+      out->append(text.substr(i, run_end - i));
+      i = run_end;
+      if (i == text.size()) break;
+    }
     char c = text[i];
     if (c == '&') {
       // Look for the ';' only as far as an entity can reach: searching the rest of the text from every
