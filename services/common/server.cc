@@ -186,6 +186,7 @@ void ServiceHost::AddService(grpc::Service* service, const std::string& full_nam
 absl::Status ServiceHost::Serve(const std::string& address,
                                const std::vector<std::pair<grpc::Service*, std::string>>& services,
                                std::unique_ptr<grpc::Server>* server) {
+  CatchShutdownSignals();
   LUOSHI_ASSIGN_OR_RETURN(auto creds, CheckedServerCredentials(address));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -236,9 +237,13 @@ absl::Status ServiceHost::Start(const std::string& address) {
 
 void ServiceHost::RequestShutdown() { g_shutdown_requested.store(true); }
 
-void ServiceHost::WaitForShutdownSignal() {
+void ServiceHost::CatchShutdownSignals() {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+}
+
+void ServiceHost::WaitForShutdownSignal() {
+  CatchShutdownSignals();
   while (!g_shutdown_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   LogInfo("shutdown requested");
 }

@@ -115,6 +115,10 @@ class ServiceHost {
   absl::Status Start(const std::string& address);
   int port() const { return port_; }
 
+  // From now on SIGTERM and SIGINT request a shutdown instead of killing the process. Start and
+  // StartWarmingUp call it before they bind, so that a signal arriving as soon as the port is logged is
+  // not lost; a signal during start-up is acted on once serving starts.
+  static void CatchShutdownSignals();
   // Blocks until SIGTERM or SIGINT (or RequestShutdown from another thread).
   static void WaitForShutdownSignal();
   static void RequestShutdown();

@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   luoshi::gateway::HttpServer server(
       [&gateway](std::shared_ptr<luoshi::gateway::HttpExchange> exchange) { gateway.Handle(exchange); },
       http);
+  luoshi::ServiceHost::CatchShutdownSignals();  // before "listening" is logged
   if (absl::Status s = server.Start(listen); !s.ok()) {
     luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
     return 1;

