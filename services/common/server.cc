@@ -259,6 +259,7 @@ void ServiceHost::Shutdown(absl::Duration grace, const std::function<void()>& en
   for (const auto& [service, full_name] : services_) names.push_back(full_name);
   // Health first, so that a watching load balancer or probe sees NOT_SERVING before calls are refused.
   SetServing(server_.get(), names, false);
+  server_->GetHealthCheckService()->Shutdown();  // no status changes from now on
   LogInfo("shutting down", {{"grace", absl::FormatDuration(grace)}});
   if (end_streams) end_streams();
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));

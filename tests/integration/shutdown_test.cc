@@ -184,7 +184,9 @@ class ShutdownTest : public ::testing::Test {
   void ExpectGracefulStop(ServiceProcess& p) {
     const absl::Time start = absl::Now();
     EXPECT_EQ(p.Stop(kGraceSeconds + 10), 0) << p.Log();
-    EXPECT_LT(absl::Now() - start, absl::Seconds(kGraceSeconds + 2)) << "did not stop within the grace";
+    const absl::Duration took = absl::Now() - start;
+    std::cout << "stopped in " << absl::FormatDuration(took) << "\n";
+    EXPECT_LT(took, absl::Seconds(kGraceSeconds + 2)) << "did not stop within the grace";
   }
 
   absl::StatusOr<v1::IngestDocumentResponse> Ingest(const std::string& content, const std::string& filename) {
