@@ -112,7 +112,8 @@ std::string CatalogPath() {
 absl::Duration ShutdownGrace() {
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
   if (grace < absl::ZeroDuration()) {
-    std::fprintf(stderr, "--shutdown_grace cannot be negative, not %s\n", absl::FormatDuration(grace).c_str());
+    std::fprintf(stderr, "--shutdown_grace cannot be negative, not %s\n",
+                 absl::FormatDuration(grace).c_str());
     std::exit(2);
   }
   return grace;
@@ -122,8 +123,10 @@ void InitLogging(const std::string& service) {
   SetLogService(service);
   LogFormat format;
   if (!ParseLogFormat(absl::GetFlag(FLAGS_log_format), &format)) {
-    std::fprintf(stderr, "--log_format must be empty (JSON lines on stderr), json (JSON lines on stdout) or text, "
-                 "not \"%s\"\n", absl::GetFlag(FLAGS_log_format).c_str());
+    std::fprintf(stderr,
+                 "--log_format must be empty (JSON lines on stderr), json (JSON lines on stdout) or text, "
+                 "not \"%s\"\n",
+                 absl::GetFlag(FLAGS_log_format).c_str());
     std::exit(2);
   }
   SetLogFormat(format);

@@ -68,8 +68,7 @@ std::string TextValue(const std::string& v) {
 
 std::string JsonLine(absl::Time now, LogLevel level, const std::string& service, const std::string& msg,
                      absl::Span<const LogField> fields) {
-  std::string line =
-      absl::StrCat("{\"ts\":\"", LogTimestamp(now), "\",\"level\":\"", LevelName(level), "\"");
+  std::string line = absl::StrCat("{\"ts\":\"", LogTimestamp(now), "\",\"level\":\"", LevelName(level), "\"");
   line += ",\"service\":" + JsonQuote(service) + ",\"msg\":" + JsonQuote(msg);
   for (const auto& [k, v] : fields) line += "," + JsonQuote(k) + ":" + JsonQuote(v);
   line += "}\n";
@@ -78,8 +77,8 @@ std::string JsonLine(absl::Time now, LogLevel level, const std::string& service,
 
 std::string TextLine(absl::Time now, LogLevel level, const std::string& service, const std::string& msg,
                      absl::Span<const LogField> fields) {
-  std::string line = absl::StrCat(LogTimestamp(now), " ", absl::AsciiStrToUpper(LevelName(level)), " ",
-                                  service, " ", msg);
+  std::string line =
+      absl::StrCat(LogTimestamp(now), " ", absl::AsciiStrToUpper(LevelName(level)), " ", service, " ", msg);
   for (const auto& [k, v] : fields) absl::StrAppend(&line, " ", k, "=", TextValue(v));
   line += "\n";
   return line;
@@ -183,7 +182,8 @@ void Log(LogLevel level, const std::string& msg, absl::Span<const LogField> fiel
     service = *g_service;
   }
   const auto format = static_cast<LogFormat>(g_format.load());
-  WriteLine(FormatLogLine(format, absl::Now(), level, service, msg, fields), format == LogFormat::kJsonStdout);
+  WriteLine(FormatLogLine(format, absl::Now(), level, service, msg, fields),
+            format == LogFormat::kJsonStdout);
 }
 
 }  // namespace luoshi

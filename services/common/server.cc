@@ -41,7 +41,8 @@ std::string WithPort(const std::string& address, int port) {
 }
 
 // The refusals Start and StartWarmingUp share: unreadable TLS files, plaintext off loopback.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckedServerCredentials(const std::string& address) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckedServerCredentials(
+    const std::string& address) {
   LUOSHI_ASSIGN_OR_RETURN(auto creds, ServerCredentialsFromFlags());
   LUOSHI_RETURN_IF_ERROR(ChannelCredentialsFromFlags().status());  // fail closed on an unreadable --tls_ca
   if (absl::GetFlag(FLAGS_tls_cert).empty() && !IsLoopbackAddress(address)) {
@@ -81,7 +82,8 @@ int Probe(const std::string& service, const std::string& default_address) {
     return 1;
   }
   absl::StatusOr<std::string> state = CheckHealth(MakeChannel(address), service, absl::Seconds(3));
-  const std::string answer = state.ok() ? *state : absl::StrCat("UNREACHABLE (", state.status().message(), ")");
+  const std::string answer =
+      state.ok() ? *state : absl::StrCat("UNREACHABLE (", state.status().message(), ")");
   const bool serving = state.ok() && *state == "SERVING";
   std::fprintf(serving ? stdout : stderr, "%s at %s: %s\n", service.c_str(), address.c_str(), answer.c_str());
   return serving ? 0 : 1;
@@ -184,8 +186,8 @@ void ServiceHost::AddService(grpc::Service* service, const std::string& full_nam
 }
 
 absl::Status ServiceHost::Serve(const std::string& address,
-                               const std::vector<std::pair<grpc::Service*, std::string>>& services,
-                               std::unique_ptr<grpc::Server>* server) {
+                                const std::vector<std::pair<grpc::Service*, std::string>>& services,
+                                std::unique_ptr<grpc::Server>* server) {
   CatchShutdownSignals();
   LUOSHI_ASSIGN_OR_RETURN(auto creds, CheckedServerCredentials(address));
   grpc::EnableDefaultHealthCheckService(true);

@@ -12,7 +12,6 @@
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -60,7 +59,8 @@ absl::StatusOr<http::response<http::string_body>> GetHealthz(Stream& stream, con
 
 absl::StatusOr<http::response<http::string_body>> FetchHealthz(const std::string& address,
                                                                const std::string& tls_cert,
-                                                               const std::string& tls_ca, absl::Duration timeout) {
+                                                               const std::string& tls_ca,
+                                                               absl::Duration timeout) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos) return absl::InvalidArgumentError("the address must be host:port");
   std::string host = address.substr(0, colon);
@@ -78,8 +78,10 @@ absl::StatusOr<http::response<http::string_body>> FetchHealthz(const std::string
   tls.set_verify_mode(ssl::verify_peer);
   // Without a CA, trust exactly the certificate this gateway serves (a leaf: a partial chain).
   tls.load_verify_file(tls_ca.empty() ? tls_cert : tls_ca, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot read the CA or certificate: ", ec.message()));
-  if (tls_ca.empty()) X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(tls.native_handle()), X509_V_FLAG_PARTIAL_CHAIN);
+  if (ec)
+    return absl::FailedPreconditionError(absl::StrCat("cannot read the CA or certificate: ", ec.message()));
+  if (tls_ca.empty())
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(tls.native_handle()), X509_V_FLAG_PARTIAL_CHAIN);
   beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls);
   stream.handshake(ssl::stream_base::client, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("TLS handshake: ", ec.message()));
@@ -90,7 +92,8 @@ absl::StatusOr<http::response<http::string_body>> FetchHealthz(const std::string
 
 int ProbeHealthz(const std::string& address, const std::string& tls_cert, const std::string& tls_ca,
                  absl::Duration timeout) {
-  absl::StatusOr<http::response<http::string_body>> response = FetchHealthz(address, tls_cert, tls_ca, timeout);
+  absl::StatusOr<http::response<http::string_body>> response =
+      FetchHealthz(address, tls_cert, tls_ca, timeout);
   if (!response.ok()) {
     std::fprintf(stderr, "gateway at %s: UNREACHABLE (%s)\n", address.c_str(),
                  std::string(response.status().message()).c_str());

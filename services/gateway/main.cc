@@ -71,9 +71,9 @@ int main(int argc, char** argv) {
                      "--probe: GET /healthz of the running gateway (--listen), exit 0 when it answers 200.\n"
                      "--shutdown_grace: how long requests in flight may finish after SIGTERM.");
   if (luoshi::ProbeRequested()) {
-    return luoshi::gateway::ProbeHealthz(luoshi::ProbeAddress(luoshi::ListenAddress(luoshi::kDefaultGatewayAddress)),
-                                         absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_ca),
-                                         absl::Seconds(3));
+    return luoshi::gateway::ProbeHealthz(
+        luoshi::ProbeAddress(luoshi::ListenAddress(luoshi::kDefaultGatewayAddress)),
+        absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_ca), absl::Seconds(3));
   }
   luoshi::InitLogging("gateway");
   const absl::Duration grace = luoshi::ShutdownGrace();

@@ -23,7 +23,8 @@ constexpr char kUsage[] =
     "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
     "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
     "--auth_keys (required), --auth_revoked, --log_level, --log_format, --max_threads, --shutdown_grace,\n"
-    "--probe (ask the running instance's health and exit 0 when SERVING), --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
+    "--probe (ask the running instance's health and exit 0 when SERVING), --tls_*. Each flag can also be set "
+    "as LUOSHI_<FLAG>.";
 
 int Fail(const std::string& what, const absl::Status& status) {
   luoshi::LogError(what, {{"error", std::string(status.message())}});

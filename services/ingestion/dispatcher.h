@@ -30,8 +30,8 @@
 // is thus never left with an entry delivered but not marked (a shutdown mid-delivery at worst resends
 // one entry, which the peers accept idempotently).
 //
-// Thread safety: Start/Stop from one owner thread; RequestStop, Wake and RunOnce from any thread (passes of one lane
-// are serialized). `random01` is called under a lock, so it need not be thread-safe.
+// Thread safety: Start/Stop from one owner thread; RequestStop, Wake and RunOnce from any thread (passes of
+// one lane are serialized). `random01` is called under a lock, so it need not be thread-safe.
 #ifndef LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
 #define LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
 

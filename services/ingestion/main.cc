@@ -18,9 +18,9 @@
 #include "services/common/server.h"
 #include "services/ingestion/delivery_client.h"
 #include "services/ingestion/dispatcher.h"
-#include "services/ingestion/service.h"
 #include "services/ingestion/grpc_service.h"
 #include "services/ingestion/library_extraction_engine.h"
+#include "services/ingestion/service.h"
 #include "services/ingestion/sqlite_store.h"
 
 ABSL_FLAG(int64_t, max_document_bytes, luoshi::kDefaultMaxDocumentBytes,
@@ -108,7 +108,8 @@ int Run() {
   // Health answers NOT_SERVING on the service's address while migrations run.
   ServiceHost host("ingestion", IngestionServerLimits(ingestion_options.max_document_bytes));
   const std::string listen = ListenAddress(kDefaultIngestionAddress);
-  if (absl::Status s = host.StartWarmingUp(listen, {kIngestionService.full_name, "luoshi.v1.AdminService"}); !s.ok()) {
+  if (absl::Status s = host.StartWarmingUp(listen, {kIngestionService.full_name, "luoshi.v1.AdminService"});
+      !s.ok()) {
     Die("cannot start", s);
   }
   std::unique_ptr<SqliteDocumentStore> store = OpenStore();

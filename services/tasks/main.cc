@@ -15,8 +15,8 @@
 #include "services/common/server.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/indicator_source.h"
-#include "services/tasks/sqlite_store.h"
 #include "services/tasks/service.h"
+#include "services/tasks/sqlite_store.h"
 #include "services/tasks/unit_directory.h"
 
 ABSL_FLAG(int, yellow_window_days, 30,
@@ -47,10 +47,11 @@ int Fail(const std::string& what, const absl::Status& status) {
 
 int main(int argc, char** argv) {
   using namespace luoshi;
-  ParseFlags(argc, argv,
-             "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
-             "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
-             "--auth_revoked, --service_token, --log_level, --log_format, --shutdown_grace, --probe, --tls_*.");
+  ParseFlags(
+      argc, argv,
+      "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
+      "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
+      "--auth_revoked, --service_token, --log_level, --log_format, --shutdown_grace, --probe, --tls_*.");
   if (ProbeRequested()) return Probe(kTasksService.full_name, kDefaultTasksAddress);
   InitLogging("tasks");
   const absl::Duration grace = ShutdownGrace();
@@ -87,7 +88,8 @@ int main(int argc, char** argv) {
   // Health answers NOT_SERVING on the service's address while migrations run.
   ServiceHost host("tasks", TaskServerLimits());
   const std::string listen = ListenAddress(kDefaultTasksAddress);
-  if (absl::Status s = host.StartWarmingUp(listen, {kTasksService.full_name, "luoshi.v1.AdminService"}); !s.ok()) {
+  if (absl::Status s = host.StartWarmingUp(listen, {kTasksService.full_name, "luoshi.v1.AdminService"});
+      !s.ok()) {
     return Fail("cannot start", s);
   }
   auto store = tasks::SqliteTaskStore::Open(db_path);

@@ -25,8 +25,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "luoshi/v1/ingestion.grpc.pb.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/common/health_client.h"
@@ -158,19 +158,20 @@ class ShutdownTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::vector<std::string> ServiceArgs(const std::string& name) const {
-    return With(AuthFlags(), {"--db=" + dir_ + "/" + name + ".db",
-                              absl::StrCat("--shutdown_grace=", kGraceSeconds, "s")});
+    return With(AuthFlags(),
+                {"--db=" + dir_ + "/" + name + ".db", absl::StrCat("--shutdown_grace=", kGraceSeconds, "s")});
   }
   void StartTasks() {
     ASSERT_TRUE(tasks_.Start(BinaryPath("tasks/luoshi-tasks"), ServiceArgs("tasks")).ok()) << tasks_.Log();
   }
   void StartIngestion() {
-    ASSERT_TRUE(ingestion_
-                    .Start(BinaryPath("ingestion/luoshi-ingestion"),
-                           With(ServiceArgs("ingestion"),
-                                {"--indicators_addr=" + indicators_.address(), "--tasks_addr=" + tasks_.address(),
-                                 "--dispatch_interval_ms=50", "--retry_max_ms=500"}))
-                    .ok())
+    ASSERT_TRUE(
+        ingestion_
+            .Start(BinaryPath("ingestion/luoshi-ingestion"),
+                   With(ServiceArgs("ingestion"),
+                        {"--indicators_addr=" + indicators_.address(), "--tasks_addr=" + tasks_.address(),
+                         "--dispatch_interval_ms=50", "--retry_max_ms=500"}))
+            .ok())
         << ingestion_.Log();
   }
   void StartAll() {
@@ -365,17 +366,19 @@ TEST_F(ShutdownTest, ProbeExitsZeroForARunningServiceAndOneWhenNothingListens) {
 
 TEST_F(ShutdownTest, ProbeOverTls) {
   std::string out;
-  ASSERT_EQ(RunShell(absl::StrCat(LUOSHI_SOURCE_DIR, "/deploy/tls/make-dev-ca.sh ", dir_, "/ca"), &out), 0) << out;
+  ASSERT_EQ(RunShell(absl::StrCat(LUOSHI_SOURCE_DIR, "/deploy/tls/make-dev-ca.sh ", dir_, "/ca"), &out), 0)
+      << out;
   const std::string tls = absl::StrCat(" --tls_cert=", dir_, "/ca/tasks.pem --tls_key=", dir_,
                                        "/ca/tasks.key --tls_client_ca=", dir_, "/ca/ca.pem");
   ASSERT_TRUE(tasks_
                   .Start(BinaryPath("tasks/luoshi-tasks"),
-                         With(ServiceArgs("tasks"), {"--tls_cert=" + dir_ + "/ca/tasks.pem",
-                                                     "--tls_key=" + dir_ + "/ca/tasks.key",
-                                                     "--tls_client_ca=" + dir_ + "/ca/ca.pem"}))
+                         With(ServiceArgs("tasks"),
+                              {"--tls_cert=" + dir_ + "/ca/tasks.pem", "--tls_key=" + dir_ + "/ca/tasks.key",
+                               "--tls_client_ca=" + dir_ + "/ca/ca.pem"}))
                   .ok())
       << tasks_.Log();
-  const std::string probe = absl::StrCat(BinaryPath("tasks/luoshi-tasks"), " --probe --listen=", tasks_.address());
+  const std::string probe =
+      absl::StrCat(BinaryPath("tasks/luoshi-tasks"), " --probe --listen=", tasks_.address());
   // The flags the service itself runs with (its certificate is its client certificate for mTLS).
   EXPECT_EQ(RunShell(absl::StrCat(probe, tls, " --tls_ca=", dir_, "/ca/ca.pem"), &out), 0) << out;
   EXPECT_NE(RunShell(probe, &out), 0) << "a plaintext probe of a TLS service must fail: " << out;
@@ -384,11 +387,12 @@ TEST_F(ShutdownTest, ProbeOverTls) {
 TEST_F(ShutdownTest, GatewayProbeAndGracefulStop) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
   ServiceProcess gateway;
-  ASSERT_TRUE(gateway
-                  .Start(BinaryPath("gateway/luoshi-gateway"),
-                         {"--ingestion_addr=" + ingestion_.address(), "--indicators_addr=" + indicators_.address(),
-                          "--tasks_addr=" + tasks_.address(), "--shutdown_grace=3s"})
-                  .ok())
+  ASSERT_TRUE(
+      gateway
+          .Start(BinaryPath("gateway/luoshi-gateway"),
+                 {"--ingestion_addr=" + ingestion_.address(), "--indicators_addr=" + indicators_.address(),
+                  "--tasks_addr=" + tasks_.address(), "--shutdown_grace=3s"})
+          .ok())
       << gateway.Log();
   const std::string probe =
       absl::StrCat(BinaryPath("gateway/luoshi-gateway"), " --probe --listen=", gateway.address());
@@ -517,14 +521,15 @@ TEST_F(ShutdownTest, HealthIsNotServingWhileTheDatabaseOpens) {
     const size_t at = log.find("\"msg\":\"starting\"");
     if (at != std::string::npos) {
       const size_t p = log.find("\"port\":\"", at);
-      if (p != std::string::npos) (void)absl::SimpleAtoi(log.substr(p + 8, log.find('"', p + 8) - p - 8), &port);
+      if (p != std::string::npos)
+        (void)absl::SimpleAtoi(log.substr(p + 8, log.find('"', p + 8) - p - 8), &port);
     }
     if (port == 0) absl::SleepFor(absl::Milliseconds(5));
   }
   std::string while_locked;
   if (port != 0) {
-    auto status = CheckHealth(MakeChannel(absl::StrCat("127.0.0.1:", port)), kTasksService.full_name,
-                              absl::Seconds(2));
+    auto status =
+        CheckHealth(MakeChannel(absl::StrCat("127.0.0.1:", port)), kTasksService.full_name, absl::Seconds(2));
     while_locked = status.ok() ? *status : status.status().ToString();
   }
   sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -538,6 +543,14 @@ TEST_F(ShutdownTest, HealthIsNotServingWhileTheDatabaseOpens) {
   EXPECT_EQ(serving.ok() ? *serving : serving.status().ToString(), "SERVING");
   release_child.Notify();
   starter.join();
+}
+
+TEST(ProbeAddressTest, WildcardHostsBecomeLoopback) {
+  EXPECT_EQ(ProbeAddress("0.0.0.0:7103"), "127.0.0.1:7103");
+  EXPECT_EQ(ProbeAddress(":7103"), "127.0.0.1:7103");
+  EXPECT_EQ(ProbeAddress("[::]:7103"), "[::1]:7103");
+  EXPECT_EQ(ProbeAddress("127.0.0.1:7103"), "127.0.0.1:7103");
+  EXPECT_EQ(ProbeAddress("tasks.luoshi.svc:7103"), "tasks.luoshi.svc:7103");
 }
 
 }  // namespace
