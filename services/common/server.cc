@@ -1,6 +1,7 @@
 #include "services/common/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
@@ -53,6 +54,22 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckedServerCredential
   }
   return creds;
 }
+
+// The warm-up server's answer to every call but health: UNAVAILABLE, which clients and the outbox retry
+// (UNIMPLEMENTED, gRPC's own answer for an unknown method, would read as a permanent failure).
+class StartingUp final : public grpc::CallbackGenericService {
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* /*context*/) override {
+    class Refusal final : public grpc::ServerGenericBidiReactor {
+     public:
+      Refusal() {
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the service is starting (opening its database); retry shortly"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refusal();
+  }
+};
 
 void SetServing(grpc::Server* server, const std::vector<std::string>& names, bool serving) {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
@@ -201,6 +218,8 @@ absl::Status ServiceHost::Serve(const std::string& address,
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(address, creds, &port_);
   for (const auto& [service, full_name] : services) builder.RegisterService(service);
+  static StartingUp* const starting_up = new StartingUp();  // shared by warm-up servers, never freed
+  if (services.empty()) builder.RegisterCallbackGenericService(starting_up);
   *server = builder.BuildAndStart();
   if (!*server || port_ == 0) {
     server->reset();

@@ -531,6 +531,14 @@ TEST_F(ShutdownTest, HealthIsNotServingWhileTheDatabaseOpens) {
     auto status =
         CheckHealth(MakeChannel(absl::StrCat("127.0.0.1:", port)), kTasksService.full_name, absl::Seconds(2));
     while_locked = status.ok() ? *status : status.status().ToString();
+    // Other calls meanwhile are refused as retryable (UNAVAILABLE), not UNIMPLEMENTED.
+    auto stub = v1::TaskService::NewStub(MakeChannel(absl::StrCat("127.0.0.1:", port)));
+    v1::ListTasksRequest req;
+    v1::ListTasksResponse resp;
+    grpc::ClientContext ctx;
+    Prepare(&ctx, 2);
+    grpc::Status call = stub->ListTasks(&ctx, req, &resp);
+    EXPECT_EQ(call.error_code(), grpc::StatusCode::UNAVAILABLE) << call.error_message();
   }
   sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(holder);
