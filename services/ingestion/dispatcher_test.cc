@@ -264,29 +264,5 @@ TEST_F(DispatcherTest, AHangingPeerDoesNotDelayTheOtherTarget) {
   dispatcher_->Stop();
 }
 
-// Shutdown: the delivery in flight finishes and is recorded; the next one is not sent and stays
-// pending in the outbox for the next start.
-TEST_F(DispatcherTest, StopLetsTheDeliveryInFlightFinishAndLeavesTheRestPending) {
-  const std::string first = Ingest("关停前一", 0, 1);
-  const std::string second = Ingest("关停前二", 0, 1);
-  client_.Hold("tasks");
-  dispatcher_->Start();
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (client_.calls("tasks") < 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
-  ASSERT_EQ(client_.calls("tasks"), 1);
-  dispatcher_->RequestStop();
-  client_.Release("tasks");
-  dispatcher_->Stop();
-  EXPECT_EQ(client_.calls("tasks"), 1) << "a delivery was started after the stop was requested";
-  EXPECT_THAT(client_.accepted_plans(), SizeIs(1));
-  const v1::Delivery a = DeliveryOf(first, "tasks"), b = DeliveryOf(second, "tasks");
-  EXPECT_EQ((a.state() == v1::DELIVERY_STATE_DELIVERED ? 1 : 0) +
-                (b.state() == v1::DELIVERY_STATE_DELIVERED ? 1 : 0),
-            1);
-  EXPECT_EQ(
-      (a.state() == v1::DELIVERY_STATE_PENDING ? 1 : 0) + (b.state() == v1::DELIVERY_STATE_PENDING ? 1 : 0),
-      1);
-}
-
 }  // namespace
 }  // namespace luoshi::ingestion
