@@ -40,6 +40,21 @@ ABSL_FLAG(std::string, catalog, "",
           "Path of the indicator and region catalog (proto3 JSON). Default: data/catalog.json of the "
           "source tree this binary was built from.");
 
+ABSL_FLAG(std::string, log_format, "",
+          "Where and how logs are written. Empty (default): one JSON object per line on stderr. \"json\": "
+          "one JSON object per line on stdout (for container log collectors). \"text\": readable lines "
+          "on stderr (time, level, service, message, key=value fields).");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM or SIGINT: health turns NOT_SERVING at once, new calls are refused, and calls in "
+          "flight get this long to finish before they are cancelled; then storage is closed and the "
+          "process exits 0. Keep it below the orchestrator's own kill timeout (Kubernetes: "
+          "terminationGracePeriodSeconds, 30 s by default). Examples: 10s, 500ms, 1m.");
+ABSL_FLAG(bool, probe, false,
+          "Do not serve: ask the instance configured by the same flags (its --listen address, a wildcard "
+          "host meaning this machine; TLS per --tls_ca, --tls_cert, --tls_key) whether it is healthy, "
+          "print one line and exit 0 when it is SERVING, 1 otherwise. Opens no database and needs no "
+          "--auth_keys: a container HEALTHCHECK.");
+
 namespace luoshi {
 namespace {
 
@@ -94,8 +109,27 @@ std::string CatalogPath() {
   return v.empty() ? DefaultCatalogPath() : v;
 }
 
+absl::Duration ShutdownGrace() {
+  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  if (grace < absl::ZeroDuration()) {
+    std::fprintf(stderr, "--shutdown_grace cannot be negative, not %s\n",
+                 absl::FormatDuration(grace).c_str());
+    std::exit(2);
+  }
+  return grace;
+}
+
 void InitLogging(const std::string& service) {
   SetLogService(service);
+  LogFormat format;
+  if (!ParseLogFormat(absl::GetFlag(FLAGS_log_format), &format)) {
+    std::fprintf(stderr,
+                 "--log_format must be empty (JSON lines on stderr), json (JSON lines on stdout) or text, "
+                 "not \"%s\"\n",
+                 absl::GetFlag(FLAGS_log_format).c_str());
+    std::exit(2);
+  }
+  SetLogFormat(format);
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
     std::fprintf(stderr, "--log_level must be debug, info, warning or error, not \"%s\"\n",

@@ -9,6 +9,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 ABSL_DECLARE_FLAG(std::string, listen);
 ABSL_DECLARE_FLAG(std::string, db);
@@ -22,6 +23,9 @@ ABSL_DECLARE_FLAG(std::string, auth_revoked);
 ABSL_DECLARE_FLAG(std::string, service_token);
 ABSL_DECLARE_FLAG(int, max_threads);
 ABSL_DECLARE_FLAG(std::string, catalog);
+ABSL_DECLARE_FLAG(std::string, log_format);
+ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
+ABSL_DECLARE_FLAG(bool, probe);
 
 namespace luoshi {
 
@@ -43,7 +47,12 @@ std::string ListenAddress(const std::string& service_default);
 std::string DatabasePath(const std::string& service_default);
 std::string CatalogPath();
 
-// Sets the process-wide log level and service name from --log_level; exits on a bad value.
+// How long in-flight work may take once SIGTERM or SIGINT arrives (--shutdown_grace); exits with a
+// message when negative.
+absl::Duration ShutdownGrace();
+
+// Sets the process-wide log level, format and service name from --log_level and --log_format; exits
+// with a message on a bad value.
 void InitLogging(const std::string& service);
 
 }  // namespace luoshi

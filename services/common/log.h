@@ -1,6 +1,10 @@
-// Structured logs: one JSON object per line on stderr, e.g.
-//   {"ts":"2026-11-23T09:10:00.123Z","level":"info","service":"tasks","msg":"listening","addr":"127.0.0.1:7003"}
-// Thread-safe. The level is set once at start-up from --log_level.
+// Structured logs, one line per event. Three formats (--log_format), chosen once at start-up:
+//   default: one JSON object per line on stderr (what the quick start and the test harnesses read)
+//     {"ts":"2026-11-23T09:10:00.123Z","level":"info","service":"tasks","msg":"listening","addr":"127.0.0.1:7003"}
+//   json: the same objects on stdout, where container runtimes collect logs
+//   text: readable lines on stderr
+//     2026-11-23T09:10:00.123Z INFO tasks listening addr=127.0.0.1:7003 port=7003
+// Thread-safe. The level and format are set once at start-up from --log_level and --log_format.
 #ifndef LUOSHI_SERVICES_COMMON_LOG_H_
 #define LUOSHI_SERVICES_COMMON_LOG_H_
 
@@ -20,6 +24,14 @@ using LogField = std::pair<std::string, std::string>;
 // "debug", "info", "warning", "error"; false for anything else.
 bool ParseLogLevel(const std::string& text, LogLevel* out);
 void SetLogLevel(LogLevel level);
+
+enum class LogFormat { kJsonStderr, kJsonStdout, kText };
+// "" (JSON on stderr), "json" (JSON on stdout), "text" (readable, stderr); false for anything else.
+bool ParseLogFormat(const std::string& text, LogFormat* out);
+void SetLogFormat(LogFormat format);
+// One event as a line (newline included) in `format`; what Log writes. Exposed for tests.
+std::string FormatLogLine(LogFormat format, absl::Time now, LogLevel level, const std::string& service,
+                          const std::string& msg, absl::Span<const LogField> fields);
 void SetLogService(const std::string& service);
 
 // `fields` may be a braced list or any container of LogField (a vector built at run time).

@@ -1,6 +1,7 @@
 #include "services/common/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
@@ -8,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <thread>
 
 #if defined(__GLIBC__)
@@ -21,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/common/files.h"
 #include "services/common/flags.h"
+#include "services/common/health_client.h"
 #include "services/common/limits.h"
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
@@ -32,8 +35,77 @@ std::atomic<bool> g_shutdown_requested{false};
 
 extern "C" void OnSignal(int) { g_shutdown_requested.store(true); }
 
+// `address` with its port replaced by `port` ("127.0.0.1:0" → "127.0.0.1:7103"; "[::1]:0" likewise).
+std::string WithPort(const std::string& address, int port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || address.find(']', colon) != std::string::npos) return address;
+  return absl::StrCat(address.substr(0, colon + 1), port);
+}
+
+// The refusals Start and StartWarmingUp share: unreadable TLS files, plaintext off loopback.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckedServerCredentials(
+    const std::string& address) {
+  LUOSHI_ASSIGN_OR_RETURN(auto creds, ServerCredentialsFromFlags());
+  LUOSHI_RETURN_IF_ERROR(ChannelCredentialsFromFlags().status());  // fail closed on an unreadable --tls_ca
+  if (absl::GetFlag(FLAGS_tls_cert).empty() && !IsLoopbackAddress(address)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve plaintext on ", address,
+        ": only loopback addresses (127.0.0.1, ::1, localhost) may go without TLS; give --tls_cert and "
+        "--tls_key (deploy/tls/make-dev-ca.sh makes development certificates) or listen on 127.0.0.1"));
+  }
+  return creds;
+}
+
+// The warm-up server's answer to every call but health: UNAVAILABLE, which clients and the outbox retry
+// (UNIMPLEMENTED, gRPC's own answer for an unknown method, would read as a permanent failure).
+class StartingUp final : public grpc::CallbackGenericService {
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* /*context*/) override {
+    class Refusal final : public grpc::ServerGenericBidiReactor {
+     public:
+      Refusal() {
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the service is starting (opening its database); retry shortly"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refusal();
+  }
+};
+
+void SetServing(grpc::Server* server, const std::vector<std::string>& names, bool serving) {
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  if (health == nullptr) return;
+  for (const std::string& name : names) health->SetServingStatus(name, serving);
+  health->SetServingStatus("", serving);
+}
 
 }  // namespace
+
+std::string ProbeAddress(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return listen;
+  const std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
+  if (host.empty() || host == "0.0.0.0") return "127.0.0.1:" + port;
+  if (host == "[::]" || host == "[0:0:0:0:0:0:0:0]") return "[::1]:" + port;
+  return listen;
+}
+
+bool ProbeRequested() { return absl::GetFlag(FLAGS_probe); }
+
+int Probe(const std::string& service, const std::string& default_address) {
+  const std::string address = ProbeAddress(ListenAddress(default_address));
+  if (absl::Status creds = ChannelCredentialsFromFlags().status(); !creds.ok()) {
+    std::fprintf(stderr, "probe %s at %s: cannot set up TLS: %s\n", service.c_str(), address.c_str(),
+                 std::string(creds.message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<std::string> state = CheckHealth(MakeChannel(address), service, absl::Seconds(3));
+  const std::string answer =
+      state.ok() ? *state : absl::StrCat("UNREACHABLE (", state.status().message(), ")");
+  const bool serving = state.ok() && *state == "SERVING";
+  std::fprintf(serving ? stdout : stderr, "%s at %s: %s\n", service.c_str(), address.c_str(), answer.c_str());
+  return serving ? 0 : 1;
+}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFlags() {
   std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
@@ -115,7 +187,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, bool own_
 }
 
 ServiceHost::~ServiceHost() {
-  if (server_) Shutdown(absl::ZeroDuration());
+  if (server_ || warm_up_) Shutdown(absl::ZeroDuration());
 }
 
 void TuneProcessForServing() {
@@ -138,15 +210,11 @@ void ServiceHost::AddService(grpc::Service* service, const std::string& full_nam
   services_.emplace_back(service, full_name);
 }
 
-absl::Status ServiceHost::Start(const std::string& address) {
-  LUOSHI_ASSIGN_OR_RETURN(auto creds, ServerCredentialsFromFlags());
-  LUOSHI_RETURN_IF_ERROR(ChannelCredentialsFromFlags().status());  // fail closed on an unreadable --tls_ca
-  if (absl::GetFlag(FLAGS_tls_cert).empty() && !IsLoopbackAddress(address)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing to serve plaintext on ", address,
-        ": only loopback addresses (127.0.0.1, ::1, localhost) may go without TLS; give --tls_cert and "
-        "--tls_key (deploy/tls/make-dev-ca.sh makes development certificates) or listen on 127.0.0.1"));
-  }
+absl::Status ServiceHost::Serve(const std::string& address,
+                                const std::vector<std::pair<grpc::Service*, std::string>>& services,
+                                std::unique_ptr<grpc::Server>* server) {
+  CatchShutdownSignals();
+  LUOSHI_ASSIGN_OR_RETURN(auto creds, CheckedServerCredentials(address));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -157,33 +225,72 @@ absl::Status ServiceHost::Start(const std::string& address) {
   builder.SetMaxReceiveMessageSize(limits_.max_request_bytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(address, creds, &port_);
-  for (auto& [service, full_name] : services_) builder.RegisterService(service);
-  server_ = builder.BuildAndStart();
-  if (!server_ || port_ == 0) {
-    server_.reset();
+  for (const auto& [service, full_name] : services) builder.RegisterService(service);
+  static StartingUp* const starting_up = new StartingUp();  // shared by warm-up servers, never freed
+  if (services.empty()) builder.RegisterCallbackGenericService(starting_up);
+  *server = builder.BuildAndStart();
+  if (!*server || port_ == 0) {
+    server->reset();
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", address,
                      ": the address is malformed or already in use (try --listen=127.0.0.1:0)"));
   }
-  auto* health = server_->GetHealthCheckService();
-  for (auto& [service, full_name] : services_) health->SetServingStatus(full_name, true);
-  health->SetServingStatus(true);
+  return absl::OkStatus();
+}
+
+absl::Status ServiceHost::StartWarmingUp(const std::string& address,
+                                         const std::vector<std::string>& service_names) {
+  LUOSHI_RETURN_IF_ERROR(Serve(address, {}, &warm_up_));
+  SetServing(warm_up_.get(), service_names, false);
+  LogInfo("starting", {{"addr", address}, {"port", std::to_string(port_)}, {"health", "NOT_SERVING"}});
+  return absl::OkStatus();
+}
+
+absl::Status ServiceHost::Start(const std::string& address) {
+  std::string bind = address;
+  if (warm_up_) {
+    // The port is released for the moment between the two servers; a probe then is refused, which
+    // it counts as not ready, as it should.
+    bind = WithPort(address, port_);
+    warm_up_->Shutdown(std::chrono::system_clock::now());
+    warm_up_->Wait();
+    warm_up_.reset();
+  }
+  LUOSHI_RETURN_IF_ERROR(Serve(bind, services_, &server_));
+  std::vector<std::string> names;
+  for (const auto& [service, full_name] : services_) names.push_back(full_name);
+  SetServing(server_.get(), names, true);
   LogInfo("listening", {{"addr", address}, {"port", std::to_string(port_)}});
   return absl::OkStatus();
 }
 
 void ServiceHost::RequestShutdown() { g_shutdown_requested.store(true); }
 
-void ServiceHost::WaitForShutdownSignal() {
+void ServiceHost::CatchShutdownSignals() {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+}
+
+void ServiceHost::WaitForShutdownSignal() {
+  CatchShutdownSignals();
   while (!g_shutdown_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   LogInfo("shutdown requested");
 }
 
-void ServiceHost::Shutdown(absl::Duration grace) {
+void ServiceHost::Shutdown(absl::Duration grace, const std::function<void()>& end_streams) {
+  if (warm_up_) {
+    warm_up_->Shutdown(std::chrono::system_clock::now());
+    warm_up_->Wait();
+    warm_up_.reset();
+  }
   if (!server_) return;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  std::vector<std::string> names;
+  for (const auto& [service, full_name] : services_) names.push_back(full_name);
+  // Health first, so that a watching load balancer or probe sees NOT_SERVING before calls are refused.
+  SetServing(server_.get(), names, false);
+  server_->GetHealthCheckService()->Shutdown();  // no status changes from now on
+  LogInfo("shutting down", {{"grace", absl::FormatDuration(grace)}});
+  if (end_streams) end_streams();
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   server_->Wait();
   server_.reset();

@@ -1,19 +1,25 @@
 // Server bootstrap shared by the three gRPC services.
 //
-// A service's main() builds its handler objects, then:
+// A service's main():
+//   if (ProbeRequested()) return Probe("luoshi.v1.TaskService", kDefaultTasksAddress);   // --probe
 //   ServiceHost host("tasks");
+//   host.StartWarmingUp(address, {"luoshi.v1.TaskService", …});  // health only, NOT_SERVING
+//   … open storage (migrations run here), build the handler objects …
 //   host.AddService(&grpc_service, "luoshi.v1.TaskService");
-//   if (auto s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) …
-//   host.WaitForShutdownSignal();   // SIGTERM / SIGINT
-//   host.Shutdown();                // in-flight calls get a grace period, then the caller closes storage
+//   if (auto s = host.Start(address); !s.ok()) …  // replaces the warm-up server, same port: SERVING
+//   host.WaitForShutdownSignal();                 // SIGTERM / SIGINT
+//   host.Shutdown(ShutdownGrace(), end_streams);  // NOT_SERVING, refuse new calls, drain; then the
+//                                                 // caller closes storage and returns 0
 //
 // Every server gets gRPC health checking (grpc.health.v1.Health, per service name and "") and server
-// reflection, TLS/mTLS from the --tls_* flags, and a bounded thread pool (--max_threads).
+// reflection, TLS/mTLS from the --tls_* flags, and a bounded thread pool (--max_threads). Why a warm-up
+// server: docs/operations.md#probes.
 #ifndef LUOSHI_SERVICES_COMMON_SERVER_H_
 #define LUOSHI_SERVICES_COMMON_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +59,18 @@ absl::StatusOr<std::string> ServiceTokenFromFlags();
 // a service serves without TLS.
 bool IsLoopbackAddress(const std::string& address);
 
+// The address a probe dials for a --listen address: a wildcard host (0.0.0.0, [::], none) becomes the
+// loopback address of its family; anything else is returned unchanged.
+std::string ProbeAddress(const std::string& listen);
+
+// True when --probe was given: main() calls Probe instead of serving.
+bool ProbeRequested();
+// --probe of a gRPC service: asks grpc.health.v1.Health/Check for `service` at ProbeAddress(--listen or
+// `default_address`), TLS per the --tls_* flags, within a few seconds. Prints one line (stdout when
+// SERVING, stderr otherwise) and returns the process's exit code: 0 when SERVING, 1 otherwise. Opens no
+// database and reads no keys.
+int Probe(const std::string& service, const std::string& default_address);
+
 // Process-wide settings for a long-running server, called once from a service's main (and the
 // benchmarks), not from tests:
 // - glibc malloc keeps freed memory instead of giving it back to the kernel and faulting it in again:
@@ -85,23 +103,42 @@ class ServiceHost {
   // `service` must outlive the host. `full_name` is the proto service name used for health status.
   void AddService(grpc::Service* service, const std::string& full_name);
 
-  // Binds and starts. Returns INVALID_ARGUMENT / UNAVAILABLE with a readable message when the address
-  // cannot be bound. After Start, port() is the bound port (useful with port 0).
+  // Binds `address` with a server that answers only grpc.health.v1.Health: NOT_SERVING for "" and for
+  // each of `service_names`, so that probes can tell "starting (migrations running)" from "down" while
+  // the caller opens its storage. Logs "starting" with the port (not "listening": nothing else is
+  // served yet). Errors as Start's.
+  absl::Status StartWarmingUp(const std::string& address, const std::vector<std::string>& service_names);
+
+  // Binds and starts; after StartWarmingUp, stops the warm-up server first and binds the port it had
+  // (so port 0 keeps the port already logged). Returns INVALID_ARGUMENT / UNAVAILABLE with a readable
+  // message when the address cannot be bound. After Start, port() is the bound port.
   absl::Status Start(const std::string& address);
   int port() const { return port_; }
 
+  // From now on SIGTERM and SIGINT request a shutdown instead of killing the process. Start and
+  // StartWarmingUp call it before they bind, so that a signal arriving as soon as the port is logged is
+  // not lost; a signal during start-up is acted on once serving starts.
+  static void CatchShutdownSignals();
   // Blocks until SIGTERM or SIGINT (or RequestShutdown from another thread).
   static void WaitForShutdownSignal();
   static void RequestShutdown();
 
-  // Marks health NOT_SERVING, stops accepting calls and waits up to `grace` for in-flight calls.
-  void Shutdown(absl::Duration grace = absl::Seconds(10));
+  // Marks health NOT_SERVING ("" and every service), runs `end_streams` (which should end calls that
+  // would otherwise run until cancelled, such as WatchTasks streams), stops accepting calls, and waits
+  // up to `grace` for the calls in flight; those still running then are cancelled.
+  void Shutdown(absl::Duration grace = absl::Seconds(10), const std::function<void()>& end_streams = nullptr);
 
  private:
+  // Builds and starts a server on `address` with `services`; sets port_. Errors as Start's.
+  absl::Status Serve(const std::string& address,
+                     const std::vector<std::pair<grpc::Service*, std::string>>& services,
+                     std::unique_ptr<grpc::Server>* server);
+
   std::string name_;
   ServerLimits limits_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> warm_up_;  // health only, between StartWarmingUp and Start
   int port_ = 0;
 };
 

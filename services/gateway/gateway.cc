@@ -1,6 +1,15 @@
 #include "services/gateway/gateway.h"
 
+#include <openssl/x509_vfy.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cstdio>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -28,7 +37,73 @@ void LinkSchemas() {
   (void)luoshi::v1::TaskDefinition::descriptor();
 }
 
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = boost::asio::ip::tcp;
+
+// GET /healthz on a connected stream; the status code and body, or what went wrong.
+template <class Stream>
+absl::StatusOr<http::response<http::string_body>> GetHealthz(Stream& stream, const std::string& host) {
+  http::request<http::empty_body> request{http::verb::get, "/healthz", 11};
+  request.set(http::field::host, host);
+  request.set(http::field::connection, "close");
+  beast::error_code ec;
+  http::write(stream, request, ec);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  if (!ec) http::read(stream, buffer, response, ec);
+  if (ec) return absl::UnavailableError(ec.message());
+  return response;
+}
+
+absl::StatusOr<http::response<http::string_body>> FetchHealthz(const std::string& address,
+                                                               const std::string& tls_cert,
+                                                               const std::string& tls_ca,
+                                                               absl::Duration timeout) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return absl::InvalidArgumentError("the address must be host:port");
+  std::string host = address.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::asio::io_context io;
+  beast::error_code ec;
+  tcp::resolver::results_type endpoints = tcp::resolver(io).resolve(host, address.substr(colon + 1), ec);
+  if (ec) return absl::UnavailableError(ec.message());
+  beast::tcp_stream tcp_stream(io);
+  tcp_stream.expires_after(absl::ToChronoNanoseconds(timeout));
+  tcp_stream.connect(endpoints, ec);
+  if (ec) return absl::UnavailableError(ec.message());
+  if (tls_cert.empty()) return GetHealthz(tcp_stream, address);
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_verify_mode(ssl::verify_peer);
+  // Without a CA, trust exactly the certificate this gateway serves (a leaf: a partial chain).
+  tls.load_verify_file(tls_ca.empty() ? tls_cert : tls_ca, ec);
+  if (ec)
+    return absl::FailedPreconditionError(absl::StrCat("cannot read the CA or certificate: ", ec.message()));
+  if (tls_ca.empty())
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(tls.native_handle()), X509_V_FLAG_PARTIAL_CHAIN);
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls);
+  stream.handshake(ssl::stream_base::client, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("TLS handshake: ", ec.message()));
+  return GetHealthz(stream, address);
+}
+
 }  // namespace
+
+int ProbeHealthz(const std::string& address, const std::string& tls_cert, const std::string& tls_ca,
+                 absl::Duration timeout) {
+  absl::StatusOr<http::response<http::string_body>> response =
+      FetchHealthz(address, tls_cert, tls_ca, timeout);
+  if (!response.ok()) {
+    std::fprintf(stderr, "gateway at %s: UNREACHABLE (%s)\n", address.c_str(),
+                 std::string(response.status().message()).c_str());
+    return 1;
+  }
+  const bool healthy = response->result_int() == 200;
+  std::fprintf(healthy ? stdout : stderr, "gateway at %s: %u %s", address.c_str(), response->result_int(),
+               response->body().c_str());
+  return healthy ? 0 : 1;
+}
 
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)), proxy_(config_.proxy), static_files_(config_.web_root) {

@@ -67,6 +67,13 @@ class Gateway {
   boost::asio::thread_pool health_pool_{2};
 };
 
+// The gateway's --probe: GET /healthz at `address` within `timeout`, over HTTPS when `tls_cert` is set
+// (the gateway serves HTTPS then), verifying the server against `tls_ca`, or without one against
+// `tls_cert` itself (the certificate this very gateway serves). Prints one line (stdout when healthy,
+// stderr otherwise) and returns the exit code: 0 for 200 (every service SERVING), 1 otherwise.
+int ProbeHealthz(const std::string& address, const std::string& tls_cert, const std::string& tls_ca,
+                 absl::Duration timeout);
+
 // Parses "name=addr,name=addr" (service full name = host:port) into backends. INVALID_ARGUMENT on a
 // malformed entry.
 absl::StatusOr<std::vector<Backend>> ParseBackendList(const std::string& text);

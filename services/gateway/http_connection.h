@@ -46,6 +46,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   virtual void PostAfter(absl::Duration delay, std::function<void()> fn) = 0;
   // On the strand: closes the connection, cancelling an exchange in progress.
   virtual void Close() = 0;
+  // On the strand, when the server stops: closes the connection unless a request is being received or
+  // answered; such a connection closes once its response is written (FinishExchange sees `stopping`).
+  virtual void CloseIfIdle() = 0;
   HttpServer::Impl* server() const { return server_; }
 
  private:
@@ -69,6 +72,9 @@ struct HttpServer::Impl {
   std::atomic<int> exchanges{0};
 
   void Accept();
+  // Runs `action` on every open connection's strand, then waits up to `timeout` until every connection
+  // and exchange is released; false if some are left.
+  bool WaitForRelease(absl::Duration timeout, void (*action)(Connection&));
   void Register(const std::shared_ptr<Connection>& c) {
     std::lock_guard<std::mutex> lock(mu);
     connections[c.get()] = c;

@@ -213,26 +213,33 @@ void HttpServer::Stop(absl::Duration grace) {
     impl_->acceptor.close(ec);
     impl_->accept_retry.cancel();
   });
-  std::vector<std::shared_ptr<Connection>> open;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    for (auto& [raw, weak] : impl_->connections) {
-      if (auto c = weak.lock()) open.push_back(std::move(c));
-    }
-  }
-  for (auto& c : open) {
-    c->Post([c] { c->Close(); });
-  }
-  open.clear();
-  {
-    std::unique_lock<std::mutex> lock(impl_->mu);
-    impl_->released.wait_for(lock, absl::ToChronoNanoseconds(grace),
-                             [this] { return impl_->connections.empty() && impl_->exchanges == 0; });
+  if (!impl_->WaitForRelease(grace, [](Connection& c) { c.CloseIfIdle(); })) {
+    LogWarning("requests still running after the shutdown grace; cancelling them",
+               {{"grace", absl::FormatDuration(grace)}});
+    // Cancelled exchanges are released as soon as their handlers let go; a second is plenty.
+    impl_->WaitForRelease(absl::Seconds(1), [](Connection& c) { c.Close(); });
   }
   impl_->work.reset();
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+}
+
+bool HttpServer::Impl::WaitForRelease(absl::Duration timeout, void (*action)(Connection&)) {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [raw, weak] : connections) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+  }
+  for (auto& c : open) {
+    c->Post([c, action] { action(*c); });
+  }
+  open.clear();
+  std::unique_lock<std::mutex> lock(mu);
+  return released.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [this] { return connections.empty() && exchanges == 0; });
 }
 
 }  // namespace luoshi::gateway

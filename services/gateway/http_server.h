@@ -112,8 +112,9 @@ class HttpServer {
   // port() afterwards.
   absl::Status Start(const std::string& address);
   int port() const { return port_; }
-  // Stops accepting, closes every connection (exchanges in progress are cancelled), waits up to `grace`
-  // for them to be released, then stops the I/O threads. Idempotent.
+  // Graceful stop: stops accepting, closes idle connections at once, lets requests being received or
+  // answered finish (their connections close after the response) for up to `grace`, then closes what
+  // is still open (cancelling those exchanges) and stops the I/O threads. Idempotent.
   void Stop(absl::Duration grace = absl::Seconds(10));
 
   struct Impl;

@@ -111,6 +111,10 @@ class Session final : public Connection {
     server()->Unregister(this);
   }
 
+  void CloseIfIdle() override {
+    if (!exchange_ && phase_ != Phase::kBody) Close();
+  }
+
  private:
   enum class Phase { kIdle, kHeader, kBody, kHandling };
 

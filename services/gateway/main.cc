@@ -67,8 +67,16 @@ int main(int argc, char** argv) {
   using luoshi::gateway::Backend;
   luoshi::ParseFlags(argc, argv,
                      "luoshi-gateway: grpc-web for the three services, the browser client and /healthz over "
-                     "HTTP/1.1.\nTLS: --tls_cert/--tls_key serve HTTPS; --tls_ca verifies the services.");
+                     "HTTP/1.1.\nTLS: --tls_cert/--tls_key serve HTTPS; --tls_ca verifies the services.\n"
+                     "--probe: GET /healthz of the running gateway (--listen), exit 0 when it answers 200.\n"
+                     "--shutdown_grace: how long requests in flight may finish after SIGTERM.");
+  if (luoshi::ProbeRequested()) {
+    return luoshi::gateway::ProbeHealthz(
+        luoshi::ProbeAddress(luoshi::ListenAddress(luoshi::kDefaultGatewayAddress)),
+        absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_ca), absl::Seconds(3));
+  }
   luoshi::InitLogging("gateway");
+  const absl::Duration grace = luoshi::ShutdownGrace();
   luoshi::TuneProcessForServing();
   RaiseDescriptorLimit();
 
@@ -127,13 +135,15 @@ int main(int argc, char** argv) {
   luoshi::gateway::HttpServer server(
       [&gateway](std::shared_ptr<luoshi::gateway::HttpExchange> exchange) { gateway.Handle(exchange); },
       http);
+  luoshi::ServiceHost::CatchShutdownSignals();  // before "listening" is logged
   if (absl::Status s = server.Start(listen); !s.ok()) {
     luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
     return 1;
   }
   luoshi::ServiceHost::WaitForShutdownSignal();
-  gateway.Shutdown();  // open calls end with CANCELLED, streams close
-  server.Stop();
+  luoshi::LogInfo("shutting down", {{"grace", absl::FormatDuration(grace)}});
+  server.Stop(grace);  // stop accepting; requests in flight get the grace, then are cancelled
+  gateway.Shutdown();  // calls still open (none, normally) end with CANCELLED
   luoshi::LogInfo("stopped");
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "services/common/catalog.h"
 #include "services/common/clock.h"
 #include "services/common/flags.h"
+#include "services/common/health_client.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
 #include "services/indicators/grpc_service.h"
@@ -21,7 +22,9 @@ namespace {
 constexpr char kUsage[] =
     "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
     "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
-    "--auth_keys (required), --auth_revoked, --log_level, --max_threads, --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
+    "--auth_keys (required), --auth_revoked, --log_level, --log_format, --max_threads, --shutdown_grace,\n"
+    "--probe (ask the running instance's health and exit 0 when SERVING), --tls_*. Each flag can also be set "
+    "as LUOSHI_<FLAG>.";
 
 int Fail(const std::string& what, const absl::Status& status) {
   luoshi::LogError(what, {{"error", std::string(status.message())}});
@@ -32,7 +35,11 @@ int Fail(const std::string& what, const absl::Status& status) {
 
 int main(int argc, char** argv) {
   luoshi::ParseFlags(argc, argv, kUsage);
+  if (luoshi::ProbeRequested()) {
+    return luoshi::Probe(luoshi::kIndicatorsService.full_name, luoshi::kDefaultIndicatorsAddress);
+  }
   luoshi::InitLogging("indicators");
+  const absl::Duration grace = luoshi::ShutdownGrace();
   luoshi::TuneProcessForServing();
 
   absl::StatusOr<std::unique_ptr<luoshi::Authenticator>> authenticator = luoshi::AuthenticatorFromFlags();
@@ -48,22 +55,27 @@ int main(int argc, char** argv) {
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) return Fail("cannot create the database directory", absl::InternalError(ec.message()));
+  // Health answers NOT_SERVING on the service's address while migrations run.
+  luoshi::ServiceHost host("indicators", luoshi::IndicatorServerLimits());
+  const std::string listen = luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress);
+  if (absl::Status s =
+          host.StartWarmingUp(listen, {luoshi::kIndicatorsService.full_name, "luoshi.v1.AdminService"});
+      !s.ok()) {
+    return Fail("cannot start", s);
+  }
   auto store = luoshi::indicators::SqliteObservationStore::Open(db_path);
   if (!store.ok()) return Fail("cannot open the database", store.status());
 
   luoshi::indicators::IndicatorLogic service(&catalog_index, store->get(), luoshi::SystemClock::Get());
   luoshi::indicators::GrpcService grpc_service(&service, authenticator->get());
-  luoshi::ServiceHost host("indicators", luoshi::IndicatorServerLimits());
-  host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
+  host.AddService(&grpc_service, luoshi::kIndicatorsService.full_name);
   luoshi::AdminService admin("indicators", db_path, authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");
-  if (absl::Status s = host.Start(luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress)); !s.ok()) {
-    return Fail("cannot start", s);
-  }
+  if (absl::Status s = host.Start(listen); !s.ok()) return Fail("cannot start", s);
   luoshi::LogInfo("serving", {{"db", db_path},
                               {"catalog", catalog_path},
                               {"indicators", std::to_string(catalog_index.catalog().indicators_size())}});
   host.WaitForShutdownSignal();
-  host.Shutdown();
-  return 0;
+  host.Shutdown(grace);
+  return 0;  // the store closes as it goes out of scope
 }

@@ -47,11 +47,18 @@ void Dispatcher::Start() {
   }
 }
 
+void Dispatcher::RequestStop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+}
+
+bool Dispatcher::StopRequested() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
 void Dispatcher::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  RequestStop();
   for (Lane& lane : lanes_) {
     if (lane.thread.joinable()) lane.thread.join();
   }
@@ -118,6 +125,7 @@ absl::Status Dispatcher::Pass(Lane& lane, DispatchStats* stats) {
   }
   LUOSHI_ASSIGN_OR_RETURN(auto due, store_->DueDeliveries(lane.target, now, options_.entries_per_pass));
   for (const OutboxEntry& entry : due) {
+    if (StopRequested()) break;  // between deliveries: the rest stay pending for the next start
     Record(lane, entry, Send(entry), stats);
     if (lane.failures > 0) break;  // the peer is failing: back off as a whole
   }

@@ -25,8 +25,13 @@
 //                               an operator fixes them on the peer.
 // Between passes a lane waits `poll_interval` or until Wake() (called after new entries are queued).
 //
-// Thread safety: Start/Stop from one owner thread; Wake and RunOnce from any thread (passes of one lane
-// are serialized). `random01` is called under a lock, so it need not be thread-safe.
+// Stopping: RequestStop (or Stop) lets the delivery in progress finish and record its outcome, then no
+// further entry of the pass is sent; the rest stay pending in the outbox for the next start. The outbox
+// is thus never left with an entry delivered but not marked (a shutdown mid-delivery at worst resends
+// one entry, which the peers accept idempotently).
+//
+// Thread safety: Start/Stop from one owner thread; RequestStop, Wake and RunOnce from any thread (passes of
+// one lane are serialized). `random01` is called under a lock, so it need not be thread-safe.
 #ifndef LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
 #define LUOSHI_SERVICES_INGESTION_DISPATCHER_H_
 
@@ -69,6 +74,9 @@ class Dispatcher {
   ~Dispatcher();  // stops the thread if running
 
   void Start();
+  // Asks the lanes to stop after the delivery in progress; returns at once. Any thread.
+  void RequestStop();
+  // RequestStop, then waits for the lanes' threads.
   void Stop();
   void Wake();
 
@@ -99,6 +107,7 @@ class Dispatcher {
   void Record(Lane& lane, const OutboxEntry& entry, const absl::Status& outcome, DispatchStats* stats)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(lane.pass_mu);
   void Loop(Lane& lane);
+  bool StopRequested();
 
   DocumentStore* store_;
   DeliveryClient* client_;

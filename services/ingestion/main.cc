@@ -13,13 +13,14 @@
 #include "services/common/admin_service.h"
 #include "services/common/catalog.h"
 #include "services/common/flags.h"
+#include "services/common/health_client.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
 #include "services/ingestion/delivery_client.h"
 #include "services/ingestion/dispatcher.h"
-#include "services/ingestion/service.h"
 #include "services/ingestion/grpc_service.h"
 #include "services/ingestion/library_extraction_engine.h"
+#include "services/ingestion/service.h"
 #include "services/ingestion/sqlite_store.h"
 
 ABSL_FLAG(int64_t, max_document_bytes, luoshi::kDefaultMaxDocumentBytes,
@@ -91,6 +92,7 @@ std::unique_ptr<SqliteDocumentStore> OpenStore() {
 }
 
 int Run() {
+  const absl::Duration grace = ShutdownGrace();
   const IngestionOptions ingestion_options = IngestionOptionsFromFlags();
   auto catalog = LoadCatalog(CatalogPath());
   if (!catalog.ok()) Die("cannot load the catalog", catalog.status());
@@ -102,6 +104,13 @@ int Run() {
   if (service_token->empty()) {
     LogWarning("no --service_token: the indicator and task services will refuse this service's deliveries",
                {});
+  }
+  // Health answers NOT_SERVING on the service's address while migrations run.
+  ServiceHost host("ingestion", IngestionServerLimits(ingestion_options.max_document_bytes));
+  const std::string listen = ListenAddress(kDefaultIngestionAddress);
+  if (absl::Status s = host.StartWarmingUp(listen, {kIngestionService.full_name, "luoshi.v1.AdminService"});
+      !s.ok()) {
+    Die("cannot start", s);
   }
   std::unique_ptr<SqliteDocumentStore> store = OpenStore();
   LibraryExtractionEngine engine(*catalog);
@@ -119,18 +128,19 @@ int Run() {
                            [&dispatcher] { dispatcher.Wake(); });
   GrpcService server(&handler, authenticator->get());
 
-  ServiceHost host("ingestion", IngestionServerLimits(ingestion_options.max_document_bytes));
-  host.AddService(&server, "luoshi.v1.IngestionService");
+  host.AddService(&server, kIngestionService.full_name);
   AdminService admin("ingestion", DatabasePath(kDefaultDatabasePath), authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");
-  if (absl::Status s = host.Start(ListenAddress(kDefaultIngestionAddress)); !s.ok()) Die("cannot start", s);
+  if (absl::Status s = host.Start(listen); !s.ok()) Die("cannot start", s);
   dispatcher.Start();
   LogInfo("delivering to",
           {{"indicators", absl::GetFlag(FLAGS_indicators_addr)}, {"tasks", absl::GetFlag(FLAGS_tasks_addr)}});
   host.WaitForShutdownSignal();
-  host.Shutdown();
+  // The dispatcher stops after the delivery in progress (its outcome recorded); what is left stays in
+  // the outbox for the next start. Documents accepted during the grace are stored and queued too.
+  host.Shutdown(grace, [&dispatcher] { dispatcher.RequestStop(); });
   dispatcher.Stop();
-  return 0;
+  return 0;  // the store closes as it goes out of scope
 }
 
 }  // namespace
@@ -143,7 +153,11 @@ int main(int argc, char** argv) {
       "indicators and tasks, and delivers them to the indicator and task services.\n"
       "Flags: --listen, --db, --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
       "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
-      "--auth_keys (required), --auth_revoked, --service_token, --log_level, --tls_*.");
+      "--auth_keys (required), --auth_revoked, --service_token, --log_level, --log_format, "
+      "--shutdown_grace, --probe, --tls_*.");
+  if (luoshi::ProbeRequested()) {
+    return luoshi::Probe(luoshi::kIngestionService.full_name, luoshi::kDefaultIngestionAddress);
+  }
   luoshi::InitLogging("ingestion");
   luoshi::TuneProcessForServing();
   return luoshi::ingestion::Run();

@@ -10,12 +10,13 @@
 #include "services/common/admin_service.h"
 #include "services/common/clock.h"
 #include "services/common/flags.h"
+#include "services/common/health_client.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/indicator_source.h"
-#include "services/tasks/sqlite_store.h"
 #include "services/tasks/service.h"
+#include "services/tasks/sqlite_store.h"
 #include "services/tasks/unit_directory.h"
 
 ABSL_FLAG(int, yellow_window_days, 30,
@@ -46,11 +47,14 @@ int Fail(const std::string& what, const absl::Status& status) {
 
 int main(int argc, char** argv) {
   using namespace luoshi;
-  ParseFlags(argc, argv,
-             "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
-             "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
-             "--auth_revoked, --service_token, --log_level, --tls_*.");
+  ParseFlags(
+      argc, argv,
+      "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
+      "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
+      "--auth_revoked, --service_token, --log_level, --log_format, --shutdown_grace, --probe, --tls_*.");
+  if (ProbeRequested()) return Probe(kTasksService.full_name, kDefaultTasksAddress);
   InitLogging("tasks");
+  const absl::Duration grace = ShutdownGrace();
   TuneProcessForServing();
 
   tasks::TrackerOptions options;
@@ -81,6 +85,13 @@ int main(int argc, char** argv) {
     return Fail("cannot create the database directory",
                 absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message())));
   }
+  // Health answers NOT_SERVING on the service's address while migrations run.
+  ServiceHost host("tasks", TaskServerLimits());
+  const std::string listen = ListenAddress(kDefaultTasksAddress);
+  if (absl::Status s = host.StartWarmingUp(listen, {kTasksService.full_name, "luoshi.v1.AdminService"});
+      !s.ok()) {
+    return Fail("cannot start", s);
+  }
   auto store = tasks::SqliteTaskStore::Open(db_path);
   if (!store.ok()) return Fail("cannot open the database", store.status());
 
@@ -94,16 +105,14 @@ int main(int argc, char** argv) {
 
   tasks::TaskLogic tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
   tasks::GrpcService service(&tracker, authenticator->get());
-  ServiceHost host("tasks", TaskServerLimits());
-  host.AddService(&service, "luoshi.v1.TaskService");
+  host.AddService(&service, kTasksService.full_name);
   AdminService admin("tasks", db_path, authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");
-  if (absl::Status s = host.Start(ListenAddress(kDefaultTasksAddress)); !s.ok()) {
-    return Fail("cannot start", s);
-  }
+  if (absl::Status s = host.Start(listen); !s.ok()) return Fail("cannot start", s);
   LogInfo("tasks service ready", {{"db", db_path}, {"port", std::to_string(host.port())}});
   host.WaitForShutdownSignal();
-  tracker.Shutdown();  // ends WatchTasks streams so shutdown does not wait for them
-  host.Shutdown();
-  return 0;
+  // Closing the broadcaster ends WatchTasks streams with UNAVAILABLE ("shutting down; reconnect"), so
+  // they do not hold the shutdown for the whole grace.
+  host.Shutdown(grace, [&tracker] { tracker.Shutdown(); });
+  return 0;  // the store closes as it goes out of scope
 }
