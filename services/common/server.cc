@@ -22,6 +22,7 @@
 #include "services/common/flags.h"
 #include "services/common/limits.h"
 #include "services/common/log.h"
+#include "services/common/metrics_grpc.h"
 #include "services/common/status_macros.h"
 
 namespace luoshi {
@@ -150,6 +151,7 @@ absl::Status ServiceHost::Start(const std::string& address) {
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(address, creds, &port_);
   for (auto& [service, full_name] : services_) builder.RegisterService(service);
+  builder.experimental().SetInterceptorCreators(metrics::GrpcServerMetrics(services_));
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();

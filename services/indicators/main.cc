@@ -11,6 +11,7 @@
 #include "services/common/clock.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
+#include "services/common/metrics_server.h"
 #include "services/common/server.h"
 #include "services/indicators/grpc_service.h"
 #include "services/indicators/service.h"
@@ -21,7 +22,7 @@ namespace {
 constexpr char kUsage[] =
     "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
     "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
-    "--auth_keys (required), --auth_revoked, --log_level, --max_threads, --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
+    "--auth_keys (required), --auth_revoked, --metrics_listen, --log_level, --max_threads, --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
 
 int Fail(const std::string& what, const absl::Status& status) {
   luoshi::LogError(what, {{"error", std::string(status.message())}});
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
 
   luoshi::indicators::IndicatorLogic service(&catalog_index, store->get(), luoshi::SystemClock::Get());
   luoshi::indicators::GrpcService grpc_service(&service, authenticator->get());
+  auto metrics_server = luoshi::metrics::StartMetricsServerFromFlags();
+  if (!metrics_server.ok()) return Fail("cannot serve metrics", metrics_server.status());
   luoshi::ServiceHost host("indicators", luoshi::IndicatorServerLimits());
   host.AddService(&grpc_service, "luoshi.v1.IndicatorService");
   luoshi::AdminService admin("indicators", db_path, authenticator->get());

@@ -11,6 +11,7 @@
 #include "services/common/clock.h"
 #include "services/common/flags.h"
 #include "services/common/log.h"
+#include "services/common/metrics_server.h"
 #include "services/common/server.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/indicator_source.h"
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
   ParseFlags(argc, argv,
              "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
              "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
-             "--auth_revoked, --service_token, --log_level, --tls_*.");
+             "--auth_revoked, --service_token, --metrics_listen, --log_level, --tls_*.");
   InitLogging("tasks");
   TuneProcessForServing();
 
@@ -94,6 +95,11 @@ int main(int argc, char** argv) {
 
   tasks::TaskLogic tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
   tasks::GrpcService service(&tracker, authenticator->get());
+  metrics::FunctionHandle watch_metric = metrics::DefaultRegistry().AddFunction(
+      "luoshi_watch_streams_open", "WatchTasks streams open now.", metrics::Type::kGauge,
+      [&tracker] { return static_cast<double>(tracker.broadcaster().subscriber_count()); });
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server = metrics::StartMetricsServerFromFlags();
+  if (!metrics_server.ok()) return Fail("cannot serve metrics", metrics_server.status());
   ServiceHost host("tasks", TaskServerLimits());
   host.AddService(&service, "luoshi.v1.TaskService");
   AdminService admin("tasks", db_path, authenticator->get());
