@@ -64,10 +64,9 @@ class PoolWaits {
     static const PoolWaits waits("writer");
     return waits;
   }
-  void Record(absl::Duration waited) const {
-    count_->Add();
-    seconds_->Add(absl::ToDoubleSeconds(waited));
-  }
+  // Counted as the wait begins (a wait that never ends still shows), its time once it ends.
+  void Began() const { count_->Add(); }
+  void Ended(absl::Duration waited) const { seconds_->Add(absl::ToDoubleSeconds(waited)); }
 
  private:
   explicit PoolWaits(const std::string& pool)
@@ -261,9 +260,10 @@ class ABSL_SCOPED_LOCKABLE WriterLock {
  public:
   explicit WriterLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
     if (mu_->TryLock()) return;
+    PoolWaits::Writer().Began();
     const absl::Time start = absl::Now();
     mu_->Lock();
-    PoolWaits::Writer().Record(absl::Now() - start);
+    PoolWaits::Writer().Ended(absl::Now() - start);
   }
   ~WriterLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
   WriterLock(const WriterLock&) = delete;
@@ -293,10 +293,11 @@ absl::Status Database::Read(const std::function<absl::Status(Connection&)>& fn) 
   {
     absl::MutexLock lock(&read_mu_);
     if (idle_readers_.empty()) {
+      PoolWaits::Reader().Began();
       const absl::Time start = absl::Now();
       read_mu_.Await(absl::Condition(
           +[](std::vector<std::unique_ptr<Connection>>* v) { return !v->empty(); }, &idle_readers_));
-      PoolWaits::Reader().Record(absl::Now() - start);
+      PoolWaits::Reader().Ended(absl::Now() - start);
     }
     conn = std::move(idle_readers_.back());
     idle_readers_.pop_back();

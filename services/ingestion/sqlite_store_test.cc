@@ -203,6 +203,28 @@ TEST_F(IngestionSqliteStoreTest, AttemptOutcomesAreRecorded) {
   EXPECT_TRUE(absl::IsNotFound(store_->MarkDelivered(999999, kT0)));
 }
 
+// What the outbox metrics report: undelivered entries and the oldest one's creation time.
+TEST_F(IngestionSqliteStoreTest, BacklogCountsPendingEntriesAndKnowsTheOldest) {
+  auto empty = store_->Backlog();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->pending, 0);
+  EXPECT_FALSE(empty->oldest_created_at.has_value());
+
+  Store("先到", 1, 1, kT0);                     // two pending entries
+  Store("后到", 1, 0, kT0 + absl::Seconds(5));  // one pending, one not needed
+  EXPECT_EQ(store_->Backlog()->pending, 3);
+  EXPECT_EQ(store_->Backlog()->oldest_created_at, kT0);
+
+  for (const OutboxEntry& e : *store_->DueDeliveries(kIndicatorsTarget, kT0, 10)) {
+    ASSERT_TRUE(store_->MarkDelivered(e.id, kT0 + absl::Seconds(6)).ok());
+  }
+  for (const OutboxEntry& e : *store_->DueDeliveries(kTasksTarget, kT0, 10)) {
+    ASSERT_TRUE(store_->MarkFailed(e.id, "rejected").ok());  // failed is not waiting any more
+  }
+  EXPECT_EQ(store_->Backlog()->pending, 1);
+  EXPECT_EQ(store_->Backlog()->oldest_created_at, kT0 + absl::Seconds(5));
+}
+
 TEST_F(IngestionSqliteStoreTest, ReplaceExtractionStartsANewGenerationAndSupersedesPendingEntries) {
   DocumentRecord r = Store("重新处理", 1, 1);
   const int64_t obs_entry = (*store_->DueDeliveries(kIndicatorsTarget, kT0, 10))[0].id;
