@@ -25,9 +25,12 @@ void AtomicAdd(std::atomic<double>& target, double amount) {
 
 const char* TypeName(Type type) {
   switch (type) {
-    case Type::kCounter: return "counter";
-    case Type::kGauge: return "gauge";
-    case Type::kHistogram: return "histogram";
+    case Type::kCounter:
+      return "counter";
+    case Type::kGauge:
+      return "gauge";
+    case Type::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -119,8 +122,8 @@ void Registry::Entry::Write(const std::string& name, std::string* out) const {
     const Histogram::Snapshot s = cell->Read();
     for (size_t i = 0; i <= s.bounds.size(); ++i) {
       const std::string le = i < s.bounds.size() ? FormatValue(s.bounds[i]) : "+Inf";
-      absl::StrAppend(out, name, "_bucket", LabelSet(label_names, values, absl::StrCat("le=\"", le, "\"")), " ",
-                      s.cumulative[i], "\n");
+      absl::StrAppend(out, name, "_bucket", LabelSet(label_names, values, absl::StrCat("le=\"", le, "\"")),
+                      " ", s.cumulative[i], "\n");
     }
     const std::string labels = LabelSet(label_names, values);
     absl::StrAppend(out, name, "_sum", labels, " ", FormatValue(s.sum), "\n");
@@ -172,8 +175,9 @@ Family<Histogram>& Registry::AddHistogram(const std::string& name, const std::st
   absl::MutexLock lock(&mu_);
   Entry& e = Find(name, help, Type::kHistogram, label_names);
   if (!e.histograms) {
-    e.histograms.reset(new Family<Histogram>(
-        std::move(label_names), [bounds = std::move(bounds)] { return std::make_unique<Histogram>(bounds); }));
+    e.histograms.reset(new Family<Histogram>(std::move(label_names), [bounds = std::move(bounds)] {
+      return std::make_unique<Histogram>(bounds);
+    }));
   }
   return *e.histograms;
 }
@@ -246,10 +250,19 @@ std::string EscapeLabelValue(const std::string& value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
   }
   return out;
 }
@@ -258,9 +271,16 @@ std::string EscapeHelp(const std::string& help) {
   std::string out;
   out.reserve(help.size());
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
   }
   return out;
 }

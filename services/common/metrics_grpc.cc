@@ -105,7 +105,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
 
 class MetricsInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(const std::vector<std::string>& methods) : other_(CellsFor(kOtherMethod)) {
+  explicit MetricsInterceptorFactory(const std::vector<std::string>& methods)
+      : other_(CellsFor(kOtherMethod)) {
     for (const std::string& m : methods) by_method_[m] = CellsFor(m);
   }
 

@@ -12,10 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 
-ABSL_FLAG(std::string, metrics_listen, "",
-          "Address of the Prometheus metrics endpoint (GET /metrics, plaintext HTTP), host:port; port 0 picks "
-          "one (printed in the 'metrics listening' log line). Scrape it from inside the cluster network: it "
-          "carries counts and method names only. Empty: no endpoint.");
+ABSL_FLAG(
+    std::string, metrics_listen, "",
+    "Address of the Prometheus metrics endpoint (GET /metrics, plaintext HTTP), host:port; port 0 picks "
+    "one (printed in the 'metrics listening' log line). Scrape it from inside the cluster network: it "
+    "carries counts and method names only. Empty: no endpoint.");
 
 namespace luoshi::metrics {
 namespace {
@@ -68,10 +69,11 @@ class Session : public std::enable_shared_from_this<Session> {
       response->body() = registry_->TextExposition();
     }
     response->prepare_payload();
-    http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, size_t) {
-      if (ec || !response->keep_alive()) return self->Close();
-      self->Read();
-    });
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
+                        if (ec || !response->keep_alive()) return self->Close();
+                        self->Read();
+                      });
   }
 
   void Close() {
@@ -135,7 +137,7 @@ MetricsServer::MetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& address,
-                                                                   const Registry* registry) {
+                                                                    const Registry* registry) {
   absl::StatusOr<tcp::endpoint> endpoint = ParseEndpoint(address);
   if (!endpoint.ok()) return endpoint.status();
   auto impl = std::make_unique<Impl>(registry);
@@ -145,8 +147,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
   if (!ec) impl->acceptor.bind(*endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", address, ": ", ec.message(), " (try --metrics_listen=127.0.0.1:0)"));
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", address, ": ", ec.message(),
+                                               " (try --metrics_listen=127.0.0.1:0)"));
   }
   std::unique_ptr<MetricsServer> server(new MetricsServer(std::move(impl)));
   Impl* running = server->impl_.get();

@@ -24,7 +24,8 @@ class MetricsServer {
   // Binds `address` (host:port, port 0 picks one; [v6] in brackets), logs "metrics listening" with the
   // bound port, and serves `registry` (which must outlive the server) until destroyed.
   // INVALID_ARGUMENT for a malformed address, UNAVAILABLE when it cannot be bound.
-  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& address, const Registry* registry);
+  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& address,
+                                                              const Registry* registry);
   ~MetricsServer();  // stops serving and joins the thread
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

@@ -14,7 +14,8 @@ using ::testing::Not;
 
 TEST(MetricsTest, CountersAndGaugesWithLabelsInTheTextFormat) {
   Registry registry;
-  Family<Counter>& requests = registry.AddCounter("app_requests_total", "Requests served.", {"method", "code"});
+  Family<Counter>& requests =
+      registry.AddCounter("app_requests_total", "Requests served.", {"method", "code"});
   requests.With({"/a.B/Get", "OK"}).Add();
   requests.With({"/a.B/Get", "OK"}).Add(2);
   requests.With({"/a.B/Get", "NOT_FOUND"}).Add();

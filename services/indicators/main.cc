@@ -22,7 +22,8 @@ namespace {
 constexpr char kUsage[] =
     "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
     "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
-    "--auth_keys (required), --auth_revoked, --metrics_listen, --log_level, --max_threads, --tls_*. Each flag can also be set as LUOSHI_<FLAG>.";
+    "--auth_keys (required), --auth_revoked, --metrics_listen, --log_level, --max_threads, --tls_*. Each "
+    "flag can also be set as LUOSHI_<FLAG>.";
 
 int Fail(const std::string& what, const absl::Status& status) {
   luoshi::LogError(what, {{"error", std::string(status.message())}});

@@ -97,8 +97,9 @@ std::unique_ptr<SqliteDocumentStore> OpenStore() {
 std::vector<metrics::FunctionHandle> AddOutboxMetrics(const SqliteDocumentStore* store, const Clock* clock) {
   metrics::Registry& r = metrics::DefaultRegistry();
   std::vector<metrics::FunctionHandle> handles;
-  handles.push_back(r.AddFunction("luoshi_outbox_backlog", "Outbox entries not yet delivered to their service.",
-                                  metrics::Type::kGauge, [store] {
+  handles.push_back(r.AddFunction("luoshi_outbox_backlog",
+                                  "Outbox entries not yet delivered to their service.", metrics::Type::kGauge,
+                                  [store] {
                                     auto b = store->Backlog();
                                     return b.ok() ? static_cast<double>(b->pending) : kUnreadable;
                                   }));
@@ -127,7 +128,8 @@ int Run() {
   }
   std::unique_ptr<SqliteDocumentStore> store = OpenStore();
   std::vector<metrics::FunctionHandle> outbox_metrics = AddOutboxMetrics(store.get(), SystemClock::Get());
-  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server = metrics::StartMetricsServerFromFlags();
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
+      metrics::StartMetricsServerFromFlags();
   if (!metrics_server.ok()) Die("cannot serve metrics", metrics_server.status());
   LibraryExtractionEngine engine(*catalog);
 

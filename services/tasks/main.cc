@@ -15,8 +15,8 @@
 #include "services/common/server.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/indicator_source.h"
-#include "services/tasks/sqlite_store.h"
 #include "services/tasks/service.h"
+#include "services/tasks/sqlite_store.h"
 #include "services/tasks/unit_directory.h"
 
 ABSL_FLAG(int, yellow_window_days, 30,
@@ -47,10 +47,11 @@ int Fail(const std::string& what, const absl::Status& status) {
 
 int main(int argc, char** argv) {
   using namespace luoshi;
-  ParseFlags(argc, argv,
-             "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
-             "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
-             "--auth_revoked, --service_token, --metrics_listen, --log_level, --tls_*.");
+  ParseFlags(
+      argc, argv,
+      "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
+      "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
+      "--auth_revoked, --service_token, --metrics_listen, --log_level, --tls_*.");
   InitLogging("tasks");
   TuneProcessForServing();
 
@@ -98,7 +99,8 @@ int main(int argc, char** argv) {
   metrics::FunctionHandle watch_metric = metrics::DefaultRegistry().AddFunction(
       "luoshi_watch_streams_open", "WatchTasks streams open now.", metrics::Type::kGauge,
       [&tracker] { return static_cast<double>(tracker.broadcaster().subscriber_count()); });
-  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server = metrics::StartMetricsServerFromFlags();
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
+      metrics::StartMetricsServerFromFlags();
   if (!metrics_server.ok()) return Fail("cannot serve metrics", metrics_server.status());
   ServiceHost host("tasks", TaskServerLimits());
   host.AddService(&service, "luoshi.v1.TaskService");

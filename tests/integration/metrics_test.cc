@@ -81,7 +81,8 @@ class Scrape {
   std::vector<Sample> samples;
 
   // The samples named `name` whose labels include `labels`.
-  std::vector<Sample> Find(const std::string& name, const std::map<std::string, std::string>& labels = {}) const {
+  std::vector<Sample> Find(const std::string& name,
+                           const std::map<std::string, std::string>& labels = {}) const {
     std::vector<Sample> out;
     for (const Sample& s : samples) {
       bool match = s.name == name;
@@ -115,9 +116,9 @@ Scrape ScrapeMetrics(int port, const std::string& dir) {
   const std::string text = dir + "/scrape.txt";
   std::ofstream(text) << answer.body;
   std::string json;
-  const int code = RunShell(absl::StrCat(kPython, " ", LUOSHI_SOURCE_DIR, "/tests/integration/parse_metrics.py ",
-                                         text, " 2>&1"),
-                            &json);
+  const int code = RunShell(
+      absl::StrCat(kPython, " ", LUOSHI_SOURCE_DIR, "/tests/integration/parse_metrics.py ", text, " 2>&1"),
+      &json);
   EXPECT_EQ(code, 0) << "the Prometheus parser refused the exposition:\n" << json << "\n" << answer.body;
   if (code != 0) return scrape;
   google::protobuf::Struct parsed;
@@ -147,7 +148,8 @@ Scrape ScrapeUntil(int port, const std::string& dir, const std::function<bool(co
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(std::system(absl::StrCat(kPython, " -c 'import prometheus_client.parser' 2>/dev/null").c_str()), 0)
+    ASSERT_EQ(std::system(absl::StrCat(kPython, " -c 'import prometheus_client.parser' 2>/dev/null").c_str()),
+              0)
         << "python3-prometheus-client is missing: scripts/setup.sh installs it";
     dir_ = FreshTestDir(std::string("luoshi_metrics_") +
                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -155,7 +157,8 @@ class MetricsTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Starts `binary` with its metrics endpoint on port 0; the endpoint's port in *metrics_port.
-  void Launch(ServiceProcess& p, const std::string& binary, std::vector<std::string> args, int* metrics_port) {
+  void Launch(ServiceProcess& p, const std::string& binary, std::vector<std::string> args,
+              int* metrics_port) {
     args.push_back("--metrics_listen=127.0.0.1:0");
     for (std::string& flag : AuthFlags()) args.push_back(std::move(flag));
     absl::Status started = p.Start(BinaryPath(binary), args);
@@ -222,7 +225,8 @@ TEST_F(MetricsTest, TaskServiceCountsCallsErrorsAndOpenStreams) {
   }
   EXPECT_EQ(s.Find("luoshi_grpc_requests_total").front().type, "counter");
   EXPECT_EQ(s.Find("luoshi_grpc_request_duration_seconds_count").front().type, "histogram");
-  EXPECT_TRUE(s.Find("luoshi_grpc_requests_total", {{"method", "/luoshi.v1.TaskService/NoSuchMethod"}}).empty());
+  EXPECT_TRUE(
+      s.Find("luoshi_grpc_requests_total", {{"method", "/luoshi.v1.TaskService/NoSuchMethod"}}).empty());
   EXPECT_EQ(s.Value("luoshi_watch_streams_open"), 2);
   EXPECT_EQ(s.Find("luoshi_watch_streams_open").front().type, "gauge");
   // Streams still open are not counted as ended calls yet (every method's series exists from the start).
@@ -254,16 +258,17 @@ TEST_F(MetricsTest, IngestionReportsItsOutboxBacklog) {
   ServiceProcess ingestion;
   int port = 0;
   // Both peers unreachable: what is ingested stays in the outbox.
-  ASSERT_NO_FATAL_FAILURE(Launch(ingestion, "ingestion/luoshi-ingestion",
-                                 {"--db=" + dir_ + "/ingestion.db", "--indicators_addr=127.0.0.1:1",
-                                  "--tasks_addr=127.0.0.1:1"},
-                                 &port));
+  ASSERT_NO_FATAL_FAILURE(
+      Launch(ingestion, "ingestion/luoshi-ingestion",
+             {"--db=" + dir_ + "/ingestion.db", "--indicators_addr=127.0.0.1:1", "--tasks_addr=127.0.0.1:1"},
+             &port));
   Scrape before = ScrapeMetrics(port, dir_);
   EXPECT_EQ(before.Value("luoshi_outbox_backlog"), 0);
   EXPECT_EQ(before.Value("luoshi_outbox_oldest_age_seconds"), 0);
 
   auto stub = v1::IngestionService::NewStub(MakeChannel(ingestion.address()));
-  absl::StatusOr<std::string> seed = ReadFileToString(std::string(LUOSHI_SOURCE_DIR) + "/data/seeds/000_b2f02a40eca629cb.txt", "seed");
+  absl::StatusOr<std::string> seed =
+      ReadFileToString(std::string(LUOSHI_SOURCE_DIR) + "/data/seeds/000_b2f02a40eca629cb.txt", "seed");
   ASSERT_TRUE(seed.ok()) << seed.status();
   v1::IngestDocumentRequest req;
   req.set_content(*seed);
@@ -274,30 +279,35 @@ TEST_F(MetricsTest, IngestionReportsItsOutboxBacklog) {
   grpc::Status status = stub->IngestDocument(&ctx, req, &resp);
   ASSERT_TRUE(status.ok()) << status.error_message();
   int pending = 0;
-  for (const v1::Delivery& d : resp.document().deliveries()) pending += d.state() == v1::DELIVERY_STATE_PENDING;
+  for (const v1::Delivery& d : resp.document().deliveries())
+    pending += d.state() == v1::DELIVERY_STATE_PENDING;
   ASSERT_GT(pending, 0) << resp.DebugString();
 
   Scrape after = ScrapeMetrics(port, dir_);
   EXPECT_EQ(after.Value("luoshi_outbox_backlog"), pending);
   EXPECT_GT(after.Value("luoshi_outbox_oldest_age_seconds"), 0);
   EXPECT_LT(after.Value("luoshi_outbox_oldest_age_seconds"), 60);
-  EXPECT_EQ(after.Value("luoshi_grpc_requests_total", {{"method", "/luoshi.v1.IngestionService/IngestDocument"}}), 1);
+  EXPECT_EQ(
+      after.Value("luoshi_grpc_requests_total", {{"method", "/luoshi.v1.IngestionService/IngestDocument"}}),
+      1);
   EXPECT_EQ(ingestion.Stop(), 0) << ingestion.Log();
 }
 
 TEST_F(MetricsTest, GatewayCountsRequestsByRouteAndCode) {
   ServiceProcess indicators, tasks, ingestion, gateway;
   int unused = 0, port = 0;
-  ASSERT_NO_FATAL_FAILURE(Launch(indicators, "indicators/luoshi-indicators", {"--db=" + dir_ + "/i.db"}, &unused));
+  ASSERT_NO_FATAL_FAILURE(
+      Launch(indicators, "indicators/luoshi-indicators", {"--db=" + dir_ + "/i.db"}, &unused));
   ASSERT_NO_FATAL_FAILURE(Launch(tasks, "tasks/luoshi-tasks", {"--db=" + dir_ + "/t.db"}, &unused));
   ASSERT_NO_FATAL_FAILURE(Launch(ingestion, "ingestion/luoshi-ingestion",
                                  {"--db=" + dir_ + "/g.db", "--indicators_addr=" + indicators.address(),
                                   "--tasks_addr=" + tasks.address()},
                                  &unused));
-  ASSERT_NO_FATAL_FAILURE(Launch(gateway, "gateway/luoshi-gateway",
-                                 {"--ingestion_addr=" + ingestion.address(),
-                                  "--indicators_addr=" + indicators.address(), "--tasks_addr=" + tasks.address()},
-                                 &port));
+  ASSERT_NO_FATAL_FAILURE(
+      Launch(gateway, "gateway/luoshi-gateway",
+             {"--ingestion_addr=" + ingestion.address(), "--indicators_addr=" + indicators.address(),
+              "--tasks_addr=" + tasks.address()},
+             &port));
   const int web = gateway.port();
   EXPECT_EQ(HttpCall(web, http::verb::get, "/healthz").status, 200);
   EXPECT_EQ(HttpCall(web, http::verb::get, "/healthz").status, 200);
@@ -306,9 +316,10 @@ TEST_F(MetricsTest, GatewayCountsRequestsByRouteAndCode) {
   // A grpc-web call (an unknown task: NOT_FOUND comes in an HTTP 200).
   v1::GetTaskRequest get;
   get.set_id("T-no-such-task");
-  HttpAnswer rpc = HttpCall(web, http::verb::post, kGetTask, gateway::grpcweb::MessageFrame(get.SerializeAsString()),
-                            {{"content-type", "application/grpc-web+proto"},
-                             {"authorization", "Bearer " + ProgramTokens().For(AdminIdentity("metrics-test"))}});
+  HttpAnswer rpc =
+      HttpCall(web, http::verb::post, kGetTask, gateway::grpcweb::MessageFrame(get.SerializeAsString()),
+               {{"content-type", "application/grpc-web+proto"},
+                {"authorization", "Bearer " + ProgramTokens().For(AdminIdentity("metrics-test"))}});
   EXPECT_EQ(rpc.status, 200);
   EXPECT_EQ(rpc.grpc_status, "5") << absl::CEscape(rpc.body);
 
