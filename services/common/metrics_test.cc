@@ -1,10 +1,12 @@
 #include "services/common/metrics.h"
 
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/metrics_server.h"
 
 namespace luoshi::metrics {
 namespace {
@@ -121,6 +123,21 @@ TEST(MetricsTest, ConcurrentUpdatesAreAllCounted) {
   Histogram::Snapshot s = histogram.Read();
   EXPECT_EQ(s.cumulative.back(), 40000u);
   EXPECT_DOUBLE_EQ(s.sum, 20000);
+}
+
+TEST(MetricsServerTest, RefusesAMalformedAddressWithTheFlagsName) {
+  for (const char* address : {"9464", "127.0.0.1:port", "127.0.0.1:70000", "metrics.local:9464"}) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(address, &DefaultRegistry());
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << address;
+    EXPECT_THAT(server.status().message(), HasSubstr("--metrics_listen")) << address;
+  }
+}
+
+TEST(MetricsServerTest, PortZeroPicksAPort) {
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start("127.0.0.1:0", &DefaultRegistry());
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->port(), 0);
 }
 
 }  // namespace
