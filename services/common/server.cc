@@ -26,6 +26,7 @@
 #include "services/common/health_client.h"
 #include "services/common/limits.h"
 #include "services/common/log.h"
+#include "services/common/metrics_grpc.h"
 #include "services/common/status_macros.h"
 
 namespace luoshi {
@@ -226,6 +227,7 @@ absl::Status ServiceHost::Serve(const std::string& address,
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(address, creds, &port_);
   for (const auto& [service, full_name] : services) builder.RegisterService(service);
+  builder.experimental().SetInterceptorCreators(metrics::GrpcServerMetrics(services));
   static StartingUp* const starting_up = new StartingUp();  // shared by warm-up servers, never freed
   if (services.empty()) builder.RegisterCallbackGenericService(starting_up);
   *server = builder.BuildAndStart();

@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/metrics.h"
 #include "services/common/status_macros.h"
 
 namespace luoshi::sql {
@@ -49,6 +51,36 @@ std::string WriterPragmas(const DatabaseOptions& options) {
   }
   return pragmas;
 }
+
+// luoshi_sqlite_pool_waits_total and luoshi_sqlite_pool_wait_seconds_total for one pool ("reader" or
+// "writer"): how often, and how long, callers waited for a connection (docs/metrics.md).
+class PoolWaits {
+ public:
+  static const PoolWaits& Reader() {
+    static const PoolWaits waits("reader");
+    return waits;
+  }
+  static const PoolWaits& Writer() {
+    static const PoolWaits waits("writer");
+    return waits;
+  }
+  // Counted as the wait begins (a wait that never ends still shows), its time once it ends.
+  void Began() const { count_->Add(); }
+  void Ended(absl::Duration waited) const { seconds_->Add(absl::ToDoubleSeconds(waited)); }
+
+ private:
+  explicit PoolWaits(const std::string& pool)
+      : count_(&metrics::DefaultRegistry()
+                    .AddCounter("luoshi_sqlite_pool_waits_total",
+                                "Times a caller waited for a SQLite connection, by pool.", {"pool"})
+                    .With({pool})),
+        seconds_(&metrics::DefaultRegistry()
+                      .AddCounter("luoshi_sqlite_pool_wait_seconds_total",
+                                  "Seconds callers spent waiting for a SQLite connection, by pool.", {"pool"})
+                      .With({pool})) {}
+  metrics::Counter* count_;
+  metrics::Counter* seconds_;
+};
 
 }  // namespace
 
@@ -153,6 +185,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   }
   std::unique_ptr<Database> db(new Database());
   db->path_ = path;
+  // The series exist (at 0) before the first wait.
+  (void)PoolWaits::Reader();
+  (void)PoolWaits::Writer();
   LUOSHI_ASSIGN_OR_RETURN(auto writer, OpenConnection(path, options.busy_timeout_ms));
   {
     absl::MutexLock lock(&db->write_mu_);
@@ -218,8 +253,30 @@ absl::Status Database::ApplyMigrations(const std::vector<Migration>& migrations)
   return absl::OkStatus();
 }
 
+namespace {
+
+// absl::MutexLock that counts the wait when the writer is busy.
+class ABSL_SCOPED_LOCKABLE WriterLock {
+ public:
+  explicit WriterLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
+    if (mu_->TryLock()) return;
+    PoolWaits::Writer().Began();
+    const absl::Time start = absl::Now();
+    mu_->Lock();
+    PoolWaits::Writer().Ended(absl::Now() - start);
+  }
+  ~WriterLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  absl::Mutex* const mu_;
+};
+
+}  // namespace
+
 absl::Status Database::Write(const std::function<absl::Status(Connection&)>& fn) {
-  absl::MutexLock lock(&write_mu_);
+  WriterLock lock(&write_mu_);
   Connection& w = *writer_;
   LUOSHI_RETURN_IF_ERROR(w.Exec("BEGIN IMMEDIATE"));
   absl::Status result = fn(w);
@@ -235,8 +292,13 @@ absl::Status Database::Read(const std::function<absl::Status(Connection&)>& fn) 
   std::unique_ptr<Connection> conn;
   {
     absl::MutexLock lock(&read_mu_);
-    read_mu_.Await(absl::Condition(
-        +[](std::vector<std::unique_ptr<Connection>>* v) { return !v->empty(); }, &idle_readers_));
+    if (idle_readers_.empty()) {
+      PoolWaits::Reader().Began();
+      const absl::Time start = absl::Now();
+      read_mu_.Await(absl::Condition(
+          +[](std::vector<std::unique_ptr<Connection>>* v) { return !v->empty(); }, &idle_readers_));
+      PoolWaits::Reader().Ended(absl::Now() - start);
+    }
     conn = std::move(idle_readers_.back());
     idle_readers_.pop_back();
   }

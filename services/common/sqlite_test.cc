@@ -1,10 +1,15 @@
 #include "services/common/sqlite.h"
 
 #include <cstdio>
+#include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/common/metrics.h"
 
 namespace luoshi::sql {
 namespace {
@@ -172,6 +177,46 @@ TEST_F(SqliteTest, ReadersSeeCommittedDataWhileWritersWork) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(CountItems(**db), 200);
+}
+
+double PoolMetric(const std::string& name, const std::string& pool) {
+  return metrics::DefaultRegistry().AddCounter(name, "", {"pool"}).With({pool}).Value();
+}
+
+// A caller that finds the writer (or every reader) busy is counted as it starts waiting, and the time it
+// waited once it has its connection (luoshi_sqlite_pool_waits_total, luoshi_sqlite_pool_wait_seconds_total).
+TEST_F(SqliteTest, WaitsForABusyConnectionAreCounted) {
+  DatabaseOptions options;
+  options.reader_count = 1;
+  auto db = Database::Open(path_, Schema(), options);
+  ASSERT_TRUE(db.ok());
+  for (const std::string pool : {"writer", "reader"}) {
+    const double waits = PoolMetric("luoshi_sqlite_pool_waits_total", pool);
+    const double seconds = PoolMetric("luoshi_sqlite_pool_wait_seconds_total", pool);
+    auto use = [&](const std::function<absl::Status(Connection&)>& fn) {
+      return pool == "writer" ? (*db)->Write(fn) : (*db)->Read(fn);
+    };
+    absl::Notification holding, release;
+    std::thread holder([&] {
+      EXPECT_TRUE(use([&](Connection&) {
+                    holding.Notify();
+                    release.WaitForNotification();
+                    return absl::OkStatus();
+                  }).ok());
+    });
+    holding.WaitForNotification();
+    std::thread waiter([&] { EXPECT_TRUE(use([](Connection&) { return absl::OkStatus(); }).ok()); });
+    // The waiter is counted once it waits; only then is the connection let go.
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (PoolMetric("luoshi_sqlite_pool_waits_total", pool) == waits && absl::Now() < deadline) {
+      std::this_thread::yield();
+    }
+    release.Notify();
+    holder.join();
+    waiter.join();
+    EXPECT_EQ(PoolMetric("luoshi_sqlite_pool_waits_total", pool), waits + 1) << pool;
+    EXPECT_GT(PoolMetric("luoshi_sqlite_pool_wait_seconds_total", pool), seconds) << pool;
+  }
 }
 
 TEST_F(SqliteTest, InMemoryIsRejectedWithAClearMessage) {

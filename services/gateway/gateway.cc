@@ -29,6 +29,9 @@ namespace {
 // Request headers a grpc-web client sends besides the forwarded ones; a preflight may ask for them.
 constexpr const char* kClientHeaders[] = {"content-type", "x-grpc-web", "x-user-agent", "grpc-timeout"};
 
+constexpr const char* kRouteNames[] = {"grpc-web", "static", "healthz", "other"};
+enum RouteIndex { kGrpcWeb = 0, kStatic = 1, kHealthz = 2, kOther = 3 };
+
 // Touching one message of each schema links its file's descriptors into the binary, so that the
 // proxy can look up which methods are unary (proxy.h). Only descriptors: no service stub is used.
 void LinkSchemas() {
@@ -211,6 +214,44 @@ HttpResponse Gateway::Health() const {
   r.body = absl::StrCat("{\"status\":", JsonQuote(all_serving ? "SERVING" : "DEGRADED"),
                         ",\"gateway\":\"SERVING\",\"services\":{", services, "}}\n");
   return r;
+}
+
+HttpMetrics::HttpMetrics() {
+  metrics::Family<metrics::Histogram>& durations = metrics::DefaultRegistry().AddHistogram(
+      "luoshi_http_request_duration_seconds",
+      "Time from an HTTP request's arrival to the end of its response, by route.", {"route"},
+      metrics::LatencyBuckets());
+  for (size_t i = 0; i < routes_.size(); ++i) routes_[i].duration = &durations.With({kRouteNames[i]});
+}
+
+size_t HttpMetrics::RouteOf(const HttpRequest& request) {
+  const std::string path = request.Path();
+  if (request.method == "OPTIONS") return kOther;
+  if (IsRpcPath(path)) return kGrpcWeb;
+  if (request.method != "GET" && request.method != "HEAD") return kOther;
+  return path == "/healthz" ? kHealthz : kStatic;
+}
+
+metrics::Counter& HttpMetrics::Requests(size_t route, int status) {
+  const size_t code = status >= 100 && status < 600 ? static_cast<size_t>(status) : 0;
+  metrics::Counter* cell = routes_[route].by_status[code].load(std::memory_order_acquire);
+  if (cell != nullptr) return *cell;
+  cell = &metrics::DefaultRegistry()
+              .AddCounter("luoshi_http_requests_total", "HTTP requests answered, by route and status code.",
+                          {"route", "code"})
+              .With({kRouteNames[route], std::to_string(code)});
+  routes_[route].by_status[code].store(cell, std::memory_order_release);  // racing threads store the same
+  return *cell;
+}
+
+void HttpMetrics::Record(const HttpRequest* request, int status, absl::Duration took) {
+  if (request == nullptr) {  // refused unread: counted, but it has no meaningful duration
+    Requests(kOther, status).Add();
+    return;
+  }
+  const size_t route = RouteOf(*request);
+  Requests(route, status).Add();
+  routes_[route].duration->ObserveDuration(took);
 }
 
 absl::StatusOr<std::vector<Backend>> ParseBackendList(const std::string& text) {

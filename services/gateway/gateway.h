@@ -14,12 +14,15 @@
 
 #include <grpcpp/channel.h>
 
+#include <array>
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "services/common/metrics.h"
 #include "services/gateway/http_message.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/proxy.h"
@@ -73,6 +76,26 @@ class Gateway {
 // stderr otherwise) and returns the exit code: 0 for 200 (every service SERVING), 1 otherwise.
 int ProbeHealthz(const std::string& address, const std::string& tls_cert, const std::string& tls_ca,
                  absl::Duration timeout);
+
+// The gateway's HTTP metrics in the default registry (docs/metrics.md): luoshi_http_requests_total{route,
+// code} and luoshi_http_request_duration_seconds{route}, route one of grpc-web, static, healthz, other (the
+// routes of Gateway::Handle; preflights, wrong methods and requests refused unread are "other"). Record
+// is HttpServerOptions::on_request_done; it takes no lock.
+class HttpMetrics {
+ public:
+  HttpMetrics();
+  void Record(const HttpRequest* request, int status, absl::Duration took);
+
+ private:
+  static size_t RouteOf(const HttpRequest& request);  // index into the route names
+  struct Route {
+    metrics::Histogram* duration = nullptr;
+    // Request counters by status code, created on a code's first request (only codes seen show).
+    std::array<std::atomic<metrics::Counter*>, 600> by_status{};
+  };
+  metrics::Counter& Requests(size_t route, int status);
+  std::array<Route, 4> routes_;
+};
 
 // Parses "name=addr,name=addr" (service full name = host:port) into backends. INVALID_ARGUMENT on a
 // malformed entry.

@@ -205,6 +205,11 @@ absl::Status HttpServer::Start(const std::string& address) {
   return absl::OkStatus();
 }
 
+size_t HttpServer::open_connections() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->connections.size();
+}
+
 void HttpServer::Stop(absl::Duration grace) {
   if (!impl_ || impl_->stopping.exchange(true)) return;
   if (impl_->threads.empty()) return;  // never started

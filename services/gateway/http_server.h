@@ -46,6 +46,10 @@ struct HttpServerOptions {
   // TLS on the HTTP side when both are set (PEM files).
   std::string tls_cert;
   std::string tls_key;
+  // Told of every request once its response has ended (status 499: the client left first), with the time
+  // from its arrival; and of every request refused unread (request null, no duration). On an I/O
+  // thread; may be empty.
+  std::function<void(const HttpRequest* request, int status, absl::Duration took)> on_request_done;
 };
 
 class Connection;
@@ -112,6 +116,8 @@ class HttpServer {
   // port() afterwards.
   absl::Status Start(const std::string& address);
   int port() const { return port_; }
+  // Connections open now. Any thread.
+  size_t open_connections() const;
   // Graceful stop: stops accepting, closes idle connections at once, lets requests being received or
   // answered finish (their connections close after the response) for up to `grace`, then closes what
   // is still open (cancelling those exchanges) and stops the I/O threads. Idempotent.

@@ -243,6 +243,7 @@ class Session final : public Connection {
         "\r\nserver: luoshi-gateway\r\ncontent-type: text/plain; charset=utf-8\r\n"
         "content-length: ",
         body.size(), "\r\nconnection: close\r\n\r\n", body);
+    if (options().on_request_done) options().on_request_done(nullptr, status, absl::ZeroDuration());
     LogInfo("http", {{"method", parser_ ? std::string(parser_->get().method_string()) : ""},
                      {"status", std::to_string(status)},
                      {"peer", peer_},
@@ -303,11 +304,14 @@ class Session final : public Connection {
   }
 
   void LogExchange(const HttpExchange& ex) {
+    const int status = ex.status_ == 0 ? 499 : ex.status_;
+    const absl::Duration took = absl::Now() - ex.start_;
+    if (options().on_request_done) options().on_request_done(&ex.request_, status, took);
     std::vector<LogField> fields = {
         {"method", ex.request_.method},
         {"path", ex.request_.Path()},
-        {"status", std::to_string(ex.status_ == 0 ? 499 : ex.status_)},
-        {"duration_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(absl::Now() - ex.start_))},
+        {"status", std::to_string(status)},
+        {"duration_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(took))},
         {"bytes_in", std::to_string(bytes_in_)},
         {"bytes_out", std::to_string(ex.bytes_out_)},
         {"peer", peer_},

@@ -10,6 +10,7 @@
 #include "services/common/flags.h"
 #include "services/common/health_client.h"
 #include "services/common/log.h"
+#include "services/common/metrics_server.h"
 #include "services/common/server.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/http_server.h"
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
                      "luoshi-gateway: grpc-web for the three services, the browser client and /healthz over "
                      "HTTP/1.1.\nTLS: --tls_cert/--tls_key serve HTTPS; --tls_ca verifies the services.\n"
                      "--probe: GET /healthz of the running gateway (--listen), exit 0 when it answers 200.\n"
-                     "--shutdown_grace: how long requests in flight may finish after SIGTERM.");
+                     "--shutdown_grace: how long requests in flight may finish after SIGTERM.\n"
+                     "--metrics_listen serves Prometheus metrics.");
   if (luoshi::ProbeRequested()) {
     return luoshi::gateway::ProbeHealthz(
         luoshi::ProbeAddress(luoshi::ListenAddress(luoshi::kDefaultGatewayAddress)),
@@ -131,11 +133,22 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  luoshi::gateway::HttpMetrics http_metrics;
+  http.on_request_done = [&http_metrics](const luoshi::gateway::HttpRequest* request, int status,
+                                         absl::Duration took) { http_metrics.Record(request, status, took); };
   luoshi::gateway::Gateway gateway(std::move(config));
   luoshi::gateway::HttpServer server(
       [&gateway](std::shared_ptr<luoshi::gateway::HttpExchange> exchange) { gateway.Handle(exchange); },
       http);
   luoshi::ServiceHost::CatchShutdownSignals();  // before "listening" is logged
+  luoshi::metrics::FunctionHandle connections_metric = luoshi::metrics::DefaultRegistry().AddFunction(
+      "luoshi_http_connections_open", "HTTP connections open now.", luoshi::metrics::Type::kGauge,
+      [&server] { return static_cast<double>(server.open_connections()); });
+  auto metrics_server = luoshi::metrics::StartMetricsServerFromFlags();
+  if (!metrics_server.ok()) {
+    luoshi::LogError("cannot serve metrics", {{"error", std::string(metrics_server.status().message())}});
+    return 1;
+  }
   if (absl::Status s = server.Start(listen); !s.ok()) {
     luoshi::LogError("cannot start", {{"error", std::string(s.message())}});
     return 1;

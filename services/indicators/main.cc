@@ -12,6 +12,7 @@
 #include "services/common/flags.h"
 #include "services/common/health_client.h"
 #include "services/common/log.h"
+#include "services/common/metrics_server.h"
 #include "services/common/server.h"
 #include "services/indicators/grpc_service.h"
 #include "services/indicators/service.h"
@@ -22,7 +23,7 @@ namespace {
 constexpr char kUsage[] =
     "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
     "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
-    "--auth_keys (required), --auth_revoked, --log_level, --log_format, --max_threads, --shutdown_grace,\n"
+    "--auth_keys (required), --auth_revoked, --metrics_listen, --log_level, --log_format, --max_threads, --shutdown_grace,\n"
     "--probe (ask the running instance's health and exit 0 when SERVING), --tls_*. Each flag can also be set "
     "as LUOSHI_<FLAG>.";
 
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
 
   luoshi::indicators::IndicatorLogic service(&catalog_index, store->get(), luoshi::SystemClock::Get());
   luoshi::indicators::GrpcService grpc_service(&service, authenticator->get());
+  auto metrics_server = luoshi::metrics::StartMetricsServerFromFlags();
+  if (!metrics_server.ok()) return Fail("cannot serve metrics", metrics_server.status());
   host.AddService(&grpc_service, luoshi::kIndicatorsService.full_name);
   luoshi::AdminService admin("indicators", db_path, authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");

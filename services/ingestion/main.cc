@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <system_error>
 
@@ -15,6 +16,7 @@
 #include "services/common/flags.h"
 #include "services/common/health_client.h"
 #include "services/common/log.h"
+#include "services/common/metrics_server.h"
 #include "services/common/server.h"
 #include "services/ingestion/delivery_client.h"
 #include "services/ingestion/dispatcher.h"
@@ -46,6 +48,7 @@ namespace luoshi::ingestion {
 namespace {
 
 constexpr char kDefaultDatabasePath[] = "data/local/ingestion.db";
+constexpr double kUnreadable = std::numeric_limits<double>::quiet_NaN();
 // The largest document: what a gRPC message can carry, less the request's other fields.
 constexpr int64_t kTransportLimitBytes = int64_t{kMaxMessageBytes} - kDocumentEnvelopeBytes;
 
@@ -91,6 +94,26 @@ std::unique_ptr<SqliteDocumentStore> OpenStore() {
   return std::move(*store);
 }
 
+// The outbox gauges (docs/metrics.md), read from the store at each scrape; NaN when it cannot be read.
+std::vector<metrics::FunctionHandle> AddOutboxMetrics(const SqliteDocumentStore* store, const Clock* clock) {
+  metrics::Registry& r = metrics::DefaultRegistry();
+  std::vector<metrics::FunctionHandle> handles;
+  handles.push_back(r.AddFunction("luoshi_outbox_backlog",
+                                  "Outbox entries not yet delivered to their service.", metrics::Type::kGauge,
+                                  [store] {
+                                    auto b = store->Backlog();
+                                    return b.ok() ? static_cast<double>(b->pending) : kUnreadable;
+                                  }));
+  handles.push_back(r.AddFunction(
+      "luoshi_outbox_oldest_age_seconds", "Age of the oldest undelivered outbox entry; 0 when none waits.",
+      metrics::Type::kGauge, [store, clock] {
+        auto b = store->Backlog();
+        if (!b.ok()) return kUnreadable;
+        return b->oldest_created_at ? absl::ToDoubleSeconds(clock->Now() - *b->oldest_created_at) : 0.0;
+      }));
+  return handles;
+}
+
 int Run() {
   const absl::Duration grace = ShutdownGrace();
   const IngestionOptions ingestion_options = IngestionOptionsFromFlags();
@@ -113,6 +136,10 @@ int Run() {
     Die("cannot start", s);
   }
   std::unique_ptr<SqliteDocumentStore> store = OpenStore();
+  std::vector<metrics::FunctionHandle> outbox_metrics = AddOutboxMetrics(store.get(), SystemClock::Get());
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
+      metrics::StartMetricsServerFromFlags();
+  if (!metrics_server.ok()) Die("cannot serve metrics", metrics_server.status());
   LibraryExtractionEngine engine(*catalog);
 
   GrpcDeliveryClient client(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
@@ -153,7 +180,7 @@ int main(int argc, char** argv) {
       "indicators and tasks, and delivers them to the indicator and task services.\n"
       "Flags: --listen, --db, --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
       "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
-      "--auth_keys (required), --auth_revoked, --service_token, --log_level, --log_format, "
+      "--auth_keys (required), --auth_revoked, --service_token, --metrics_listen, --log_level, --log_format, "
       "--shutdown_grace, --probe, --tls_*.");
   if (luoshi::ProbeRequested()) {
     return luoshi::Probe(luoshi::kIngestionService.full_name, luoshi::kDefaultIngestionAddress);

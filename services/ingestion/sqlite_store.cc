@@ -102,6 +102,8 @@ const char kDueDeliveries[] =
     "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending' AND target = ?3"
     " AND next_attempt_at_us <= ?1 ORDER BY next_attempt_at_us, id LIMIT ?2";
 const char kNextDue[] = "SELECT MIN(next_attempt_at_us) FROM outbox WHERE state = 'pending'";
+// Scans the partial index outbox_due (pending rows only), not the delivered history.
+const char kBacklog[] = "SELECT COUNT(*), MIN(created_at_us) FROM outbox WHERE state = 'pending'";
 const char kMarkDelivered[] =
     "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at_us = ?2,"
     " next_attempt_at_us = NULL, last_error = '' WHERE id = ?1 AND state = 'pending'";
@@ -373,6 +375,20 @@ absl::StatusOr<std::optional<absl::Time>> SqliteDocumentStore::NextDueTime() con
   });
   if (!s.ok()) return s;
   return next;
+}
+
+absl::StatusOr<OutboxBacklog> SqliteDocumentStore::Backlog() const {
+  OutboxBacklog backlog;
+  absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kBacklog));
+    LUOSHI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return absl::OkStatus();
+    backlog.pending = stmt.ColumnInt(0);
+    if (!stmt.ColumnIsNull(1)) backlog.oldest_created_at = FromMicros(stmt.ColumnInt(1));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return backlog;
 }
 
 absl::Status SqliteDocumentStore::FinishAttempt(const std::string& sql, int64_t entry_id,

@@ -203,6 +203,29 @@ TEST_F(IngestionSqliteStoreTest, AttemptOutcomesAreRecorded) {
   EXPECT_TRUE(absl::IsNotFound(store_->MarkDelivered(999999, kT0)));
 }
 
+// What the outbox metrics report: undelivered entries and the oldest one's creation time.
+TEST_F(IngestionSqliteStoreTest, BacklogCountsPendingEntriesAndKnowsTheOldest) {
+  auto empty = store_->Backlog();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->pending, 0);
+  EXPECT_FALSE(empty->oldest_created_at.has_value());
+
+  Store("先到", 1, 1, kT0);                     // two pending entries
+  Store("后到", 1, 0, kT0 + absl::Seconds(5));  // one pending, one not needed
+  EXPECT_EQ(store_->Backlog()->pending, 3);
+  EXPECT_EQ(store_->Backlog()->oldest_created_at, kT0);
+
+  // The first document's entries: one delivered, one refused (failed is not waiting any more).
+  auto indicators = store_->DueDeliveries(kIndicatorsTarget, kT0, 10);
+  auto tasks = store_->DueDeliveries(kTasksTarget, kT0, 10);
+  ASSERT_THAT(*indicators, SizeIs(1));
+  ASSERT_THAT(*tasks, SizeIs(1));
+  ASSERT_TRUE(store_->MarkDelivered((*indicators)[0].id, kT0 + absl::Seconds(6)).ok());
+  ASSERT_TRUE(store_->MarkFailed((*tasks)[0].id, "rejected").ok());
+  EXPECT_EQ(store_->Backlog()->pending, 1);
+  EXPECT_EQ(store_->Backlog()->oldest_created_at, kT0 + absl::Seconds(5));
+}
+
 TEST_F(IngestionSqliteStoreTest, ReplaceExtractionStartsANewGenerationAndSupersedesPendingEntries) {
   DocumentRecord r = Store("重新处理", 1, 1);
   const int64_t obs_entry = (*store_->DueDeliveries(kIndicatorsTarget, kT0, 10))[0].id;

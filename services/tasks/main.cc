@@ -12,6 +12,7 @@
 #include "services/common/flags.h"
 #include "services/common/health_client.h"
 #include "services/common/log.h"
+#include "services/common/metrics_server.h"
 #include "services/common/server.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/indicator_source.h"
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
       argc, argv,
       "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
       "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
-      "--auth_revoked, --service_token, --log_level, --log_format, --shutdown_grace, --probe, --tls_*.");
+      "--auth_revoked, --service_token, --metrics_listen, --log_level, --log_format, --shutdown_grace, --probe, --tls_*.");
   if (ProbeRequested()) return Probe(kTasksService.full_name, kDefaultTasksAddress);
   InitLogging("tasks");
   const absl::Duration grace = ShutdownGrace();
@@ -105,6 +106,12 @@ int main(int argc, char** argv) {
 
   tasks::TaskLogic tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
   tasks::GrpcService service(&tracker, authenticator->get());
+  metrics::FunctionHandle watch_metric = metrics::DefaultRegistry().AddFunction(
+      "luoshi_watch_streams_open", "WatchTasks streams open now.", metrics::Type::kGauge,
+      [&tracker] { return static_cast<double>(tracker.broadcaster().subscriber_count()); });
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
+      metrics::StartMetricsServerFromFlags();
+  if (!metrics_server.ok()) return Fail("cannot serve metrics", metrics_server.status());
   host.AddService(&service, kTasksService.full_name);
   AdminService admin("tasks", db_path, authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");
