@@ -123,11 +123,14 @@ export function loadCompose() {
 }
 
 // `kubectl kustomize DIR` as objects; KUBECTL picks another kubectl (e.g. Debian's).
+const rendered = new Map();
 export function kustomize(dir, kubectl = process.env.KUBECTL ?? "kubectl") {
-  const out = execFileSync(kubectl, ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  return YAML.parseAllDocuments(out)
-    .map((d) => d.toJS())
-    .filter(Boolean);
+  const key = `${kubectl} ${dir}`;
+  if (!rendered.has(key)) {
+    const out = execFileSync(kubectl, ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    rendered.set(key, YAML.parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean));
+  }
+  return structuredClone(rendered.get(key));
 }
 
 // Flags a binary knows, from its --helpfull ("    --name (help…); default: …").
