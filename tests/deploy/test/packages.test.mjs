@@ -1,7 +1,7 @@
 // The package lists: setup.sh and the image build read the same build list, and the runtime list is
 // exactly the Debian packages whose libraries the built binaries load (ldd, then dpkg -S).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { test } from "node:test";
 import { CLI, SERVICES, binaryPath, packageList, readRepoFile } from "./lib.mjs";
@@ -21,33 +21,36 @@ test("scripts/setup.sh and the Dockerfile's build stage install the same list", 
   for (const p of ["python3-prometheus-client", "openssl", "kubernetes-client"]) assert.ok(tests.includes(p), `test.txt lacks ${p}`);
 });
 
-// The Debian package owning FILE (the path ldd printed, or the file it links to: /lib is /usr/lib).
-function owner(file) {
-  for (const candidate of new Set([file, realpathSync(file), file.replace(/^\/lib/, "/usr/lib"), realpathSync(file).replace(/^\/usr\/lib/, "/lib")])) {
-    try {
-      return execFileSync("dpkg", ["-S", candidate], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
-        .split(":")[0].trim();
-    } catch {
-      // not this spelling of the path
-    }
+// The Debian package owning each of FILES (as ldd printed them; a package may list the file under /lib
+// or /usr/lib, merged on Debian 12), from one dpkg -S call; null where none does.
+function owners(files) {
+  const spellings = (f) => [...new Set([f, realpathSync(f)].flatMap((p) => [p, p.replace(/^\/usr\/lib\//, "/lib/"), p.replace(/^\/lib\//, "/usr/lib/")]))];
+  const all = [...new Set(files.flatMap(spellings))];
+  // dpkg exits 1 when some spelling is unknown; the lines it prints for the others are what counts.
+  const out = spawnSync("dpkg", ["-S", ...all], { encoding: "utf8" }).stdout;
+  const byPath = new Map();
+  for (const line of out.split("\n")) {
+    const m = /^([^:\s]+)(?::[a-z0-9]+)?: (\/.*)$/.exec(line);
+    if (m) byPath.set(m[2], m[1]);
   }
-  return null;
+  return new Map(files.map((f) => [f, spellings(f).map((p) => byPath.get(p)).find(Boolean) ?? null]));
 }
 
 test("the runtime package list is exactly what the built binaries load, less the slim base's own", (t) => {
   const binaries = [...SERVICES.map(binaryPath), CLI];
   const missing = binaries.filter((b) => !existsSync(b));
   assert.deepEqual(missing, [], `not built (set LUOSHI_BUILD_DIR, or run scripts/setup.sh): ${missing.join(", ")}`);
-  const needed = new Map();  // package → a library that needs it, for the message
-  const unowned = [];
+  const libraries = new Set();
   for (const binary of binaries) {
     const out = execFileSync("ldd", [binary], { encoding: "utf8" });
     assert.doesNotMatch(out, /not found/, `${binary} has unresolved libraries:\n${out}`);
-    for (const [, lib] of out.matchAll(/=>\s+(\/\S+)/g)) {
-      const pkg = owner(lib);
-      if (pkg) needed.set(pkg.replace(/:[a-z0-9]+$/, ""), lib);
-      else unowned.push(lib);
-    }
+    for (const [, lib] of out.matchAll(/=>\s+(\/\S+)/g)) libraries.add(lib);
+  }
+  const needed = new Map();  // package → a library that needs it, for the message
+  const unowned = [];
+  for (const [lib, pkg] of owners([...libraries])) {
+    if (pkg) needed.set(pkg, lib);
+    else unowned.push(lib);
   }
   assert.deepEqual(unowned, [], "libraries no Debian package owns (built by hand?) cannot be in the image");
   const runtime = new Set(packageList("runtime.txt"));
