@@ -47,12 +47,33 @@ test("the quick start's four services, each built from its own Dockerfile target
 });
 
 test("the containers listen on the quick start's ports (scripts/start.sh, 7100-7103)", () => {
-  const start = readRepoFile("scripts/start.sh");
-  for (const p of Object.values(QUICK_START_PORTS)) assert.match(start, new RegExp(`\\b${p}\\b`));
+  assert.deepEqual(QUICK_START_PORTS, { gateway: 7100, ingestion: 7101, indicators: 7102, tasks: 7103 });
   for (const { service, stage } of serviceTargets()) {
     const env = { ...imageEnv(stage), ...(compose.services[service].environment ?? {}) };
     assert.equal(port(env.LUOSHI_LISTEN), QUICK_START_PORTS[service], `${service} listens on ${env.LUOSHI_LISTEN}`);
     assert.match(env.LUOSHI_LISTEN, /^0\.0\.0\.0:/, `${service} must listen on every interface of its container`);
+  }
+});
+
+// start.sh's lines `start NAME --flag=… …`: the services it runs and the flags it gives each.
+function quickStart() {
+  const start = readRepoFile("scripts/start.sh");
+  const auth = /AUTH=\(([^)]*)\)/.exec(start)[1];
+  return Object.fromEntries([...start.matchAll(/^start (\w+)(.*)$/gm)].map(([, name, rest]) => [
+    name, [...rest.replace('"${AUTH[@]}"', auth).matchAll(/--([a-z_]+)=/g)].map((m) => m[1]).sort(),
+  ]));
+}
+
+test("the same services as the quick start, given the same kinds of flags (plus TLS and the container's paths)", () => {
+  const started = quickStart();
+  assert.deepEqual(Object.keys(started).sort(), [...SERVICES].sort(), "scripts/start.sh starts other services");
+  for (const { service, stage } of serviceTargets()) {
+    const given = Object.keys(imageEnv(stage)).filter((n) => n.startsWith("LUOSHI_")).map((n) => n.slice(7).toLowerCase());
+    for (const flag of started[service]) {
+      // The revocation list is optional (a missing file revokes nothing); docs/operations.md names it.
+      if (flag === "auth_revoked") continue;
+      assert.ok(given.includes(flag), `the quick start gives ${service} --${flag}, the image does not`);
+    }
   }
 });
 

@@ -13,8 +13,12 @@ export const DEPLOY = join(ROOT, "deploy");
 // Like the scripts: LUOSHI_BUILD_DIR, else build/ of this checkout.
 export const BUILD_DIR = resolve(ROOT, "tests", "deploy", process.env.LUOSHI_BUILD_DIR ?? join("..", "..", "build"));
 export const SERVICES = ["ingestion", "indicators", "tasks", "gateway"];
-// The quick start's ports (scripts/start.sh, docs/architecture.md): the containers keep them.
-export const QUICK_START_PORTS = { gateway: 7100, ingestion: 7101, indicators: 7102, tasks: 7103 };
+// The quick start's ports, from the defaults scripts/start.sh relies on (services/common/flags.h): the
+// containers keep them.
+export const QUICK_START_PORTS = Object.fromEntries(
+  [...readFileSync(join(ROOT, "services", "common", "flags.h"), "utf8")
+    .matchAll(/kDefault([A-Z][a-z]+)Address\[\] = "[^"]*:(\d+)"/g)].map(([, name, p]) => [name.toLowerCase(), Number(p)]),
+);
 export const METRICS_PORT = 9090;
 
 export function binaryPath(service) {
