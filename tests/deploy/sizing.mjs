@@ -8,7 +8,7 @@
 // ingestion service stores identical bytes once), so the mix is the samples' own: work reports, plan
 // execution reports and a division plan of 121 tasks (each copy a plan of its own).
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, ROOT, binaryPath, startService, stop, tempDir } from "./test/lib.mjs";
 
@@ -86,3 +86,4 @@ for (const name of ["ingestion", "indicators", "tasks"]) {
   const perTasks = name === "tasks" && tasks ? `${mib(((a.disk - b.disk) * 10000) / tasks)} MiB` : "—";
   console.log(`| ${name} | ${(b.rss / 1024).toFixed(0)} → ${(a.rss / 1024).toFixed(0)} MiB | ${mib(a.disk)} MiB | ${mib(perDocs)} MiB | ${perTasks} |`);
 }
+rmSync(work, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // (ports → 127.0.0.1:0, secrets → development material made in a temporary directory).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -118,6 +118,7 @@ before(() => {
 
 after(async () => {
   for (const child of Object.values(running)) await stop(child);
+  rmSync(work, { recursive: true, force: true });
 });
 
 // Start order of compose's depends_on: indicators, tasks, ingestion, gateway.

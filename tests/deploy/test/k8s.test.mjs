@@ -2,9 +2,9 @@
 // the Kubernetes API schema (kubernetes-models), and what the objects say agrees with what the
 // containers do: ports the flags open, selectors that match pods, the architecture's callers.
 import assert from "node:assert/strict";
-import { cpSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { before, test } from "node:test";
+import { after, before, test } from "node:test";
 import {
   DEPLOY, METRICS_PORT, QUICK_START_PORTS, SERVICES, imageEnv, kustomize, makeIdentity, port, readRepoFile,
   serviceTargets, tempDir,
@@ -14,10 +14,11 @@ import {
 // whose kustomize is much older; docs/operations.md says how to get it).
 const KUBECTLS = ["kubectl", ...(process.env.LUOSHI_EXTRA_KUBECTL ?? "").split(/\s+/).filter(Boolean)];
 const renders = {};
+let copy;
 
 before(() => {
   // The dev overlay reads its Secrets from files that deploy/dev-identity.sh makes: render a copy.
-  const copy = tempDir("k8s");
+  copy = tempDir("k8s");
   cpSync(join(DEPLOY, "k8s"), join(copy, "k8s"), { recursive: true });
   makeIdentity(join(copy, "k8s", "overlays", "dev", "secrets"));
   for (const kubectl of KUBECTLS) {
@@ -28,6 +29,8 @@ before(() => {
     };
   }
 });
+
+after(() => rmSync(copy, { recursive: true, force: true }));
 
 const all = () => Object.entries(renders).flatMap(([kubectl, r]) => Object.entries(r).map(([name, objects]) => ({ kubectl, name, objects })));
 const workloads = (objects) => objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));

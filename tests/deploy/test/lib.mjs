@@ -126,9 +126,9 @@ export function loadCompose() {
   return YAML.parse(readRepoFile("deploy/compose.yaml"), { merge: true });
 }
 
-// `kubectl kustomize DIR` as objects; KUBECTL picks another kubectl (e.g. Debian's).
+// `kubectl kustomize DIR` as objects, with the kubectl on the PATH or the one given.
 const rendered = new Map();
-export function kustomize(dir, kubectl = process.env.KUBECTL ?? "kubectl") {
+export function kustomize(dir, kubectl = "kubectl") {
   const key = `${kubectl} ${dir}`;
   if (!rendered.has(key)) {
     const out = execFileSync(kubectl, ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
