@@ -140,6 +140,12 @@ for (const service of ["indicators", "tasks", "ingestion", "gateway"]) {
   });
 }
 
+test("the gateway serves the browser client's page, which its Kubernetes probes ask for", async () => {
+  assert.ok(running.gateway, "the gateway did not start");
+  assert.equal(await httpsStatus(ports.gateway, "/", join(identity, "tls", "ca.pem")), 200,
+    "GET / must answer 200 (is the web client built? scripts/setup.sh builds it)");
+});
+
 test("the services stop on SIGTERM with exit code 0", async () => {
   for (const service of ["gateway", "ingestion", "tasks", "indicators"]) {
     if (!running[service]) continue;
