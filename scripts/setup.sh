@@ -4,24 +4,27 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-DEB_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
-  protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libabsl-dev
-  libsqlite3-dev libssl-dev zlib1g-dev libboost1.81-dev libpugixml-dev libzip-dev
-  libgtest-dev libgmock-dev
-  clang libclang-rt-14-dev clang-tidy
-  python3 python3-jwt
-  chromium fonts-noto-cjk
-)
+# The package lists live in deploy/packages/ (the Dockerfile's build stage installs the same build list).
+PACKAGE_LISTS=("$ROOT/deploy/packages/build.txt" "$ROOT/deploy/packages/test.txt")
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Prints the packages of the lists that are wanted here: every "PACKAGE", and "PACKAGE ?COMMAND" only
+# when COMMAND is not on the PATH.
+wanted_packages() {
+  local name cmd
+  sed -e 's/#.*//' "$@" | while read -r name cmd; do
+    [ -n "$name" ] || continue
+    if [ -n "$cmd" ] && command -v "${cmd#\?}" >/dev/null 2>&1; then continue; fi
+    echo "$name"
+  done
+}
+
 install_debian_packages() {
-  local missing=()
-  for p in "${DEB_PACKAGES[@]}"; do
+  local missing=() p
+  for p in $(wanted_packages "${PACKAGE_LISTS[@]}"); do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
   if [ ${#missing[@]} -gt 0 ]; then
     log "Installing Debian packages: ${missing[*]}"
     as_root apt-get update -q
@@ -29,13 +32,19 @@ install_debian_packages() {
   fi
 }
 
+# npm ci in DIR when its lockfile is newer than what node_modules was installed from.
+npm_install() {
+  local dir=$1
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "Installing npm packages in ${dir#"$ROOT"/} (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 build_web_client() {
   local web="$ROOT/client-web"
   [ -f "$web/package.json" ] || return 0
-  if [ ! -f "$web/node_modules/.package-lock.json" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
-    log "Installing the web client's npm packages (npm ci)"
-    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  npm_install "$web"
   log "Building the web client"
   (cd "$web" && npm run --silent build)
 }
@@ -51,4 +60,5 @@ build_cpp() {
 
 install_debian_packages
 build_web_client
+npm_install "$ROOT/tests/deploy"
 build_cpp

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the C++ unit and integration tests (CTest), the web client's tests (node --test),
+# Runs every test: the C++ unit and integration tests (CTest), the web client's tests (node --test), the
+# deployment files' tests (tests/deploy, node --test),
 # libFuzzer on the extraction library for a bounded time (scripts/fuzz.sh, LUOSHI_FUZZ_SECONDS, default
 # 60; skip with LUOSHI_SKIP_FUZZ=1; counts as one test), clang-tidy over our own C++ sources with every
 # finding an error, on the files changed against origin/main or else the last commit (scripts/tidy.sh
@@ -40,18 +41,17 @@ run_ctest() {  # $1 label, $2 build dir, then any further ctest arguments (e.g. 
   record "ctest-$1" $(( ${total:-0} - ${failed:-0} )) "${failed:-0}" "$rc"
 }
 
-run_web_tests() {
-  [ -f "$ROOT/client-web/package.json" ] || return 0
-  local log="$LOGDIR/web.log"
-  log "Web client tests"
-  (cd "$ROOT/client-web" && npm test --silent) >"$log" 2>&1
+run_node_tests() {  # $1 label, $2 directory of a package whose `npm test` runs node --test
+  [ -f "$2/package.json" ] || return 0
+  local log="$LOGDIR/$1.log"
+  (cd "$2" && LUOSHI_BUILD_DIR="$(cd "$BUILD_DIR" && pwd)" npm test --silent) >"$log" 2>&1
   local rc=$?
   local pass fail
   pass=$(grep -E "^# pass [0-9]+" "$log" | awk '{print $3}' | tail -1)
   fail=$(grep -E "^# fail [0-9]+" "$log" | awk '{print $3}' | tail -1)
   grep -E "^# (tests|pass|fail)" "$log"
   [ "$rc" -ne 0 ] && tail -40 "$log"
-  record web "${pass:-0}" "${fail:-0}" "$rc"
+  record "$1" "${pass:-0}" "${fail:-0}" "$rc"
 }
 
 run_fuzz() {  # one pass or one fail; the script prints the crashing input's path
@@ -96,7 +96,11 @@ run_tsan() {
 }
 
 run_ctest main "$BUILD_DIR"
-run_web_tests
+log "Web client tests"
+run_node_tests web "$ROOT/client-web"
+# deploy/: the Dockerfile, compose and Kubernetes files against the binaries of $BUILD_DIR (tests/deploy).
+log "Deployment tests"
+run_node_tests deploy "$ROOT/tests/deploy"
 if [ "${LUOSHI_SKIP_FUZZ:-0}" != 1 ]; then run_fuzz; fi
 if [ "${LUOSHI_SKIP_TIDY:-0}" != 1 ]; then run_tidy; fi
 if [ "${LUOSHI_SKIP_TSAN:-0}" != 1 ]; then run_tsan; fi
