@@ -141,7 +141,7 @@ class Result {
   int rows() const;
   int columns() const;
   Row row(int i) const { return Row(result_, i); }
-  // Rows inserted, updated or deleted (0 for other statements).
+  // Rows an INSERT, UPDATE or DELETE touched (a SELECT: rows returned); 0 when the statement has no count.
   int64_t affected() const;
 
  private:

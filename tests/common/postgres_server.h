@@ -1,10 +1,12 @@
 // Test helper: a real, throwaway PostgreSQL server for a test program, or an existing one.
 //
-// PostgresServer::Start() runs initdb on a fresh directory under the test temp dir (TEST_TMPDIR) and starts
-// `postgres` on it as a child process: on 127.0.0.1 only, on a free ephemeral port (another port is tried if
+// PostgresServer::Start() puts a fresh cluster in a new directory under the test temp dir (TEST_TMPDIR), a
+// copy of one that initdb made once per build tree (initdb takes seconds; each test of a program runs in a
+// process of its own), and starts `postgres` on it as a child process: on 127.0.0.1 only, on a free ephemeral port (another port is tried if
 // that one is taken meanwhile), its unix socket in the same directory, fsync off and small buffers (about a
 // second). PostgreSQL refuses to run as root, so when the test runs as root both programs run as the
-// `postgres` account (setuid in the forked child; the directory is handed to it). The destructor stops the
+// `postgres` account (setuid in the forked child; the directory is handed to it, and the directories above
+// it must let that account pass, as build/test-tmp does). The destructor stops the
 // server the way `pg_ctl stop -m fast` does (SIGINT, then wait) and removes the directory; if the test
 // program dies, the server gets SIGQUIT (immediate shutdown) with it on Linux.
 //
