@@ -78,7 +78,8 @@ class PostgresTest : public ::testing::Test {
 TEST_F(PostgresTest, ParametersRoundTripEveryTypeAndNull) {
   Script(
        "CREATE TABLE v (i8 BIGINT, i4 INTEGER, f8 DOUBLE PRECISION, t TEXT, b BYTEA, ok BOOLEAN, ts TIMESTAMPTZ)");
-  const std::string bytes("\0\xff\xfe\x80 not UTF-8 \0 end", 22);
+  constexpr char kBytes[] = "\0\xff\xfe\x80 not UTF-8 \0 end";
+  const std::string bytes(kBytes, sizeof(kBytes) - 1);  // both NULs, without the terminating one
   const std::string chinese = "落实：区财政局 2023年一般公共预算收入增长5.2%";
   const char* insert = "INSERT INTO v VALUES ($1, $2, $3, $4, $5, $6, $7)";
   Must(*pool_, insert,
@@ -162,6 +163,10 @@ TEST_F(PostgresTest, ConstraintViolationsMapToStatuses) {
 
   absl::Status not_a_number = (*lease)->Execute("SELECT $1::int", Params().Add("十")).status();
   EXPECT_EQ(not_a_number.code(), absl::StatusCode::kInvalidArgument) << not_a_number;
+
+  // Text must be valid UTF-8 without NUL (bytes go through AddBytes): refused as the caller's mistake.
+  absl::Status not_utf8 = (*lease)->Execute("SELECT $1::text", Params().Add(std::string("caf\xe9", 4))).status();
+  EXPECT_EQ(not_utf8.code(), absl::StatusCode::kInvalidArgument) << not_utf8;
 
   absl::Status typo = (*lease)->Execute("SELECT nothing FROM nowhere").status();
   EXPECT_EQ(typo.code(), absl::StatusCode::kInternal) << typo;

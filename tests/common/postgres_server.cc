@@ -24,10 +24,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/common/fnv.h"
 
 namespace luoshi::testing {
 namespace {
@@ -169,6 +171,57 @@ absl::Status AdminExec(const std::string& uri, const std::string& sql) {
   return status;
 }
 
+// A directory handed to `account`, readable by it alone.
+absl::Status MakeOwnedDirectory(const std::string& dir, const Account& account) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  fs::permissions(dir, fs::perms::owner_all, ec);
+  if (account.switch_user && chown(dir.c_str(), account.uid, account.gid) != 0) {
+    return absl::InternalError(absl::StrCat("cannot hand ", dir, " to the postgres account"));
+  }
+  return absl::OkStatus();
+}
+
+// initdb's output, made once per build tree and PostgreSQL installation and copied for every server:
+// initdb takes seconds, a copy a fraction of one, and every test of a program runs in a process of its own.
+// Made under a private name and renamed into place, so that concurrent test processes never see half of
+// one (the loser of the race throws its copy away).
+absl::StatusOr<std::string> TemplateCluster(const std::string& bindir, const Account& account) {
+  // The name changes with the installation and with the initdb options below (bump v1 when they change).
+  const std::string dir = absl::StrFormat("%s/pg_template_v1_%016x", ::testing::TempDir(), Fnv1a64(bindir));
+  if (fs::exists(dir + "/data/PG_VERSION")) return dir + "/data";
+  const std::string staging = absl::StrCat(dir, ".staging_", getpid());
+  if (absl::Status s = MakeOwnedDirectory(staging, account); !s.ok()) return s;
+  if (absl::Status s = Run({bindir + "/initdb", "-D", staging + "/data", "-U", "postgres", "-A", "trust", "-E",
+                            "UTF8", "--locale=C", "--no-sync"},
+                           staging + ".log", account);
+      !s.ok()) {
+    return s;
+  }
+  std::error_code ec;
+  fs::remove(staging + ".log", ec);
+  fs::rename(staging, dir, ec);
+  if (ec) fs::remove_all(staging, ec);  // another process was first
+  return dir + "/data";
+}
+
+// A copy of the cluster at `from` in `to`, owned by `account` (PostgreSQL insists on owning its directory).
+absl::Status CopyCluster(const std::string& from, const std::string& to, const Account& account) {
+  std::error_code ec;
+  fs::copy(from, to, fs::copy_options::recursive, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot copy ", from, " to ", to, ": ", ec.message()));
+  fs::permissions(to, fs::perms::owner_all, ec);
+  if (!account.switch_user) return absl::OkStatus();
+  bool owned = lchown(to.c_str(), account.uid, account.gid) == 0;
+  for (const auto& entry : fs::recursive_directory_iterator(to, ec)) {
+    owned = owned && lchown(entry.path().c_str(), account.uid, account.gid) == 0;
+  }
+  if (!owned || ec) return absl::InternalError(absl::StrCat("cannot hand ", to, " to the postgres account"));
+  return absl::OkStatus();
+}
+
 // `uri` with its database replaced by `database` (URI or key=value form).
 std::string WithDatabase(const std::string& uri, const std::string& database) {
   const size_t scheme = uri.find("://");
@@ -198,20 +251,12 @@ absl::Status PostgresServer::Launch(const std::string& bindir) {
   auto account = ServerAccount();
   if (!account.ok()) return account.status();
   dir_ = absl::StrCat(::testing::TempDir(), "/pg_", getpid());
-  fs::remove_all(dir_);
-  fs::create_directories(dir_);
-  fs::permissions(dir_, fs::perms::owner_all);
-  if (account->switch_user && chown(dir_.c_str(), account->uid, account->gid) != 0) {
-    return absl::InternalError(absl::StrCat("cannot hand ", dir_, " to the postgres account"));
-  }
+  if (absl::Status s = MakeOwnedDirectory(dir_, *account); !s.ok()) return s;
   const std::string data = dir_ + "/data";
   const std::string log = dir_ + "/server.log";
-  if (absl::Status s = Run({bindir + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                            "--locale=C", "--no-sync"},
-                           dir_ + "/initdb.log", *account);
-      !s.ok()) {
-    return s;
-  }
+  auto cluster = TemplateCluster(bindir, *account);
+  if (!cluster.ok()) return cluster.status();
+  if (absl::Status s = CopyCluster(*cluster, data, *account); !s.ok()) return s;
   // Another program may take the port between FreePort and the server's bind: try a few.
   std::string failures;
   for (int attempt = 0; attempt < 5; ++attempt) {
