@@ -27,6 +27,7 @@
 #include "services/common/health_client.h"
 #include "services/common/health_service.h"
 #include "services/common/server.h"
+#include "tests/common/health_watch.h"
 #include "tests/common/process.h"
 
 namespace luoshi::testing {
@@ -43,66 +44,6 @@ using grpc::health::v1::HealthCheckResponse;
 
 // Longer than any wait in these tests: what is asserted must happen long before the grace runs out.
 constexpr int kLongGraceSeconds = 20;
-
-// A Watch stream read on a thread of its own: every status in order, how it ended and when.
-class HealthWatch {
- public:
-  HealthWatch(const std::string& address, const std::string& service)
-      : stub_(Health::NewStub(MakeChannel(address))) {
-    HealthCheckRequest request;
-    request.set_service(service);
-    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    reader_ = stub_->Watch(&ctx_, request);
-    thread_ = std::thread([this] {
-      HealthCheckResponse response;
-      while (reader_->Read(&response)) {
-        absl::MutexLock lock(&mu_);
-        seen_.push_back(HealthCheckResponse::ServingStatus_Name(response.status()));
-      }
-      grpc::Status end = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      end_ = end;
-      ended_at_ = absl::Now();
-    });
-  }
-  ~HealthWatch() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  // True once `status` has been sent (within 10 s).
-  bool WaitFor(const std::string& status) {
-    absl::MutexLock lock(&mu_);
-    auto seen = [this, &status]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return std::find(seen_.begin(), seen_.end(), status) != seen_.end();
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&seen), absl::Seconds(10));
-  }
-  // The stream's final status once it ended, waiting up to `timeout`; nullopt if it is still open.
-  std::optional<grpc::Status> WaitForEnd(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto ended = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return end_.has_value(); };
-    mu_.AwaitWithTimeout(absl::Condition(&ended), timeout);
-    return end_;
-  }
-  std::vector<std::string> seen() const {
-    absl::MutexLock lock(&mu_);
-    return seen_;
-  }
-  absl::Time ended_at() const {
-    absl::MutexLock lock(&mu_);
-    return ended_at_;
-  }
-
- private:
-  std::unique_ptr<Health::Stub> stub_;
-  grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> reader_;
-  mutable absl::Mutex mu_;
-  std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
-  std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
-  absl::Time ended_at_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-};
 
 std::vector<std::string> With(std::vector<std::string> args, const std::vector<std::string>& more) {
   args.insert(args.end(), more.begin(), more.end());
