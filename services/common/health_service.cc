@@ -1,45 +1,41 @@
 #include "services/common/health_service.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/write_pump.h"
 
 namespace luoshi {
 
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-// One open Watch stream. It is told of changes by Send (each with the version the change got under the
-// service's lock, so that two changes handed over by different threads cannot arrive out of order) and
-// writes only the newest status not yet sent, one write at a time: each next write starts from
-// OnWriteDone. End records how the stream is to finish; it finishes once what was sent before is written.
+// One open Watch stream (the writing itself: write_pump.h). It is told of changes by Send, each with the
+// version the change got under the service's lock, so that two changes handed over by different threads
+// cannot arrive out of order, and writes only the newest status not yet sent. An end recorded with End
+// lets what was sent before it go out first.
 //
-// Lifetime: gRPC holds one reference until OnDone; the service holds another while it hands a change
-// over. OnDone first removes the watcher from the service (under the service's lock, where references
-// are taken), so the last Unref, whoever makes it, deletes it.
-class HealthService::Watcher final : public grpc::ServerWriteReactor<HealthCheckResponse> {
+// Lifetime (write_pump.h): the service takes its reference under its own lock while it hands a change
+// over; OnDone first removes the watcher from the service, under that lock, so no reference is taken
+// after it.
+class HealthService::Watcher final : public PumpedWriteReactor<HealthCheckResponse> {
  public:
   // Runs under the service's lock (nothing else can reach the watcher yet): the first status to send,
   // and the end when the service has already shut down.
   Watcher(HealthService* owner, std::string service, ServingStatus status, uint64_t version,
           std::optional<grpc::Status> end)
-      : owner_(owner),
-        service_(std::move(service)),
-        pending_(status),
-        pending_version_(version),
-        end_(std::move(end)) {}
+      : PumpedWriteReactor(/*headers_first=*/false), owner_(owner), service_(std::move(service)) {
+    absl::MutexLock lock(&mu_);
+    pending_ = status;
+    pending_version_ = version;
+    if (end) EndLocked(*std::move(end));
+  }
 
   const std::string& service() const { return service_; }
-
-  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void Unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
 
   void Send(ServingStatus status, uint64_t version) {
     {
@@ -52,59 +48,6 @@ class HealthService::Watcher final : public grpc::ServerWriteReactor<HealthCheck
     Pump();
   }
 
-  void End(grpc::Status status) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (!end_) end_ = std::move(status);
-    }
-    Pump();
-  }
-
-  // Starts the next write, or the Finish, when the stream is free for it. Any thread; never under mu_
-  // when it calls into gRPC (which may run a reaction inline).
-  void Pump() {
-    enum { kNothing, kWrite, kFinish } action = kNothing;
-    grpc::Status finish;
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_ || writing_) return;
-      if (pending_ && !gone_) {
-        const ServingStatus next = *pending_;
-        pending_.reset();
-        if (!sent_ || *sent_ != next) {
-          sent_ = next;
-          current_.set_status(next);
-          writing_ = true;
-          action = kWrite;
-        }
-      }
-      if (action == kNothing && end_) {
-        finished_ = true;
-        finish = *end_;
-        action = kFinish;
-      }
-    }
-    if (action == kWrite) StartWrite(&current_);
-    if (action == kFinish) Finish(std::move(finish));
-  }
-
-  void OnWriteDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok) GoneLocked();
-    }
-    Pump();
-  }
-
-  void OnCancel() override {
-    {
-      absl::MutexLock lock(&mu_);
-      GoneLocked();
-    }
-    Pump();
-  }
-
   void OnDone() override {
     owner_->Forget(this);
     Unref();
@@ -113,24 +56,21 @@ class HealthService::Watcher final : public grpc::ServerWriteReactor<HealthCheck
  private:
   ~Watcher() override = default;
 
-  // The client went away: nothing more is written, and the stream finishes as soon as it can.
-  void GoneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    gone_ = true;
-    if (!end_) end_ = grpc::Status(grpc::StatusCode::CANCELLED, "the health watcher went away");
+  bool NextLocked(HealthCheckResponse* out) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!pending_) return false;
+    const ServingStatus next = *pending_;
+    pending_.reset();
+    if (sent_ == next) return false;  // changed and changed back meanwhile: nothing new to say
+    sent_ = next;
+    out->set_status(next);
+    return true;
   }
 
   HealthService* const owner_;
   const std::string service_;
-  std::atomic<int> refs_{1};  // gRPC's, until OnDone
-  absl::Mutex mu_;
   std::optional<ServingStatus> pending_ ABSL_GUARDED_BY(mu_);
-  uint64_t pending_version_ ABSL_GUARDED_BY(mu_);
+  uint64_t pending_version_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<ServingStatus> sent_ ABSL_GUARDED_BY(mu_);
-  std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool gone_ ABSL_GUARDED_BY(mu_) = false;
-  HealthCheckResponse current_;  // the message being written (touched only while no write is pending)
 };
 
 namespace {
