@@ -148,15 +148,19 @@ Registry::Entry& Registry::Find(const std::string& name, const std::string& help
   return *entry;
 }
 
+template <typename Cell>
+Family<Cell>& Registry::FamilyIn(std::unique_ptr<Family<Cell>>& slot, std::vector<std::string> label_names,
+                                 std::function<std::unique_ptr<Cell>()> make_cell) {
+  if (!slot) slot.reset(new Family<Cell>(std::move(label_names), std::move(make_cell)));
+  return *slot;
+}
+
 Family<Counter>& Registry::AddCounter(const std::string& name, const std::string& help,
                                       std::vector<std::string> label_names) {
   absl::MutexLock lock(&mu_);
   Entry& e = Find(name, help, Type::kCounter, label_names);
   if (e.function) Die(absl::StrCat(name, " is already a function metric"));
-  if (!e.counters) {
-    e.counters.reset(new Family<Counter>(std::move(label_names), [] { return std::make_unique<Counter>(); }));
-  }
-  return *e.counters;
+  return FamilyIn<Counter>(e.counters, std::move(label_names), [] { return std::make_unique<Counter>(); });
 }
 
 Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& help,
@@ -164,22 +168,15 @@ Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& he
   absl::MutexLock lock(&mu_);
   Entry& e = Find(name, help, Type::kGauge, label_names);
   if (e.function) Die(absl::StrCat(name, " is already a function metric"));
-  if (!e.gauges) {
-    e.gauges.reset(new Family<Gauge>(std::move(label_names), [] { return std::make_unique<Gauge>(); }));
-  }
-  return *e.gauges;
+  return FamilyIn<Gauge>(e.gauges, std::move(label_names), [] { return std::make_unique<Gauge>(); });
 }
 
 Family<Histogram>& Registry::AddHistogram(const std::string& name, const std::string& help,
                                           std::vector<std::string> label_names, std::vector<double> bounds) {
   absl::MutexLock lock(&mu_);
   Entry& e = Find(name, help, Type::kHistogram, label_names);
-  if (!e.histograms) {
-    e.histograms.reset(new Family<Histogram>(std::move(label_names), [bounds = std::move(bounds)] {
-      return std::make_unique<Histogram>(bounds);
-    }));
-  }
-  return *e.histograms;
+  return FamilyIn<Histogram>(e.histograms, std::move(label_names),
+                             [bounds = std::move(bounds)] { return std::make_unique<Histogram>(bounds); });
 }
 
 FunctionHandle Registry::AddFunction(const std::string& name, const std::string& help, Type type,

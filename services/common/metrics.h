@@ -158,6 +158,10 @@ class Registry {
   struct Entry;
   Entry& Find(const std::string& name, const std::string& help, Type type,
               const std::vector<std::string>& label_names) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The family `slot` holds, made on first use with cells from `make_cell` (Add* share it).
+  template <typename Cell>
+  static Family<Cell>& FamilyIn(std::unique_ptr<Family<Cell>>& slot, std::vector<std::string> label_names,
+                                std::function<std::unique_ptr<Cell>()> make_cell);
   void RemoveFunction(const std::string& name, uint64_t version);
 
   // Lock order: functions_mu_, then mu_.

@@ -18,12 +18,36 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/common/files.h"
 
 namespace luoshi::testing {
 
 std::string BinaryPath(const std::string& relative) {
   const char* dir = std::getenv("LUOSHI_BINARY_DIR");
   return std::string(dir ? dir : LUOSHI_BUILD_DIR) + "/services/" + relative;
+}
+
+std::string SourceDir() {
+  const char* dir = std::getenv("LUOSHI_SOURCE_DIR");
+  return dir != nullptr ? dir : LUOSHI_SOURCE_DIR;
+}
+
+std::vector<std::string> SeedPaths(const std::string& source_dir) {
+  std::vector<std::string> paths;
+  for (const auto& e : std::filesystem::directory_iterator(source_dir + "/data/seeds")) {
+    paths.push_back(e.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::string ReadTestFile(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFileToString(path, "test");
+  if (!bytes.ok()) {
+    ADD_FAILURE() << bytes.status().message();
+    return "";
+  }
+  return *std::move(bytes);
 }
 
 int RunShell(const std::string& command, std::string* output) {

@@ -24,6 +24,13 @@ std::string BinaryPath(const std::string& relative);
 // that the same test run twice at once (two checkouts, two build dirs) never shares files.
 std::string FreshTestDir(const std::string& name);
 
+// The source tree: LUOSHI_SOURCE_DIR from the environment when set, else the tree this test was built from.
+std::string SourceDir();
+// The sample documents (`source_dir`/data/seeds/*), sorted by path.
+std::vector<std::string> SeedPaths(const std::string& source_dir = SourceDir());
+// The whole file at `path`; records a test failure and returns "" when it cannot be read.
+std::string ReadTestFile(const std::string& path);
+
 // Runs `command` with /bin/sh, stdout and stderr together into *output; returns its exit code (-1 when it
 // could not run or was killed by a signal).
 int RunShell(const std::string& command, std::string* output);

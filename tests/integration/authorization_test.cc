@@ -183,13 +183,6 @@ Outcome GatewayCall(int port, const Cell& cell, const std::string& request, cons
   return o;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class AuthorizationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -239,7 +232,7 @@ class AuthorizationTest : public ::testing::Test {
     const Identity supervisor{"督查室王敏", "区政府督查室", Role::kSupervisor};
     for (const char* seed : {"004_bb9545a5710306fa.txt", "001_8037fc1a01c9f5f1.txt"}) {
       v1::IngestDocumentRequest req;
-      req.set_content(ReadFile(std::string(LUOSHI_SOURCE_DIR) + "/data/seeds/" + seed));
+      req.set_content(ReadTestFile(std::string(LUOSHI_SOURCE_DIR) + "/data/seeds/" + seed));
       req.set_filename(seed);
       v1::IngestDocumentResponse resp;
       grpc::ClientContext c;
@@ -287,7 +280,7 @@ class AuthorizationTest : public ::testing::Test {
   // each time (a return sends it back to the office, which claims again; a refused review leaves the
   // claim standing).
   static std::string ClaimedTask() {
-    const std::string id = own_tasks_.back();
+    std::string id = own_tasks_.back();
     auto tasks = v1::TaskService::NewStub(MakeChannel(tasks_->address()));
     v1::GetTaskRequest get;
     get.set_id(id);

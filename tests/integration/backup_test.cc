@@ -35,23 +35,6 @@ namespace fs = std::filesystem;
 
 constexpr char kTestRegion[] = "备份测试区";  // outside the catalog: only this test's observations have it
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> SeedPaths() {
-  std::vector<std::string> paths;
-  const char* src = std::getenv("LUOSHI_SOURCE_DIR");
-  for (const auto& e : fs::directory_iterator(std::string(src ? src : ".") + "/data/seeds")) {
-    paths.push_back(e.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 void Prepare(grpc::ClientContext* ctx, const Identity& who = AdminIdentity("backup-test")) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   ProgramTokens().Attach(who, ctx);
@@ -186,7 +169,7 @@ class BackupTest : public ::testing::Test {
     auto stub = v1::IngestionService::NewStub(MakeChannel(ingestion_.address()));
     for (const auto& path : SeedPaths()) {
       v1::IngestDocumentRequest req;
-      req.set_content(ReadFile(path));
+      req.set_content(ReadTestFile(path));
       req.set_filename(fs::path(path).filename().string());
       v1::IngestDocumentResponse resp;
       grpc::ClientContext ctx;

@@ -59,18 +59,6 @@ constexpr int64_t kRssBoundBytes = 1LL << 30;
 
 // ---- Inputs -------------------------------------------------------------------------------------------
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string SourceDir() {
-  const char* src = std::getenv("LUOSHI_SOURCE_DIR");
-  return src != nullptr ? src : ".";
-}
-
 std::string Repeat(const std::string& piece, size_t times) {
   std::string out;
   out.reserve(piece.size() * times);
@@ -368,16 +356,12 @@ class BadInputTest : public ::testing::Test {
   // Ingests every seed as an administrator and waits until the indicator and task services hold what
   // the extractor found (the 121 tasks of seed 004 among it).
   void LoadSeeds() {
-    std::vector<std::string> paths;
-    for (const auto& e : std::filesystem::directory_iterator(SourceDir() + "/data/seeds")) {
-      paths.push_back(e.path().string());
-    }
-    std::sort(paths.begin(), paths.end());
+    const std::vector<std::string> paths = SeedPaths();
     ASSERT_EQ(paths.size(), 5u);
     int tasks = 0;
     for (const std::string& path : paths) {
       v1::IngestDocumentRequest req;
-      req.set_content(ReadFile(path));
+      req.set_content(ReadTestFile(path));
       req.set_filename(std::filesystem::path(path).filename().string());
       v1::IngestDocumentResponse resp;
       grpc::ClientContext ctx;

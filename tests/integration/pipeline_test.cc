@@ -16,23 +16,6 @@
 namespace luoshi::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> SeedPaths() {
-  std::vector<std::string> paths;
-  const char* src = std::getenv("LUOSHI_SOURCE_DIR");
-  for (const auto& e : std::filesystem::directory_iterator(std::string(src ? src : ".") + "/data/seeds")) {
-    paths.push_back(e.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 void Prepare(grpc::ClientContext* ctx, int seconds = 30) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   ProgramTokens().Attach(AdminIdentity("pipeline-test"), ctx);
@@ -79,7 +62,7 @@ class PipelineTest : public ::testing::Test {
     tasks_extracted_ = 0;
     for (const auto& path : SeedPaths()) {
       v1::IngestDocumentRequest req;
-      req.set_content(ReadFile(path));
+      req.set_content(ReadTestFile(path));
       req.set_filename(std::filesystem::path(path).filename().string());
       v1::IngestDocumentResponse resp;
       grpc::ClientContext ctx;

@@ -42,22 +42,6 @@ namespace fs = std::filesystem;
 
 constexpr int kGraceSeconds = 5;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> SeedPaths() {
-  std::vector<std::string> paths;
-  for (const auto& e : fs::directory_iterator(std::string(LUOSHI_SOURCE_DIR) + "/data/seeds")) {
-    paths.push_back(e.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 void Prepare(grpc::ClientContext* ctx, int seconds = 30) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   ProgramTokens().Attach(AdminIdentity("shutdown-test"), ctx);
@@ -168,7 +152,7 @@ class ShutdownTest : public ::testing::Test {
   // The task ids once the seeds' division plan has reached the task service through the outbox.
   std::vector<std::string> IngestSeedsForTasks() {
     for (const auto& path : SeedPaths()) {
-      auto ingested = Ingest(ReadFile(path), fs::path(path).filename().string());
+      auto ingested = Ingest(ReadTestFile(path), fs::path(path).filename().string());
       EXPECT_TRUE(ingested.ok()) << path << ": " << ingested.status();
     }
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -274,7 +258,7 @@ TEST_F(ShutdownTest, SigtermDuringIngestionKeepsEveryAcknowledgedDocumentAndTheO
   ASSERT_NO_FATAL_FAILURE(StartAll());
   const std::vector<std::string> seeds = SeedPaths();
   std::vector<std::string> contents;
-  for (const auto& path : seeds) contents.push_back(ReadFile(path));
+  for (const auto& path : seeds) contents.push_back(ReadTestFile(path));
   // Distinct bytes per upload (a document is identified by its content), the seeds' figures kept.
   Writers writers(2, [&](int t, int n) -> absl::StatusOr<std::string> {
     const size_t i = static_cast<size_t>(n) % contents.size();
@@ -427,13 +411,13 @@ TEST_F(ShutdownTest, JsonLogFormatWritesJsonLinesOnStdout) {
   PipedChild child(absl::StrCat(BinaryPath("tasks/luoshi-tasks"), " --listen=127.0.0.1:0 --log_format=json",
                                 Joined(ServiceArgs("tasks")), " 2>", err));
   const std::string line = child.ReadUntil("\"msg\":\"listening\"");
-  ASSERT_FALSE(line.empty()) << "no listening line on stdout; stderr: " << ReadFile(err);
+  ASSERT_FALSE(line.empty()) << "no listening line on stdout; stderr: " << ReadTestFile(err);
   EXPECT_TRUE(absl::StartsWith(line, "{\"ts\":\"")) << line;
   EXPECT_TRUE(absl::StrContains(line, "\"service\":\"tasks\"")) << line;
   EXPECT_TRUE(absl::StrContains(line, "\"port\":\"")) << line;
   EXPECT_EQ(line.back(), '\n');
   EXPECT_EQ(child.Stop(), 0);
-  EXPECT_FALSE(absl::StrContains(ReadFile(err), "\"msg\"")) << "JSON logs on stderr too: " << ReadFile(err);
+  EXPECT_FALSE(absl::StrContains(ReadTestFile(err), "\"msg\"")) << "JSON logs on stderr too: " << ReadTestFile(err);
 }
 
 TEST_F(ShutdownTest, TextLogFormatIsReadable) {

@@ -28,12 +28,10 @@ namespace {
 using ::luoshi::testing::AuthFlags;
 using ::luoshi::testing::BinaryPath;
 using ::luoshi::testing::FreshTestDir;
+using ::luoshi::testing::ReadTestFile;
 using ::luoshi::testing::RunShell;
 using ::luoshi::testing::ServiceProcess;
 using ::testing::HasSubstr;
-
-// A file the test made itself (certificates from make-dev-ca.sh).
-std::string Read(const std::string& path) { return ReadFileToString(path, "test").value_or(""); }
 
 class TlsTest : public ::testing::Test {
  protected:
@@ -53,10 +51,10 @@ class TlsTest : public ::testing::Test {
   }
   std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& client_dir) {
     grpc::SslCredentialsOptions o;
-    o.pem_root_certs = Read(Ca("ca.pem"));
+    o.pem_root_certs = ReadTestFile(Ca("ca.pem"));
     if (!client_dir.empty()) {
-      o.pem_cert_chain = Read(absl::StrCat(dir_, "/", client_dir, "/cli.pem"));
-      o.pem_private_key = Read(absl::StrCat(dir_, "/", client_dir, "/cli.key"));
+      o.pem_cert_chain = ReadTestFile(absl::StrCat(dir_, "/", client_dir, "/cli.pem"));
+      o.pem_private_key = ReadTestFile(absl::StrCat(dir_, "/", client_dir, "/cli.key"));
     }
     return grpc::SslCredentials(o);
   }
@@ -151,7 +149,7 @@ TEST_F(TlsTest, TheWholeSystemOverMutualTls) {
   const Identity supervisor{"督查室王敏", "区政府督查室", Role::kSupervisor};
   auto ingestion_stub = v1::IngestionService::NewStub(grpc::CreateChannel(ingestion.address(), Tls("ca")));
   v1::IngestDocumentRequest upload;
-  upload.set_content(Read(std::string(LUOSHI_SOURCE_DIR) + "/data/seeds/004_bb9545a5710306fa.txt"));
+  upload.set_content(ReadTestFile(std::string(LUOSHI_SOURCE_DIR) + "/data/seeds/004_bb9545a5710306fa.txt"));
   upload.set_filename("004.txt");
   v1::IngestDocumentResponse uploaded;
   grpc::ClientContext upload_ctx;

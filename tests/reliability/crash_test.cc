@@ -91,13 +91,6 @@ class Failures {
   int count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A channel that reconnects quickly to a restarted service (gRPC's default backoff grows to minutes).
 std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -234,15 +227,6 @@ bool UntilAcknowledged(Call call, absl::Duration limit, std::atomic<int>* attemp
   }
 }
 
-std::vector<std::string> SeedPaths(const std::string& source_dir) {
-  std::vector<std::string> paths;
-  for (const auto& e : std::filesystem::directory_iterator(source_dir + "/data/seeds")) {
-    paths.push_back(e.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 // Every stored document, all pages.
 bool ListAllDocuments(v1::IngestionService::Stub& stub, std::vector<v1::Document>* out, std::string* error) {
   out->clear();
@@ -350,7 +334,7 @@ int Run() {
   }
   std::vector<Doc> docs;
   docs.reserve(n_docs);
-  for (const auto& path : seeds) docs.push_back({std::filesystem::path(path).filename().string(), ReadFile(path)});
+  for (const auto& path : seeds) docs.push_back({std::filesystem::path(path).filename().string(), ReadTestFile(path)});
   for (int i = 0; static_cast<int>(docs.size()) < n_docs; ++i) {
     const std::string name = absl::StrCat("variant_", i, "_", docs[i % 4].name);
     std::string content = absl::StrCat(docs[i % 4].content, "\n（核对副本 ",

@@ -30,7 +30,9 @@ std::string Convert(std::string_view in, const char* from, const char* to, std::
   std::string out;
   iconv_t cd = iconv_open(to, from);
   if (cd == reinterpret_cast<iconv_t>(-1)) return out;
-  out.reserve(in.size() * 3 + 16);  // the worst case (every byte a 3-byte replacement): no regrowth
+  // Chinese text: two GB18030 bytes become three UTF-8 bytes. (Reserving for the worst case, three output
+  // bytes per input byte, made no measured difference even on runs of 0xFF.)
+  out.reserve(in.size() + in.size() / 2 + 16);
   char* src = const_cast<char*>(in.data());
   size_t src_left = in.size();
   char buf[4096];
