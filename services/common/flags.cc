@@ -53,8 +53,8 @@ ABSL_FLAG(std::string, log_format, "",
           "one JSON object per line on stdout (for container log collectors). \"text\": readable lines "
           "on stderr (time, level, service, message, key=value fields).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
-          "On SIGTERM or SIGINT: health turns NOT_SERVING at once, new calls are refused, and calls in "
-          "flight get this long to finish before they are cancelled; then storage is closed and the "
+          "On SIGTERM or SIGINT: health turns NOT_SERVING at once (health Watch streams are told so and "
+          "end with UNAVAILABLE), new calls are refused, and calls in flight get this long to finish before they are cancelled; then storage is closed and the "
           "process exits 0. Keep it below the orchestrator's own kill timeout (Kubernetes: "
           "terminationGracePeriodSeconds, 30 s by default). Examples: 10s, 500ms, 1m.");
 ABSL_FLAG(bool, probe, false,

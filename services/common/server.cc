@@ -2,7 +2,6 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 #include "services/common/files.h"
 #include "services/common/flags.h"
 #include "services/common/health_client.h"
+#include "services/common/health_service.h"
 #include "services/common/limits.h"
 #include "services/common/log.h"
 #include "services/common/metrics_grpc.h"
@@ -73,11 +73,15 @@ class StartingUp final : public grpc::CallbackGenericService {
   }
 };
 
-void SetServing(grpc::Server* server, const std::vector<std::string>& names, bool serving) {
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  if (health == nullptr) return;
-  for (const std::string& name : names) health->SetServingStatus(name, serving);
-  health->SetServingStatus("", serving);
+void SetServing(HealthService* health, const std::vector<std::string>& names, bool serving) {
+  for (const std::string& name : names) health->SetStatus(name, serving);
+  health->SetStatus("", serving);
+}
+
+std::vector<std::string> NamesOf(const std::vector<std::pair<grpc::Service*, std::string>>& services) {
+  std::vector<std::string> names;
+  for (const auto& [service, full_name] : services) names.push_back(full_name);
+  return names;
 }
 
 }  // namespace
@@ -213,10 +217,12 @@ void ServiceHost::AddService(grpc::Service* service, const std::string& full_nam
 
 absl::Status ServiceHost::Serve(const std::string& address,
                                 const std::vector<std::pair<grpc::Service*, std::string>>& services,
-                                std::unique_ptr<grpc::Server>* server) {
+                                HealthService* health, std::unique_ptr<grpc::Server>* server) {
   CatchShutdownSignals();
   LUOSHI_ASSIGN_OR_RETURN(auto creds, CheckedServerCredentials(address));
-  grpc::EnableDefaultHealthCheckService(true);
+  // Our own health service (health_service.h) instead of gRPC's, which would hold Watch streams open
+  // through the whole shutdown grace.
+  grpc::EnableDefaultHealthCheckService(false);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   grpc::ResourceQuota quota(name_);
@@ -226,6 +232,7 @@ absl::Status ServiceHost::Serve(const std::string& address,
   builder.SetMaxReceiveMessageSize(limits_.max_request_bytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddListeningPort(address, creds, &port_);
+  builder.RegisterService(health);
   for (const auto& [service, full_name] : services) builder.RegisterService(service);
   builder.experimental().SetInterceptorCreators(metrics::GrpcServerMetrics(services));
   static StartingUp* const starting_up = new StartingUp();  // shared by warm-up servers, never freed
@@ -242,8 +249,9 @@ absl::Status ServiceHost::Serve(const std::string& address,
 
 absl::Status ServiceHost::StartWarmingUp(const std::string& address,
                                          const std::vector<std::string>& service_names) {
-  LUOSHI_RETURN_IF_ERROR(Serve(address, {}, &warm_up_));
-  SetServing(warm_up_.get(), service_names, false);
+  warm_up_health_ = std::make_unique<HealthService>();
+  SetServing(warm_up_health_.get(), service_names, false);
+  LUOSHI_RETURN_IF_ERROR(Serve(address, {}, warm_up_health_.get(), &warm_up_));
   LogInfo("starting", {{"addr", address}, {"port", std::to_string(port_)}, {"health", "NOT_SERVING"}});
   return absl::OkStatus();
 }
@@ -254,14 +262,11 @@ absl::Status ServiceHost::Start(const std::string& address) {
     // The port is released for the moment between the two servers; a probe then is refused, which
     // it counts as not ready, as it should.
     bind = WithPort(address, port_);
-    warm_up_->Shutdown(std::chrono::system_clock::now());
-    warm_up_->Wait();
-    warm_up_.reset();
+    StopWarmUp("the service has finished starting; watch its health again");
   }
-  LUOSHI_RETURN_IF_ERROR(Serve(bind, services_, &server_));
-  std::vector<std::string> names;
-  for (const auto& [service, full_name] : services_) names.push_back(full_name);
-  SetServing(server_.get(), names, true);
+  health_ = std::make_unique<HealthService>();
+  LUOSHI_RETURN_IF_ERROR(Serve(bind, services_, health_.get(), &server_));
+  SetServing(health_.get(), NamesOf(services_), true);
   LogInfo("listening", {{"addr", address}, {"port", std::to_string(port_)}});
   return absl::OkStatus();
 }
@@ -279,23 +284,27 @@ void ServiceHost::WaitForShutdownSignal() {
   LogInfo("shutdown requested");
 }
 
+void ServiceHost::StopWarmUp(const std::string& why) {
+  if (!warm_up_) return;
+  warm_up_health_->Shutdown(why);
+  warm_up_->Shutdown(std::chrono::system_clock::now());
+  warm_up_->Wait();
+  warm_up_.reset();
+  warm_up_health_.reset();
+}
+
 void ServiceHost::Shutdown(absl::Duration grace, const std::function<void()>& end_streams) {
-  if (warm_up_) {
-    warm_up_->Shutdown(std::chrono::system_clock::now());
-    warm_up_->Wait();
-    warm_up_.reset();
-  }
+  StopWarmUp(absl::StrCat("the ", name_, " service is shutting down before it finished starting"));
   if (!server_) return;
-  std::vector<std::string> names;
-  for (const auto& [service, full_name] : services_) names.push_back(full_name);
-  // Health first, so that a watching load balancer or probe sees NOT_SERVING before calls are refused.
-  SetServing(server_.get(), names, false);
-  server_->GetHealthCheckService()->Shutdown();  // no status changes from now on
+  // Health first, so that a watching load balancer or probe sees NOT_SERVING before calls are refused;
+  // its Watch streams then end at once instead of holding on through the grace.
+  health_->Shutdown(absl::StrCat("the ", name_, " service is shutting down; it reports NOT_SERVING until it stops"));
   LogInfo("shutting down", {{"grace", absl::FormatDuration(grace)}});
   if (end_streams) end_streams();
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   server_->Wait();
   server_.reset();
+  health_.reset();
   LogInfo("stopped");
 }
 

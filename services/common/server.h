@@ -11,7 +11,8 @@
 //   host.Shutdown(ShutdownGrace(), end_streams);  // NOT_SERVING, refuse new calls, drain; then the
 //                                                 // caller closes storage and returns 0
 //
-// Every server gets gRPC health checking (grpc.health.v1.Health, per service name and "") and server
+// Every server gets gRPC health checking (grpc.health.v1.Health, per service name and "", served by
+// health_service.h: its Watch streams end with UNAVAILABLE as soon as shutdown begins) and server
 // reflection, TLS/mTLS from the --tls_* flags, and a bounded thread pool (--max_threads). Why a warm-up
 // server: docs/operations.md#probes.
 #ifndef LUOSHI_SERVICES_COMMON_SERVER_H_
@@ -27,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/health_service.h"
 #include "services/common/identity.h"
 #include "services/common/limits.h"
 
@@ -123,21 +125,28 @@ class ServiceHost {
   static void WaitForShutdownSignal();
   static void RequestShutdown();
 
-  // Marks health NOT_SERVING ("" and every service), runs `end_streams` (which should end calls that
+  // Marks health NOT_SERVING ("" and every service), sends that to every health Watch stream and ends
+  // them with UNAVAILABLE ("… shutting down") at once, runs `end_streams` (which should end calls that
   // would otherwise run until cancelled, such as WatchTasks streams), stops accepting calls, and waits
-  // up to `grace` for the calls in flight; those still running then are cancelled.
+  // up to `grace` for the calls in flight; those still running then are cancelled. From the start of
+  // Shutdown, health Check answers NOT_SERVING.
   void Shutdown(absl::Duration grace = absl::Seconds(10), const std::function<void()>& end_streams = nullptr);
 
  private:
   // Builds and starts a server on `address` with `services`; sets port_. Errors as Start's.
   absl::Status Serve(const std::string& address,
-                     const std::vector<std::pair<grpc::Service*, std::string>>& services,
+                     const std::vector<std::pair<grpc::Service*, std::string>>& services, HealthService* health,
                      std::unique_ptr<grpc::Server>* server);
+  // Ends the warm-up server's health Watch streams (UNAVAILABLE, `why`) and stops it, if it runs.
+  void StopWarmUp(const std::string& why);
 
   std::string name_;
   ServerLimits limits_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
+  // Each health service is declared before its server so that it outlives it.
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HealthService> warm_up_health_;
   std::unique_ptr<grpc::Server> warm_up_;  // health only, between StartWarmingUp and Start
   int port_ = 0;
 };

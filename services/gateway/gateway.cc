@@ -129,6 +129,7 @@ Gateway::~Gateway() {
 void Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
   const HttpRequest& request = exchange->request();
   const std::string path = request.Path();
+  if (draining_.load()) return exchange->Respond(Draining(path));
   if (request.method == "OPTIONS") return exchange->Respond(Preflight(request));
   if (IsRpcPath(path)) {
     if (request.method != "POST") {
@@ -216,7 +217,29 @@ HttpResponse Gateway::Health() const {
   return r;
 }
 
+HttpResponse Gateway::Draining(const std::string& path) {
+  HttpResponse r;
+  r.status = 503;
+  r.headers["cache-control"] = "no-store";
+  r.headers["retry-after"] = "1";
+  if (path == "/healthz") {
+    // The shape of the other /healthz answers, so that what reads them needs no special case.
+    r.content_type = "application/json";
+    r.body = "{\"status\":\"SHUTTING_DOWN\",\"gateway\":\"SHUTTING_DOWN\",\"message\":\"the gateway is "
+             "shutting down\"}\n";
+  } else {
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = "the gateway is shutting down; retry shortly\n";
+  }
+  return r;
+}
+
 HttpMetrics::HttpMetrics() {
+  connections_refused_ =
+      &metrics::DefaultRegistry()
+           .AddCounter("luoshi_http_connections_refused_total",
+                       "HTTP connections refused with 503 because --max_connections were open.", {})
+           .With({});
   metrics::Family<metrics::Histogram>& durations = metrics::DefaultRegistry().AddHistogram(
       "luoshi_http_request_duration_seconds",
       "Time from an HTTP request's arrival to the end of its response, by route.", {"route"},

@@ -53,12 +53,18 @@ class Gateway {
   // The HttpServer handler. Thread-safe; never blocks (health checks run on a small pool of their own).
   void Handle(const std::shared_ptr<HttpExchange>& exchange);
 
+  // From now on every new request is answered 503 with a short body saying the gateway is shutting down
+  // (/healthz too, so that a load balancer takes it out of rotation during the grace); requests already
+  // being answered go on. Called when the shutdown grace begins. Any thread.
+  void StartDraining() { draining_.store(true); }
   // Cancels the calls in progress and waits for them (before the HTTP server stops).
   void Shutdown() { proxy_.Shutdown(); }
   const GrpcWebProxy& proxy() const { return proxy_; }
 
  private:
   HttpResponse Health() const;
+  // The answer to every request while draining (StartDraining).
+  static HttpResponse Draining(const std::string& path);
   // The CORS headers for this request, and whether it may proceed at all.
   bool CorsFor(const HttpRequest& request, std::map<std::string, std::string>* headers) const;
   HttpResponse Preflight(const HttpRequest& request) const;
@@ -67,6 +73,7 @@ class Gateway {
   GrpcWebProxy proxy_;
   StaticFiles static_files_;
   std::vector<std::pair<Backend, std::shared_ptr<grpc::Channel>>> channels_;
+  std::atomic<bool> draining_{false};
   boost::asio::thread_pool health_pool_{2};
 };
 
@@ -80,11 +87,13 @@ int ProbeHealthz(const std::string& address, const std::string& tls_cert, const 
 // The gateway's HTTP metrics in the default registry (docs/metrics.md): luoshi_http_requests_total{route,
 // code} and luoshi_http_request_duration_seconds{route}, route one of grpc-web, static, healthz, other (the
 // routes of Gateway::Handle; preflights, wrong methods and requests refused unread are "other"). Record
-// is HttpServerOptions::on_request_done; it takes no lock.
+// is HttpServerOptions::on_request_done; it takes no lock. ConnectionRefused is
+// HttpServerOptions::on_connection_refused: luoshi_http_connections_refused_total.
 class HttpMetrics {
  public:
   HttpMetrics();
   void Record(const HttpRequest* request, int status, absl::Duration took);
+  void ConnectionRefused() { connections_refused_->Add(); }
 
  private:
   static size_t RouteOf(const HttpRequest& request);  // index into the route names
@@ -95,6 +104,7 @@ class HttpMetrics {
   };
   metrics::Counter& Requests(size_t route, int status);
   std::array<Route, 4> routes_;
+  metrics::Counter* connections_refused_;
 };
 
 // Parses "name=addr,name=addr" (service full name = host:port) into backends. INVALID_ARGUMENT on a

@@ -213,12 +213,14 @@ size_t HttpServer::open_connections() const {
 void HttpServer::Stop(absl::Duration grace) {
   if (!impl_ || impl_->stopping.exchange(true)) return;
   if (impl_->threads.empty()) return;  // never started
+  // The acceptor stays open through the grace (see Stop's contract); closed once it is over.
+  const bool drained = impl_->WaitForRelease(grace, [](Connection& c) { c.CloseIfIdle(); });
   asio::post(impl_->io, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
     impl_->accept_retry.cancel();
   });
-  if (!impl_->WaitForRelease(grace, [](Connection& c) { c.CloseIfIdle(); })) {
+  if (!drained) {
     LogWarning("requests still running after the shutdown grace; cancelling them",
                {{"grace", absl::FormatDuration(grace)}});
     // Cancelled exchanges are released as soon as their handlers let go; a second is plenty.

@@ -50,6 +50,9 @@ struct HttpServerOptions {
   // from its arrival; and of every request refused unread (request null, no duration). On an I/O
   // thread; may be empty.
   std::function<void(const HttpRequest* request, int status, absl::Duration took)> on_request_done;
+  // Told of every connection refused with 503 because max_connections were open. On an I/O thread; may
+  // be empty.
+  std::function<void()> on_connection_refused;
 };
 
 class Connection;
@@ -118,9 +121,13 @@ class HttpServer {
   int port() const { return port_; }
   // Connections open now. Any thread.
   size_t open_connections() const;
-  // Graceful stop: stops accepting, closes idle connections at once, lets requests being received or
-  // answered finish (their connections close after the response) for up to `grace`, then closes what
-  // is still open (cancelling those exchanges) and stops the I/O threads. Idempotent.
+  // Graceful stop: closes idle connections at once, lets requests being received or answered finish
+  // (their connections close after the response) for up to `grace`, then closes what is still open
+  // (cancelling those exchanges) and stops the I/O threads. Returns as soon as nothing is left open.
+  // During the grace the port still accepts connections, and their requests reach the handler as
+  // usual, each answered with `connection: close` (the gateway answers them 503 "shutting down", so
+  // that a probe gets an answer rather than a refused connection); a connection opened then that sends
+  // no request within a second is closed. Idempotent.
   void Stop(absl::Duration grace = absl::Seconds(10));
 
   struct Impl;

@@ -1,5 +1,6 @@
 // Session<Stream>: one HTTP/1.1 connection, plain TCP or TLS (reading requests under their limits and
 // timeouts, writing responses, closing), and HttpServer::Impl::Accept, which creates the sessions.
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -147,7 +148,10 @@ class Session final : public Connection {
   void WaitForRequest() {
     if (closed_) return;
     if (buffer_.size() > 0 && !reading_) return ReadHeader();
-    ArmTimer(options().idle_timeout, Phase::kIdle);
+    // While the server stops, only a request that comes at once (a probe's) is worth waiting for: an
+    // idle connection would hold the shutdown until the grace ends.
+    ArmTimer(server()->stopping ? std::min(options().idle_timeout, absl::Seconds(1)) : options().idle_timeout,
+             Phase::kIdle);
     if (!reading_) ReadMore();
   }
 
@@ -342,7 +346,7 @@ class Session final : public Connection {
 
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-    if (stopping || !acceptor.is_open()) return;
+    if (!acceptor.is_open()) return;  // closed at the end of a stop
     if (ec) {
       // Out of descriptors and the like: try again shortly instead of spinning.
       LogWarning("accept failed", {{"error", ec.message()}});
@@ -368,6 +372,7 @@ void HttpServer::Impl::Accept() {
       asio::write(socket, asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
+      if (options.on_connection_refused) options.on_connection_refused();
     } else {
       socket.set_option(tcp::no_delay(true), ec);
       std::shared_ptr<Connection> session;

@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
   luoshi::gateway::HttpMetrics http_metrics;
   http.on_request_done = [&http_metrics](const luoshi::gateway::HttpRequest* request, int status,
                                          absl::Duration took) { http_metrics.Record(request, status, took); };
+  http.on_connection_refused = [&http_metrics] { http_metrics.ConnectionRefused(); };
   luoshi::gateway::Gateway gateway(std::move(config));
   luoshi::gateway::HttpServer server(
       [&gateway](std::shared_ptr<luoshi::gateway::HttpExchange> exchange) { gateway.Handle(exchange); },
@@ -155,7 +156,8 @@ int main(int argc, char** argv) {
   }
   luoshi::ServiceHost::WaitForShutdownSignal();
   luoshi::LogInfo("shutting down", {{"grace", absl::FormatDuration(grace)}});
-  server.Stop(grace);  // stop accepting; requests in flight get the grace, then are cancelled
+  gateway.StartDraining();  // new requests, /healthz among them, get 503 "shutting down" from now on
+  server.Stop(grace);       // requests in flight get the grace, then are cancelled
   gateway.Shutdown();  // calls still open (none, normally) end with CANCELLED
   luoshi::LogInfo("stopped");
   return 0;

@@ -1,6 +1,5 @@
 #include "services/tasks/grpc_service.h"
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,51 +8,27 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/status_macros.h"
+#include "services/common/write_pump.h"
 
 namespace luoshi::tasks {
 namespace {
 
-// One open WatchTasks stream on the callback API: it holds no thread while it waits. The
-// subscription's listener wakes it when an event arrives (on the publishing thread, after the
-// broadcaster's lock is released); it then writes queued events one at a time, each next write
-// started from OnWriteDone, until the queue is empty and it goes idle again.
+// One open WatchTasks stream (the writing itself: services/common/write_pump.h): it holds no thread
+// while it waits. The subscription's listener wakes it when an event arrives (on the publishing thread,
+// after the broadcaster's lock is released); it then writes queued events one at a time until the queue
+// is empty and it goes idle again. Headers go out at once so a client knows the subscription is live
+// before any change happens.
 //
-// Lifetime: gRPC holds one reference until OnDone; a wake-up in progress holds another, so the
-// reactor (and its subscription) is deleted by whichever lets go last, never under a lock. No gRPC
-// operation is started while mu_ is held, since gRPC may run a reaction inline in StartWrite.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::TaskEvent> {
+// Lifetime (write_pump.h): a wake-up in progress holds a reference, taken under the listener's lock,
+// which OnDone's Detach takes too, so no wake-up reaches a reactor gRPC is done with.
+class WatchReactor final : public PumpedWriteReactor<v1::TaskEvent> {
  public:
   WatchReactor(const CallAdapter* adapter, std::unique_ptr<Subscription> sub)
-      : adapter_(adapter), sub_(std::move(sub)), wake_(std::make_shared<Wake>(this)) {
+      : PumpedWriteReactor(/*headers_first=*/true),
+        adapter_(adapter),
+        sub_(std::move(sub)),
+        wake_(std::make_shared<Wake>(this)) {
     sub_->SetListener(wake_);
-    // Headers go out at once so a client knows the subscription is live before any change happens.
-    StartSendInitialMetadata();
-  }
-
-  void OnSendInitialMetadataDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      headers_sent_ = true;
-      if (!ok) EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
-    }
-    Pump();
-  }
-
-  void OnWriteDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok) EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
-    }
-    Pump();
-  }
-
-  void OnCancel() override {
-    {
-      absl::MutexLock lock(&mu_);
-      EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher cancelled"));
-    }
-    Pump();
   }
 
   void OnDone() override {
@@ -62,6 +37,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::TaskEvent> {
   }
 
  private:
+  ~WatchReactor() override = default;
+
   // The subscription's listener: a shared object that outlives the reactor if it must.
   class Wake final : public SubscriptionListener {
    public:
@@ -72,7 +49,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::TaskEvent> {
         absl::MutexLock lock(&mu_);
         r = reactor_;
         if (r == nullptr) return;
-        r->refs_.fetch_add(1, std::memory_order_relaxed);
+        r->Ref();
       }
       r->Pump();
       r->Unref();
@@ -87,52 +64,21 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::TaskEvent> {
     WatchReactor* reactor_ ABSL_GUARDED_BY(mu_);
   };
 
-  void Unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
-  // Records how the stream is to end (the first reason wins); Pump sends it once no write is pending.
-  void EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!end_) end_ = std::move(status);
-  }
-
-  // Starts the next write, or the Finish, when the stream is free for it. Safe from any thread.
-  void Pump() {
-    enum { kNothing, kWrite, kFinish } action = kNothing;
-    grpc::Status finish;
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_ || writing_ || !headers_sent_) return;
-      if (!end_) {
-        absl::StatusOr<std::optional<v1::TaskEvent>> next = sub_->Next(absl::ZeroDuration());
-        if (!next.ok()) {
-          end_ = adapter_->Finish("WatchTasks", next.status());
-        } else if (*next) {
-          current_ = **std::move(next);
-          writing_ = true;
-          action = kWrite;
-        }
-      }
-      if (action == kNothing && end_) {
-        finished_ = true;
-        finish = *end_;
-        action = kFinish;
-      }
+  bool NextLocked(v1::TaskEvent* out) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (EndedLocked()) return false;
+    absl::StatusOr<std::optional<v1::TaskEvent>> next = sub_->Next(absl::ZeroDuration());
+    if (!next.ok()) {
+      EndLocked(adapter_->Finish("WatchTasks", next.status()));
+      return false;
     }
-    if (action == kWrite) StartWrite(&current_);
-    if (action == kFinish) Finish(std::move(finish));
+    if (!*next) return false;
+    *out = **std::move(next);
+    return true;
   }
 
   const CallAdapter* adapter_;
   const std::unique_ptr<Subscription> sub_;
   const std::shared_ptr<Wake> wake_;
-  std::atomic<int> refs_{1};  // gRPC's, until OnDone
-  absl::Mutex mu_;
-  bool headers_sent_ ABSL_GUARDED_BY(mu_) = false;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
-  v1::TaskEvent current_;  // the message being written (touched only while no write is pending)
 };
 
 // A WatchTasks call refused before it started (no valid token, a filter the caller may not use, too

@@ -32,13 +32,13 @@
 #include "services/common/health_client.h"
 #include "services/common/identity.h"
 #include "services/common/server.h"
+#include "tests/common/health_watch.h"
 #include "tests/common/process.h"
 
 namespace luoshi::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using HealthStatus = grpc::health::v1::HealthCheckResponse;
 
 constexpr int kGraceSeconds = 5;
 
@@ -93,44 +93,6 @@ class Writers {
   mutable absl::Mutex mu_;
   std::vector<std::string> acked_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_;
-};
-
-// Every status a grpc.health.v1.Health/Watch stream reports, in order, read on a thread of its own.
-class HealthWatch {
- public:
-  HealthWatch(const std::string& address, const std::string& service)
-      : stub_(grpc::health::v1::Health::NewStub(MakeChannel(address))) {
-    grpc::health::v1::HealthCheckRequest request;
-    request.set_service(service);
-    reader_ = stub_->Watch(&ctx_, request);
-    thread_ = std::thread([this] {
-      HealthStatus response;
-      while (reader_->Read(&response)) {
-        absl::MutexLock lock(&mu_);
-        seen_.push_back(HealthStatus::ServingStatus_Name(response.status()));
-      }
-      reader_->Finish();
-    });
-  }
-  ~HealthWatch() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  bool WaitFor(const std::string& status) {
-    absl::MutexLock lock(&mu_);
-    auto seen = [this, &status]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return std::find(seen_.begin(), seen_.end(), status) != seen_.end();
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&seen), absl::Seconds(10));
-  }
-
- private:
-  std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
-  grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReader<HealthStatus>> reader_;
-  absl::Mutex mu_;
-  std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
 };
 
 class ShutdownTest : public ::testing::Test {
