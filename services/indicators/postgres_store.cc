@@ -523,4 +523,18 @@ absl::StatusOr<ObservationBytesPage> PostgresObservationStore::QueryBytes(const 
   return page;
 }
 
+absl::StatusOr<std::string> PostgresObservationStore::ExplainQuery(const ObservationFilter& filter,
+                                                                   const std::optional<PageCursor>& after,
+                                                                   int limit) {
+  const QueryBuilder query = BuildQuery(filter, after, limit);
+  LUOSHI_ASSIGN_OR_RETURN(pg::PgPool::Lease lease, pool_->Acquire());
+  LUOSHI_ASSIGN_OR_RETURN(pg::Result rows, lease->Execute("EXPLAIN " + query.Sql(), query.params()));
+  std::vector<std::string> lines;
+  for (int i = 0; i < rows.rows(); ++i) {
+    LUOSHI_ASSIGN_OR_RETURN(std::string line, rows.row(i).String(0));
+    lines.push_back(std::move(line));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
 }  // namespace luoshi::indicators

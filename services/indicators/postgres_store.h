@@ -50,6 +50,11 @@ class PostgresObservationStore final : public ObservationStore {
   absl::StatusOr<ObservationBytesPage> QueryBytes(const ObservationFilter& filter,
                                                   const std::optional<PageCursor>& after, int limit) override;
 
+  // The plan PostgreSQL chooses for QueryBytes with these arguments (EXPLAIN's text), for tests and for an
+  // operator wondering why a read is slow.
+  absl::StatusOr<std::string> ExplainQuery(const ObservationFilter& filter, const std::optional<PageCursor>& after,
+                                           int limit);
+
   int schema_version() const { return schema_version_; }
   pg::PgPool& pool() { return *pool_; }
 
