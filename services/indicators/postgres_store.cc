@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -500,7 +501,9 @@ absl::StatusOr<RecordOutcome> PostgresObservationStore::Record(const std::vector
       LUOSHI_ASSIGN_OR_RETURN(outcome, RecordIn(c, batch));
       return absl::OkStatus();
     });
-    if (!(absl::IsAlreadyExists(s) && pg::SqlStateOf(s) == "23505")) break;
+    const bool raced = pg::SqlStateOf(s) == "23505" &&
+                       absl::StrContains(s.message(), "observations_source_key_unique");
+    if (!raced) break;
   }
   if (!s.ok()) return s;
   return outcome;
