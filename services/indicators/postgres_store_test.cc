@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/barrier.h"
 #include "gtest/gtest.h"
 #include "services/indicators/test_util.h"
 #include "tests/common/postgres_server.h"
@@ -396,6 +397,44 @@ TEST_F(IndicatorPostgresStoreTest, TwoReplicasRecordingTheSameCellsKeepOneRightL
         << std::get<0>(cell) << " " << std::get<1>(cell);
   }
   EXPECT_EQ(static_cast<int>(All().size()), cells);
+}
+
+// The same new source key with different content sent to two replicas at once, in different regions (so
+// under different cell locks): one replica stores it, the other answers ALREADY_EXISTS naming the item, as
+// if the two had come one after the other, never a raw database error.
+TEST_F(IndicatorPostgresStoreTest, SameNewSourceKeyOnTwoReplicasAtOnceIsOneRecordAndOneConflict) {
+  std::unique_ptr<PostgresObservationStore> replica_b = OpenStore();
+  ASSERT_NE(replica_b, nullptr);
+  PostgresObservationStore* replicas[2] = {store_.get(), replica_b.get()};
+  for (int round = 0; round < 20; ++round) {
+    const std::string key = absl::StrCat("race-", round);
+    absl::Barrier* start = new absl::Barrier(2);
+    absl::StatusOr<RecordOutcome> outcomes[2];
+    std::vector<std::thread> threads;
+    for (int r = 0; r < 2; ++r) {
+      threads.emplace_back([&, r] {
+        std::vector<ObservationRecord> batch = {
+            Vintage(Obs(key).Value(absl::StrCat(100 + r), "亿元"), 1, absl::StrCat("region-", r))};
+        if (start->Block()) delete start;
+        outcomes[r] = replicas[r]->Record(batch);
+      });
+    }
+    for (auto& th : threads) th.join();
+    int recorded = 0, conflicts = 0;
+    for (const auto& outcome : outcomes) {
+      if (outcome.ok()) {
+        recorded += outcome->recorded;
+        continue;
+      }
+      ++conflicts;
+      EXPECT_EQ(outcome.status().code(), absl::StatusCode::kAlreadyExists) << outcome.status();
+      EXPECT_NE(outcome.status().message().find("observation 0: source key \"" + key + "\""), std::string::npos)
+          << outcome.status();
+    }
+    EXPECT_EQ(recorded, 1) << "round " << round;
+    EXPECT_EQ(conflicts, 1) << "round " << round;
+  }
+  EXPECT_EQ(History().size(), 20u);
 }
 
 }  // namespace
