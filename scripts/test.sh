@@ -78,7 +78,8 @@ run_tidy() {  # one pass or one fail; the script prints every finding
 # covers the broadcaster without it. AuthenticatorTest is left out for the same reason (token claims are
 # parsed into protobuf Structs). build-tsan holds just these three test binaries (~4.5 CPU-minutes to build, ~10 s to run).
 TSAN_TARGETS=(luoshi_common_test luoshi_ingestion_test luoshi_tasks_test)
-TSAN_TESTS='^(SqliteTest|IngestionSqliteStoreTest|IngestionLogicTest|DispatcherTest|TaskSqliteStoreTest|BroadcasterTest)\.'
+# The store suites run on every backend: Backends/DocumentStoreTest.Case/Sqlite (services/common/store_testing.h).
+TSAN_TESTS='^(SqliteTest|IngestionSqliteStoreTest|Backends/DocumentStoreTest|IngestionLogicTest|DispatcherTest|TaskSqliteStoreTest|Backends/TaskStoreTest|BroadcasterTest)\.'
 run_tsan() {
   local dir="${LUOSHI_TSAN_BUILD_DIR:-$ROOT/build-tsan}"
   log "Building the concurrency tests with ThreadSanitizer in $dir"

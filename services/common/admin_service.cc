@@ -48,17 +48,23 @@ void RemoveStaleSnapshots(const std::string& db_path) {
 
 }  // namespace
 
-AdminService::AdminService(std::string service, std::string db_path, const Authenticator* authenticator)
+AdminService::AdminService(std::string service, StoreLocation store, const Authenticator* authenticator)
     : service_(std::move(service)),
-      db_path_(std::move(db_path)),
+      store_(std::move(store)),
+      db_path_(store_.sqlite_path()),
       adapter_("luoshi.v1.AdminService", authenticator) {
-  RemoveStaleSnapshots(db_path_);
+  if (store_.is_sqlite()) RemoveStaleSnapshots(db_path_);
 }
 
 grpc::Status AdminService::BackupDatabase(grpc::ServerContext* context, const v1::BackupDatabaseRequest*,
                                           grpc::ServerWriter<v1::BackupChunk>* writer) {
   return adapter_.Stream(context, "BackupDatabase", [&](const Identity& who) -> absl::Status {
     if (absl::Status s = RequireRole(who, {Role::kAdmin}, "back up databases"); !s.ok()) return s;
+    if (!store_.is_sqlite()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the ", service_, " service keeps its data in PostgreSQL (", store_.ForLog(),
+                       "), which luoshi admin backup does not copy: use pg_dump; see docs/operations.md"));
+    }
     bool idle = false;
     if (!busy_.compare_exchange_strong(idle, true)) {
       return absl::ResourceExhaustedError(absl::StrCat(

@@ -18,6 +18,7 @@
 #include "luoshi/v1/admin.grpc.pb.h"
 #include "services/common/adapter.h"
 #include "services/common/identity.h"
+#include "services/common/store_url.h"
 
 namespace luoshi {
 
@@ -26,9 +27,10 @@ inline constexpr size_t kBackupChunkBytes = size_t{1} << 20;
 
 class AdminService final : public v1::AdminService::Service {
  public:
-  // `service` names the service in the stream ("tasks"); `db_path` is its SQLite file; `authenticator`
-  // (which must outlive this object) verifies every caller.
-  AdminService(std::string service, std::string db_path, const Authenticator* authenticator);
+  // `service` names the service in the stream ("tasks"); `store` is where it keeps its data (a SQLite
+  // file is backed up; see above for PostgreSQL); `authenticator` (which must outlive this object)
+  // verifies every caller.
+  AdminService(std::string service, StoreLocation store, const Authenticator* authenticator);
 
   grpc::Status BackupDatabase(grpc::ServerContext* context, const v1::BackupDatabaseRequest* request,
                               grpc::ServerWriter<v1::BackupChunk>* writer) override;
@@ -40,7 +42,8 @@ class AdminService final : public v1::AdminService::Service {
   absl::Status Backup(grpc::ServerContext* context, grpc::ServerWriter<v1::BackupChunk>* writer);
 
   std::string service_;
-  std::string db_path_;
+  StoreLocation store_;
+  std::string db_path_;  // the SQLite file; empty for a PostgreSQL store
   CallAdapter adapter_;
   std::atomic<bool> busy_{false};  // a backup is running
   std::atomic<int> next_id_{0};    // numbers the temporary files

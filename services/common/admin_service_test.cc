@@ -24,6 +24,18 @@ int SnapshotFiles(const std::string& dir) {
   return n;
 }
 
+// Serves `admin` on a loopback port chosen by the system and makes `*stub` call it.
+std::unique_ptr<grpc::Server> Serve(AdminService* admin, std::unique_ptr<v1::AdminService::Stub>* stub) {
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  *stub = v1::AdminService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  return server;
+}
+
 // An AdminService on a 40 MB database, in process, so that a caller who stops reading leaves the service
 // waiting on flow control part-way through the stream.
 class AdminServiceTest : public testing::Test {
@@ -42,14 +54,10 @@ class AdminServiceTest : public testing::Test {
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
-    admin_ = std::make_unique<AdminService>("tasks", dir_ + "/big.db", tokens_.authenticator());
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(admin_.get());
-    server_ = builder.BuildAndStart();
+    admin_ = std::make_unique<AdminService>("tasks", StoreLocation::Sqlite(dir_ + "/big.db"),
+                                            tokens_.authenticator());
+    server_ = Serve(admin_.get(), &stub_);
     ASSERT_NE(server_, nullptr);
-    stub_ = v1::AdminService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
   }
   void TearDown() override {
     server_->Shutdown();
@@ -59,7 +67,6 @@ class AdminServiceTest : public testing::Test {
   std::string dir_;
   TestTokens tokens_;
   std::unique_ptr<AdminService> admin_;
-  int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::AdminService::Stub> stub_;
 };
@@ -107,9 +114,38 @@ TEST_F(AdminServiceTest, OneBackupAtATimeAndTheSnapshotGoesWhenTheCallerDoes) {
 
 TEST_F(AdminServiceTest, StaleSnapshotsAreRemovedAtStart) {
   std::ofstream(dir_ + "/big.db.backup-7.tmp") << "left by a process that died";
-  AdminService again("tasks", dir_ + "/big.db", tokens_.authenticator());
+  AdminService again("tasks", StoreLocation::Sqlite(dir_ + "/big.db"), tokens_.authenticator());
   EXPECT_EQ(SnapshotFiles(dir_), 0);
   EXPECT_TRUE(fs::exists(dir_ + "/big.db"));
+}
+
+// A PostgreSQL store is backed up with pg_dump; the answer says so, without the password of its URI,
+// and only to an administrator.
+TEST(AdminServicePostgresTest, BackupOfAPostgresStorePointsToPgDump) {
+  TestTokens tokens;
+  AdminService admin("tasks", *StoreLocation::Parse("postgres://luoshi:s3cret@db.example/luoshi"),
+                     tokens.authenticator());
+  std::unique_ptr<v1::AdminService::Stub> stub;
+  std::unique_ptr<grpc::Server> server = Serve(&admin, &stub);
+  ASSERT_NE(server, nullptr);
+  const auto backup = [&](const Identity& who) {
+    grpc::ClientContext context;
+    tokens.Attach(who, &context);
+    auto reader = stub->BackupDatabase(&context, v1::BackupDatabaseRequest());
+    v1::BackupChunk chunk;
+    EXPECT_FALSE(reader->Read(&chunk));
+    return reader->Finish();
+  };
+  const grpc::Status refused = backup(AdminIdentity());
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "pg_dump")) << refused.error_message();
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "docs/operations.md")) << refused.error_message();
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "postgres://luoshi:***@db.example/luoshi"))
+      << refused.error_message();
+  EXPECT_FALSE(absl::StrContains(refused.error_message(), "s3cret"));
+  EXPECT_EQ(backup(Identity{"viewer", "", Role::kViewer, ""}).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  server->Shutdown();
 }
 
 }  // namespace

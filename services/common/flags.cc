@@ -11,13 +11,21 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/catalog.h"
 #include "services/common/log.h"
+#include "services/common/store_url.h"
 
 ABSL_FLAG(std::string, listen, "",
           "Address to serve on, host:port. Port 0 picks a free port (printed in the 'listening' log "
           "line). Default: the service's quick-start loopback address.");
+ABSL_FLAG(std::string, store, "",
+          "Where the service keeps its data. sqlite:PATH: a SQLite file (path relative to the working "
+          "directory or absolute; sqlite:///ABSOLUTE/PATH also works), created with its schema and its "
+          "directory if missing. postgres://USER@HOST/DATABASE?sslmode=… (or postgresql://…): a "
+          "PostgreSQL database by any libpq connection URI; not built into this version yet. The password "
+          "of a URI never appears in logs. Default: sqlite:data/local/<service>.db under the working "
+          "directory. --db=PATH is shorthand for --store=sqlite:PATH; give one or the other.");
 ABSL_FLAG(std::string, db, "",
-          "Path of the service's SQLite database file; created with its schema if missing. "
-          "Default: data/local/<service>.db under the working directory.");
+          "Shorthand for --store=sqlite:PATH: the service's SQLite database file, created with its schema "
+          "if missing. Not together with --store.");
 ABSL_FLAG(std::string, log_level, "info", "Least severe log level written: debug, info, warning, error.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for serving TLS. Empty: plaintext (loopback only).");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key matching --tls_cert.");
@@ -99,9 +107,31 @@ std::string ListenAddress(const std::string& service_default) {
   return v.empty() ? service_default : v;
 }
 
-std::string DatabasePath(const std::string& service_default) {
-  std::string v = absl::GetFlag(FLAGS_db);
-  return v.empty() ? service_default : v;
+absl::StatusOr<StoreLocation> StoreLocationFromFlags(const std::string& default_sqlite_path) {
+  const std::string store = absl::GetFlag(FLAGS_store);
+  const std::string db = absl::GetFlag(FLAGS_db);
+  if (!store.empty() && !db.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--store (", RedactConnectionUri(store), ") and --db (", db,
+        ") are both set (on the command line or as LUOSHI_STORE and LUOSHI_DB): --db=PATH is shorthand "
+        "for --store=sqlite:PATH, so give only one of them"));
+  }
+  if (!db.empty()) return StoreLocation::Sqlite(db);
+  if (store.empty()) return StoreLocation::Sqlite(default_sqlite_path);
+  absl::StatusOr<StoreLocation> location = StoreLocation::Parse(store);
+  if (!location.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--store: ", location.status().message()));
+  }
+  return location;
+}
+
+StoreLocation StoreFlag(const std::string& default_sqlite_path) {
+  absl::StatusOr<StoreLocation> location = StoreLocationFromFlags(default_sqlite_path);
+  if (!location.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(location.status().message()).c_str());
+    std::exit(2);
+  }
+  return *std::move(location);
 }
 
 std::string CatalogPath() {

@@ -1,5 +1,5 @@
 // Flags shared by every Luoshi binary, defined once (flags.cc) with full help text. Each flag can also
-// be set from the environment as LUOSHI_<NAME IN CAPITALS> (LUOSHI_LISTEN, LUOSHI_DB, …), which is how
+// be set from the environment as LUOSHI_<NAME IN CAPITALS> (LUOSHI_LISTEN, LUOSHI_STORE, …), which is how
 // containers configure services; a flag given on the command line wins over the environment.
 #ifndef LUOSHI_SERVICES_COMMON_FLAGS_H_
 #define LUOSHI_SERVICES_COMMON_FLAGS_H_
@@ -9,9 +9,12 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/store_url.h"
 
 ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, store);
 ABSL_DECLARE_FLAG(std::string, db);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(std::string, tls_cert);
@@ -44,8 +47,15 @@ absl::Status ApplyEnvironmentToFlags(std::string (*environ_lookup)(const std::st
 
 // Typed accessors with service defaults for flags whose default depends on the binary.
 std::string ListenAddress(const std::string& service_default);
-std::string DatabasePath(const std::string& service_default);
 std::string CatalogPath();
+
+// Where the service keeps its data: --store, or --db=PATH (shorthand for --store=sqlite:PATH), or
+// sqlite:`default_sqlite_path` when neither is set. INVALID_ARGUMENT with a message naming the flags
+// when both are set (a container's LUOSHI_DB and LUOSHI_STORE count as set) or --store is not a store
+// location (store_url.h); the message never shows a password.
+absl::StatusOr<StoreLocation> StoreLocationFromFlags(const std::string& default_sqlite_path);
+// The same for a binary's start: prints the message and exits 2 on a bad value.
+StoreLocation StoreFlag(const std::string& default_sqlite_path);
 
 // How long in-flight work may take once SIGTERM or SIGINT arrives (--shutdown_grace); exits with a
 // message when negative.

@@ -1,10 +1,8 @@
 // luoshi-indicators: serves luoshi.v1.IndicatorService over gRPC (see proto/luoshi/v1/indicators.proto).
 // Wiring only: flags → catalog → storage → service object → ServiceHost. The logic lives in the library
 // (grpc_service.h describes the layers).
-#include <filesystem>
 #include <memory>
 #include <string>
-#include <system_error>
 
 #include "services/common/admin_service.h"
 #include "services/common/catalog.h"
@@ -15,15 +13,16 @@
 #include "services/common/metrics_server.h"
 #include "services/common/server.h"
 #include "services/indicators/grpc_service.h"
+#include "services/indicators/open_store.h"
 #include "services/indicators/service.h"
-#include "services/indicators/sqlite_store.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "luoshi-indicators: the Luoshi indicator service (catalog, observations, series, target verdicts).\n"
-    "Flags: --listen (default 127.0.0.1:7102), --db (default data/local/indicators.db), --catalog,\n"
-    "--auth_keys (required), --auth_revoked, --metrics_listen, --log_level, --log_format, --max_threads, --shutdown_grace,\n"
+    "Flags: --listen (default 127.0.0.1:7102), --store (default sqlite:data/local/indicators.db;\n"
+    "--db=PATH is shorthand for --store=sqlite:PATH), --catalog, --auth_keys (required), --auth_revoked,\n"
+    "--metrics_listen, --log_level, --log_format, --max_threads, --shutdown_grace,\n"
     "--probe (ask the running instance's health and exit 0 when SERVING), --tls_*. Each flag can also be set "
     "as LUOSHI_<FLAG>.";
 
@@ -43,6 +42,8 @@ int main(int argc, char** argv) {
   const absl::Duration grace = luoshi::ShutdownGrace();
   luoshi::TuneProcessForServing();
 
+  const luoshi::StoreLocation store_location = luoshi::StoreFlag("data/local/indicators.db");
+
   absl::StatusOr<std::unique_ptr<luoshi::Authenticator>> authenticator = luoshi::AuthenticatorFromFlags();
   if (!authenticator.ok()) return Fail("cannot verify callers", authenticator.status());
 
@@ -51,11 +52,6 @@ int main(int argc, char** argv) {
   if (!catalog.ok()) return Fail("cannot load the catalog", catalog.status());
   luoshi::CatalogIndex catalog_index(*std::move(catalog));
 
-  const std::string db_path = luoshi::DatabasePath("data/local/indicators.db");
-  std::filesystem::path parent = std::filesystem::path(db_path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return Fail("cannot create the database directory", absl::InternalError(ec.message()));
   // Health answers NOT_SERVING on the service's address while migrations run.
   luoshi::ServiceHost host("indicators", luoshi::IndicatorServerLimits());
   const std::string listen = luoshi::ListenAddress(luoshi::kDefaultIndicatorsAddress);
@@ -64,18 +60,18 @@ int main(int argc, char** argv) {
       !s.ok()) {
     return Fail("cannot start", s);
   }
-  auto store = luoshi::indicators::SqliteObservationStore::Open(db_path);
-  if (!store.ok()) return Fail("cannot open the database", store.status());
+  auto store = luoshi::indicators::OpenObservationStore(store_location);
+  if (!store.ok()) return Fail("cannot open the store", store.status());
 
   luoshi::indicators::IndicatorLogic service(&catalog_index, store->get(), luoshi::SystemClock::Get());
   luoshi::indicators::GrpcService grpc_service(&service, authenticator->get());
   auto metrics_server = luoshi::metrics::StartMetricsServerFromFlags();
   if (!metrics_server.ok()) return Fail("cannot serve metrics", metrics_server.status());
   host.AddService(&grpc_service, luoshi::kIndicatorsService.full_name);
-  luoshi::AdminService admin("indicators", db_path, authenticator->get());
+  luoshi::AdminService admin("indicators", store_location, authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");
   if (absl::Status s = host.Start(listen); !s.ok()) return Fail("cannot start", s);
-  luoshi::LogInfo("serving", {{"db", db_path},
+  luoshi::LogInfo("serving", {{"store", store_location.ForLog()},
                               {"catalog", catalog_path},
                               {"indicators", std::to_string(catalog_index.catalog().indicators_size())}});
   host.WaitForShutdownSignal();

@@ -4,13 +4,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <limits>
 #include <random>
-#include <system_error>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "services/common/admin_service.h"
 #include "services/common/catalog.h"
 #include "services/common/flags.h"
@@ -22,8 +19,8 @@
 #include "services/ingestion/dispatcher.h"
 #include "services/ingestion/grpc_service.h"
 #include "services/ingestion/library_extraction_engine.h"
+#include "services/ingestion/open_store.h"
 #include "services/ingestion/service.h"
-#include "services/ingestion/sqlite_store.h"
 
 ABSL_FLAG(int64_t, max_document_bytes, luoshi::kDefaultMaxDocumentBytes,
           "Largest document IngestDocument accepts, in bytes (default 32 MiB, at most 64 MiB). Larger "
@@ -79,23 +76,16 @@ DispatcherOptions DispatcherOptionsFromFlags() {
   return options;
 }
 
-// Opens the database, creating its directory first.
-std::unique_ptr<SqliteDocumentStore> OpenStore() {
-  const std::string path = DatabasePath(kDefaultDatabasePath);
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec)
-    Die("cannot create the database directory",
-        absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message())));
-  auto store = SqliteDocumentStore::Open(path);
-  if (!store.ok()) Die("cannot open the database", store.status());
-  LogInfo("database open", {{"path", path}});
-  return std::move(*store);
+// Opens the store named by --store (or --db); a SQLite file's directory is created first.
+std::unique_ptr<DocumentStore> OpenStore(const StoreLocation& location) {
+  absl::StatusOr<std::unique_ptr<DocumentStore>> store = OpenDocumentStore(location);
+  if (!store.ok()) Die("cannot open the store", store.status());
+  LogInfo("store open", {{"store", location.ForLog()}});
+  return *std::move(store);
 }
 
 // The outbox gauges (docs/metrics.md), read from the store at each scrape; NaN when it cannot be read.
-std::vector<metrics::FunctionHandle> AddOutboxMetrics(const SqliteDocumentStore* store, const Clock* clock) {
+std::vector<metrics::FunctionHandle> AddOutboxMetrics(const DocumentStore* store, const Clock* clock) {
   metrics::Registry& r = metrics::DefaultRegistry();
   std::vector<metrics::FunctionHandle> handles;
   handles.push_back(r.AddFunction("luoshi_outbox_backlog",
@@ -117,6 +107,7 @@ std::vector<metrics::FunctionHandle> AddOutboxMetrics(const SqliteDocumentStore*
 int Run() {
   const absl::Duration grace = ShutdownGrace();
   const IngestionOptions ingestion_options = IngestionOptionsFromFlags();
+  const StoreLocation store_location = StoreFlag(kDefaultDatabasePath);
   auto catalog = LoadCatalog(CatalogPath());
   if (!catalog.ok()) Die("cannot load the catalog", catalog.status());
   absl::StatusOr<std::unique_ptr<Authenticator>> authenticator = AuthenticatorFromFlags();
@@ -135,7 +126,7 @@ int Run() {
       !s.ok()) {
     Die("cannot start", s);
   }
-  std::unique_ptr<SqliteDocumentStore> store = OpenStore();
+  std::unique_ptr<DocumentStore> store = OpenStore(store_location);
   std::vector<metrics::FunctionHandle> outbox_metrics = AddOutboxMetrics(store.get(), SystemClock::Get());
   absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
       metrics::StartMetricsServerFromFlags();
@@ -156,7 +147,7 @@ int Run() {
   GrpcService server(&handler, authenticator->get());
 
   host.AddService(&server, kIngestionService.full_name);
-  AdminService admin("ingestion", DatabasePath(kDefaultDatabasePath), authenticator->get());
+  AdminService admin("ingestion", store_location, authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");
   if (absl::Status s = host.Start(listen); !s.ok()) Die("cannot start", s);
   dispatcher.Start();
@@ -178,7 +169,8 @@ int main(int argc, char** argv) {
       argc, argv,
       "luoshi-ingestion: the Luoshi ingestion service: stores uploaded reports, extracts "
       "indicators and tasks, and delivers them to the indicator and task services.\n"
-      "Flags: --listen, --db, --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
+      "Flags: --listen, --store (default sqlite:data/local/ingestion.db; --db=PATH is shorthand for "
+      "--store=sqlite:PATH), --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
       "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
       "--auth_keys (required), --auth_revoked, --service_token, --metrics_listen, --log_level, --log_format, "
       "--shutdown_grace, --probe, --tls_*.");

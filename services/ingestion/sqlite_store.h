@@ -19,12 +19,6 @@
 
 namespace luoshi::ingestion {
 
-// Outbox entries not delivered yet (state pending), for the metrics (docs/metrics.md).
-struct OutboxBacklog {
-  int64_t pending = 0;
-  std::optional<absl::Time> oldest_created_at;  // of the oldest pending entry; none when empty
-};
-
 class SqliteDocumentStore : public DocumentStore {
  public:
   // Opens or creates the database at `path` and applies pending migrations. The parent directory must
@@ -54,9 +48,8 @@ class SqliteDocumentStore : public DocumentStore {
   absl::Status MarkDelivered(int64_t entry_id, absl::Time at) override;
   absl::Status MarkRetry(int64_t entry_id, const std::string& error, absl::Time next_attempt_at) override;
   absl::Status MarkFailed(int64_t entry_id, const std::string& error) override;
-
   // One indexed query over the pending entries only.
-  absl::StatusOr<OutboxBacklog> Backlog() const;
+  absl::StatusOr<OutboxBacklog> Backlog() const override;
 
   int schema_version() const { return db_->schema_version(); }
 

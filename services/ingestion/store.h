@@ -1,7 +1,8 @@
 // Storage of ingested documents, their extractions and the outbox of downstream deliveries.
 //
 // The interface is what a later non-SQLite implementation would plug into: it speaks in protos, plain
-// structs and absl types only. SqliteDocumentStore (sqlite_store.h) is the embedded default.
+// structs and absl types only. SqliteDocumentStore (sqlite_store.h) is the embedded default;
+// OpenDocumentStore (open_store.h) picks the implementation from the store location (--store).
 //
 // Model:
 //   - A document is identified by its SHA-256 (unique) and a short id derived from it. It keeps its
@@ -86,6 +87,12 @@ struct NewDelivery {
   std::string left_out_reason;
 };
 
+// Outbox entries not delivered yet (state pending), for the metrics (docs/metrics.md).
+struct OutboxBacklog {
+  int64_t pending = 0;
+  std::optional<absl::Time> oldest_created_at;  // of the oldest pending entry; none when empty
+};
+
 struct DocumentQuery {
   v1::DocumentType type = v1::DOCUMENT_TYPE_UNSPECIFIED;  // unspecified: any
   std::string region;                                     // empty: any
@@ -143,6 +150,10 @@ class DocumentStore {
   virtual absl::Status MarkDelivered(int64_t entry_id, absl::Time at) = 0;
   virtual absl::Status MarkRetry(int64_t entry_id, const std::string& error, absl::Time next_attempt_at) = 0;
   virtual absl::Status MarkFailed(int64_t entry_id, const std::string& error) = 0;
+
+  // How many entries are pending and when the oldest of them was queued. The metrics read it at every
+  // scrape, so it must stay cheap: one query over the pending entries, never a scan of the outbox.
+  virtual absl::StatusOr<OutboxBacklog> Backlog() const = 0;
 };
 
 }  // namespace luoshi::ingestion

@@ -1,12 +1,10 @@
 // luoshi-tasks: serves luoshi.v1.TaskService over gRPC (see proto/luoshi/v1/tasks.proto).
 // Wiring only: flags → unit table → storage → (optional indicator peer) → TaskLogic →
 // GrpcService → ServiceHost. The logic lives in the luoshi_tasks library (service.h).
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "services/common/admin_service.h"
 #include "services/common/clock.h"
 #include "services/common/flags.h"
@@ -16,8 +14,8 @@
 #include "services/common/server.h"
 #include "services/tasks/grpc_service.h"
 #include "services/tasks/indicator_source.h"
+#include "services/tasks/open_store.h"
 #include "services/tasks/service.h"
-#include "services/tasks/sqlite_store.h"
 #include "services/tasks/unit_directory.h"
 
 ABSL_FLAG(int, yellow_window_days, 30,
@@ -50,14 +48,17 @@ int main(int argc, char** argv) {
   using namespace luoshi;
   ParseFlags(
       argc, argv,
-      "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --db, --units, "
+      "luoshi-tasks: the Luoshi task tracking service. Flags: --listen, --store (default "
+      "sqlite:data/local/tasks.db; --db=PATH is shorthand for --store=sqlite:PATH), --units, "
       "--yellow_window_days, --reporting_period, --indicators_addr, --max_watchers, --auth_keys (required), "
-      "--auth_revoked, --service_token, --metrics_listen, --log_level, --log_format, --shutdown_grace, --probe, --tls_*.");
+      "--auth_revoked, --service_token, --metrics_listen, --log_level, --log_format, --shutdown_grace, "
+      "--probe, --tls_*.");
   if (ProbeRequested()) return Probe(kTasksService.full_name, kDefaultTasksAddress);
   InitLogging("tasks");
   const absl::Duration grace = ShutdownGrace();
   TuneProcessForServing();
 
+  const StoreLocation store_location = StoreFlag("data/local/tasks.db");
   tasks::TrackerOptions options;
   options.rules.yellow_window_days = absl::GetFlag(FLAGS_yellow_window_days);
   if (options.rules.yellow_window_days < 0) {
@@ -78,14 +79,6 @@ int main(int argc, char** argv) {
   absl::StatusOr<tasks::UnitDirectory> units = tasks::UnitDirectory::Load(absl::GetFlag(FLAGS_units));
   if (!units.ok()) return Fail("cannot load the unit table", units.status());
 
-  const std::string db_path = DatabasePath("data/local/tasks.db");
-  std::error_code ec;
-  const auto parent = std::filesystem::path(db_path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) {
-    return Fail("cannot create the database directory",
-                absl::InternalError(absl::StrCat(parent.string(), ": ", ec.message())));
-  }
   // Health answers NOT_SERVING on the service's address while migrations run.
   ServiceHost host("tasks", TaskServerLimits());
   const std::string listen = ListenAddress(kDefaultTasksAddress);
@@ -93,8 +86,8 @@ int main(int argc, char** argv) {
       !s.ok()) {
     return Fail("cannot start", s);
   }
-  auto store = tasks::SqliteTaskStore::Open(db_path);
-  if (!store.ok()) return Fail("cannot open the database", store.status());
+  auto store = tasks::OpenTaskStore(store_location);
+  if (!store.ok()) return Fail("cannot open the store", store.status());
 
   std::unique_ptr<tasks::IndicatorActuals> indicators;
   if (const std::string addr = absl::GetFlag(FLAGS_indicators_addr); !addr.empty()) {
@@ -113,10 +106,10 @@ int main(int argc, char** argv) {
       metrics::StartMetricsServerFromFlags();
   if (!metrics_server.ok()) return Fail("cannot serve metrics", metrics_server.status());
   host.AddService(&service, kTasksService.full_name);
-  AdminService admin("tasks", db_path, authenticator->get());
+  AdminService admin("tasks", store_location, authenticator->get());
   host.AddService(&admin, "luoshi.v1.AdminService");
   if (absl::Status s = host.Start(listen); !s.ok()) return Fail("cannot start", s);
-  LogInfo("tasks service ready", {{"db", db_path}, {"port", std::to_string(host.port())}});
+  LogInfo("tasks service ready", {{"store", store_location.ForLog()}, {"port", std::to_string(host.port())}});
   host.WaitForShutdownSignal();
   // Closing the broadcaster ends WatchTasks streams with UNAVAILABLE ("shutting down; reconnect"), so
   // they do not hold the shutdown for the whole grace.

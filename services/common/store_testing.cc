@@ -1,0 +1,57 @@
+#include "services/common/store_testing.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace luoshi::store_testing {
+namespace {
+
+// The SQLite files SQLite may leave beside a database.
+constexpr const char* kSqliteSuffixes[] = {"", "-wal", "-shm", "-journal"};
+
+void RemoveSqliteFiles(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : kSqliteSuffixes) std::filesystem::remove(path + suffix, ec);
+}
+
+class SqliteScratch : public ScratchStore {
+ public:
+  explicit SqliteScratch(const std::string& path) : location_(StoreLocation::Sqlite(path)) {
+    RemoveSqliteFiles(path);  // left by an earlier run that crashed
+  }
+  ~SqliteScratch() override { RemoveSqliteFiles(location_.sqlite_path()); }
+  const StoreLocation& location() const override { return location_; }
+
+ private:
+  StoreLocation location_;
+};
+
+// "store_<suite>_<test>_<pid>.db": parameterized names hold '/', and the pid keeps two runs of one
+// binary apart.
+std::string ScratchFileName() {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string name = absl::StrCat("store_", info->test_suite_name(), "_", info->name(), "_", getpid());
+  return absl::StrReplaceAll(name, {{"/", "_"}}) + ".db";
+}
+
+}  // namespace
+
+void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
+
+StoreBackend SqliteBackend() {
+  return {"Sqlite", []() -> absl::StatusOr<std::unique_ptr<ScratchStore>> {
+            return std::make_unique<SqliteScratch>(
+                (std::filesystem::path(::testing::TempDir()) / ScratchFileName()).string());
+          }};
+}
+
+std::vector<StoreBackend> StoreBackends() { return {SqliteBackend()}; }
+
+std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; }
+
+}  // namespace luoshi::store_testing

@@ -1,0 +1,12 @@
+#include "services/ingestion/open_store.h"
+
+#include "services/common/open_store.h"
+#include "services/ingestion/sqlite_store.h"
+
+namespace luoshi::ingestion {
+
+absl::StatusOr<std::unique_ptr<DocumentStore>> OpenDocumentStore(const StoreLocation& location) {
+  return OpenStoreAt<DocumentStore, SqliteDocumentStore>(location);
+}
+
+}  // namespace luoshi::ingestion

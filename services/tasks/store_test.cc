@@ -1,0 +1,257 @@
+// The TaskStore contract, run on every storage backend (services/common/store_testing.h): plans and
+// their versions, atomic mutations, idempotency keys, persistence. SQLite-only cases (batched
+// mutations, migrations of older files) are in sqlite_store_test.cc.
+#include "services/tasks/store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "services/common/store_testing.h"
+#include "services/tasks/open_store.h"
+#include "services/tasks/store_test_util.h"
+
+namespace luoshi::tasks {
+namespace {
+
+using testing::AddReport;
+using testing::Key;
+using testing::Plan;
+using testing::SetStatus;
+using testing::StaleListingCopies;
+
+class TaskStoreTest : public store_testing::StoreTest<TaskStore, &OpenTaskStore> {
+ protected:
+  // The listing copies a SQLite store keeps (StaleListingCopies) agree with their tasks. Other backends
+  // keep no such copies: nothing to check.
+  void ExpectListingCopiesCurrent() {
+    if (scratch_->location().is_sqlite()) {
+      EXPECT_EQ(StaleListingCopies(scratch_->location().sqlite_path()), 0);
+    }
+  }
+};
+
+TEST_P(TaskStoreTest, PlansSurviveReopen) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  auto plans = store_->ListPlans();
+  ASSERT_TRUE(plans.ok());
+  ASSERT_EQ(plans->size(), 1u);
+  EXPECT_EQ((*plans)[0].id(), plan->id());
+}
+
+TEST_P(TaskStoreTest, ListingCopiesFollowEveryWrite) {
+  auto v1_plan = store_->WritePlan(Plan("a", ""));
+  ASSERT_TRUE(v1_plan.ok());
+  const std::string id = (*store_->TasksOfPlan(v1_plan->id()))[0].id;
+  ExpectListingCopiesCurrent();
+  ASSERT_TRUE(
+      store_->MutateTask(id, [](const StoredTask& t) { return SetStatus(t, v1::TASK_STATUS_IN_PROGRESS); })
+          .ok());
+  ExpectListingCopiesCurrent();
+
+  TaskQuery by_unit;
+  by_unit.unit = "甲局";
+  by_unit.statuses = {v1::TASK_STATUS_IN_PROGRESS};
+  EXPECT_EQ(*store_->CountTasks(by_unit), 1);
+  by_unit.statuses = {v1::TASK_STATUS_NOT_STARTED};
+  EXPECT_EQ(*store_->CountTasks(by_unit), 0);
+
+  // A new version carries the task (new sort key); the old version's rows are no longer current.
+  PlanWrite next = Plan("b", v1_plan->id());
+  next.tasks[0].carried_task_id = id;
+  PlanTaskWrite added = next.tasks[0];
+  added.carried_task_id.clear();
+  added.definition.set_number("2");
+  added.definition.set_text("新任务");
+  next.tasks.push_back(added);
+  auto v2_plan = store_->WritePlan(next);
+  ASSERT_TRUE(v2_plan.ok()) << v2_plan.status();
+  ExpectListingCopiesCurrent();
+  ASSERT_TRUE(
+      store_
+          ->MutateTask(id,
+                       [](const StoredTask& t) { return SetStatus(t, v1::TASK_STATUS_COMPLETION_CLAIMED); })
+          .ok());
+  ExpectListingCopiesCurrent();
+
+  TaskQuery current;
+  current.leader = "张三";
+  auto page = store_->QueryTaskPage(current);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->tasks.size(), 2u);
+  EXPECT_EQ(page->total, 2);
+  EXPECT_EQ(page->tasks[0].id, id);
+  EXPECT_EQ(page->tasks[0].plan_id, v2_plan->id());
+  current.statuses = {v1::TASK_STATUS_COMPLETION_CLAIMED};
+  EXPECT_EQ(store_->QueryTaskPage(current)->total, 1);
+  TaskQuery old_version;
+  old_version.unit = "甲局";
+  old_version.plan_id = v1_plan->id();
+  EXPECT_EQ(*store_->CountTasks(old_version), 0);  // its only task moved to v2
+}
+
+TEST_P(TaskStoreTest, DuplicateDocumentAndStaleVersionAreRefused) {
+  auto first = store_->WritePlan(Plan("a", ""));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(store_->WritePlan(Plan("a", "")).status().code(), absl::StatusCode::kAlreadyExists);
+  // A second version must name the current one it replaces.
+  EXPECT_EQ(store_->WritePlan(Plan("b", "")).status().code(), absl::StatusCode::kAborted);
+  auto second = store_->WritePlan(Plan("b", first->id()));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->version(), 2);
+  EXPECT_EQ(store_->WritePlan(Plan("c", first->id())).status().code(), absl::StatusCode::kAborted);
+  EXPECT_FALSE(store_->GetPlan(first->id())->current());
+}
+
+TEST_P(TaskStoreTest, MutationIsAtomicAndErrorsWriteNothing) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  ASSERT_TRUE(plan.ok());
+  auto tasks = store_->TasksOfPlan(plan->id());
+  ASSERT_EQ(tasks->size(), 1u);
+  const std::string id = (*tasks)[0].id;
+  auto failing = store_->MutateTask(id, [](const StoredTask&) -> absl::StatusOr<TaskChange> {
+    return absl::FailedPreconditionError("no");
+  });
+  EXPECT_EQ(failing.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store_->JournalOf(id)->empty());
+
+  auto ok = store_->MutateTask(id, [](const StoredTask& t) -> absl::StatusOr<TaskChange> {
+    TaskChange c;
+    c.state = t.state;
+    c.state.status = v1::TASK_STATUS_IN_PROGRESS;
+    c.state.percent = 35;
+    c.state.last_report_period = "2023-05";
+    c.state.last_report_at = absl::FromUnixSeconds(1700000100);
+    v1::ProgressReport r;
+    r.set_period("2023-05");
+    r.set_percent(35);
+    r.add_evidence_links("https://example.org/a");
+    r.add_evidence_links("https://example.org/b");
+    c.report = r;
+    v1::JournalEntry e;
+    e.set_field("percent");
+    e.set_new_value("35");
+    c.journal.push_back(e);
+    return c;
+  });
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  auto reread = store_->GetTask(id);
+  EXPECT_EQ(reread->state.percent, 35);
+  EXPECT_EQ(reread->state.last_report_period, "2023-05");
+  auto reports = store_->ReportsOf(id);
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ((*reports)[0].evidence_links_size(), 2);
+  EXPECT_EQ((*reports)[0].percent(), 35);
+  EXPECT_EQ(store_->JournalOf(id)->size(), 1u);
+  EXPECT_EQ(store_->GetTask("T999").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetTask("garbage").status().code(), absl::StatusCode::kNotFound);
+}
+
+// ---- Idempotency keys ----------------------------------------------------------------------
+
+TEST_P(TaskStoreTest, KeyedReportRetriedWritesNothingAndAnswersTheTaskAsItIsNow) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  int mutator_calls = 0;
+  auto report = [&](int percent) {
+    return [&mutator_calls, percent](const StoredTask& t) {
+      ++mutator_calls;
+      return AddReport(t, percent);
+    };
+  };
+  auto first = store_->MutateTask(id, report(40), Key("r-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->replayed);
+  EXPECT_EQ(first->state.percent, 40);
+
+  // Another request (no key) changes the task; the retry of r-1 then shows the task as it is now.
+  ASSERT_TRUE(store_->MutateTask(id, report(55)).ok());
+  auto retry = store_->MutateTask(id, report(40), Key("r-1"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->state.percent, 55);
+  EXPECT_EQ(mutator_calls, 2);  // the retry never reached the mutator
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 2u);
+  EXPECT_EQ(store_->JournalOf(id)->size(), 2u);  // one entry per report written
+
+  // The same id from another caller is another request.
+  auto other = store_->MutateTask(id, report(60), Key("r-1", "fp-1", "office:李四@甲局"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->replayed);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 3u);
+}
+
+TEST_P(TaskStoreTest, KeyReusedForAnotherRequestIsRefused) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  auto report = [](const StoredTask& t) { return AddReport(t, 40); };
+  ASSERT_TRUE(store_->MutateTask(id, report, Key("r-1")).ok());
+
+  auto changed = store_->MutateTask(id, report, Key("r-1", "fp-2"));
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(changed.status().message().find("r-1"), std::string::npos) << changed.status();
+  RequestKey as_review = Key("r-1");
+  as_review.kind = "review";
+  EXPECT_EQ(store_->MutateTask(id, report, as_review).status().code(), absl::StatusCode::kAlreadyExists);
+
+  PlanWrite second = Plan("b", "");
+  second.plan.set_plan_key("other");
+  auto plan2 = store_->WritePlan(second);
+  ASSERT_TRUE(plan2.ok()) << plan2.status();
+  const std::string other_task = (*store_->TasksOfPlan(plan2->id()))[0].id;
+  EXPECT_EQ(store_->MutateTask(other_task, report, Key("r-1")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+  EXPECT_TRUE(store_->ReportsOf(other_task)->empty());
+}
+
+TEST_P(TaskStoreTest, RefusedChangeRecordsNoKey) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  auto refused = store_->MutateTask(
+      id, [](const StoredTask&) -> absl::StatusOr<TaskChange> { return absl::FailedPreconditionError("no"); },
+      Key("r-1"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto later = store_->MutateTask(
+      id, [](const StoredTask& t) { return AddReport(t, 10); }, Key("r-1"));
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_FALSE(later->replayed);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+}
+
+TEST_P(TaskStoreTest, ConcurrentRetriesOfOneKeyWriteOneReport) {
+  auto plan = store_->WritePlan(Plan("a", ""));
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  constexpr int kThreads = 16;
+  std::atomic<int> written{0}, replayed{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      auto r = store_->MutateTask(
+          id, [](const StoredTask& t) { return AddReport(t, 70); }, Key("same"));
+      if (!r.ok()) {
+        ++failed;
+      } else if (r->replayed) {
+        ++replayed;
+      } else {
+        ++written;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(written.load(), 1);
+  EXPECT_EQ(replayed.load(), kThreads - 1);
+  EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+}
+
+// The backends: store_testing::StoreBackends() (SQLite today; PostgreSQL is added there).
+INSTANTIATE_TEST_SUITE_P(Backends, TaskStoreTest, ::testing::ValuesIn(store_testing::StoreBackends()),
+                         store_testing::BackendName);
+
+}  // namespace
+}  // namespace luoshi::tasks
