@@ -24,19 +24,10 @@ using testing_util::Obs;
 
 constexpr int64_t kRecordedBase = 1700000000000000;
 
-// A record as the service hands it to the store (region resolved, period and base normalized).
+// A record as the service hands it to the store, recorded_at derived from as_of so that a test can tell the
+// as_of of what it reads back.
 ObservationRecord Vintage(const v1::Observation& o, int64_t as_of, const std::string& region = "beijing.daxing") {
-  ObservationRecord r;
-  r.observation = o;
-  r.observation.set_region(region);
-  r.indicator_key = o.indicator_id();
-  r.region_key = region;
-  r.period = *ParsePeriod(o.period());
-  r.observation.set_period(FormatPeriod(r.period));
-  r.base_key = NormalizeComparisonBase(o.comparison_base());
-  r.as_of_micros = as_of;
-  r.recorded_at_micros = kRecordedBase + as_of;  // so that a test can tell as_of from what it reads back
-  return r;
+  return testing_util::StoreRecord(o, as_of, region, kRecordedBase + as_of);
 }
 
 class IndicatorPostgresStoreTest : public ::testing::Test {
