@@ -12,8 +12,9 @@
 namespace luoshi::indicators {
 
 // SQLite: creates the file's directory when missing, then opens or creates the file and applies
-// pending migrations (SqliteObservationStore::Open, with its errors). PostgreSQL: UNIMPLEMENTED "PostgreSQL
-// storage is not built into this version yet" (services/common/open_store.h).
+// pending migrations (SqliteObservationStore::Open, with its errors). PostgreSQL: connects and applies
+// pending migrations (PostgresObservationStore::Open, with its errors: INVALID_ARGUMENT for a malformed URI,
+// UNAVAILABLE for a server that cannot be reached, FAILED_PRECONDITION for a newer schema).
 absl::StatusOr<std::unique_ptr<ObservationStore>> OpenObservationStore(const StoreLocation& location);
 
 }  // namespace luoshi::indicators

@@ -1,6 +1,5 @@
 #include "services/indicators/sqlite_store.h"
 
-#include <cstdio>
 #include <set>
 #include <utility>
 #include <variant>
@@ -11,7 +10,6 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
-#include "services/common/wire.h"
 
 namespace luoshi::indicators {
 
@@ -83,22 +81,8 @@ constexpr char kInsert[] =
     "is_latest, body, period_year) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (source_key) DO NOTHING";
 
-absl::Status SourceKeyConflict(size_t index, const std::string& key) {
-  return absl::AlreadyExistsError(absl::StrCat(
-      "observation ", index, ": source key \"", key,
-      "\" was already recorded with different content; a corrected figure needs a new source key "
-      "(it is then kept as a newer vintage). Nothing of the batch was stored"));
-}
-
-// The stored form: what the producer sent, normalized, without the fields the store assigns. Copies only
-// when those fields are set (the service never sets them).
-const v1::Observation& StoredBody(const v1::Observation& o, v1::Observation* scratch) {
-  if (o.id().empty() && !o.has_recorded_at()) return o;
-  *scratch = o;
-  scratch->clear_id();
-  scratch->clear_recorded_at();
-  return *scratch;
-}
+using store_internal::SourceKeyConflict;
+using store_internal::StoredBody;
 
 struct LatestOfCell {
   int64_t sequence;
@@ -256,10 +240,7 @@ void ReadRow(const sql::Statement& stmt, StoredObservationBytes* out) {
   out->sequence = stmt.ColumnInt(0);
   out->wire.reserve(body_size + 32);
   out->wire.assign(body, body_size);
-  char id[32];
-  const int id_size = std::snprintf(id, sizeof(id), "obs-%lld", static_cast<long long>(out->sequence));
-  wire::AppendBytesField(v1::Observation::kIdFieldNumber, id, static_cast<size_t>(id_size), &out->wire);
-  wire::AppendTimestampField(v1::Observation::kRecordedAtFieldNumber, stmt.ColumnInt(1), &out->wire);
+  store_internal::AppendAssignedFields(out->sequence, stmt.ColumnInt(1), &out->wire);
   out->latest = stmt.ColumnInt(2) != 0;
   out->start_key = static_cast<int>(stmt.ColumnInt(4));
   out->end_key = static_cast<int>(stmt.ColumnInt(5));

@@ -1,9 +1,11 @@
 #include "services/indicators/store.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/status_macros.h"
+#include "services/common/wire.h"
 
 namespace luoshi::indicators {
 
@@ -22,5 +24,31 @@ absl::StatusOr<ObservationPage> ObservationStore::Query(const ObservationFilter&
   }
   return page;
 }
+
+namespace store_internal {
+
+absl::Status SourceKeyConflict(size_t index, const std::string& key) {
+  return absl::AlreadyExistsError(absl::StrCat(
+      "observation ", index, ": source key \"", key,
+      "\" was already recorded with different content; a corrected figure needs a new source key "
+      "(it is then kept as a newer vintage). Nothing of the batch was stored"));
+}
+
+const v1::Observation& StoredBody(const v1::Observation& o, v1::Observation* scratch) {
+  if (o.id().empty() && !o.has_recorded_at()) return o;
+  *scratch = o;
+  scratch->clear_id();
+  scratch->clear_recorded_at();
+  return *scratch;
+}
+
+void AppendAssignedFields(int64_t sequence, int64_t recorded_at_micros, std::string* wire) {
+  char id[32];
+  const int id_size = std::snprintf(id, sizeof(id), "obs-%lld", static_cast<long long>(sequence));
+  wire::AppendBytesField(v1::Observation::kIdFieldNumber, id, static_cast<size_t>(id_size), wire);
+  wire::AppendTimestampField(v1::Observation::kRecordedAtFieldNumber, recorded_at_micros, wire);
+}
+
+}  // namespace store_internal
 
 }  // namespace luoshi::indicators

@@ -119,6 +119,24 @@ class ObservationStore {
                                         const std::optional<PageCursor>& after, int limit);
 };
 
+// Shared by the implementations, so that every backend stores, answers and refuses alike.
+namespace store_internal {
+
+// The ALREADY_EXISTS of Record for item `index` whose source key `key` is stored with different content.
+absl::Status SourceKeyConflict(size_t index, const std::string& key);
+
+// The stored form of an observation: what the producer sent, normalized, without the fields the store
+// assigns (id, recorded_at). Returns `o` itself when those are unset (the service never sets them), else a
+// copy in `*scratch`.
+const v1::Observation& StoredBody(const v1::Observation& o, v1::Observation* scratch);
+
+// Appends the fields the store assigns (id "obs-<sequence>", recorded_at) to a serialized stored body,
+// making it the wire form of StoredObservationBytes (a message followed by more fields decodes as the
+// message with those fields set).
+void AppendAssignedFields(int64_t sequence, int64_t recorded_at_micros, std::string* wire);
+
+}  // namespace store_internal
+
 }  // namespace luoshi::indicators
 
 #endif  // LUOSHI_SERVICES_INDICATORS_STORE_H_

@@ -1,15 +1,20 @@
-// The ObservationStore contract, run on every storage backend (services/common/store_testing.h):
-// idempotency, conflicts, vintages, ordering, paging, persistence. SQLite-only cases (migrations of old
-// files) are in sqlite_store_test.cc.
+// The ObservationStore contract, run on every storage backend (services/common/store_testing.h) and on
+// PostgreSQL: idempotency, conflicts, vintages, ordering, paging, persistence. SQLite-only cases
+// (migrations of old files) are in sqlite_store_test.cc, PostgreSQL-only ones (replicas, the database's
+// own guards, query plans) in postgres_store_test.cc.
 #include "services/indicators/store.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/common/store_testing.h"
 #include "services/indicators/open_store.h"
 #include "services/indicators/test_util.h"
+#include "tests/common/postgres_server.h"
 
 namespace luoshi::indicators {
 namespace {
@@ -18,17 +23,7 @@ using testing_util::Obs;
 
 ObservationRecord Rec(const v1::Observation& o, int64_t as_of = 0,
                       const std::string& region_key = "beijing.daxing") {
-  ObservationRecord r;
-  r.observation = o;
-  r.observation.set_region(region_key);
-  r.indicator_key = o.indicator_id();
-  r.region_key = region_key;
-  r.period = *ParsePeriod(o.period());
-  r.observation.set_period(FormatPeriod(r.period));
-  r.base_key = NormalizeComparisonBase(o.comparison_base());
-  r.as_of_micros = as_of;
-  r.recorded_at_micros = 1000;
-  return r;
+  return testing_util::StoreRecord(o, as_of, region_key, 1000);
 }
 
 class ObservationStoreTest : public store_testing::StoreTest<ObservationStore, &OpenObservationStore> {
@@ -185,8 +180,41 @@ TEST_P(ObservationStoreTest, DataSurvivesReopening) {
   EXPECT_EQ(again->unchanged, 1);
 }
 
-// The backends: store_testing::StoreBackends() (SQLite today; PostgreSQL is added there).
-INSTANTIATE_TEST_SUITE_P(Backends, ObservationStoreTest, ::testing::ValuesIn(store_testing::StoreBackends()),
+// A fresh database per test on the test program's PostgreSQL server (tests/common/postgres_server.h: a
+// throwaway one, or LUOSHI_TEST_PG_URL's). The indicator store is the first with a PostgreSQL
+// implementation, so this backend is registered here; once every service has one it belongs in
+// store_testing::StoreBackends().
+class PostgresScratch : public store_testing::ScratchStore {
+ public:
+  explicit PostgresScratch(StoreLocation location) : location_(std::move(location)) {}
+  const StoreLocation& location() const override { return location_; }
+
+ private:
+  StoreLocation location_;
+};
+
+store_testing::StoreBackend PostgresBackend() {
+  return {"Postgres", []() -> absl::StatusOr<std::unique_ptr<store_testing::ScratchStore>> {
+            absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgres();
+            if (!server.ok()) return server.status();
+            const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+            absl::StatusOr<std::string> uri =
+                (*server)->CreateDatabase(absl::StrCat(info->test_suite_name(), "_", info->name()));
+            if (!uri.ok()) return uri.status();
+            absl::StatusOr<StoreLocation> location = StoreLocation::Parse(*uri);
+            if (!location.ok()) return location.status();
+            return std::make_unique<PostgresScratch>(*std::move(location));
+          }};
+}
+
+std::vector<store_testing::StoreBackend> IndicatorBackends() {
+  std::vector<store_testing::StoreBackend> backends = store_testing::StoreBackends();
+  backends.push_back(PostgresBackend());
+  return backends;
+}
+
+// Every backend of store_testing::StoreBackends() (SQLite), and PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, ObservationStoreTest, ::testing::ValuesIn(IndicatorBackends()),
                          store_testing::BackendName);
 
 }  // namespace

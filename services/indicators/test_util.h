@@ -2,6 +2,7 @@
 #ifndef LUOSHI_SERVICES_INDICATORS_TEST_UTIL_H_
 #define LUOSHI_SERVICES_INDICATORS_TEST_UTIL_H_
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -129,6 +130,23 @@ class Obs {
  private:
   v1::Observation o_;
 };
+
+// An observation as the service hands it to a store: region set to `region_key` (as if resolved from the
+// catalog), period and comparison base normalized, the indicator's key taken from its id.
+inline ObservationRecord StoreRecord(const v1::Observation& o, int64_t as_of_micros,
+                                     const std::string& region_key, int64_t recorded_at_micros) {
+  ObservationRecord r;
+  r.observation = o;
+  r.observation.set_region(region_key);
+  r.indicator_key = o.indicator_id();
+  r.region_key = region_key;
+  r.period = *ParsePeriod(o.period());
+  r.observation.set_period(FormatPeriod(r.period));
+  r.base_key = NormalizeComparisonBase(o.comparison_base());
+  r.as_of_micros = as_of_micros;
+  r.recorded_at_micros = recorded_at_micros;
+  return r;
+}
 
 inline std::string CatalogFile() {
   const char* dir = std::getenv("LUOSHI_SOURCE_DIR");

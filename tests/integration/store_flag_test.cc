@@ -1,6 +1,7 @@
 // --store and --db as an operator meets them on the three real service binaries: a SQLite location in a
 // directory that does not exist yet, both flags at once, a value that is no location, and a PostgreSQL
-// URI (not built in yet) whose password must not reach the output.
+// URI (unreachable, or a service whose PostgreSQL store is not built in yet) whose password must not reach
+// the output.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -65,11 +66,17 @@ TEST(StoreFlagTest, ValueThatIsNoLocationNamesTheAcceptedForms) {
   }
 }
 
-TEST(StoreFlagTest, PostgresStoreIsNotBuiltInAndItsPasswordStaysHidden) {
+// The indicator service has its PostgreSQL store (issue 23): with nothing listening at the URI it stops,
+// naming the server without the password; the others do not have theirs yet.
+TEST(StoreFlagTest, PostgresStoreIsNotBuiltInOrUnreachableAndItsPasswordStaysHidden) {
   for (const char* service : kServices) {
     std::string out;
     EXPECT_NE(RunShell(Command(service, absl::StrCat("--store='", kPostgres, "'")), &out), 0) << service;
-    EXPECT_THAT(out, HasSubstr("PostgreSQL storage is not built into this version yet")) << service;
+    if (std::string(service) == "indicators/luoshi-indicators") {
+      EXPECT_THAT(out, HasSubstr("cannot connect to PostgreSQL at luoshi@127.0.0.1:1/luoshi")) << service;
+    } else {
+      EXPECT_THAT(out, HasSubstr("PostgreSQL storage is not built into this version yet")) << service;
+    }
     EXPECT_THAT(out, Not(HasSubstr("s3cret"))) << service;
   }
 }
