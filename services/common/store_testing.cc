@@ -4,9 +4,11 @@
 
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "tests/common/postgres_server.h"
 
 namespace luoshi::store_testing {
 namespace {
@@ -31,6 +33,16 @@ class SqliteScratch : public ScratchStore {
   StoreLocation location_;
 };
 
+// A database on the shared test server; dropped with the server at the end of the test program.
+class PostgresScratch : public ScratchStore {
+ public:
+  explicit PostgresScratch(StoreLocation location) : location_(std::move(location)) {}
+  const StoreLocation& location() const override { return location_; }
+
+ private:
+  StoreLocation location_;
+};
+
 // "store_<suite>_<test>_<pid>.db": parameterized names hold '/', and the pid keeps two runs of one
 // binary apart.
 std::string ScratchFileName() {
@@ -47,6 +59,20 @@ StoreBackend SqliteBackend() {
   return {"Sqlite", []() -> absl::StatusOr<std::unique_ptr<ScratchStore>> {
             return std::make_unique<SqliteScratch>(
                 (std::filesystem::path(::testing::TempDir()) / ScratchFileName()).string());
+          }};
+}
+
+StoreBackend PostgresBackend() {
+  return {"Postgres", []() -> absl::StatusOr<std::unique_ptr<ScratchStore>> {
+            absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgres();
+            if (!server.ok()) return server.status();
+            const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+            absl::StatusOr<std::string> uri =
+                (*server)->CreateDatabase(absl::StrCat(info->test_suite_name(), "_", info->name()));
+            if (!uri.ok()) return uri.status();
+            absl::StatusOr<StoreLocation> location = StoreLocation::Parse(*uri);
+            if (!location.ok()) return location.status();
+            return std::make_unique<PostgresScratch>(*std::move(location));
           }};
 }
 

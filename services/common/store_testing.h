@@ -44,9 +44,12 @@ void PrintTo(const StoreBackend& backend, std::ostream* os);
 // A SQLite file under the test temporary directory, named after the running test.
 StoreBackend SqliteBackend();
 
-// Every backend the store suites run on. Only SQLite today; the PostgreSQL backend (issue 23) is one
-// more entry here: a fresh database per test on the server the test command starts (or the one
-// LUOSHI_TEST_PG_URL names), and every store suite of every service runs on it too.
+// A fresh database per test on the test program's PostgreSQL server (tests/common/postgres_server.h:
+// a throwaway one the test starts, or the one LUOSHI_TEST_PG_URL names).
+StoreBackend PostgresBackend();
+
+// Every backend all the store suites run on. Only SQLite until every service has a PostgreSQL store
+// (issue 23); a suite whose service has one instantiates over StoreBackends() plus PostgresBackend().
 std::vector<StoreBackend> StoreBackends();
 
 // Names each instantiation after its backend (for INSTANTIATE_TEST_SUITE_P).

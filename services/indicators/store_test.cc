@@ -14,7 +14,6 @@
 #include "services/common/store_testing.h"
 #include "services/indicators/open_store.h"
 #include "services/indicators/test_util.h"
-#include "tests/common/postgres_server.h"
 
 namespace luoshi::indicators {
 namespace {
@@ -180,36 +179,9 @@ TEST_P(ObservationStoreTest, DataSurvivesReopening) {
   EXPECT_EQ(again->unchanged, 1);
 }
 
-// A fresh database per test on the test program's PostgreSQL server (tests/common/postgres_server.h: a
-// throwaway one, or LUOSHI_TEST_PG_URL's). The indicator store is the first with a PostgreSQL
-// implementation, so this backend is registered here; once every service has one it belongs in
-// store_testing::StoreBackends().
-class PostgresScratch : public store_testing::ScratchStore {
- public:
-  explicit PostgresScratch(StoreLocation location) : location_(std::move(location)) {}
-  const StoreLocation& location() const override { return location_; }
-
- private:
-  StoreLocation location_;
-};
-
-store_testing::StoreBackend PostgresBackend() {
-  return {"Postgres", []() -> absl::StatusOr<std::unique_ptr<store_testing::ScratchStore>> {
-            absl::StatusOr<testing::PostgresServer*> server = testing::SharedPostgres();
-            if (!server.ok()) return server.status();
-            const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-            absl::StatusOr<std::string> uri =
-                (*server)->CreateDatabase(absl::StrCat(info->test_suite_name(), "_", info->name()));
-            if (!uri.ok()) return uri.status();
-            absl::StatusOr<StoreLocation> location = StoreLocation::Parse(*uri);
-            if (!location.ok()) return location.status();
-            return std::make_unique<PostgresScratch>(*std::move(location));
-          }};
-}
-
 std::vector<store_testing::StoreBackend> IndicatorBackends() {
   std::vector<store_testing::StoreBackend> backends = store_testing::StoreBackends();
-  backends.push_back(PostgresBackend());
+  backends.push_back(store_testing::PostgresBackend());
   return backends;
 }
 
