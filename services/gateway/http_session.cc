@@ -363,6 +363,8 @@ void HttpServer::Impl::Accept() {
       open = connections.size();
     }
     if (open >= static_cast<size_t>(options.max_connections)) {
+      // Counted before the answer goes out, so whoever reads the 503 then the metrics sees it counted.
+      if (options.on_connection_refused) options.on_connection_refused();
       // A short answer into a fresh socket's send buffer does not block.
       static constexpr char kBusy[] =
           "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: "
@@ -372,7 +374,6 @@ void HttpServer::Impl::Accept() {
       asio::write(socket, asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
-      if (options.on_connection_refused) options.on_connection_refused();
     } else {
       socket.set_option(tcp::no_delay(true), ec);
       std::shared_ptr<Connection> session;
