@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "services/common/fnv.h"
+#include "services/common/metrics.h"
 #include "services/common/status_macros.h"
 
 namespace luoshi::pg {
@@ -59,6 +60,23 @@ std::string Abbreviated(const std::string& sql) {
   std::string one_line = sql.substr(0, kMax);
   std::replace(one_line.begin(), one_line.end(), '\n', ' ');
   return sql.size() > kMax ? absl::StrCat(one_line, "…") : one_line;
+}
+
+// luoshi_postgres_pool_waits_total and luoshi_postgres_pool_wait_seconds_total (docs/metrics.md): how
+// often, and how long, callers found every connection of a pool busy. A process has one pool per store.
+metrics::Counter& PoolWaitCount() {
+  static metrics::Counter& counter =
+      metrics::DefaultRegistry()
+          .AddCounter("luoshi_postgres_pool_waits_total", "Times a caller waited for a PostgreSQL connection.", {})
+          .With({});
+  return counter;
+}
+metrics::Counter& PoolWaitSeconds() {
+  static metrics::Counter& counter = metrics::DefaultRegistry()
+                                         .AddCounter("luoshi_postgres_pool_wait_seconds_total",
+                                                     "Seconds callers spent waiting for a PostgreSQL connection.", {})
+                                         .With({});
+  return counter;
 }
 
 }  // namespace
@@ -368,6 +386,9 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Open(const std::string& uri, Poo
   }
   if (options.size < 1) return absl::InvalidArgumentError("a PostgreSQL pool needs at least one connection");
   std::unique_ptr<PgPool> pool(new PgPool(uri, where, options));
+  // The wait series exist at 0 from the start in a service on PostgreSQL (and not in one on SQLite).
+  PoolWaitCount();
+  PoolWaitSeconds();
   LUOSHI_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, Connection::Open(uri, options.connect_timeout));
   absl::MutexLock lock(&pool->mu_);
   pool->idle_.push_back(std::move(first));
@@ -386,10 +407,17 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
     std::unique_ptr<Connection> conn;
     {
       absl::MutexLock lock(&mu_);
-      if (!mu_.AwaitWithDeadline(absl::Condition(this, &PgPool::CanAcquire), deadline)) {
-        return absl::UnavailableError(absl::StrCat(
-            "all ", options_.size, " PostgreSQL connections to ", where_, " stayed busy for ",
-            absl::FormatDuration(options_.acquire_timeout), "; the database is overloaded or slow, try again"));
+      if (!CanAcquire()) {
+        // Counted as the wait begins (a wait that never ends still shows), its time once it ends.
+        PoolWaitCount().Add();
+        const absl::Time began = absl::Now();
+        const bool got = mu_.AwaitWithDeadline(absl::Condition(this, &PgPool::CanAcquire), deadline);
+        PoolWaitSeconds().Add(absl::ToDoubleSeconds(absl::Now() - began));
+        if (!got) {
+          return absl::UnavailableError(absl::StrCat(
+              "all ", options_.size, " PostgreSQL connections to ", where_, " stayed busy for ",
+              absl::FormatDuration(options_.acquire_timeout), "; the database is overloaded or slow, try again"));
+        }
       }
       if (!idle_.empty()) {
         conn = std::move(idle_.back());

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/common/metrics.h"
 #include "tests/common/postgres_server.h"
 
 namespace luoshi::pg {
@@ -199,6 +200,10 @@ TEST_F(PostgresTest, ABadOrUnreachableServerIsAClearErrorWithoutThePassword) {
   EXPECT_EQ(DescribeUri("postgres://u:secret@db.example:5433/luoshi?sslmode=require"), "u@db.example:5433/luoshi");
 }
 
+double PoolMetric(const std::string& name) {
+  return metrics::DefaultRegistry().AddCounter(name, "", {}).With({}).Value();
+}
+
 TEST_F(PostgresTest, ExhaustedPoolIsUnavailableAfterTheTimeout) {
   PoolOptions options;
   options.size = 2;
@@ -208,12 +213,17 @@ TEST_F(PostgresTest, ExhaustedPoolIsUnavailableAfterTheTimeout) {
   auto first = pool->Acquire();
   auto second = pool->Acquire();
   ASSERT_TRUE(first.ok() && second.ok());
+  const double waits = PoolMetric("luoshi_postgres_pool_waits_total");
+  const double wait_seconds = PoolMetric("luoshi_postgres_pool_wait_seconds_total");
   const absl::Time start = absl::Now();
   auto third = pool->Acquire();
   const absl::Duration waited = absl::Now() - start;
   ASSERT_EQ(third.status().code(), absl::StatusCode::kUnavailable) << third.status();
   EXPECT_NE(third.status().message().find("all 2 PostgreSQL connections"), std::string::npos) << third.status();
   EXPECT_GE(waited, absl::Milliseconds(300));
+  // The wait shows in the metrics an operator watches for an undersized pool.
+  EXPECT_EQ(PoolMetric("luoshi_postgres_pool_waits_total"), waits + 1);
+  EXPECT_GE(PoolMetric("luoshi_postgres_pool_wait_seconds_total"), wait_seconds + 0.3);
   EXPECT_EQ(pool->open_connections(), 2);
   // A connection handed back is handed out again.
   { auto released = std::move(*first); }
