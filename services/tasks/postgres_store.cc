@@ -344,6 +344,19 @@ std::string SectionOf(const v1::TaskDefinition& def) {
   return def.section_path().empty() ? "" : def.section_path(0);
 }
 
+// $1 … $7 of the statements that write a task's place and definition (InsertNewTask, MoveTask).
+pg::Params PlacedDefinition(int64_t plan_seq, int64_t sort_key, const v1::TaskDefinition& def) {
+  pg::Params params;
+  params.Add(plan_seq)
+      .Add(sort_key)
+      .Add(def.number())
+      .Add(def.text())
+      .Add(SectionOf(def))
+      .Add(def.deadline().date())
+      .AddBytes(def.SerializeAsString());
+  return params;
+}
+
 absl::StatusOr<int64_t> InsertNewTask(pg::Connection& c, int64_t plan_seq, int64_t sort_key,
                                       const v1::TaskDefinition& def, absl::Time at) {
   LUOSHI_ASSIGN_OR_RETURN(
@@ -352,14 +365,7 @@ absl::StatusOr<int64_t> InsertNewTask(pg::Connection& c, int64_t plan_seq, int64
                 "status, percent, percent_before_claim, stage, last_report_at, last_report_period, assigned_at, "
                 "updated_at) VALUES ($1, true, $2, $3, $4, $5, $6, $7, $8, 0, 0, '', NULL, '', $9, $9) "
                 "RETURNING seq",
-                pg::Params()
-                    .Add(plan_seq)
-                    .Add(sort_key)
-                    .Add(def.number())
-                    .Add(def.text())
-                    .Add(SectionOf(def))
-                    .Add(def.deadline().date())
-                    .AddBytes(def.SerializeAsString())
+                PlacedDefinition(plan_seq, sort_key, def)
                     .Add(static_cast<int32_t>(v1::TASK_STATUS_NOT_STARTED))
                     .Add(Micros(at))));
   return rows.row(0).Int64(0);
@@ -371,16 +377,7 @@ absl::Status MoveTask(pg::Connection& c, int64_t task_seq, int64_t plan_seq, int
       pg::Result moved,
       c.Execute("UPDATE tasks SET plan_seq = $1, active = true, sort_key = $2, number = $3, text = $4, "
                 "section = $5, deadline_date = $6, definition = $7, updated_at = $8 WHERE seq = $9",
-                pg::Params()
-                    .Add(plan_seq)
-                    .Add(sort_key)
-                    .Add(def.number())
-                    .Add(def.text())
-                    .Add(SectionOf(def))
-                    .Add(def.deadline().date())
-                    .AddBytes(def.SerializeAsString())
-                    .Add(Micros(at))
-                    .Add(task_seq)));
+                PlacedDefinition(plan_seq, sort_key, def).Add(Micros(at)).Add(task_seq)));
   if (moved.affected() != 1) return TaskNotFound(Id('T', task_seq));
   return absl::OkStatus();
 }
