@@ -1,9 +1,11 @@
 // PostgresTaskStore: the schema, plan imports, task mutations and reads (see postgres_store.h).
 #include "services/tasks/postgres_store.h"
 
-#include <algorithm>
 #include <functional>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -642,7 +644,10 @@ class TaskQuerySql {
     }
     if (paged) {
       page_params_ = params_;
-      page_params_.Add(static_cast<int64_t>(std::max(q.limit, 0)));
+      // A negative limit means no limit, as SQLite reads it (LIMIT NULL).
+      std::optional<int64_t> limit;
+      if (q.limit >= 0) limit = q.limit;
+      page_params_.Add(limit);
     }
   }
 
