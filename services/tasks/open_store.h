@@ -12,8 +12,8 @@
 namespace luoshi::tasks {
 
 // SQLite: creates the file's directory when missing, then opens or creates the file and applies
-// pending migrations (SqliteTaskStore::Open, with its errors). PostgreSQL: UNIMPLEMENTED "PostgreSQL
-// storage is not built into this version yet" (services/common/open_store.h).
+// pending migrations (SqliteTaskStore::Open, with its errors). PostgreSQL: connects and applies pending
+// migrations (PostgresTaskStore::Open, with its errors).
 absl::StatusOr<std::unique_ptr<TaskStore>> OpenTaskStore(const StoreLocation& location);
 
 }  // namespace luoshi::tasks

@@ -1,4 +1,5 @@
-// Internal to SqliteTaskStore: the row helpers (sqlite_store_rows.cc) its reads and writes share.
+// Internal to SqliteTaskStore: the row helpers (sqlite_store_rows.cc) its reads and writes share. The ids,
+// times and sort-key space are also PostgresTaskStore's (postgres_store.cc), so both backends number alike.
 #ifndef LUOSHI_SERVICES_TASKS_SQLITE_STORE_INTERNAL_H_
 #define LUOSHI_SERVICES_TASKS_SQLITE_STORE_INTERNAL_H_
 

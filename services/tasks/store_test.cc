@@ -1,6 +1,7 @@
 // The TaskStore contract, run on every storage backend (services/common/store_testing.h): plans and
 // their versions, atomic mutations, idempotency keys, persistence. SQLite-only cases (batched
-// mutations, migrations of older files) are in sqlite_store_test.cc.
+// mutations, migrations of older files) are in sqlite_store_test.cc, PostgreSQL-only ones (replicas, query
+// plans) in postgres_store_test.cc.
 #include "services/tasks/store.h"
 
 #include <gtest/gtest.h>
@@ -249,9 +250,14 @@ TEST_P(TaskStoreTest, ConcurrentRetriesOfOneKeyWriteOneReport) {
   EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
 }
 
-// The backends: store_testing::StoreBackends() (SQLite today; PostgreSQL is added there).
-INSTANTIATE_TEST_SUITE_P(Backends, TaskStoreTest, ::testing::ValuesIn(store_testing::StoreBackends()),
-                         store_testing::BackendName);
+std::vector<store_testing::StoreBackend> TaskBackends() {
+  std::vector<store_testing::StoreBackend> backends = store_testing::StoreBackends();
+  backends.push_back(store_testing::PostgresBackend());
+  return backends;
+}
+
+// Every backend of store_testing::StoreBackends() (SQLite), and PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, TaskStoreTest, ::testing::ValuesIn(TaskBackends()), store_testing::BackendName);
 
 }  // namespace
 }  // namespace luoshi::tasks
