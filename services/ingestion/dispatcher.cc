@@ -118,14 +118,17 @@ absl::StatusOr<DispatchStats> Dispatcher::RunOnce() {
 
 absl::Status Dispatcher::Pass(Lane& lane, DispatchStats* stats) {
   absl::MutexLock lock(&lane.pass_mu);
-  const absl::Time now = clock_->Now();
-  if (now < lane.paused_until) {
+  if (clock_->Now() < lane.paused_until) {
     ++stats->paused_targets;
     return absl::OkStatus();
   }
-  LUOSHI_ASSIGN_OR_RETURN(auto due, store_->DueDeliveries(lane.target, now, options_.entries_per_pass));
-  for (const OutboxEntry& entry : due) {
+  for (int n = 0; n < options_.entries_per_pass; ++n) {
     if (StopRequested()) break;  // between deliveries: the rest stay pending for the next start
+    // One entry per claim (see the header): nothing stays claimed when the pass stops or backs off.
+    LUOSHI_ASSIGN_OR_RETURN(std::vector<OutboxEntry> claimed,
+                            store_->ClaimDeliveries(lane.target, clock_->Now(), options_.lease, 1));
+    if (claimed.empty()) break;
+    const OutboxEntry& entry = claimed.front();
     Record(lane, entry, Send(entry), stats);
     if (lane.failures > 0) break;  // the peer is failing: back off as a whole
   }

@@ -2,8 +2,9 @@
 //
 // Each target has its own lane: a background thread (Start/Stop) that runs passes over that target's
 // entries, so a peer that is slow or down never delays the other. RunOnce() runs one pass of every lane
-// in the calling thread and is what tests drive with a FakeClock. A pass takes the lane's pending
-// entries that are due (per the injected Clock) and, per entry:
+// in the calling thread and is what tests drive with a FakeClock. A pass claims the lane's due entries
+// (per the injected Clock) one at a time (DocumentStore::ClaimDeliveries, leased for `lease`) and, per
+// entry:
 //   - indicators: RecordObservations in batches of `batch_size` (the service is idempotent by
 //     source_key, so a batch resent after a partial failure changes nothing);
 //   - tasks: one ImportPlan (idempotent by document_sha256);
@@ -24,6 +25,12 @@
 //                               credentials, not the document, and deliveries resume by themselves once
 //                               an operator fixes them on the peer.
 // Between passes a lane waits `poll_interval` or until Wake() (called after new entries are queued).
+//
+// Several dispatchers on one outbox (replicas of the service on one database) share the work: a claimed
+// entry is leased to the dispatcher that claimed it, so no other delivers it meanwhile, and recording the
+// outcome ends the lease. Claiming one entry at a time keeps the lease short (it covers one delivery, not
+// a pass) and means a pass that stops or backs off never leaves entries claimed behind it: only a
+// dispatcher that dies mid-delivery does, and its entry is due again when the lease ends.
 //
 // Stopping: RequestStop (or Stop) lets the delivery in progress finish and record its outcome, then no
 // further entry of the pass is sent; the rest stay pending in the outbox for the next start. The outbox
@@ -56,6 +63,11 @@ struct DispatcherOptions {
   absl::Duration max_backoff = absl::Minutes(1);
   int batch_size = 500;        // observations per RecordObservations call
   int entries_per_pass = 100;  // outbox entries taken per target per pass
+  // How long a claimed entry stays reserved for this dispatcher. It must outlast one delivery (all the
+  // calls of its batches, each bounded by the delivery deadline): were it shorter, another dispatcher
+  // could send the same entry meanwhile (harmless to the idempotent peers, but wasted). It is also how
+  // long the entry of a dispatcher that died mid-delivery waits before another one takes it.
+  absl::Duration lease = absl::Minutes(5);
 };
 
 // What one pass did.

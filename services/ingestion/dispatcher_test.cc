@@ -165,6 +165,44 @@ TEST_F(DispatcherTest, OutageThenRecoveryDeliversEverythingExactlyOnce) {
   EXPECT_EQ(delivered_a.delivered_at().seconds(), absl::ToUnixSeconds(kT0 + absl::Seconds(7)));
 }
 
+// A pass that backs off after a failure leaves the entries it did not try unclaimed: another replica's
+// dispatcher (or this one after the pause) may take them at once, not only after a lease.
+TEST_F(DispatcherTest, APassThatBacksOffLeavesNoEntryClaimed) {
+  client_.Script("indicators", {Unavailable()});
+  const std::string a = Ingest("退避甲", 1, 0);
+  const std::string b = Ingest("退避乙", 1, 0);
+  EXPECT_EQ(Pass().retried, 1);
+  for (const std::string& id : {a, b}) {
+    auto deliveries = store_->ListDeliveries(id);
+    ASSERT_TRUE(deliveries.ok()) << deliveries.status();
+    EXPECT_FALSE((*deliveries)[0].leased_until.has_value()) << id;
+  }
+  auto other = store_->ClaimDeliveries(kIndicatorsTarget, clock_.Now(), absl::Minutes(1), 10);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_THAT(*other, SizeIs(1));  // document b; a waits for its retry time
+}
+
+// Another dispatcher claimed the entry and died before recording an outcome: this one leaves it alone for
+// the rest of the lease, then delivers it.
+TEST_F(DispatcherTest, AnEntryClaimedByADeadDispatcherIsDeliveredAfterItsLease) {
+  const std::string id = Ingest("认领后崩溃", 2, 0);
+  auto claimed = store_->ClaimDeliveries(kIndicatorsTarget, clock_.Now(), options_.lease, 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_THAT(*claimed, SizeIs(1));
+
+  EXPECT_EQ(Pass().delivered, 0);
+  clock_.Advance(options_.lease - absl::Seconds(1));
+  EXPECT_EQ(Pass().delivered, 0);
+  EXPECT_EQ(client_.calls("indicators"), 0);
+
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Pass().delivered, 1);
+  EXPECT_THAT(client_.accepted_observations(), SizeIs(2));
+  v1::Delivery delivered = DeliveryOf(id, "indicators");
+  EXPECT_EQ(delivered.state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(delivered.attempts(), 1);
+}
+
 TEST_F(DispatcherTest, OneTargetDownDoesNotHoldTheOtherBack) {
   client_.Script("indicators", {Unavailable(), Unavailable(), Unavailable()});
   const std::string id = Ingest("指标服务停机", 2, 3);

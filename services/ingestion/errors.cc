@@ -58,4 +58,13 @@ absl::Status DocumentIdCollision(const std::string& id) {
       "collision that should never happen: please report it"));
 }
 
+absl::Status OutboxEntryNotFound(int64_t entry_id) {
+  return absl::NotFoundError(absl::StrCat("no outbox entry ", entry_id));
+}
+
+absl::Status NonPositiveLease(absl::Duration lease) {
+  return absl::InvalidArgumentError(absl::StrCat("an outbox claim needs a positive lease, not ",
+                                                 absl::FormatDuration(lease)));
+}
+
 }  // namespace luoshi::ingestion

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace luoshi::ingestion {
 
@@ -23,6 +24,10 @@ absl::Status InvalidYearHint(int year);
 absl::Status UnknownDocumentType(int type);
 // The stored document and the one being inserted share an id but not a hash (a 64-bit prefix clash).
 absl::Status DocumentIdCollision(const std::string& id);
+// NOT_FOUND: an outcome recorded for an outbox entry that does not exist.
+absl::Status OutboxEntryNotFound(int64_t entry_id);
+// INVALID_ARGUMENT: ClaimDeliveries with a lease that is not positive (it would lease nothing).
+absl::Status NonPositiveLease(absl::Duration lease);
 
 }  // namespace luoshi::ingestion
 

@@ -40,6 +40,11 @@ ABSL_FLAG(int, retry_max_ms, 60000,
           "Longest backoff between delivery attempts to an unavailable peer, in ms.");
 ABSL_FLAG(int, delivery_deadline_ms, 10000, "Deadline of each call to the indicator or task service, in ms.");
 ABSL_FLAG(int, delivery_batch_size, 500, "Observations per RecordObservations call.");
+ABSL_FLAG(int, delivery_lease_ms, 300000,
+          "How long a dispatcher keeps an outbox entry it took for delivery, in ms (default 5 minutes). Other "
+          "replicas on the same database do not send it meanwhile, and the entry of a replica that died "
+          "mid-delivery is sent by another once this has passed. Must exceed --delivery_deadline_ms, with "
+          "room for every call of one delivery (one per --delivery_batch_size observations).");
 
 namespace luoshi::ingestion {
 namespace {
@@ -66,6 +71,10 @@ IngestionOptions IngestionOptionsFromFlags() {
   return options;
 }
 
+absl::Duration DeliveryDeadline() {
+  return absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_delivery_deadline_ms)));
+}
+
 DispatcherOptions DispatcherOptionsFromFlags() {
   DispatcherOptions options;
   options.poll_interval = absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_dispatch_interval_ms)));
@@ -73,6 +82,12 @@ DispatcherOptions DispatcherOptionsFromFlags() {
   options.max_backoff =
       std::max(options.initial_backoff, absl::Milliseconds(absl::GetFlag(FLAGS_retry_max_ms)));
   options.batch_size = std::max(1, absl::GetFlag(FLAGS_delivery_batch_size));
+  options.lease = absl::Milliseconds(absl::GetFlag(FLAGS_delivery_lease_ms));
+  if (options.lease <= DeliveryDeadline()) {
+    std::fprintf(stderr, "--delivery_lease_ms (%d) must be longer than --delivery_deadline_ms (%d)\n",
+                 absl::GetFlag(FLAGS_delivery_lease_ms), absl::GetFlag(FLAGS_delivery_deadline_ms));
+    std::exit(2);
+  }
   return options;
 }
 
@@ -135,7 +150,7 @@ int Run() {
 
   GrpcDeliveryClient client(MakeChannel(absl::GetFlag(FLAGS_indicators_addr)),
                             MakeChannel(absl::GetFlag(FLAGS_tasks_addr)),
-                            absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_delivery_deadline_ms))),
+                            DeliveryDeadline(),
                             *service_token);
   std::mt19937_64 random_engine{std::random_device{}()};
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -172,6 +187,7 @@ int main(int argc, char** argv) {
       "Flags: --listen, --store (default sqlite:data/local/ingestion.db; --db=PATH is shorthand for "
       "--store=sqlite:PATH), --catalog, --max_document_bytes, --indicators_addr, --tasks_addr, "
       "--dispatch_interval_ms, --retry_initial_ms, --retry_max_ms, --delivery_deadline_ms, "
+      "--delivery_batch_size, --delivery_lease_ms, "
       "--auth_keys (required), --auth_revoked, --service_token, --metrics_listen, --log_level, --log_format, "
       "--shutdown_grace, --probe, --tls_*.");
   if (luoshi::ProbeRequested()) {

@@ -96,7 +96,7 @@ TEST_F(IngestionLogicTest, NewDocumentIsStoredWithKeysProvenanceAndQueuedDeliver
   EXPECT_EQ(notifications_, 1);
 
   // What the tasks service will receive.
-  auto due = store_->DueDeliveries(kTasksTarget, kT0, 10);
+  auto due = store_->ClaimDeliveries(kTasksTarget, kT0, absl::Minutes(1), 10);
   ASSERT_THAT(*due, SizeIs(1));
   v1::ImportPlanRequest plan;
   ASSERT_TRUE(plan.ParseFromString((*due)[0].payload));
@@ -123,7 +123,7 @@ TEST_F(IngestionLogicTest, SameBytesReturnTheSameDocumentAndDuplicateNothing) {
   EXPECT_EQ(engine_.calls(), 1);
   EXPECT_EQ(notifications_, 1);
   EXPECT_THAT(ListIds({}), SizeIs(1));
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, clock_.Now(), 10), SizeIs(1));
+  EXPECT_THAT(*store_->ClaimDeliveries(kIndicatorsTarget, clock_.Now(), absl::Minutes(1), 10), SizeIs(1));
 }
 
 TEST_F(IngestionLogicTest, ConcurrentIdenticalUploadsCreateOneDocument) {
@@ -149,7 +149,7 @@ TEST_F(IngestionLogicTest, ConcurrentIdenticalUploadsCreateOneDocument) {
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(created.load(), 1);
   EXPECT_THAT(ids, SizeIs(1));
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, clock_.Now(), 10), SizeIs(1));
+  EXPECT_THAT(*store_->ClaimDeliveries(kIndicatorsTarget, clock_.Now(), absl::Minutes(1), 10), SizeIs(1));
 }
 
 TEST_F(IngestionLogicTest, DryRunExtractsAndStoresNothing) {
@@ -255,7 +255,7 @@ TEST_F(IngestionLogicTest, FiguresWithoutPeriodOrRegionAreLeftOutOfTheDeliveryAn
   EXPECT_EQ(r->document().deliveries(0).left_out(), 0);
   EXPECT_EQ(store_->GetDocument(id)->year_hint, 2022);
   EXPECT_EQ(store_->GetDocument(id)->region_hint, "");
-  auto due = *store_->DueDeliveries(kIndicatorsTarget, clock_.Now(), 10);
+  auto due = *store_->ClaimDeliveries(kIndicatorsTarget, clock_.Now(), absl::Minutes(1), 10);
   ASSERT_THAT(due, SizeIs(1));
   v1::RecordObservationsRequest payload;
   ASSERT_TRUE(payload.ParseFromString(due[0].payload));
@@ -403,7 +403,7 @@ TEST_F(IngestionLogicTest, ReprocessRunsTheCurrentExtractorAndQueuesNewDeliverie
   EXPECT_EQ(r->document().deliveries(0).attempts(), 0);
   EXPECT_EQ(notifications_, 2);
 
-  auto due = *store_->DueDeliveries(kIndicatorsTarget, clock_.Now(), 10);
+  auto due = *store_->ClaimDeliveries(kIndicatorsTarget, clock_.Now(), absl::Minutes(1), 10);
   ASSERT_THAT(due, SizeIs(1));  // the first generation's pending entry was superseded
   v1::RecordObservationsRequest payload;
   ASSERT_TRUE(payload.ParseFromString(due[0].payload));

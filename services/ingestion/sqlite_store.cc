@@ -11,6 +11,8 @@ namespace {
 
 using sql::Connection;
 using sql::Statement;
+using store_internal::OutboxStateName;
+using store_internal::ParseOutboxState;
 
 const char kSchemaDocuments[] = R"sql(
 CREATE TABLE documents (
@@ -63,12 +65,18 @@ ALTER TABLE outbox ADD COLUMN left_out INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN left_out_reason TEXT NOT NULL DEFAULT '';
 )sql";
 
+// The lease of a claimed entry (ClaimDeliveries): the time its dispatcher's claim ends; NULL when no
+// dispatcher holds it. Older rows read NULL: not claimed.
+const char kSchemaOutboxLease[] = R"sql(
+ALTER TABLE outbox ADD COLUMN leased_until_us INTEGER;
+)sql";
+
 #define DOCUMENT_COLUMNS                                                                          \
   "position, id, sha256, filename, content_type, size_bytes, region_hint, year_hint, metadata, " \
   "observation_count, task_count, extractor_version, ingested_at_us, generation"
 #define OUTBOX_COLUMNS                                                                         \
   "id, document_id, generation, target, payload, state, attempts, last_error, next_attempt_at_us, " \
-  "delivered_at_us, left_out, left_out_reason"
+  "delivered_at_us, left_out, left_out_reason, leased_until_us"
 
 const char kSelectBySha[] = "SELECT " DOCUMENT_COLUMNS " FROM documents WHERE sha256 = ?1";
 const char kSelectById[] = "SELECT " DOCUMENT_COLUMNS " FROM documents WHERE id = ?1";
@@ -93,49 +101,36 @@ const char kInsertOutbox[] =
     "INSERT INTO outbox (document_id, generation, target, payload, state, next_attempt_at_us,"
     " created_at_us, left_out, left_out_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const char kSupersedePending[] =
-    "UPDATE outbox SET state = 'superseded', next_attempt_at_us = NULL"
+    "UPDATE outbox SET state = 'superseded', next_attempt_at_us = NULL, leased_until_us = NULL"
     " WHERE document_id = ?1 AND state = 'pending'";
 const char kListDeliveries[] =
     "SELECT " OUTBOX_COLUMNS " FROM outbox o WHERE document_id = ?1"
     " AND generation = (SELECT generation FROM documents WHERE id = ?1) ORDER BY target";
+// Due: the next attempt has come and no lease is running (expired leases are those of dead claimers).
 const char kDueDeliveries[] =
     "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending' AND target = ?3"
-    " AND next_attempt_at_us <= ?1 ORDER BY next_attempt_at_us, id LIMIT ?2";
-const char kNextDue[] = "SELECT MIN(next_attempt_at_us) FROM outbox WHERE state = 'pending'";
+    " AND next_attempt_at_us <= ?1 AND (leased_until_us IS NULL OR leased_until_us <= ?1)"
+    " ORDER BY next_attempt_at_us, id LIMIT ?2";
+const char kLease[] = "UPDATE outbox SET leased_until_us = ?2 WHERE id = ?1";
+// A leased entry is due again at the end of its lease.
+const char kNextDue[] =
+    "SELECT MIN(MAX(next_attempt_at_us, COALESCE(leased_until_us, next_attempt_at_us)))"
+    " FROM outbox WHERE state = 'pending'";
 // Scans the partial index outbox_due (pending rows only), not the delivered history.
 const char kBacklog[] = "SELECT COUNT(*), MIN(created_at_us) FROM outbox WHERE state = 'pending'";
 const char kMarkDelivered[] =
     "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at_us = ?2,"
-    " next_attempt_at_us = NULL, last_error = '' WHERE id = ?1 AND state = 'pending'";
+    " next_attempt_at_us = NULL, leased_until_us = NULL, last_error = '' WHERE id = ?1 AND state = 'pending'";
 const char kMarkRetry[] =
-    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at_us = ?3"
-    " WHERE id = ?1 AND state = 'pending'";
+    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at_us = ?3,"
+    " leased_until_us = NULL WHERE id = ?1 AND state = 'pending'";
 const char kMarkFailed[] =
     "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2,"
-    " next_attempt_at_us = NULL WHERE id = ?1 AND state = 'pending'";
+    " next_attempt_at_us = NULL, leased_until_us = NULL WHERE id = ?1 AND state = 'pending'";
 const char kOutboxExists[] = "SELECT 1 FROM outbox WHERE id = ?1";
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
-
-const char* StateName(OutboxState state) {
-  switch (state) {
-    case OutboxState::kPending: return "pending";
-    case OutboxState::kDelivered: return "delivered";
-    case OutboxState::kNotNeeded: return "not_needed";
-    case OutboxState::kFailed: return "failed";
-    case OutboxState::kSuperseded: return "superseded";
-  }
-  return "pending";
-}
-
-absl::StatusOr<OutboxState> ParseState(const std::string& name) {
-  for (OutboxState s : {OutboxState::kPending, OutboxState::kDelivered, OutboxState::kNotNeeded,
-                        OutboxState::kFailed, OutboxState::kSuperseded}) {
-    if (name == StateName(s)) return s;
-  }
-  return absl::InternalError(absl::StrCat("outbox row has an unknown state \"", name, "\""));
-}
 
 absl::StatusOr<DocumentRecord> RecordFromRow(const Statement& row) {
   DocumentRecord r;
@@ -165,7 +160,7 @@ absl::StatusOr<OutboxEntry> EntryFromRow(const Statement& row) {
   e.generation = static_cast<int32_t>(row.ColumnInt(2));
   e.target = row.ColumnText(3);
   e.payload = row.ColumnBlob(4);
-  LUOSHI_ASSIGN_OR_RETURN(auto state, ParseState(row.ColumnText(5)));
+  LUOSHI_ASSIGN_OR_RETURN(auto state, ParseOutboxState(row.ColumnText(5)));
   e.state = state;
   e.attempts = static_cast<int32_t>(row.ColumnInt(6));
   e.last_error = row.ColumnText(7);
@@ -173,6 +168,7 @@ absl::StatusOr<OutboxEntry> EntryFromRow(const Statement& row) {
   if (!row.ColumnIsNull(9)) e.delivered_at = FromMicros(row.ColumnInt(9));
   e.left_out = static_cast<int32_t>(row.ColumnInt(10));
   e.left_out_reason = row.ColumnText(11);
+  if (!row.ColumnIsNull(12)) e.leased_until = FromMicros(row.ColumnInt(12));
   return e;
 }
 
@@ -201,7 +197,7 @@ absl::Status InsertDeliveries(Connection& conn, const std::string& document_id, 
     LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kInsertOutbox));
     bool needed = !d.payload.empty();
     stmt.Bind(1, document_id).Bind(2, generation).Bind(3, d.target).BindBlob(4, d.payload);
-    stmt.Bind(5, StateName(needed ? OutboxState::kPending : OutboxState::kNotNeeded));
+    stmt.Bind(5, OutboxStateName(needed ? OutboxState::kPending : OutboxState::kNotNeeded));
     if (needed) {
       stmt.Bind(6, ToMicros(now));
     } else {
@@ -220,6 +216,7 @@ const std::vector<sql::Migration>& SqliteDocumentStore::Migrations() {
       {1, kSchemaDocuments},
       {2, kSchemaOutbox},
       {3, kSchemaOutboxLeftOut},
+      {4, kSchemaOutboxLease},
   };
   return *migrations;
 }
@@ -352,17 +349,31 @@ absl::StatusOr<std::vector<OutboxEntry>> SqliteDocumentStore::ListDeliveries(con
   return result;
 }
 
-absl::StatusOr<std::vector<OutboxEntry>> SqliteDocumentStore::DueDeliveries(const std::string& target,
-                                                                           absl::Time now, int limit) const {
-  absl::StatusOr<std::vector<OutboxEntry>> result;
-  absl::Status s = db_->Read([&](Connection& conn) -> absl::Status {
-    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kDueDeliveries));
-    stmt.Bind(1, ToMicros(now)).Bind(2, limit).Bind(3, target);
-    result = CollectEntries(stmt);
+absl::StatusOr<std::vector<OutboxEntry>> SqliteDocumentStore::ClaimDeliveries(const std::string& target,
+                                                                             absl::Time now, absl::Duration lease,
+                                                                             int limit) {
+  if (lease <= absl::ZeroDuration()) return NonPositiveLease(lease);
+  const absl::Time until = now + lease;
+  std::vector<OutboxEntry> claimed;
+  // One write transaction: SQLite's single writer keeps any other claimer out between the read and the
+  // lease.
+  absl::Status s = db_->Write([&](Connection& conn) -> absl::Status {
+    claimed.clear();
+    {
+      LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kDueDeliveries));
+      stmt.Bind(1, ToMicros(now)).Bind(2, limit).Bind(3, target);
+      LUOSHI_ASSIGN_OR_RETURN(claimed, CollectEntries(stmt));
+    }
+    for (OutboxEntry& entry : claimed) {
+      LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kLease));
+      stmt.Bind(1, entry.id).Bind(2, ToMicros(until));
+      LUOSHI_RETURN_IF_ERROR(stmt.Run());
+      entry.leased_until = until;
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return result;
+  return claimed;
 }
 
 absl::StatusOr<std::optional<absl::Time>> SqliteDocumentStore::NextDueTime() const {
@@ -404,7 +415,7 @@ absl::Status SqliteDocumentStore::FinishAttempt(const std::string& sql, int64_t 
     LUOSHI_ASSIGN_OR_RETURN(auto exists, conn.Prepare(kOutboxExists));
     exists.Bind(1, entry_id);
     LUOSHI_ASSIGN_OR_RETURN(bool row, exists.Step());
-    if (!row) return absl::NotFoundError(absl::StrCat("no outbox entry ", entry_id));
+    if (!row) return OutboxEntryNotFound(entry_id);
     return absl::OkStatus();  // no longer pending (superseded): the outcome no longer matters
   });
 }

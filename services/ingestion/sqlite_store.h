@@ -4,7 +4,8 @@
 //   documents: one row per distinct SHA-256: bytes, hints, metadata columns used by filters, the
 //              current extraction as a serialized proto, extractor version, generation, ingest time.
 //   outbox:    one row per (document, generation, target) with the serialized request to send, its
-//              state, attempts, last error and the times of the next attempt and of delivery.
+//              state, attempts, last error, the times of the next attempt and of delivery, and the end
+//              of the lease of the dispatcher that claimed it (NULL when none holds it).
 // Times are stored as microseconds since the Unix epoch (UTC).
 #ifndef LUOSHI_SERVICES_INGESTION_SQLITE_STORE_H_
 #define LUOSHI_SERVICES_INGESTION_SQLITE_STORE_H_
@@ -42,8 +43,8 @@ class SqliteDocumentStore : public DocumentStore {
                                                    const std::vector<NewDelivery>& deliveries,
                                                    absl::Time now) override;
   absl::StatusOr<std::vector<OutboxEntry>> ListDeliveries(const std::string& document_id) const override;
-  absl::StatusOr<std::vector<OutboxEntry>> DueDeliveries(const std::string& target, absl::Time now,
-                                                         int limit) const override;
+  absl::StatusOr<std::vector<OutboxEntry>> ClaimDeliveries(const std::string& target, absl::Time now,
+                                                           absl::Duration lease, int limit) override;
   absl::StatusOr<std::optional<absl::Time>> NextDueTime() const override;
   absl::Status MarkDelivered(int64_t entry_id, absl::Time at) override;
   absl::Status MarkRetry(int64_t entry_id, const std::string& error, absl::Time next_attempt_at) override;

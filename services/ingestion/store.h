@@ -17,6 +17,10 @@
 // same SHA-256 is already stored; UNAVAILABLE when the storage is busy (the caller may retry);
 // INTERNAL for I/O errors or corrupt rows.
 //
+// Outbox claims: dispatchers take due entries with ClaimDeliveries, which leases them, so several
+// dispatchers (replicas of the service on one database) can share one outbox: each entry is delivered
+// by one of them at a time, and the entries of a dispatcher that died come back when their lease ends.
+//
 // Thread safety: every method may be called concurrently from any thread. Each method is atomic.
 #ifndef LUOSHI_SERVICES_INGESTION_STORE_H_
 #define LUOSHI_SERVICES_INGESTION_STORE_H_
@@ -74,6 +78,9 @@ struct OutboxEntry {
   int32_t attempts = 0;
   std::string last_error;
   std::optional<absl::Time> next_attempt_at;  // set while pending
+  // While a dispatcher holds the entry (ClaimDeliveries) and has not recorded the outcome yet: the end of
+  // its lease, after which the entry is due again.
+  std::optional<absl::Time> leased_until;
   std::optional<absl::Time> delivered_at;
   int32_t left_out = 0;  // extracted items the payload does not carry, and why
   std::string left_out_reason;
@@ -137,15 +144,24 @@ class DocumentStore {
   // The entries of the document's current generation, indicators before tasks.
   virtual absl::StatusOr<std::vector<OutboxEntry>> ListDeliveries(const std::string& document_id) const = 0;
 
-  // Pending entries for `target` whose next attempt is at or before `now`, earliest first, at most
-  // `limit`.
-  virtual absl::StatusOr<std::vector<OutboxEntry>> DueDeliveries(const std::string& target, absl::Time now,
-                                                                 int limit) const = 0;
-  // The earliest next attempt among pending entries, if any (lets the dispatcher sleep until then).
+  // Claims due deliveries for one dispatcher. Returns, earliest first, at most `limit` pending entries
+  // for `target` that are due at `now` (next attempt at or before `now`, and no lease, or a lease that
+  // ended at or before `now`) and, in the same transaction, leases them until `now + lease`: until then
+  // no claim returns them again, through this store or any other store on the same database (replicas),
+  // so two dispatchers never deliver the same entry at once. The returned entries carry the lease in
+  // `leased_until`. The claimer ends the lease by recording the attempt's outcome (MarkDelivered,
+  // MarkRetry, MarkFailed); entries whose claimer died without recording one are due again when the
+  // lease ends. The lease must therefore be longer than one delivery can take (all of its calls, each
+  // bounded by its deadline); an outcome recorded after the lease ended is still recorded (the peers
+  // accept a delivery twice idempotently). INVALID_ARGUMENT for a lease that is not positive.
+  virtual absl::StatusOr<std::vector<OutboxEntry>> ClaimDeliveries(const std::string& target, absl::Time now,
+                                                                   absl::Duration lease, int limit) = 0;
+  // The earliest time a pending entry becomes due, if any: its next attempt, or the end of its lease when
+  // later (lets the dispatcher sleep until then).
   virtual absl::StatusOr<std::optional<absl::Time>> NextDueTime() const = 0;
 
-  // Outcome of one attempt on a pending entry; each increments `attempts`. Delivery clears
-  // `last_error` (an error that no longer holds would mislead; `attempts` keeps the history). Entries that are no longer
+  // Outcome of one attempt on a pending entry; each increments `attempts` and ends the entry's lease (if
+  // any; the entry need not have been claimed). Delivery clears `last_error` (an error that no longer holds would mislead; `attempts` keeps the history). Entries that are no longer
   // pending (superseded meanwhile) are left unchanged. NOT_FOUND for an unknown entry id.
   virtual absl::Status MarkDelivered(int64_t entry_id, absl::Time at) = 0;
   virtual absl::Status MarkRetry(int64_t entry_id, const std::string& error, absl::Time next_attempt_at) = 0;
@@ -156,6 +172,15 @@ class DocumentStore {
   virtual absl::StatusOr<OutboxBacklog> Backlog() const = 0;
 };
 
+// What the DocumentStore implementations share (store.cc); not for callers of the interface.
+namespace store_internal {
+
+// The name a state is stored under ("pending", "delivered", …) and back; INTERNAL for a name no state has
+// (a corrupt row).
+const char* OutboxStateName(OutboxState state);
+absl::StatusOr<OutboxState> ParseOutboxState(const std::string& name);
+
+}  // namespace store_internal
 }  // namespace luoshi::ingestion
 
 #endif  // LUOSHI_SERVICES_INGESTION_STORE_H_

@@ -3,8 +3,12 @@
 // sqlite_store_test.cc.
 #include "services/ingestion/store.h"
 
+#include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/store_testing.h"
@@ -20,6 +24,8 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
+// The lease of the outbox claims in these cases.
+const absl::Duration kLease = absl::Minutes(10);
 
 v1::Extraction MakeExtraction(const std::string& title, int observations, int tasks) {
   v1::Extraction e;
@@ -57,6 +63,13 @@ class DocumentStoreTest : public store_testing::StoreTest<DocumentStore, &OpenDo
     absl::Status s = store_->CreateDocument(r, bytes, e, deliveries);
     EXPECT_TRUE(s.ok()) << s;
     return r;
+  }
+
+  // Claims the due entries of `target` at `now` (at most `limit`), leased for kLease.
+  std::vector<OutboxEntry> Claim(const std::string& target, absl::Time now, int limit = 10) {
+    auto claimed = store_->ClaimDeliveries(target, now, kLease, limit);
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    return claimed.ok() ? *std::move(claimed) : std::vector<OutboxEntry>{};
   }
 };
 
@@ -121,9 +134,7 @@ TEST_P(DocumentStoreTest, DocumentAndOutboxAreWrittenInOneTransaction) {
                                           {{kIndicatorsTarget, "p"}, {"nowhere", "p"}});
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(absl::IsNotFound(store_->FindBySha256(r.sha256).status()));
-  auto due = store_->DueDeliveries(kIndicatorsTarget, kT0, 10);
-  ASSERT_TRUE(due.ok());
-  EXPECT_THAT(*due, IsEmpty());
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0), IsEmpty());
 }
 
 TEST_P(DocumentStoreTest, EmptyPayloadIsNotNeededAndNeverDue) {
@@ -139,34 +150,128 @@ TEST_P(DocumentStoreTest, EmptyPayloadIsNotNeededAndNeverDue) {
   EXPECT_EQ((*deliveries)[1].next_attempt_at, kT0);
   EXPECT_EQ((*deliveries)[1].payload, "plan-payload");
 
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0 + absl::Hours(1), 10), IsEmpty());
-  EXPECT_THAT(*store_->DueDeliveries(kTasksTarget, kT0 + absl::Hours(1), 10), SizeIs(1));
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + absl::Hours(1)), IsEmpty());
+  EXPECT_THAT(Claim(kTasksTarget, kT0 + absl::Hours(1)), SizeIs(1));
 }
 
-TEST_P(DocumentStoreTest, DueDeliveriesFollowNextAttemptTimes) {
+TEST_P(DocumentStoreTest, ClaimsFollowNextAttemptTimesEarliestFirst) {
   DocumentRecord a = Store("甲", 1, 0, kT0);
   DocumentRecord b = Store("乙", 1, 0, kT0 + absl::Seconds(5));
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0 - absl::Seconds(1), 10), IsEmpty());
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0, 10),
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 - absl::Seconds(1)), IsEmpty());
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + absl::Seconds(5), 1),
               ElementsAre(Field(&OutboxEntry::document_id, a.id)));
-  auto both = store_->DueDeliveries(kIndicatorsTarget, kT0 + absl::Seconds(5), 10);
-  ASSERT_THAT(*both, SizeIs(2));
+  auto second = Claim(kIndicatorsTarget, kT0 + absl::Seconds(5));
+  ASSERT_THAT(second, ElementsAre(Field(&OutboxEntry::document_id, b.id)));  // a is leased
 
-  ASSERT_TRUE(store_->MarkRetry((*both)[0].id, "down", kT0 + absl::Seconds(60)).ok());
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0 + absl::Seconds(30), 10),
-              ElementsAre(Field(&OutboxEntry::document_id, b.id)));
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0 + absl::Seconds(30), 1), SizeIs(1));
-  auto next = store_->NextDueTime();
-  ASSERT_TRUE(next.ok());
-  EXPECT_EQ(*next, kT0 + absl::Seconds(5));
+  // Both leased: the next entry is due when the first lease ends.
+  EXPECT_EQ(*store_->NextDueTime(), kT0 + absl::Seconds(5) + kLease);
+  auto first_entry = store_->ListDeliveries(a.id);
+  ASSERT_TRUE(first_entry.ok()) << first_entry.status();
+  ASSERT_TRUE(store_->MarkRetry((*first_entry)[0].id, "down", kT0 + absl::Seconds(60)).ok());
+  EXPECT_EQ(*store_->NextDueTime(), kT0 + absl::Seconds(60));
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + absl::Seconds(30)), IsEmpty());
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + absl::Seconds(60)),
+              ElementsAre(Field(&OutboxEntry::document_id, a.id)));
+}
+
+// A dispatcher that claimed an entry and died never records an outcome: the entry stays reserved for the
+// lease, then any claimer gets it.
+TEST_P(DocumentStoreTest, ClaimedEntryIsNotClaimedAgainBeforeItsLeaseEnds) {
+  DocumentRecord r = Store("租约", 1, 0);
+  auto claimed = Claim(kIndicatorsTarget, kT0);
+  ASSERT_THAT(claimed, SizeIs(1));
+  EXPECT_EQ(claimed[0].leased_until, kT0 + kLease);
+  EXPECT_EQ(claimed[0].payload, "obs-payload");
+  EXPECT_EQ((*store_->ListDeliveries(r.id))[0].leased_until, kT0 + kLease);
+
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + kLease - absl::Microseconds(1)), IsEmpty());
+  EXPECT_EQ(*store_->NextDueTime(), kT0 + kLease);
+  EXPECT_EQ(store_->Backlog()->pending, 1);  // still waiting to be delivered
+
+  // The lease is over: claimed again (by a surviving dispatcher), with a new lease; no attempt was recorded.
+  auto again = Claim(kIndicatorsTarget, kT0 + kLease);
+  ASSERT_THAT(again, SizeIs(1));
+  EXPECT_EQ(again[0].id, claimed[0].id);
+  EXPECT_EQ(again[0].attempts, 0);
+  EXPECT_EQ(again[0].leased_until, kT0 + 2 * kLease);
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + kLease + absl::Seconds(1)), IsEmpty());
+}
+
+TEST_P(DocumentStoreTest, RecordingTheOutcomeEndsTheLease) {
+  DocumentRecord r = Store("结束租约", 1, 1);
+  auto obs = Claim(kIndicatorsTarget, kT0);
+  auto plan = Claim(kTasksTarget, kT0);
+  ASSERT_THAT(obs, SizeIs(1));
+  ASSERT_THAT(plan, SizeIs(1));
+
+  // A retry is due at its own time, well before the lease would have ended.
+  ASSERT_TRUE(store_->MarkRetry(obs[0].id, "unavailable", kT0 + absl::Seconds(2)).ok());
+  EXPECT_FALSE((*store_->ListDeliveries(r.id))[0].leased_until.has_value());
+  EXPECT_EQ(*store_->NextDueTime(), kT0 + absl::Seconds(2));
+  auto retried = Claim(kIndicatorsTarget, kT0 + absl::Seconds(2));
+  ASSERT_THAT(retried, SizeIs(1));
+  EXPECT_EQ(retried[0].attempts, 1);
+
+  // Delivered and failed entries are done: never claimed again, not even after the lease.
+  ASSERT_TRUE(store_->MarkDelivered(obs[0].id, kT0 + absl::Seconds(3)).ok());
+  ASSERT_TRUE(store_->MarkFailed(plan[0].id, "rejected").ok());
+  auto deliveries = *store_->ListDeliveries(r.id);
+  ASSERT_THAT(deliveries, SizeIs(2));
+  EXPECT_FALSE(deliveries[0].leased_until.has_value());
+  EXPECT_FALSE(deliveries[1].leased_until.has_value());
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + 3 * kLease), IsEmpty());
+  EXPECT_THAT(Claim(kTasksTarget, kT0 + 3 * kLease), IsEmpty());
+  EXPECT_FALSE(store_->NextDueTime()->has_value());
+}
+
+TEST_P(DocumentStoreTest, ClaimNeedsAPositiveLease) {
+  Store("无租约", 1, 0);
+  auto claimed = store_->ClaimDeliveries(kIndicatorsTarget, kT0, absl::ZeroDuration(), 10);
+  EXPECT_TRUE(absl::IsInvalidArgument(claimed.status())) << claimed.status();
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0), SizeIs(1));  // the refused claim leased nothing
+}
+
+// Two stores on one location (two replicas of the service) claiming at once from several threads: every
+// entry goes to exactly one claimer.
+TEST_P(DocumentStoreTest, ConcurrentClaimersNeverShareAnEntry) {
+  constexpr int kDocuments = 40;
+  for (int i = 0; i < kDocuments; ++i) Store("并发领取" + std::to_string(i), 1, 0);
+  auto other = OpenDocumentStore(scratch_->location());
+  ASSERT_TRUE(other.ok()) << other.status();
+  DocumentStore* stores[] = {store_.get(), other->get()};
+
+  absl::Mutex mu;
+  std::map<int64_t, int> claims;  // entry id → times claimed
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      while (true) {
+        auto claimed = stores[t % 2]->ClaimDeliveries(kIndicatorsTarget, kT0, kLease, 3);
+        absl::MutexLock lock(&mu);
+        if (!claimed.ok()) {
+          errors.push_back(claimed.status().ToString());
+          return;
+        }
+        if (claimed->empty()) return;
+        for (const OutboxEntry& e : *claimed) ++claims[e.id];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(errors, IsEmpty());
+  EXPECT_THAT(claims, SizeIs(kDocuments));
+  for (const auto& [id, times] : claims) EXPECT_EQ(times, 1) << "entry " << id;
 }
 
 TEST_P(DocumentStoreTest, AttemptOutcomesAreRecorded) {
   DocumentRecord r = Store("结果", 1, 1);
-  auto due = store_->DueDeliveries(kIndicatorsTarget, kT0, 10);
-  ASSERT_THAT(*due, SizeIs(1));
-  const int64_t obs_entry = (*due)[0].id;
-  const int64_t plan_entry = (*store_->DueDeliveries(kTasksTarget, kT0, 10))[0].id;
+  auto due = Claim(kIndicatorsTarget, kT0);
+  ASSERT_THAT(due, SizeIs(1));
+  const int64_t obs_entry = due[0].id;
+  auto plans = Claim(kTasksTarget, kT0);
+  ASSERT_THAT(plans, SizeIs(1));
+  const int64_t plan_entry = plans[0].id;
 
   ASSERT_TRUE(store_->MarkRetry(obs_entry, "indicator service unavailable", kT0 + absl::Seconds(2)).ok());
   ASSERT_TRUE(store_->MarkDelivered(obs_entry, kT0 + absl::Seconds(3)).ok());
@@ -203,19 +308,21 @@ TEST_P(DocumentStoreTest, BacklogCountsPendingEntriesAndKnowsTheOldest) {
   EXPECT_EQ(store_->Backlog()->oldest_created_at, kT0);
 
   // The first document's entries: one delivered, one refused (failed is not waiting any more).
-  auto indicators = store_->DueDeliveries(kIndicatorsTarget, kT0, 10);
-  auto tasks = store_->DueDeliveries(kTasksTarget, kT0, 10);
-  ASSERT_THAT(*indicators, SizeIs(1));
-  ASSERT_THAT(*tasks, SizeIs(1));
-  ASSERT_TRUE(store_->MarkDelivered((*indicators)[0].id, kT0 + absl::Seconds(6)).ok());
-  ASSERT_TRUE(store_->MarkFailed((*tasks)[0].id, "rejected").ok());
+  auto indicators = Claim(kIndicatorsTarget, kT0);
+  auto tasks = Claim(kTasksTarget, kT0);
+  ASSERT_THAT(indicators, SizeIs(1));
+  ASSERT_THAT(tasks, SizeIs(1));
+  ASSERT_TRUE(store_->MarkDelivered(indicators[0].id, kT0 + absl::Seconds(6)).ok());
+  ASSERT_TRUE(store_->MarkFailed(tasks[0].id, "rejected").ok());
   EXPECT_EQ(store_->Backlog()->pending, 1);
   EXPECT_EQ(store_->Backlog()->oldest_created_at, kT0 + absl::Seconds(5));
 }
 
 TEST_P(DocumentStoreTest, ReplaceExtractionStartsANewGenerationAndSupersedesPendingEntries) {
   DocumentRecord r = Store("重新处理", 1, 1);
-  const int64_t obs_entry = (*store_->DueDeliveries(kIndicatorsTarget, kT0, 10))[0].id;
+  auto claimed = Claim(kIndicatorsTarget, kT0);
+  ASSERT_THAT(claimed, SizeIs(1));
+  const int64_t obs_entry = claimed[0].id;
   ASSERT_TRUE(store_->MarkDelivered(obs_entry, kT0).ok());  // indicators delivered, tasks still pending
 
   v1::Extraction newer = MakeExtraction("新标题", 4, 0);
@@ -245,9 +352,8 @@ TEST_P(DocumentStoreTest, ReplaceExtractionStartsANewGenerationAndSupersedesPend
   EXPECT_EQ(deliveries[1].left_out, 0);
   EXPECT_EQ(deliveries[1].state, OutboxState::kNotNeeded);
   // The old tasks entry was pending: it is superseded and never due again.
-  EXPECT_THAT(*store_->DueDeliveries(kTasksTarget, kT0 + absl::Hours(1), 10), IsEmpty());
-  EXPECT_THAT(*store_->DueDeliveries(kIndicatorsTarget, kT0 + absl::Hours(1), 10),
-              ElementsAre(Field(&OutboxEntry::payload, "obs-v2")));
+  EXPECT_THAT(Claim(kTasksTarget, kT0 + absl::Hours(1)), IsEmpty());
+  EXPECT_THAT(Claim(kIndicatorsTarget, kT0 + absl::Hours(1)), ElementsAre(Field(&OutboxEntry::payload, "obs-v2")));
 }
 
 TEST_P(DocumentStoreTest, ListDocumentsIsNewestFirstWithFiltersAndCursor) {
