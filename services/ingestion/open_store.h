@@ -12,8 +12,8 @@
 namespace luoshi::ingestion {
 
 // SQLite: creates the file's directory when missing, then opens or creates the file and applies
-// pending migrations (SqliteDocumentStore::Open, with its errors). PostgreSQL: UNIMPLEMENTED "PostgreSQL
-// storage is not built into this version yet" (services/common/open_store.h).
+// pending migrations (SqliteDocumentStore::Open, with its errors). PostgreSQL: connects and applies
+// pending migrations (PostgresDocumentStore::Open, with its errors).
 absl::StatusOr<std::unique_ptr<DocumentStore>> OpenDocumentStore(const StoreLocation& location);
 
 }  // namespace luoshi::ingestion

@@ -1,6 +1,7 @@
-// The DocumentStore contract, run on every storage backend (services/common/store_testing.h): documents,
-// their extractions and the outbox. SQLite-only cases (migrations of old files) are in
-// sqlite_store_test.cc.
+// The DocumentStore contract, run on every storage backend (services/common/store_testing.h; SQLite and
+// PostgreSQL): documents, their extractions and the outbox with its claims. SQLite-only cases (migrations
+// of old files) are in sqlite_store_test.cc; PostgreSQL-only ones (two dispatchers on one outbox) in
+// postgres_store_test.cc.
 #include "services/ingestion/store.h"
 
 #include <map>
@@ -105,6 +106,17 @@ TEST_P(DocumentStoreTest, StoredDocumentRoundTrips) {
   ASSERT_TRUE(extraction.ok());
   EXPECT_EQ(extraction->observations_size(), 3);
   EXPECT_EQ(extraction->tasks_size(), 2);
+}
+
+// A document is any bytes (a .docx is a zip): NUL, invalid UTF-8 and every other byte come back as stored.
+TEST_P(DocumentStoreTest, BytesComeBackExactly) {
+  std::string bytes;
+  for (int i = 0; i < 512; ++i) bytes.push_back(static_cast<char>(i % 256));
+  DocumentRecord r = MakeRecord(bytes);
+  ASSERT_TRUE(store_->CreateDocument(r, bytes, MakeExtraction("二进制", 0, 0), {}).ok());
+  auto stored = store_->GetBytes(r.id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(*stored, bytes);
 }
 
 TEST_P(DocumentStoreTest, UnknownDocumentIsNotFound) {
@@ -388,8 +400,14 @@ TEST_P(DocumentStoreTest, ListDocumentsIsNewestFirstWithFiltersAndCursor) {
   EXPECT_THAT(*store_->ListDocuments(filtered), IsEmpty());
 }
 
-// The backends: store_testing::StoreBackends() (SQLite today; PostgreSQL is added there).
-INSTANTIATE_TEST_SUITE_P(Backends, DocumentStoreTest, ::testing::ValuesIn(store_testing::StoreBackends()),
+std::vector<store_testing::StoreBackend> DocumentBackends() {
+  std::vector<store_testing::StoreBackend> backends = store_testing::StoreBackends();
+  backends.push_back(store_testing::PostgresBackend());
+  return backends;
+}
+
+// Every backend of store_testing::StoreBackends() (SQLite), and PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, DocumentStoreTest, ::testing::ValuesIn(DocumentBackends()),
                          store_testing::BackendName);
 
 }  // namespace
