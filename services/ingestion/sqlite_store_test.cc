@@ -29,7 +29,8 @@ TEST(IngestionSqliteStoreTest, MigrationsCreateTheSchemaOnce) {
 TEST(IngestionSqliteStoreTest, DatabaseOfTheSecondSchemaVersionIsMigratedWithItsOutbox) {
   testing::TempDatabase old_file("store_v2");
   {
-    // A database written before the outbox counted left-out items (schema version 2).
+    // A database written before the outbox counted left-out items (schema version 2) or was claimed
+    // (version 4).
     std::vector<sql::Migration> v2(SqliteDocumentStore::Migrations().begin(),
                                    SqliteDocumentStore::Migrations().begin() + 2);
     auto db = sql::Database::Open(old_file.path(), v2);
@@ -57,6 +58,11 @@ TEST(IngestionSqliteStoreTest, DatabaseOfTheSecondSchemaVersionIsMigratedWithIts
   EXPECT_EQ((*deliveries)[0].state, OutboxState::kPending);
   EXPECT_EQ((*deliveries)[0].left_out, 0);
   EXPECT_EQ((*deliveries)[0].left_out_reason, "");
+  // Rows from before the outbox was claimed read as unclaimed, so they are sent as before.
+  EXPECT_FALSE((*deliveries)[0].leased_until.has_value());
+  auto claimed = (*store)->ClaimDeliveries(kIndicatorsTarget, absl::FromUnixMicros(0), absl::Minutes(1), 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_THAT(*claimed, SizeIs(1));
 }
 
 }  // namespace
