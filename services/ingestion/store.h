@@ -161,8 +161,9 @@ class DocumentStore {
   virtual absl::StatusOr<std::optional<absl::Time>> NextDueTime() const = 0;
 
   // Outcome of one attempt on a pending entry; each increments `attempts` and ends the entry's lease (if
-  // any; the entry need not have been claimed). Delivery clears `last_error` (an error that no longer holds would mislead; `attempts` keeps the history). Entries that are no longer
-  // pending (superseded meanwhile) are left unchanged. NOT_FOUND for an unknown entry id.
+  // any; the entry need not have been claimed). Delivery clears `last_error` (an error that no longer
+  // holds would mislead; `attempts` keeps the history). Entries that are no longer pending (superseded
+  // meanwhile) are left unchanged. NOT_FOUND for an unknown entry id.
   virtual absl::Status MarkDelivered(int64_t entry_id, absl::Time at) = 0;
   virtual absl::Status MarkRetry(int64_t entry_id, const std::string& error, absl::Time next_attempt_at) = 0;
   virtual absl::Status MarkFailed(int64_t entry_id, const std::string& error) = 0;
