@@ -66,18 +66,13 @@ TEST(StoreFlagTest, ValueThatIsNoLocationNamesTheAcceptedForms) {
   }
 }
 
-// The indicator and ingestion services have their PostgreSQL stores (issue 23): with nothing listening at
-// the URI they stop, naming the server without the password; the task service does not have its store yet.
-TEST(StoreFlagTest, PostgresStoreIsNotBuiltInOrUnreachableAndItsPasswordStaysHidden) {
+// Every service has its PostgreSQL store (issue 23): with nothing listening at the URI each stops, naming
+// the server without the password.
+TEST(StoreFlagTest, UnreachablePostgresStopsTheServiceAndItsPasswordStaysHidden) {
   for (const char* service : kServices) {
     std::string out;
     EXPECT_NE(RunShell(Command(service, absl::StrCat("--store='", kPostgres, "'")), &out), 0) << service;
-    if (std::string(service) == "indicators/luoshi-indicators" ||
-        std::string(service) == "ingestion/luoshi-ingestion") {
-      EXPECT_THAT(out, HasSubstr("cannot connect to PostgreSQL at luoshi@127.0.0.1:1/luoshi")) << service;
-    } else {
-      EXPECT_THAT(out, HasSubstr("PostgreSQL storage is not built into this version yet")) << service;
-    }
+    EXPECT_THAT(out, HasSubstr("cannot connect to PostgreSQL at luoshi@127.0.0.1:1/luoshi")) << service;
     EXPECT_THAT(out, Not(HasSubstr("s3cret"))) << service;
   }
 }
