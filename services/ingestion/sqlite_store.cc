@@ -112,6 +112,7 @@ const char kDueDeliveries[] =
     " AND next_attempt_at_us <= ?1 AND (leased_until_us IS NULL OR leased_until_us <= ?1)"
     " ORDER BY next_attempt_at_us, id LIMIT ?2";
 const char kLease[] = "UPDATE outbox SET leased_until_us = ?2 WHERE id = ?1";
+const char kReleaseLeases[] = "UPDATE outbox SET leased_until_us = NULL WHERE leased_until_us IS NOT NULL";
 // A leased entry is due again at the end of its lease.
 const char kNextDue[] =
     "SELECT MIN(MAX(next_attempt_at_us, COALESCE(leased_until_us, next_attempt_at_us)))"
@@ -224,6 +225,12 @@ const std::vector<sql::Migration>& SqliteDocumentStore::Migrations() {
 absl::StatusOr<std::unique_ptr<SqliteDocumentStore>> SqliteDocumentStore::Open(const std::string& path,
                                                                                sql::DatabaseOptions options) {
   LUOSHI_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, Migrations(), std::move(options)));
+  // A SQLite store belongs to one running service, so a lease found now was left by an earlier run that
+  // died mid-delivery: released, its entry is sent again at once instead of after the lease.
+  LUOSHI_RETURN_IF_ERROR(db->Write([](Connection& conn) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(auto stmt, conn.Prepare(kReleaseLeases));
+    return stmt.Run();
+  }));
   return std::unique_ptr<SqliteDocumentStore>(new SqliteDocumentStore(std::move(db)));
 }
 

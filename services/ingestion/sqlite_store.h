@@ -22,8 +22,9 @@ namespace luoshi::ingestion {
 
 class SqliteDocumentStore : public DocumentStore {
  public:
-  // Opens or creates the database at `path` and applies pending migrations. The parent directory must
-  // exist. FAILED_PRECONDITION if the file was written by a newer schema; INTERNAL on I/O errors.
+  // Opens or creates the database at `path` and applies pending migrations. The file belongs to this
+  // process from now on: outbox leases left by an earlier run are released (that run died mid-delivery),
+  // so do not open a file another running service uses. The parent directory must exist. FAILED_PRECONDITION if the file was written by a newer schema; INTERNAL on I/O errors.
   static absl::StatusOr<std::unique_ptr<SqliteDocumentStore>> Open(const std::string& path,
                                                                    sql::DatabaseOptions options = {});
 

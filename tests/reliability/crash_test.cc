@@ -175,9 +175,7 @@ class System {
       binary = "ingestion/luoshi-ingestion";
       for (std::string a : {"--indicators_addr=" + addresses_[kIndicators], "--tasks_addr=" + addresses_[kTasks],
                             std::string("--dispatch_interval_ms=50"), std::string("--retry_max_ms=500"),
-                            std::string("--delivery_deadline_ms=2000"),
-                            // A killed dispatcher's entry waits this long for the restarted one.
-                            std::string("--delivery_lease_ms=5000")}) {
+                            std::string("--delivery_deadline_ms=2000")}) {
         args.push_back(std::move(a));
       }
     } else {
