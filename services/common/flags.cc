@@ -20,7 +20,7 @@ ABSL_FLAG(std::string, store, "",
           "Where the service keeps its data. sqlite:PATH: a SQLite file (path relative to the working "
           "directory or absolute; sqlite:///ABSOLUTE/PATH also works), created with its schema and its "
           "directory if missing. postgres://USER@HOST/DATABASE?sslmode=… (or postgresql://…): a "
-          "PostgreSQL database by any libpq connection URI; not built into this version yet. The password "
+          "PostgreSQL database by any libpq connection URI (several replicas may share it). The password "
           "of a URI never appears in logs. Default: sqlite:data/local/<service>.db under the working "
           "directory. --db=PATH is shorthand for --store=sqlite:PATH; give one or the other.");
 ABSL_FLAG(std::string, db, "",

@@ -14,12 +14,15 @@
 namespace luoshi {
 
 // Opens `Interface` at `location`. SQLite: creates the file's directory when missing (INTERNAL when it
-// cannot), then `SqliteStore::Open(path)` with the options the service runs with (its errors as they
-// are). PostgreSQL: UNIMPLEMENTED, PostgresStorageNotBuiltIn(); the PostgreSQL stores (issue 23) replace
-// that branch with a third template argument, the service's PostgreSQL implementation.
-template <typename Interface, typename SqliteStore>
+// cannot), then `SqliteStore::Open(path)` with the options the service runs with. PostgreSQL:
+// `PostgresStore::Open(uri)` (connects and migrates). Either's errors as they are.
+template <typename Interface, typename SqliteStore, typename PostgresStore>
 absl::StatusOr<std::unique_ptr<Interface>> OpenStoreAt(const StoreLocation& location) {
-  if (!location.is_sqlite()) return PostgresStorageNotBuiltIn();
+  if (location.is_postgres()) {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(location.postgres_uri());
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Interface>(*std::move(store));
+  }
   if (absl::Status s = CreateParentDirectories(location.sqlite_path()); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(location.sqlite_path());
   if (!store.ok()) return store.status();

@@ -76,7 +76,7 @@ StoreBackend PostgresBackend() {
           }};
 }
 
-std::vector<StoreBackend> StoreBackends() { return {SqliteBackend()}; }
+std::vector<StoreBackend> StoreBackends() { return {SqliteBackend(), PostgresBackend()}; }
 
 std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; }
 

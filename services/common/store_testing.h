@@ -48,8 +48,7 @@ StoreBackend SqliteBackend();
 // a throwaway one the test starts, or the one LUOSHI_TEST_PG_URL names).
 StoreBackend PostgresBackend();
 
-// Every backend all the store suites run on. Only SQLite until every service has a PostgreSQL store
-// (issue 23); a suite whose service has one instantiates over StoreBackends() plus PostgresBackend().
+// Every backend the store suites run on: SQLite and PostgreSQL.
 std::vector<StoreBackend> StoreBackends();
 
 // Names each instantiation after its backend (for INSTANTIATE_TEST_SUITE_P).

@@ -133,8 +133,4 @@ std::string StoreLocation::ForLog() const {
   return is_sqlite() ? absl::StrCat(kSqliteScheme, target_) : RedactConnectionUri(target_);
 }
 
-absl::Status PostgresStorageNotBuiltIn() {
-  return absl::UnimplementedError("PostgreSQL storage is not built into this version yet");
-}
-
 }  // namespace luoshi

@@ -60,10 +60,6 @@ class StoreLocation {
 // Text without "://" is returned unchanged.
 std::string RedactConnectionUri(absl::string_view uri);
 
-// What a store factory answers for a PostgreSQL location until the PostgreSQL stores are built in:
-// UNIMPLEMENTED "PostgreSQL storage is not built into this version yet".
-absl::Status PostgresStorageNotBuiltIn();
-
 }  // namespace luoshi
 
 #endif  // LUOSHI_SERVICES_COMMON_STORE_URL_H_

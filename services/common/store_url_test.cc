@@ -91,11 +91,5 @@ TEST(StoreLocationTest, RedactionLeavesTextWithoutSchemeAlone) {
   EXPECT_EQ(RedactConnectionUri("data/local/tasks.db"), "data/local/tasks.db");
 }
 
-TEST(StoreLocationTest, PostgresIsNotBuiltInYet) {
-  absl::Status s = PostgresStorageNotBuiltIn();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "PostgreSQL storage is not built into this version yet");
-}
-
 }  // namespace
 }  // namespace luoshi

@@ -179,14 +179,8 @@ TEST_P(ObservationStoreTest, DataSurvivesReopening) {
   EXPECT_EQ(again->unchanged, 1);
 }
 
-std::vector<store_testing::StoreBackend> IndicatorBackends() {
-  std::vector<store_testing::StoreBackend> backends = store_testing::StoreBackends();
-  backends.push_back(store_testing::PostgresBackend());
-  return backends;
-}
-
-// Every backend of store_testing::StoreBackends() (SQLite), and PostgreSQL.
-INSTANTIATE_TEST_SUITE_P(Backends, ObservationStoreTest, ::testing::ValuesIn(IndicatorBackends()),
+// Every backend: SQLite and PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, ObservationStoreTest, ::testing::ValuesIn(store_testing::StoreBackends()),
                          store_testing::BackendName);
 
 }  // namespace

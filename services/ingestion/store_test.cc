@@ -411,14 +411,8 @@ TEST_P(DocumentStoreTest, ListDocumentsIsNewestFirstWithFiltersAndCursor) {
   EXPECT_THAT(*store_->ListDocuments(filtered), IsEmpty());
 }
 
-std::vector<store_testing::StoreBackend> DocumentBackends() {
-  std::vector<store_testing::StoreBackend> backends = store_testing::StoreBackends();
-  backends.push_back(store_testing::PostgresBackend());
-  return backends;
-}
-
-// Every backend of store_testing::StoreBackends() (SQLite), and PostgreSQL.
-INSTANTIATE_TEST_SUITE_P(Backends, DocumentStoreTest, ::testing::ValuesIn(DocumentBackends()),
+// Every backend: SQLite and PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, DocumentStoreTest, ::testing::ValuesIn(store_testing::StoreBackends()),
                          store_testing::BackendName);
 
 }  // namespace

@@ -250,14 +250,9 @@ TEST_P(TaskStoreTest, ConcurrentRetriesOfOneKeyWriteOneReport) {
   EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
 }
 
-std::vector<store_testing::StoreBackend> TaskBackends() {
-  std::vector<store_testing::StoreBackend> backends = store_testing::StoreBackends();
-  backends.push_back(store_testing::PostgresBackend());
-  return backends;
-}
-
-// Every backend of store_testing::StoreBackends() (SQLite), and PostgreSQL.
-INSTANTIATE_TEST_SUITE_P(Backends, TaskStoreTest, ::testing::ValuesIn(TaskBackends()), store_testing::BackendName);
+// Every backend: SQLite and PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, TaskStoreTest, ::testing::ValuesIn(store_testing::StoreBackends()),
+                         store_testing::BackendName);
 
 }  // namespace
 }  // namespace luoshi::tasks

@@ -1,7 +1,6 @@
 // --store and --db as an operator meets them on the three real service binaries: a SQLite location in a
 // directory that does not exist yet, both flags at once, a value that is no location, and a PostgreSQL
-// URI (unreachable, or a service whose PostgreSQL store is not built in yet) whose password must not reach
-// the output.
+// URI of a server that is not there, whose password must not reach the output.
 #include <filesystem>
 #include <string>
 #include <vector>
