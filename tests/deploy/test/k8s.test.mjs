@@ -227,7 +227,7 @@ test("every Secret a pod mounts is one deploy/k8s/README.md documents, and the d
   }
 });
 
-test("postgres overlay: the three services are Deployments of several replicas with the base's pods, less the data volume", () => {
+test("postgres overlay: the three services are Deployments of several replicas with the base's pods, less the data volume, on LUOSHI_STORE", () => {
   for (const kubectl of KUBECTLS) {
     const { base, postgres } = renders[kubectl];
     assert.equal(postgres.filter((o) => o.kind === "StatefulSet").length, 0);
@@ -236,10 +236,17 @@ test("postgres overlay: the three services are Deployments of several replicas w
       assert.ok(d, `no Deployment ${s}`);
       assert.ok(d.spec.replicas > 1, `${s}: one replica`);
       const expected = structuredClone(base.find((o) => o.kind === "StatefulSet" && o.metadata.name === s).spec.template);
-      for (const c of expected.spec.containers) c.volumeMounts = c.volumeMounts.filter((m) => m.name !== "data");
+      for (const c of expected.spec.containers) {
+        c.volumeMounts = c.volumeMounts.filter((m) => m.name !== "data");
+        c.env = [...(c.env ?? []), { name: "LUOSHI_STORE", valueFrom: { secretKeyRef: { name: "luoshi-postgres", key: s } } }];
+      }
       assert.deepEqual(d.spec.template, expected, `${s}: the Deployment's pod drifted from the base's StatefulSet`);
       assert.ok(postgres.some((o) => o.kind === "PodDisruptionBudget" && selects(o.spec.selector, d.spec.template.metadata.labels)), `${s}: no PodDisruptionBudget`);
+      // What the container starts with: the image's and the common flags' SQLite file cleared (an empty
+      // variable is no flag), else the service refuses --store and --db together.
+      const { env } = containerEnv(postgres, d.spec.template.spec.containers[0]);
+      assert.equal(env.LUOSHI_DB, "", `${s}: LUOSHI_DB is still set beside LUOSHI_STORE`);
     }
   }
-  assert.match(readRepoFile("deploy/k8s/overlays/postgres/README.md"), /TODO[^\n]*\n?[^\n]*--store=postgres:\/\//);
+  assert.match(readRepoFile("deploy/k8s/README.md"), /\bluoshi-postgres\b/, "README.md does not document the Secret luoshi-postgres");
 });
