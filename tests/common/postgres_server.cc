@@ -109,6 +109,8 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args, const std::str
         (setgroups(0, nullptr) != 0 || setgid(account.gid) != 0 || setuid(account.uid) != 0)) {
       _exit(125);
     }
+    // The working directory inherited from the test may be closed to the postgres account.
+    if (account.switch_user && chdir("/") != 0) _exit(124);
 #ifdef __linux__
     // After setuid, which clears it.
     if (tie_to_parent) prctl(PR_SET_PDEATHSIG, SIGQUIT);
@@ -171,6 +173,17 @@ absl::Status AdminExec(const std::string& uri, const std::string& sql) {
   return status;
 }
 
+// Where the clusters live: the test temporary directory, unless the server runs as the postgres account
+// (the tests run as root) and so may not be able to enter it (a checkout under a mode-700 directory such as
+// mktemp -d's or /root). Then a directory of its own under the system's temporary directory, named after
+// the test temporary directory, holds them; its template stays there for the next run.
+std::string ClusterRoot(const Account& account) {
+  if (!account.switch_user) return ::testing::TempDir();
+  std::error_code ec;
+  return absl::StrFormat("%s/luoshi-pg-%016x", fs::temp_directory_path(ec).string(),
+                         Fnv1a64(::testing::TempDir()));
+}
+
 // A directory handed to `account`, readable by it alone.
 absl::Status MakeOwnedDirectory(const std::string& dir, const Account& account) {
   std::error_code ec;
@@ -190,7 +203,7 @@ absl::Status MakeOwnedDirectory(const std::string& dir, const Account& account) 
 // one (the loser of the race throws its copy away).
 absl::StatusOr<std::string> TemplateCluster(const std::string& bindir, const Account& account) {
   // The name changes with the installation and with the initdb options below (bump v1 when they change).
-  const std::string dir = absl::StrFormat("%s/pg_template_v1_%016x", ::testing::TempDir(), Fnv1a64(bindir));
+  const std::string dir = absl::StrFormat("%s/pg_template_v1_%016x", ClusterRoot(account), Fnv1a64(bindir));
   if (fs::exists(dir + "/data/PG_VERSION")) return dir + "/data";
   const std::string staging = absl::StrCat(dir, ".staging_", getpid());
   if (absl::Status s = MakeOwnedDirectory(staging, account); !s.ok()) return s;
@@ -250,7 +263,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
 absl::Status PostgresServer::Launch(const std::string& bindir) {
   auto account = ServerAccount();
   if (!account.ok()) return account.status();
-  dir_ = absl::StrCat(::testing::TempDir(), "/pg_", getpid());
+  dir_ = absl::StrCat(ClusterRoot(*account), "/pg_", getpid());
   if (absl::Status s = MakeOwnedDirectory(dir_, *account); !s.ok()) return s;
   const std::string data = dir_ + "/data";
   const std::string log = dir_ + "/server.log";
