@@ -110,6 +110,17 @@ class ReplicasTest : public ::testing::Test {
     return listed.tasks_size() == 1 ? listed.tasks(0).id() : "";
   }
 
+  v1::Ledger GetLedger(int replica, const std::string& plan_id) {
+    v1::GetLedgerRequest req;
+    req.set_plan_id(plan_id);
+    v1::Ledger ledger;
+    grpc::ClientContext ctx;
+    Prepare(&ctx);
+    grpc::Status s = Tasks(replica)->GetLedger(&ctx, req, &ledger);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return ledger;
+  }
+
   v1::TaskDetail GetTask(int replica, const std::string& id) {
     v1::GetTaskRequest req;
     req.set_id(id);
@@ -313,6 +324,51 @@ TEST_F(ReplicasTest, DocumentsThroughBothIngestionReplicasArriveExactlyOnce) {
       EXPECT_TRUE(d.state() == v1::DELIVERY_STATE_DELIVERED || d.state() == v1::DELIVERY_STATE_NOT_NEEDED)
           << id << " " << d.ShortDebugString();
     }
+  }
+}
+
+// A report made through task replica B is what replica A answers next, in the task, the listing and the
+// ledger, also when A had the ledger cached from before the report (boards poll the ledger of any replica).
+TEST_F(ReplicasTest, ReportOnOneTaskReplicaIsReadOnTheOther) {
+  const std::string task = ImportOneTask(0);
+  ASSERT_FALSE(task.empty());
+  const std::string plan = GetTask(0, task).task().plan_id();
+  for (const std::string& which : {plan, std::string()}) {  // the plan's ledger, and all current plans'
+    v1::Ledger before = GetLedger(0, which);
+    ASSERT_EQ(before.rows_size(), 1);
+    EXPECT_EQ(before.rows(0).not_started(), 1);
+  }
+
+  v1::ReportProgressRequest req;
+  req.set_task_id(task);
+  req.set_percent(30);
+  req.set_narrative("在副本B上报告");
+  v1::Task reported;
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  grpc::Status s = Tasks(1)->ReportProgress(&ctx, req, &reported);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  v1::TaskDetail detail = GetTask(0, task);
+  EXPECT_EQ(detail.task().percent_complete(), 30);
+  EXPECT_EQ(detail.task().status(), v1::TASK_STATUS_IN_PROGRESS);
+  ASSERT_EQ(detail.reports_size(), 1);
+  EXPECT_EQ(detail.reports(0).narrative(), "在副本B上报告");
+  v1::ListTasksRequest list;
+  list.mutable_filter()->set_plan_id(plan);
+  v1::ListTasksResponse listed;
+  grpc::ClientContext lc;
+  Prepare(&lc);
+  ASSERT_TRUE(Tasks(0)->ListTasks(&lc, list, &listed).ok());
+  ASSERT_EQ(listed.tasks_size(), 1);
+  EXPECT_EQ(listed.tasks(0).percent_complete(), 30);
+  for (const std::string& which : {plan, std::string()}) {
+    SCOPED_TRACE(which.empty() ? "all current plans" : which);
+    v1::Ledger after = GetLedger(0, which);
+    ASSERT_EQ(after.rows_size(), 1);
+    EXPECT_EQ(after.rows(0).in_progress(), 1) << "replica A's ledger missed replica B's report";
+    EXPECT_EQ(after.rows(0).not_started(), 0);
+    EXPECT_TRUE(after.rows(0).has_last_report_at());
   }
 }
 
