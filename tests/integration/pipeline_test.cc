@@ -21,6 +21,7 @@
 #include "services/common/server.h"
 #include "tests/common/postgres_server.h"
 #include "tests/common/process.h"
+#include "tests/integration/system_calls.h"
 
 namespace luoshi::testing {
 namespace {
@@ -108,45 +109,10 @@ class PipelineTest : public ::testing::TestWithParam<Backend> {
 
   // Waits (bounded) until every document's deliveries are done; returns false on time-out.
   bool WaitForDeliveries(const std::vector<std::string>& ids, absl::Duration limit) {
-    auto stub = v1::IngestionService::NewStub(MakeChannel(ingestion_.address()));
-    absl::Time deadline = absl::Now() + limit;
-    while (absl::Now() < deadline) {
-      bool all_done = true;
-      for (const auto& id : ids) {
-        v1::GetDocumentRequest req;
-        req.set_document_id(id);
-        v1::Document doc;
-        grpc::ClientContext ctx;
-        Prepare(&ctx);
-        if (!stub->GetDocument(&ctx, req, &doc).ok()) return false;
-        for (const auto& d : doc.deliveries()) {
-          if (d.state() == v1::DELIVERY_STATE_PENDING) all_done = false;
-        }
-      }
-      if (all_done) return true;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
+    return WaitForDeliveriesAt(ingestion_.address(), ids, limit, "pipeline-test");
   }
 
-  int CountObservations() {
-    auto stub = v1::IndicatorService::NewStub(MakeChannel(indicators_.address()));
-    v1::QueryObservationsRequest req;
-    req.set_all_vintages(true);
-    req.mutable_page()->set_page_size(1000);
-    int n = 0;
-    do {
-      v1::QueryObservationsResponse resp;
-      grpc::ClientContext ctx;
-      Prepare(&ctx);
-      grpc::Status s = stub->QueryObservations(&ctx, req, &resp);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) return -1;
-      n += resp.observations_size();
-      req.mutable_page()->set_page_token(resp.next_page_token());
-    } while (!req.page().page_token().empty());
-    return n;
-  }
+  int CountObservations() { return CountObservationsAt(indicators_.address(), "pipeline-test"); }
 
   // Waits (bounded) until the indicator service holds `expected` observations; returns the last count.
   int WaitForObservationCount(int expected, absl::Duration limit) {
@@ -188,9 +154,7 @@ class PipelineTest : public ::testing::TestWithParam<Backend> {
     return n;
   }
 
-  // The year's targets of a region judged against its actuals, as one line per comparison a person would
-  // read ("indicator period: verdict — explanation"), in the service's order.
-  std::vector<std::string> CompareTargets(const std::string& region, int year) {
+  v1::CompareTargetsResponse Compare(const std::string& region, int year) {
     auto stub = v1::IndicatorService::NewStub(MakeChannel(indicators_.address()));
     v1::CompareTargetsRequest req;
     req.set_region(region);
@@ -200,8 +164,15 @@ class PipelineTest : public ::testing::TestWithParam<Backend> {
     Prepare(&ctx);
     grpc::Status s = stub->CompareTargets(&ctx, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  // The year's targets of a region judged against its actuals, as one line per comparison a person would
+  // read ("indicator period: verdict — explanation"), in the service's order.
+  std::vector<std::string> CompareTargets(const std::string& region, int year) {
     std::vector<std::string> lines;
-    for (const v1::TargetComparison& c : resp.comparisons()) {
+    const v1::CompareTargetsResponse judged = Compare(region, year);
+    for (const v1::TargetComparison& c : judged.comparisons()) {
       lines.push_back(absl::StrCat(c.target().indicator_id(), " ", c.target().period(), ": ",
                                    v1::Verdict_Name(c.verdict()), " — ", c.explanation()));
     }
@@ -210,16 +181,8 @@ class PipelineTest : public ::testing::TestWithParam<Backend> {
 
   // The target of `indicator` among the region's targets of `year` (a test failure if there is none).
   v1::Observation FindTarget(const std::string& region, int year, const std::string& indicator) {
-    auto stub = v1::IndicatorService::NewStub(MakeChannel(indicators_.address()));
-    v1::CompareTargetsRequest req;
-    req.set_region(region);
-    req.set_year(year);
-    v1::CompareTargetsResponse resp;
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    grpc::Status s = stub->CompareTargets(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    for (const v1::TargetComparison& c : resp.comparisons()) {
+    const v1::CompareTargetsResponse judged = Compare(region, year);
+    for (const v1::TargetComparison& c : judged.comparisons()) {
       if (c.target().indicator_id() == indicator) return c.target();
     }
     ADD_FAILURE() << "no " << indicator << " target of " << region << " in " << year;

@@ -30,13 +30,16 @@
 #include "services/common/server.h"
 #include "tests/common/postgres_server.h"
 #include "tests/common/process.h"
+#include "tests/integration/system_calls.h"
 
 namespace luoshi::testing {
 namespace {
 
+constexpr char kUser[] = "replicas-test";
+
 void Prepare(grpc::ClientContext* ctx, int seconds = 30) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  ProgramTokens().Attach(AdminIdentity("replicas-test"), ctx);
+  ProgramTokens().Attach(AdminIdentity(kUser), ctx);
 }
 
 // The statuses after which a client that sent an idempotency key sends the same call again.
@@ -132,25 +135,8 @@ class ReplicasTest : public ::testing::Test {
     return detail;
   }
 
-  // Every observation the indicator replica serves, all vintages, paged through.
-  int CountObservations(int replica) {
-    auto stub = v1::IndicatorService::NewStub(MakeChannel(indicators_[replica].address()));
-    v1::QueryObservationsRequest req;
-    req.set_all_vintages(true);
-    req.mutable_page()->set_page_size(1000);
-    int n = 0;
-    do {
-      v1::QueryObservationsResponse resp;
-      grpc::ClientContext ctx;
-      Prepare(&ctx);
-      grpc::Status s = stub->QueryObservations(&ctx, req, &resp);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) return -1;
-      n += resp.observations_size();
-      req.mutable_page()->set_page_token(resp.next_page_token());
-    } while (!req.page().page_token().empty());
-    return n;
-  }
+  // Every observation the indicator replica serves, all vintages.
+  int CountObservations(int replica) { return CountObservationsAt(indicators_[replica].address(), kUser); }
 
   // The task ids of every current task the task replica serves, paged through.
   std::vector<std::string> TaskIds(int replica) {
@@ -168,29 +154,6 @@ class ReplicasTest : public ::testing::Test {
       req.mutable_page()->set_page_token(resp.next_page_token());
     } while (!req.page().page_token().empty());
     return ids;
-  }
-
-  // Waits (bounded) until no delivery of the documents is pending, asking ingestion replica `replica`.
-  bool WaitForDeliveries(int replica, const std::vector<std::string>& ids, absl::Duration limit) {
-    auto stub = v1::IngestionService::NewStub(MakeChannel(ingestion_[replica].address()));
-    const absl::Time deadline = absl::Now() + limit;
-    while (absl::Now() < deadline) {
-      bool all_done = true;
-      for (const std::string& id : ids) {
-        v1::GetDocumentRequest req;
-        req.set_document_id(id);
-        v1::Document doc;
-        grpc::ClientContext ctx;
-        Prepare(&ctx);
-        if (!stub->GetDocument(&ctx, req, &doc).ok()) return false;
-        for (const v1::Delivery& d : doc.deliveries()) {
-          if (d.state() == v1::DELIVERY_STATE_PENDING) all_done = false;
-        }
-      }
-      if (all_done) return true;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
   }
 
   std::array<ServiceProcess, 2> indicators_, tasks_, ingestion_;
@@ -296,7 +259,8 @@ TEST_F(ReplicasTest, DocumentsThroughBothIngestionReplicasArriveExactlyOnce) {
   EXPECT_GT(observations, 50);
   EXPECT_EQ(tasks, 121);
 
-  ASSERT_TRUE(WaitForDeliveries(0, ids, absl::Seconds(60))) << ingestion_[0].Log() << ingestion_[1].Log();
+  ASSERT_TRUE(WaitForDeliveriesAt(ingestion_[0].address(), ids, absl::Seconds(60), kUser))
+      << ingestion_[0].Log() << ingestion_[1].Log();
   for (int replica : {0, 1}) {
     SCOPED_TRACE(absl::StrCat("read from replica ", replica));
     EXPECT_EQ(CountObservations(replica), observations);
