@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/barrier.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "luoshi/v1/indicators.grpc.pb.h"
@@ -168,9 +169,12 @@ TEST_F(ReplicasTest, ConcurrentReportsThroughBothTaskReplicasAreAllKept) {
   std::vector<grpc::Status> outcomes(kReports);
   std::vector<int> attempts(kReports, 0);
   std::vector<std::thread> clients;
+  // Released together once every client has its channel, so the calls really meet on the task's row.
+  absl::Barrier* start = new absl::Barrier(kReports);
   for (int i = 0; i < kReports; ++i) {
     clients.emplace_back([&, i] {
       auto stub = Tasks(i % 2);
+      if (start->Block()) delete start;
       v1::ReportProgressRequest req;
       req.set_task_id(task);
       req.set_percent(i + 1);  // all different, so every report changes the percent
