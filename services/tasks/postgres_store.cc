@@ -148,6 +148,16 @@ CREATE TABLE requests (
   CONSTRAINT requests_key_unique UNIQUE (caller, request_id)
 );
 )sql"},
+      // Version 2: the change counter (ChangeCounter). One row, raised as the last statement of every
+      // transaction that writes, so its row lock is held only for the COMMIT round trip; a reader that sees a
+      // value also sees every write committed with it.
+      {2, R"sql(
+CREATE TABLE task_changes (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  counter BIGINT NOT NULL
+);
+INSERT INTO task_changes (id, counter) VALUES (1, 0);
+)sql"},
   };
   return *migrations;
 }
@@ -172,6 +182,14 @@ constexpr char kCurrentPlan[] = LUOSHI_PLAN_SELECT " WHERE plan_key = $1 AND cur
 constexpr char kLockCurrentPlan[] = LUOSHI_PLAN_SELECT " WHERE plan_key = $1 AND current FOR UPDATE";
 constexpr char kAllPlans[] = LUOSHI_PLAN_SELECT " ORDER BY seq";
 #undef LUOSHI_PLAN_SELECT
+
+constexpr char kRaiseChangeCounter[] = "UPDATE task_changes SET counter = counter + 1 WHERE id = 1";
+constexpr char kReadChangeCounter[] = "SELECT counter FROM task_changes WHERE id = 1";
+
+// The last statement of a transaction that wrote plans or tasks (see migration 2).
+absl::Status RaiseChangeCounter(pg::Connection& c) {
+  return c.Execute(kRaiseChangeCounter).status();
+}
 
 absl::StatusOr<v1::Plan> PlanFromRow(const pg::Row& row) {
   v1::Plan p;
@@ -775,7 +793,7 @@ absl::StatusOr<v1::Plan> PostgresTaskStore::WritePlan(const PlanWrite& write) {
   v1::Plan result;
   absl::Status s = TransactRerunningRaces(*pool_, [&](pg::Connection& c) -> absl::Status {
     LUOSHI_ASSIGN_OR_RETURN(result, WritePlanIn(c, write));
-    return absl::OkStatus();
+    return RaiseChangeCounter(c);
   });
   if (pg::SqlStateOf(s) == "23505") {
     // Still racing after the reruns (replicas importing versions of this key back to back): the caller's
@@ -864,7 +882,7 @@ absl::StatusOr<StoredTask> PostgresTaskStore::MutateTask(const std::string& task
   // violation of requests_key_unique; the rerun then finds it recorded and replays or refuses.
   LUOSHI_RETURN_IF_ERROR(TransactRerunningRaces(*pool_, [&](pg::Connection& c) -> absl::Status {
     LUOSHI_ASSIGN_OR_RETURN(result, MutateIn(c, *seq, task_id, mutator, key));
-    return absl::OkStatus();
+    return result.replayed ? absl::OkStatus() : RaiseChangeCounter(c);
   }));
   return result;
 }
@@ -980,6 +998,13 @@ absl::StatusOr<std::vector<std::string>> PostgresTaskStore::UnitNames() {
     out.push_back(std::move(name));
   }
   return out;
+}
+
+absl::StatusOr<int64_t> PostgresTaskStore::ChangeCounter() {
+  LUOSHI_ASSIGN_OR_RETURN(pg::PgPool::Lease lease, pool_->Acquire());
+  LUOSHI_ASSIGN_OR_RETURN(pg::Result rows, lease->Execute(kReadChangeCounter));
+  if (rows.rows() != 1) return absl::InternalError("the task_changes row is missing");
+  return rows.row(0).Int64(0);
 }
 
 absl::StatusOr<std::vector<LedgerCounts>> PostgresTaskStore::Ledger(const std::string& plan_id,

@@ -16,6 +16,8 @@
 //   with replaces_plan_id; a partial unique index (one current version per plan key) covers the first
 //   version, which has no row to lock. A racing import gets ABORTED.
 // - Idempotency keys are a unique constraint on (caller, request_id).
+// - Every transaction that writes raises the one-row counter task_changes last, so that each replica can
+//   tell (ChangeCounter) that another one changed something it caches.
 // A unique violation from a concurrent writer reruns the transaction once it committed, which then answers
 // as if the two requests had come one after the other (replayed, ALREADY_EXISTS or ABORTED). Because a
 // transaction may run more than once, a TaskMutator may be called more than once for one MutateTask; the
@@ -73,6 +75,8 @@ class PostgresTaskStore final : public TaskStore {
   absl::StatusOr<std::vector<std::string>> UnitNames() override;
   absl::StatusOr<std::vector<LedgerCounts>> Ledger(const std::string& plan_id, v1::LedgerGrouping grouping,
                                                   const std::string& today) override;
+  // task_changes' counter: every write transaction raises it just before COMMIT (migration 2).
+  absl::StatusOr<int64_t> ChangeCounter() override;
 
   // The plans PostgreSQL chooses (EXPLAIN's text) for QueryTasks and Ledger with these arguments, for tests
   // and for an operator wondering why a read is slow.

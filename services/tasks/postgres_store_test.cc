@@ -114,6 +114,40 @@ TEST_F(TaskPostgresStoreTest, ConcurrentMutationsOfOneTaskOnTwoReplicasLoseNoUpd
   }
 }
 
+// What one replica writes raises the change counter the other reads (its ledger cache depends on it); reads,
+// a replayed request and a refused mutation leave it as it is.
+TEST_F(TaskPostgresStoreTest, ChangeCounterCountsWritesOfEveryReplica) {
+  auto counter = [this] {
+    absl::StatusOr<int64_t> n = store_->ChangeCounter();
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
+  };
+  const int64_t start = counter();
+  auto plan = replica_b_->WritePlan(Plan("a", ""));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const int64_t after_import = counter();
+  EXPECT_GT(after_import, start) << "a plan imported on the other replica";
+  const std::string id = (*replica_b_->TasksOfPlan(plan->id()))[0].id;
+
+  const RequestKey key = Key("r1");
+  auto report = [&](const StoredTask& t) { return AddReport(t, 10); };
+  ASSERT_TRUE(replica_b_->MutateTask(id, report, key).ok());
+  const int64_t after_report = counter();
+  EXPECT_GT(after_report, after_import) << "a report made on the other replica";
+
+  ASSERT_TRUE(replica_b_->GetTask(id).ok());
+  ASSERT_TRUE(replica_b_->Ledger("", v1::LEDGER_GROUPING_UNIT, "2023-06-01").ok());
+  auto replayed = replica_b_->MutateTask(id, report, key);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_TRUE(replayed->replayed);
+  EXPECT_FALSE(replica_b_
+                   ->MutateTask(id, [](const StoredTask&) -> absl::StatusOr<TaskChange> {
+                     return absl::FailedPreconditionError("refused");
+                   })
+                   .ok());
+  EXPECT_EQ(counter(), after_report) << "nothing was written";
+}
+
 // Both replicas import the next version of one plan at the same moment, each built on the version that is
 // current: one wins, the other is told to import again, and the key has exactly one current version. Round
 // 0 races the first version of a new key (no row to lock: the partial unique index decides).

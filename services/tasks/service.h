@@ -110,13 +110,15 @@ class TaskLogic {
   // Ledgers are cached per (plan, grouping) and reused while nothing in that plan changed and the
   // day is the same: boards poll ledgers far more often than offices report. Every committed write
   // bumps the plan's generation after the commit; an import bumps the epoch (tasks may move between
-  // versions), and the all-plans ledger follows a counter of every write.
+  // versions), and the all-plans ledger follows a counter of every write. Writes of other replicas on
+  // the same database show in the store's ChangeCounter, read before each ledger.
   struct LedgerGeneration {
     uint64_t epoch = 0;
     uint64_t writes = 0;
+    int64_t store_changes = 0;
     std::string today;
     bool operator==(const LedgerGeneration& o) const {
-      return epoch == o.epoch && writes == o.writes && today == o.today;
+      return epoch == o.epoch && writes == o.writes && store_changes == o.store_changes && today == o.today;
     }
   };
   LedgerGeneration CurrentGeneration(const std::string& plan_id, const std::string& today);

@@ -59,8 +59,11 @@ absl::StatusOr<std::shared_ptr<const TaskLogic::CachedLedger>> TaskLogic::Ledger
                                           : request.grouping();
   const std::string today = TodayIso(clock_->Now(), options_.rules);
   const auto cache_key = std::make_pair(request.plan_id(), static_cast<int>(grouping));
-  // Read the generation before the store: a write committed meanwhile makes this entry stale.
-  const LedgerGeneration generation = CurrentGeneration(request.plan_id(), today);
+  // Read the generation before the store: a write committed meanwhile makes this entry stale. The
+  // store's counter comes first: a ledger read after it is at least as new as what it counts.
+  LUOSHI_ASSIGN_OR_RETURN(const int64_t store_changes, store_->ChangeCounter());
+  LedgerGeneration generation = CurrentGeneration(request.plan_id(), today);
+  generation.store_changes = store_changes;
   {
     // An entry exists only for a plan that was found when it was built (plans are never deleted).
     absl::MutexLock lock(&cache_mu_);

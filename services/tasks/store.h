@@ -184,6 +184,13 @@ class TaskStore {
   virtual absl::StatusOr<std::vector<LedgerCounts>> Ledger(const std::string& plan_id,
                                                           v1::LedgerGrouping grouping,
                                                           const std::string& today) = 0;
+
+  // A number read from the database that grows with every committed WritePlan and every MutateTask that
+  // wrote (a replay writes nothing), whichever process made it; read in one statement. TaskLogic keeps its
+  // ledger cache while it is unchanged, so a replica sees what another replica wrote. A store that one
+  // process alone writes (SQLite: one process owns the file) may return a constant, since TaskLogic
+  // counts that process's own writes itself.
+  virtual absl::StatusOr<int64_t> ChangeCounter() { return 0; }
 };
 
 }  // namespace luoshi::tasks
