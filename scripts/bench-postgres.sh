@@ -2,9 +2,11 @@
 # A throwaway PostgreSQL server for the benchmarks (docs/benchmarks.md, "PostgreSQL vs SQLite").
 #
 #   scripts/bench-postgres.sh COMMAND [ARG...]   runs COMMAND with every "{pg}" in its arguments replaced
-#                                                 by the database's URI (also in $LUOSHI_BENCH_PG_URL),
+#                                                 by the database's URI (also in $LUOSHI_BENCH_PG_URL;
+#                                                 the cluster's directory in $LUOSHI_BENCH_PG_DIR),
 #                                                 then stops the server and removes it; exits with
-#                                                 COMMAND's status
+#                                                 COMMAND's status; prints the CPU time the server
+#                                                 used meanwhile (Linux)
 #   scripts/bench-postgres.sh                     prints the URI and keeps the server until Ctrl-C
 #
 # The cluster is made by initdb in a new temporary directory (under $TMPDIR, default /tmp) and started on
@@ -68,6 +70,7 @@ fi
 
 pg "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U postgres bench
 export LUOSHI_BENCH_PG_URL="postgres://postgres@127.0.0.1:$PORT/bench"
+export LUOSHI_BENCH_PG_DIR="$DIR"  # the cluster is in $DIR/data
 echo "PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}') at $LUOSHI_BENCH_PG_URL ($DIR)" >&2
 
 if [ $# -eq 0 ]; then
@@ -76,8 +79,28 @@ if [ $# -eq 0 ]; then
   while true; do sleep 3600; done
 fi
 
+# CPU seconds the server has used so far (Linux /proc; empty elsewhere): the postmaster's, its live
+# children's and, through cutime/cstime, those of the backends that have exited (the postmaster reaps them).
+server_cpu() {
+  local pm tck total=0 pid f
+  pm=$(head -n 1 "$DIR/data/postmaster.pid" 2>/dev/null) || return 0
+  [ -r "/proc/$pm/stat" ] || return 0
+  tck=$(getconf CLK_TCK)
+  f=($(sed 's/^.*) //' "/proc/$pm/stat"))  # fields from the 3rd on: utime is f[11], cutime f[13]
+  total=$((f[11] + f[12] + f[13] + f[14]))
+  for pid in $(pgrep -P "$pm"); do
+    f=($(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null)) || continue
+    total=$((total + f[11] + f[12]))
+  done
+  awk -v t="$total" -v hz="$tck" 'BEGIN { printf "%.1f", t / hz }'
+}
+
 args=()
 for a in "$@"; do args+=("${a//\{pg\}/$LUOSHI_BENCH_PG_URL}"); done
+cpu_before=$(server_cpu)
 status=0
 "${args[@]}" || status=$?
+if [ -n "$cpu_before" ]; then
+  echo "PostgreSQL server CPU during the command: $(awk -v a="$cpu_before" -v b="$(server_cpu)" 'BEGIN { printf "%.1f", b - a }') s" >&2
+fi
 exit "$status"
