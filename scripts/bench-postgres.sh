@@ -101,6 +101,7 @@ cpu_before=$(server_cpu)
 status=0
 "${args[@]}" || status=$?
 if [ -n "$cpu_before" ]; then
+  sleep 2  # the command's connections' backends exit and are reaped: only then is their CPU in cutime
   echo "PostgreSQL server CPU during the command: $(awk -v a="$cpu_before" -v b="$(server_cpu)" 'BEGIN { printf "%.1f", b - a }') s" >&2
 fi
 exit "$status"
