@@ -52,7 +52,8 @@ ABSL_FLAG(bool, reuse_db, false,
           "again. Without it a PostgreSQL --store must be an empty database.");
 ABSL_FLAG(int, replicas, 1,
           "Service instances serving the database (PostgreSQL only), each with its own store and "
-          "connection pool, on its own port; client i calls instance i mod N.");
+          "connection pool, on its own port; client i calls instance i mod N. The report phase's "
+          "watcher listens to instance 0, which tells only of its own changes.");
 ABSL_FLAG(std::string, phases, "list1,list,ledger1,ledger,arena,report,mixed",
           "Measured phases to run (comma-separated subset; list1/ledger1 are the one-client runs, "
           "arena the read clients parsing into a reused protobuf arena, direct a no-gRPC "
