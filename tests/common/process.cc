@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #endif
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +189,59 @@ void ServiceProcess::Kill() {
 std::string ServiceProcess::Log() const {
   absl::MutexLock lock(&mu_);
   return log_;
+}
+
+int LoggedPort(const ServiceProcess& p, const std::string& msg) {
+  const std::regex line(absl::StrCat("\"msg\":\"", msg, "\".*?\"port\":\"([0-9]+)\""));
+  std::smatch m;
+  const std::string log = p.Log();
+  return std::regex_search(log, m, line) ? std::stoi(m[1].str()) : 0;
+}
+
+LockedDatabaseStart::LockedDatabaseStart(ServiceProcess* process, const std::string& binary,
+                                         const std::vector<std::string>& args, const std::string& sqlite_path)
+    : process_(process) {
+  if (sqlite3_open(sqlite_path.c_str(), &holder_) != SQLITE_OK ||
+      sqlite3_exec(holder_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot lock " << sqlite_path << ": " << sqlite3_errmsg(holder_);
+    sqlite3_close(holder_);
+    holder_ = nullptr;
+    return;
+  }
+  starter_ = std::thread([this, binary, args] {
+    start_status_ = process_->Start(binary, args);
+    started_.Notify();
+    release_child_.WaitForNotification();
+    process_->Stop();
+  });
+}
+
+LockedDatabaseStart::~LockedDatabaseStart() {
+  Release().IgnoreError();
+  if (!starter_.joinable()) return;
+  release_child_.Notify();
+  starter_.join();
+}
+
+int LockedDatabaseStart::WarmUpPort(absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  int port = LoggedPort(*process_, "starting");
+  while (port == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+    port = LoggedPort(*process_, "starting");
+  }
+  return port;
+}
+
+absl::Status LockedDatabaseStart::Release() {
+  if (holder_ != nullptr) {
+    sqlite3_exec(holder_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(holder_);
+    holder_ = nullptr;
+  }
+  if (!starter_.joinable()) return absl::FailedPreconditionError("the service was never started");
+  started_.WaitForNotification();
+  return start_status_;
 }
 
 }  // namespace luoshi::testing

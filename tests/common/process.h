@@ -13,7 +13,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "services/common/test_tokens.h"
+
+struct sqlite3;
 
 namespace luoshi::testing {
 
@@ -72,6 +76,41 @@ class ServiceProcess {
   std::thread reader_;
   mutable absl::Mutex mu_;
   std::string log_ ABSL_GUARDED_BY(mu_);
+};
+
+// The port a `"msg":"<msg>"` log line of `p` names; 0 until it is logged.
+int LoggedPort(const ServiceProcess& p, const std::string& msg);
+
+// A service started while someone else holds its SQLite database under an exclusive lock, so that it
+// stays in its warm-up (health NOT_SERVING, other calls UNAVAILABLE) until Release(). The service runs
+// from a thread of this object (see ServiceProcess::Start) and stops when the object goes.
+//
+//   LockedDatabaseStart start(&tasks, BinaryPath("tasks/luoshi-tasks"), args, dir + "/tasks.db");
+//   ASSERT_TRUE(start.locked());
+//   int port = start.WarmUpPort(absl::Seconds(10));   // ask the warm-up server things here
+//   ASSERT_TRUE(start.Release().ok());                 // now it serves on that same port
+class LockedDatabaseStart {
+ public:
+  LockedDatabaseStart(ServiceProcess* process, const std::string& binary, const std::vector<std::string>& args,
+                      const std::string& sqlite_path);
+  ~LockedDatabaseStart();
+  LockedDatabaseStart(const LockedDatabaseStart&) = delete;
+  LockedDatabaseStart& operator=(const LockedDatabaseStart&) = delete;
+
+  // Whether the lock was taken (the service was started only then).
+  bool locked() const { return holder_ != nullptr; }
+  // The warm-up server's port, from the service's "starting" line, waiting up to `timeout`; 0 if none.
+  int WarmUpPort(absl::Duration timeout) const;
+  // Releases the lock and waits until the service has started (or failed to): ServiceProcess::Start's
+  // status. Idempotent.
+  absl::Status Release();
+
+ private:
+  ServiceProcess* process_;
+  ::sqlite3* holder_ = nullptr;
+  absl::Status start_status_;
+  absl::Notification started_, release_child_;
+  std::thread starter_;
 };
 
 }  // namespace luoshi::testing

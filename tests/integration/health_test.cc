@@ -3,7 +3,6 @@
 // gateway's /healthz during its shutdown grace and its count of refused connections. POSIX only, like
 // tests/common/process.h.
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -13,14 +12,12 @@
 #include <memory>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -48,14 +45,6 @@ constexpr int kLongGraceSeconds = 20;
 std::vector<std::string> With(std::vector<std::string> args, const std::vector<std::string>& more) {
   args.insert(args.end(), more.begin(), more.end());
   return args;
-}
-
-// The port a "msg":"<msg>" log line of `p` names; 0 until it is logged.
-int LoggedPort(const ServiceProcess& p, const std::string& msg) {
-  const std::regex line(absl::StrCat("\"msg\":\"", msg, "\".*?\"port\":\"([0-9]+)\""));
-  std::smatch m;
-  const std::string log = p.Log();
-  return std::regex_search(log, m, line) ? std::stoi(m[1].str()) : 0;
 }
 
 // An HTTP/1.1 answer: status and body.
@@ -198,32 +187,14 @@ TEST_F(HealthTest, WatchStreamsBeyondTheLimitAreRefusedWithResourceExhausted) {
 // reads NOT_SERVING; when the full server takes over the port the stream ends with UNAVAILABLE, and a new
 // Watch there reads SERVING.
 TEST_F(HealthTest, WarmUpWatchReadsNotServingUntilTheServiceHasStarted) {
-  const std::string db = dir_ + "/tasks.db";
-  sqlite3* holder = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &holder), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-
-  // ServiceProcess::Start returns at "listening"; the child lives as long as the thread that started it.
-  absl::Notification started, release_child;
-  absl::Status start_status;
-  std::thread starter([&] {
-    start_status = tasks_.Start(BinaryPath("tasks/luoshi-tasks"), TaskArgs());
-    started.Notify();
-    release_child.WaitForNotification();
-    tasks_.Stop();
-  });
-  int port = 0;
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); port == 0 && absl::Now() < deadline;) {
-    port = LoggedPort(tasks_, "starting");
-    if (port == 0) absl::SleepFor(absl::Milliseconds(5));
-  }
+  LockedDatabaseStart start(&tasks_, BinaryPath("tasks/luoshi-tasks"), TaskArgs(), dir_ + "/tasks.db");
+  ASSERT_TRUE(start.locked());
+  const int port = start.WarmUpPort(absl::Seconds(10));
   std::optional<HealthWatch> warm_up;
   if (port != 0) warm_up.emplace(absl::StrCat("127.0.0.1:", port), kTasksService.full_name);
   const bool not_serving = warm_up && warm_up->WaitFor("NOT_SERVING");
   const bool still_open = warm_up && !warm_up->WaitForEnd(absl::Milliseconds(200)).has_value();
-  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(holder);
-  started.WaitForNotification();
+  const absl::Status start_status = start.Release();
   ASSERT_NE(port, 0) << "no \"starting\" line: " << tasks_.Log();
   EXPECT_TRUE(not_serving) << "the warm-up server's Watch did not read NOT_SERVING";
   EXPECT_TRUE(still_open) << "the warm-up Watch ended while the database was still locked";
@@ -232,12 +203,8 @@ TEST_F(HealthTest, WarmUpWatchReadsNotServingUntilTheServiceHasStarted) {
   ASSERT_TRUE(end.has_value()) << "the warm-up Watch is still open after the full server started";
   EXPECT_EQ(end->error_code(), grpc::StatusCode::UNAVAILABLE) << end->error_message();
   EXPECT_EQ(warm_up->seen(), std::vector<std::string>{"NOT_SERVING"});
-  {
-    HealthWatch serving(tasks_.address(), kTasksService.full_name);
-    EXPECT_TRUE(serving.WaitFor("SERVING"));
-  }
-  release_child.Notify();
-  starter.join();
+  HealthWatch serving(tasks_.address(), kTasksService.full_name);
+  EXPECT_TRUE(serving.WaitFor("SERVING"));
 }
 
 // A gateway in its shutdown grace with a call in flight (a grpc-web WatchTasks stream): /healthz and any

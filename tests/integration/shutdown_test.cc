@@ -4,7 +4,6 @@
 // instance; --log_format puts the logs where a container runtime reads them; health answers
 // NOT_SERVING while the database is being opened (migrations). POSIX only, like tests/common/process.h.
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -24,7 +23,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "luoshi/v1/ingestion.grpc.pb.h"
@@ -446,32 +444,9 @@ TEST_F(ShutdownTest, BadLogFormatFailsWithAMessage) {
 // While the database cannot be opened yet (here: another process holds its write lock, as a long
 // migration would), the service's address answers health NOT_SERVING; once open, SERVING on that port.
 TEST_F(ShutdownTest, HealthIsNotServingWhileTheDatabaseOpens) {
-  const std::string db = dir_ + "/tasks.db";
-  sqlite3* holder = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &holder), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-
-  // ServiceProcess::Start returns at "listening"; the child lives as long as the thread that started it.
-  absl::Notification started, release_child;
-  absl::Status start_status;
-  std::thread starter([&] {
-    start_status = tasks_.Start(BinaryPath("tasks/luoshi-tasks"), ServiceArgs("tasks"));
-    started.Notify();
-    release_child.WaitForNotification();
-    tasks_.Stop();
-  });
-  int port = 0;
-  const absl::Time deadline = absl::Now() + absl::Seconds(3);
-  while (port == 0 && absl::Now() < deadline) {
-    const std::string log = tasks_.Log();
-    const size_t at = log.find("\"msg\":\"starting\"");
-    if (at != std::string::npos) {
-      const size_t p = log.find("\"port\":\"", at);
-      if (p != std::string::npos)
-        (void)absl::SimpleAtoi(log.substr(p + 8, log.find('"', p + 8) - p - 8), &port);
-    }
-    if (port == 0) absl::SleepFor(absl::Milliseconds(5));
-  }
+  LockedDatabaseStart start(&tasks_, BinaryPath("tasks/luoshi-tasks"), ServiceArgs("tasks"), dir_ + "/tasks.db");
+  ASSERT_TRUE(start.locked());
+  const int port = start.WarmUpPort(absl::Seconds(3));
   std::string while_locked;
   if (port != 0) {
     auto status =
@@ -486,17 +461,13 @@ TEST_F(ShutdownTest, HealthIsNotServingWhileTheDatabaseOpens) {
     grpc::Status call = stub->ListTasks(&ctx, req, &resp);
     EXPECT_EQ(call.error_code(), grpc::StatusCode::UNAVAILABLE) << call.error_message();
   }
-  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(holder);
-  started.WaitForNotification();
+  const absl::Status start_status = start.Release();
   ASSERT_NE(port, 0) << "no \"starting\" line: " << tasks_.Log();
   EXPECT_EQ(while_locked, "NOT_SERVING");
   ASSERT_TRUE(start_status.ok()) << start_status << tasks_.Log();
   EXPECT_EQ(tasks_.port(), port) << "the service must serve on the port its warm-up server had";
   auto serving = CheckHealth(MakeChannel(tasks_.address()), kTasksService.full_name, absl::Seconds(5));
   EXPECT_EQ(serving.ok() ? *serving : serving.status().ToString(), "SERVING");
-  release_child.Notify();
-  starter.join();
 }
 
 TEST(ProbeAddressTest, WildcardHostsBecomeLoopback) {
