@@ -80,7 +80,7 @@ class Subscription {
   absl::Mutex mu_;
   std::deque<v1::TaskEvent> queue_ ABSL_GUARDED_BY(mu_);
   bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t skip_through_ ABSL_GUARDED_BY(mu_) = 0;  // see Resume
+  int64_t skip_through_ ABSL_GUARDED_BY(mu_) = -1;  // see Resume; -1: nothing to skip
   size_t replayed_ ABSL_GUARDED_BY(mu_) = 0;       // events Resume queued beyond the capacity
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<SubscriptionListener> listener_ ABSL_GUARDED_BY(mu_);
