@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "services/common/store_testing.h"
-#include "services/common/time.h"
 #include "services/tasks/open_store.h"
 #include "services/tasks/store_test_util.h"
 
@@ -19,8 +18,10 @@ namespace luoshi::tasks {
 namespace {
 
 using testing::AddReport;
+using testing::EventAt;
 using testing::Key;
 using testing::Plan;
+using testing::ReportWithEvent;
 using testing::SetStatus;
 using testing::StaleListingCopies;
 
@@ -252,27 +253,6 @@ TEST_P(TaskStoreTest, ConcurrentRetriesOfOneKeyWriteOneReport) {
 }
 
 // ---- Change events (WatchTasks) -----------------------------------------------------------------------
-
-// The event a writer stores with a change: `action` at `at`.
-v1::TaskEvent EventAt(const std::string& action, absl::Time at) {
-  v1::TaskEvent e;
-  e.set_action(action);
-  *e.mutable_at() = ToTimestamp(at);
-  return e;
-}
-
-// A report (AddReport) that stores its event.
-TaskMutator ReportWithEvent(int percent) {
-  return [percent](const StoredTask& t) -> absl::StatusOr<TaskChange> {
-    absl::StatusOr<TaskChange> c = AddReport(t, percent);
-    if (c.ok()) {
-      c->event = EventAt("report", c->state.updated_at);
-      c->event->mutable_task()->set_id(t.id);
-      c->event->mutable_task()->set_percent_complete(percent);
-    }
-    return c;
-  };
-}
 
 TEST_P(TaskStoreTest, EventsAreNumberedInOrderAndReadAfterASequence) {
   auto empty = store_->ReadEventsAfter(0, 10);
