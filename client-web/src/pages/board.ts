@@ -380,16 +380,20 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
   }
 
   let connects = 0;
+  // The resume token: the sequence of the last event received. A new stream asks for what came after
+  // it (WatchTasksRequest.afterSequence), so nothing needs reloading; 0n: none yet, or no longer usable.
+  let lastSequence = 0n;
   async function watch(): Promise<void> {
     let delay = 1000;
     let first = true;
     while (!signal.aborted) {
       const reconnect = !first;
       first = false;
+      const resume = reconnect && lastSequence > 0n;
       setLive("connecting", t("board.live.connecting"));
       try {
         const stream = api.watchTasks(
-          { filter: { planId: filter.plan } },
+          { filter: { planId: filter.plan }, afterSequence: resume ? lastSequence : 0n },
           {
             signal,
             timeoutMs: WATCH_TIMEOUT_MS,
@@ -398,12 +402,14 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
               live.dataset.connects = String(connects);
               setLive("live", t("board.live.on"));
               delay = 1000;
-              // Events between the old stream's end and this one's start were missed: reload.
-              if (reconnect) void reloadQuietly();
+              // Without a resume token, events between the old stream's end and this one's start were
+              // missed: reload. With one, the server sends them first.
+              if (reconnect && !resume) void reloadQuietly();
             },
           },
         );
         for await (const ev of stream) {
+          if (ev.sequence > lastSequence) lastSequence = ev.sequence;
           if (!loaded) pending.push(ev);
           else apply(ev);
         }
@@ -418,6 +424,11 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
           return;
         }
         if (err instanceof ConnectError && err.code === Code.DeadlineExceeded) continue;
+        if (err instanceof ConnectError && err.code === Code.OutOfRange) {
+          // The missed changes are no longer kept (or too many): watch afresh and reload.
+          lastSequence = 0n;
+          continue;
+        }
         setLive("retry", t("board.live.retry", { s: Math.round(delay / 1000), why: errorSentence(err) }));
         await sleep(delay, signal);
         delay = Math.min(delay * 2, BACKOFF_MAX_MS);
