@@ -1,6 +1,7 @@
 // The task board (任务看板): every task of a plan with its light, filtered in the browser by unit,
 // leader, status, light and text (all in the URL), live through WatchTasks: a change made elsewhere
-// appears without reload and flashes; the stream reconnects with backoff and reloads what it missed.
+// appears without reload and flashes; the stream reconnects with backoff and asks for what it missed
+// (after the last event's sequence), reloading only when the server no longer has it.
 import type { Plan, Task, TaskEvent } from "../gen/luoshi/v1/tasks_pb.js";
 import { tasks as api } from "../app/api.js";
 import "../app/messages-tasks.js";
