@@ -5,7 +5,8 @@
 //                   absl::StatusOr<Reply> Method(const Identity& caller, const Request& request)
 //   grpc_service.h  class GrpcService: the generated service; each override is one line through a
 //                   CallAdapter, which reads the caller once, converts the status once and logs the
-//                   failures that are the server's fault once
+//                   failures that are the server's fault once, and runs the service under the call's
+//                   deadline (call_deadline.h) so that its database work gives up with the caller
 //
 //   grpc::Status GrpcService::GetTask(grpc::ServerContext* c, const v1::GetTaskRequest* req,
 //                                     v1::TaskDetail* resp) {
@@ -23,6 +24,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/common/call_deadline.h"
 #include "services/common/identity.h"
 #include "services/common/raw_call.h"
 
@@ -44,10 +48,14 @@ class CallAdapter {
   // since they mean the server, not the caller, has something to fix.
   grpc::Status Finish(const char* method, const absl::Status& status) const;
 
+  // The deadline the client gave the call (absl::InfiniteFuture() for none).
+  static absl::Time DeadlineOf(const grpc::ServerContextBase& context);
+
   // A unary method on the sync API: `*response = fn(caller)`.
   template <typename Response, typename Fn>
   grpc::Status Unary(grpc::ServerContextBase* context, const char* method, Response* response,
                      Fn&& fn) const {
+    ScopedCallDeadline deadline(DeadlineOf(*context));
     absl::StatusOr<Identity> who = Caller(*context);
     if (!who.ok()) return Finish(method, who.status());
     absl::StatusOr<Response> result = fn(static_cast<const Identity&>(*who));
@@ -62,6 +70,7 @@ class CallAdapter {
   grpc::ServerUnaryReactor* UnaryRaw(grpc::CallbackServerContext* context, const char* method,
                                      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
                                      Fn&& fn) const {
+    ScopedCallDeadline deadline(DeadlineOf(*context));
     absl::StatusOr<Identity> who = Caller(*context);
     if (!who.ok()) return FinishNow(context, Finish(method, who.status()));
     Request decoded;
@@ -76,6 +85,7 @@ class CallAdapter {
   // A server-streaming method: `fn(caller)` writes the stream and returns how it ended.
   template <typename Fn>
   grpc::Status Stream(grpc::ServerContextBase* context, const char* method, Fn&& fn) const {
+    ScopedCallDeadline deadline(DeadlineOf(*context));
     absl::StatusOr<Identity> who = Caller(*context);
     if (!who.ok()) return Finish(method, who.status());
     return Finish(method, fn(static_cast<const Identity&>(*who)));

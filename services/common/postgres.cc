@@ -17,7 +17,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "services/common/call_deadline.h"
 #include "services/common/fnv.h"
+#include "services/common/log.h"
 #include "services/common/metrics.h"
 #include "services/common/status_macros.h"
 
@@ -306,6 +308,15 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
 Connection::~Connection() { PQfinish(conn_); }
 
 bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+absl::Status Connection::SetStatementTimeout(int64_t milliseconds) {
+  if (statement_timeout_ms_ == milliseconds) return absl::OkStatus();
+  LUOSHI_RETURN_IF_ERROR(Execute("SELECT set_config('statement_timeout', $1, false)",
+                                 Params().Add(absl::StrCat(milliseconds)))
+                             .status());
+  statement_timeout_ms_ = milliseconds;
+  return absl::OkStatus();
+}
+
 int Connection::backend_pid() const { return PQbackendPID(conn_); }
 
 bool Connection::Probe() {
@@ -402,7 +413,11 @@ int PgPool::open_connections() const {
 }
 
 absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
-  const absl::Time deadline = absl::Now() + options_.acquire_timeout;
+  const absl::Time call_deadline = CallDeadline();
+  if (call_deadline <= absl::Now()) {
+    return absl::DeadlineExceededError("the call's deadline passed before the database was asked");
+  }
+  const absl::Time deadline = std::min(absl::Now() + options_.acquire_timeout, call_deadline);
   while (true) {
     std::unique_ptr<Connection> conn;
     {
@@ -413,6 +428,10 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
         const absl::Time began = absl::Now();
         const bool got = mu_.AwaitWithDeadline(absl::Condition(this, &PgPool::CanAcquire), deadline);
         PoolWaitSeconds().Add(absl::ToDoubleSeconds(absl::Now() - began));
+        if (!got && call_deadline <= absl::Now()) {
+          return absl::DeadlineExceededError(absl::StrCat("the call's deadline passed while waiting for one of the ",
+                                                          options_.size, " PostgreSQL connections to ", where_));
+        }
         if (!got) {
           return absl::UnavailableError(absl::StrCat(
               "all ", options_.size, " PostgreSQL connections to ", where_, " stayed busy for ",
@@ -433,15 +452,32 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
         --open_;
         return opened.status();
       }
-      return Lease(this, std::move(*opened));
+      return Bounded(Lease(this, std::move(*opened)));
     }
     // A connection the server closed while it sat idle (restart, pg_terminate_backend, idle timeout) is
     // replaced here instead of failing the caller's first statement.
-    if (conn->Probe()) return Lease(this, std::move(conn));
+    if (conn->Probe()) return Bounded(Lease(this, std::move(conn)));
     conn.reset();
     absl::MutexLock lock(&mu_);
     --open_;
   }
+}
+
+absl::StatusOr<PgPool::Lease> PgPool::Bounded(Lease lease) {
+  int64_t ms = options_.statement_timeout > absl::ZeroDuration()
+                   ? absl::ToInt64Milliseconds(absl::Ceil(options_.statement_timeout, absl::Milliseconds(1)))
+                   : 0;
+  const absl::Time call_deadline = CallDeadline();
+  if (call_deadline != absl::InfiniteFuture()) {
+    const absl::Duration left = call_deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError("the call's deadline passed before the database was asked");
+    }
+    const int64_t left_ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Seconds(1)));
+    if (ms == 0 || left_ms < ms) ms = left_ms;
+  }
+  LUOSHI_RETURN_IF_ERROR(lease->SetStatementTimeout(ms));
+  return lease;
 }
 
 void PgPool::Return(std::unique_ptr<Connection> conn) {
@@ -536,8 +572,49 @@ absl::Status PgPool::Transact(const std::function<absl::Status(Connection&)>& fn
 
 // ---- Migrations
 
+namespace {
+
+// Takes the session advisory lock `key`, polling so that the wait is bounded and visible in the log: a
+// replica whose peer migrates a large table says what it waits for instead of hanging silently.
+absl::Status WaitForMigrationLock(Connection& conn, absl::string_view service, int64_t key, absl::Duration lock_wait) {
+  const absl::Time start = absl::Now();
+  absl::Time next_log = start + absl::Seconds(10);
+  while (true) {
+    LUOSHI_ASSIGN_OR_RETURN(Result got, conn.Execute("SELECT pg_try_advisory_lock($1)", Params().Add(key)));
+    LUOSHI_ASSIGN_OR_RETURN(bool locked, got.row(0).Bool(0));
+    if (locked) return absl::OkStatus();
+    // Who holds it, for the message (the lock's 64-bit key is split into two 32-bit halves in pg_locks).
+    std::string holder = "another process";
+    auto who = conn.Execute(
+        "SELECT l.pid, COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), 'local') FROM pg_locks l "
+        "LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.classid = (($1::bigint >> 32) & 4294967295)::oid AND l.objid = ($1::bigint & 4294967295)::oid "
+        "AND l.objsubid = 1 LIMIT 1",
+        Params().Add(key));
+    if (who.ok() && who->rows() == 1) {
+      holder = absl::StrCat("server process ", who->row(0).String(0).value_or("?"), " (application ",
+                            who->row(0).String(1).value_or("?"), ", from ", who->row(0).String(2).value_or("?"), ")");
+    }
+    const absl::Time now = absl::Now();
+    if (now - start >= lock_wait) {
+      return absl::UnavailableError(absl::StrCat(
+          "waited ", absl::FormatDuration(lock_wait), " for the schema migrations of service ", service,
+          " held by ", holder, "; if no migration is running there, end that session and start again"));
+    }
+    if (now >= next_log) {
+      LogWarning("waiting for another replica's schema migrations",
+                 {{"service", std::string(service)}, {"holder", holder},
+                  {"waited", absl::FormatDuration(absl::Trunc(now - start, absl::Seconds(1)))}});
+      next_log = now + absl::Seconds(10);
+    }
+    absl::SleepFor(std::min(absl::Milliseconds(200), lock_wait - (now - start)));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<int> RunPgMigrations(PgPool& pool, absl::string_view service,
-                                    const std::vector<Migration>& migrations) {
+                                    const std::vector<Migration>& migrations, absl::Duration lock_wait) {
   if (!IsPlainIdentifier(service)) {
     return absl::InvalidArgumentError(
         absl::StrCat("service name \"", service, "\" for migrations must be a lower-case identifier"));
@@ -561,7 +638,8 @@ absl::StatusOr<int> RunPgMigrations(PgPool& pool, absl::string_view service,
       "  applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (service, version))"));
   // One key per service, the same in every process and build.
   const auto key = static_cast<int64_t>(Fnv1a64(absl::StrCat("luoshi schema migrations ", service)));
-  LUOSHI_RETURN_IF_ERROR(conn.Execute("SELECT pg_advisory_lock($1)", Params().Add(key)).status());
+  LUOSHI_RETURN_IF_ERROR(conn.SetStatementTimeout(0));  // an index on a large table may take a while
+  LUOSHI_RETURN_IF_ERROR(WaitForMigrationLock(conn, service, key, lock_wait));
   auto run = [&]() -> absl::StatusOr<int> {
     LUOSHI_ASSIGN_OR_RETURN(
         Result found, conn.Execute("SELECT COALESCE(MAX(version), 0) FROM luoshi_schema_migrations WHERE service = $1",

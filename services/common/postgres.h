@@ -15,7 +15,10 @@
 // - Every value is a parameter ($1, $2 …); SQL text is a constant. Connection::Execute prepares each SQL
 //   text once per connection (on first use, cached by its text) and then only executes it.
 // - PgPool holds at most `size` connections, opened when first needed; a caller waits at most
-//   `acquire_timeout` for one (then UNAVAILABLE). A connection whose server side went away is noticed when it
+//   `acquire_timeout` for one (then UNAVAILABLE).
+// - Every statement is bounded in time: by PoolOptions::statement_timeout, and tighter by the deadline of
+//   the gRPC call the thread is serving (call_deadline.h; CallAdapter sets it), so a query whose caller has
+//   given up is cancelled by the server (DEADLINE_EXCEEDED) instead of holding a connection and its locks. A connection whose server side went away is noticed when it
 //   is checked out or when a call on it fails, and is replaced by a fresh one.
 // - PgPool::Transact runs a function inside BEGIN … COMMIT and runs it again (with jittered exponential
 //   backoff, bounded in attempts and time) after a serialization failure, a deadlock or a lost connection,
@@ -167,6 +170,10 @@ class Connection {
   // outside one). Both are bound as parameters (pg_notify); payloads must be under 8000 bytes.
   absl::Status Notify(const std::string& channel, const std::string& payload);
 
+  // Sets PostgreSQL's statement_timeout for this session (0: none), skipping the round trip when the
+  // connection already has that value.
+  absl::Status SetStatementTimeout(int64_t milliseconds);
+
   // The server process serving this connection (pg_backend_pid()).
   int backend_pid() const;
   // false once the server side is known to be gone.
@@ -189,6 +196,7 @@ class Connection {
   // The SQLSTATE of the first error since the transaction began ("" if none): Transact retries on it even
   // when the callback swallowed the error.
   std::string first_error_sqlstate_;
+  int64_t statement_timeout_ms_ = -1;  // as last set by SetStatementTimeout; -1 before
 };
 
 enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
@@ -202,6 +210,10 @@ struct PoolOptions {
   int size = 4;                                          // connections at most
   absl::Duration acquire_timeout = absl::Seconds(5);     // wait for a free connection, then UNAVAILABLE
   absl::Duration connect_timeout = absl::Seconds(10);    // per new connection (libpq connect_timeout)
+  // The longest any statement may run (PostgreSQL's statement_timeout; zero: no bound). A call's deadline
+  // (call_deadline.h) lowers it for the statements made while serving that call, rounded up to whole
+  // seconds so that calls with the same deadline reuse a connection's setting without another round trip.
+  absl::Duration statement_timeout = absl::Seconds(30);
   // Transact's retries: at most `max_attempts` runs of the function, and no new attempt after
   // `retry_budget`; the pause before attempt n+1 is a random fraction (½ to 1) of
   // min(initial_backoff · 2ⁿ⁻¹, max_backoff).
@@ -238,7 +250,9 @@ class PgPool {
   ~PgPool();  // every Lease must have been returned
 
   // A connection for statements outside a transaction (each statement commits on its own). Waits at most
-  // acquire_timeout: UNAVAILABLE naming the pool size when every connection stays busy.
+  // acquire_timeout: UNAVAILABLE naming the pool size when every connection stays busy; DEADLINE_EXCEEDED
+  // when the call's deadline (call_deadline.h) passes first. Its statements are bounded as the contract
+  // at the top says.
   absl::StatusOr<Lease> Acquire();
 
   // Runs `fn` in BEGIN … COMMIT. A non-OK status from `fn` rolls back; it is returned unchanged unless it
@@ -256,6 +270,8 @@ class PgPool {
  private:
   PgPool(std::string uri, std::string where, PoolOptions options);
   void Return(std::unique_ptr<Connection> conn);
+  // Bounds the lease's statements (statement_timeout, the call's deadline) before it is handed out.
+  absl::StatusOr<Lease> Bounded(Lease lease);
   bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !idle_.empty() || open_ < options_.size;
   }
@@ -289,12 +305,15 @@ std::string DescribeUri(const std::string& uri);
 // Applies the migrations of `service` newer than the database's, each in its own transaction, recorded in
 // the table luoshi_schema_migrations (service, version, applied_at). The whole run holds a session advisory
 // lock whose key derives from `service`, so replicas starting together wait for each other and each
-// migration is applied exactly once. Returns the database's version afterwards.
+// migration is applied exactly once; a replica waits at most `lock_wait` for another's migrations (then
+// UNAVAILABLE naming the process holding the lock), logging while it waits. Migration statements have no
+// statement_timeout (an index on a large table may take long). Returns the database's version afterwards.
 // FAILED_PRECONDITION when the database already has a version newer than `migrations` know (an older binary
 // after an upgrade: upgrade this binary); INVALID_ARGUMENT for a malformed service name or numbering;
 // INTERNAL when a migration fails (it is rolled back, earlier ones stay).
 absl::StatusOr<int> RunPgMigrations(PgPool& pool, absl::string_view service,
-                                    const std::vector<Migration>& migrations);
+                                    const std::vector<Migration>& migrations,
+                                    absl::Duration lock_wait = absl::Minutes(15));
 
 struct Notification {
   std::string channel;

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "services/common/call_deadline.h"
 #include "services/common/metrics.h"
 #include "tests/common/postgres_server.h"
 
@@ -434,6 +435,73 @@ TEST_F(PostgresTest, FailedMigrationIsRolledBackAndRetriedNextStart) {
   auto fixed = RunPgMigrations(*pool_, "tasks", Schema());
   ASSERT_TRUE(fixed.ok()) << fixed.status();
   EXPECT_EQ(*fixed, 3);
+}
+
+TEST_F(PostgresTest, AStatementOutlivingTheCallsDeadlineIsCancelledByTheServer) {
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  {
+    ScopedCallDeadline deadline(start + absl::Milliseconds(1200));
+    status = pool_->Transact([](Connection& c) { return c.Execute("SELECT pg_sleep(20)").status(); });
+  }
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  // Rounded up to whole seconds: cancelled after two at most, not after the statement's 20.
+  EXPECT_LT(took, absl::Seconds(5)) << took;
+  // The connection is fine afterwards, and a call without a deadline is not bounded by the last one's.
+  auto slept = pool_->Transact([](Connection& c) { return c.Execute("SELECT pg_sleep(2.5)").status(); });
+  EXPECT_TRUE(slept.ok()) << slept;
+}
+
+TEST_F(PostgresTest, ACallWhoseDeadlineHasPassedDoesNotReachTheDatabase) {
+  ScopedCallDeadline deadline(absl::Now() - absl::Milliseconds(1));
+  bool ran = false;
+  absl::Status status = pool_->Transact([&](Connection&) {
+    ran = true;
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(pool_->Acquire().status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(PostgresTest, ThePoolsStatementTimeoutBoundsStatementsWithoutACallDeadline) {
+  PoolOptions options;
+  options.statement_timeout = absl::Seconds(1);
+  auto pool = OpenPool(options);
+  ASSERT_NE(pool, nullptr);
+  auto lease = pool->Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  const absl::Time start = absl::Now();
+  auto slow = (*lease)->Execute("SELECT pg_sleep(20)");
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(PostgresTest, AReplicaWaitsABoundedTimeForAnotherReplicasMigrations) {
+  // Replica A's migration 1 runs long (it holds the migration lock throughout); replica B gives up after
+  // its bound with a message naming what it waited for, and starts normally once A is done.
+  std::vector<Migration> slow = {{1, "SELECT pg_sleep(4); CREATE TABLE notes (id BIGINT PRIMARY KEY)"}};
+  auto other = OpenPool();
+  ASSERT_NE(other, nullptr);
+  absl::StatusOr<int> first = absl::UnknownError("not run");
+  std::thread a([&] { first = RunPgMigrations(*other, "tasks", slow); });
+  // Until A holds the lock (its migration table row comes only at the end).
+  absl::SleepFor(absl::Milliseconds(800));
+  const absl::Time start = absl::Now();
+  auto second = RunPgMigrations(*pool_, "tasks", slow, absl::Seconds(1));
+  const absl::Duration waited = absl::Now() - start;
+  a.join();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_NE(second.status().message().find("schema migrations of service tasks"), std::string::npos)
+      << second.status();
+  EXPECT_NE(second.status().message().find("application luoshi"), std::string::npos) << second.status();
+  EXPECT_GE(waited, absl::Seconds(1));
+  EXPECT_LT(waited, absl::Seconds(3));
+  auto later = RunPgMigrations(*pool_, "tasks", slow, absl::Seconds(1));
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(*later, 1);
 }
 
 // What a listener received, for a test to wait on.

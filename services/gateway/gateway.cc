@@ -121,9 +121,15 @@ Gateway::Gateway(GatewayConfig config)
   }
 }
 
-Gateway::~Gateway() {
+Gateway::~Gateway() { Shutdown(); }
+
+void Gateway::Shutdown() {
   proxy_.Shutdown();
-  health_pool_.join();
+  {
+    absl::MutexLock lock(&health_mu_);
+    health_open_ = false;
+  }
+  health_pool_.join();  // every answer posted while it was open has been given
 }
 
 void Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
@@ -151,6 +157,8 @@ void Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
   }
   if (path == "/healthz") {
     // Asking three services can take up to their timeout; not on an I/O thread.
+    absl::MutexLock lock(&health_mu_);
+    if (!health_open_) return exchange->Respond(Draining(path));
     boost::asio::post(health_pool_, [this, exchange] { exchange->Respond(Health()); });
     return;
   }

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/metrics.h"
 #include "services/gateway/http_message.h"
 #include "services/gateway/http_server.h"
@@ -57,8 +59,10 @@ class Gateway {
   // (/healthz too, so that a load balancer takes it out of rotation during the grace); requests already
   // being answered go on. Called when the shutdown grace begins. Any thread.
   void StartDraining() { draining_.store(true); }
-  // Cancels the calls in progress and waits for them (before the HTTP server stops).
-  void Shutdown() { proxy_.Shutdown(); }
+  // Cancels the calls in progress and waits for them, and waits for the health answers being prepared;
+  // from then on /healthz is answered "shutting down" at once. Call it before the HttpServer is
+  // destroyed (an exchange still held here keeps that server's connection).
+  void Shutdown();
   const GrpcWebProxy& proxy() const { return proxy_; }
 
  private:
@@ -74,6 +78,8 @@ class Gateway {
   StaticFiles static_files_;
   std::vector<std::pair<Backend, std::shared_ptr<grpc::Channel>>> channels_;
   std::atomic<bool> draining_{false};
+  absl::Mutex health_mu_;
+  bool health_open_ ABSL_GUARDED_BY(health_mu_) = true;  // false once Shutdown has joined the pool
   boost::asio::thread_pool health_pool_{2};
 };
 

@@ -30,7 +30,14 @@ HttpExchange::HttpExchange(std::shared_ptr<Connection> connection, HttpRequest r
   connection_->server()->ExchangeCreated();
 }
 
-HttpExchange::~HttpExchange() { connection_->server()->ExchangeReleased(); }
+HttpExchange::~HttpExchange() {
+  // The connection goes first: an exchange is counted as released only once its Session (timers and
+  // socket of the server's io_context) may have gone with it, so a stopping server that sees no
+  // exchange left can destroy the io_context.
+  HttpServer::Impl* server = connection_->server();
+  connection_.reset();
+  server->ExchangeReleased();
+}
 
 std::string HttpExchange::Head(int status, const std::map<std::string, std::string>& headers,
                                const std::string* content_type, size_t content_length, bool chunked) const {
@@ -156,7 +163,17 @@ HttpServer::HttpServer(Handler handler, HttpServerOptions options) : impl_(new I
   impl_->options = std::move(options);
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+  if (!impl_) return;
+  // An exchange still held by the handler's side (a thread of its own) keeps a Session whose timers
+  // belong to the io_context destroyed with impl_: wait for the last one, however long the handler
+  // takes, rather than let it touch freed memory later.
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  while (!impl_->released.wait_for(lock, std::chrono::seconds(5), [this] { return impl_->exchanges == 0; })) {
+    LogWarning("HTTP server waits for its handler to release requests", {{"held", absl::StrCat(impl_->exchanges.load())}});
+  }
+}
 
 absl::Status HttpServer::Start(const std::string& address) {
   size_t colon = address.rfind(':');

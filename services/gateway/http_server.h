@@ -113,6 +113,8 @@ class HttpServer {
  public:
   using Handler = std::function<void(std::shared_ptr<HttpExchange>)>;
   HttpServer(Handler handler, HttpServerOptions options = {});
+  // Stops, then waits until the handler has released every exchange it was given (an exchange keeps
+  // its connection, whose I/O objects belong to this server).
   ~HttpServer();
 
   // Binds host:port (port 0 picks one; [v6] in brackets) and starts the I/O threads. The bound port is

@@ -11,6 +11,11 @@
 // per batch); reads come from --clients clients, each on its own connection with one call in flight,
 // alternating GetSeries for a random indicator × region and a page of QueryObservations filtered by region,
 // period range and status. Before each measurement the same load runs for --warmup_seconds uncounted.
+//
+//   scripts/bench-postgres.sh luoshi_indicators_bench --store={pg} --sizes=10000,100000
+//
+// --store=postgres://… records into a PostgreSQL database instead (an empty one: the fill starts from
+// nothing; durable when the server commits so, its default); the SQLite flags then do not apply.
 #include <grpcpp/grpcpp.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -38,6 +43,7 @@
 #include "services/common/server.h"
 #include "services/common/test_tokens.h"
 #include "services/indicators/grpc_service.h"
+#include "services/indicators/open_store.h"
 #include "services/indicators/service.h"
 #include "services/indicators/sqlite_store.h"
 
@@ -407,9 +413,17 @@ int Run() {
   if (int mib = absl::GetFlag(FLAGS_reader_cache_mib); mib >= 0) options.cache_kib = mib * 1024;
   if (int mib = absl::GetFlag(FLAGS_writer_cache_mib); mib >= 0) options.writer_cache_kib = mib * 1024;
   if (int pages = absl::GetFlag(FLAGS_checkpoint_pages); pages >= 0) options.checkpoint_pages = pages;
-  auto store = SqliteObservationStore::Open(path, options);
+  absl::StatusOr<StoreLocation> location = StoreLocationFromFlags(path);
+  if (!location.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(location.status().message()).c_str());
+    return 2;
+  }
+  const bool postgres = location->is_postgres();
+  absl::StatusOr<std::unique_ptr<ObservationStore>> store =
+      postgres ? OpenObservationStore(*location) : SqliteObservationStore::Open(location->sqlite_path(), options);
   if (!store.ok()) {
-    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), std::string(store.status().message()).c_str());
+    std::fprintf(stderr, "cannot open %s: %s\n", location->ForLog().c_str(),
+                 std::string(store.status().message()).c_str());
     return 1;
   }
   IndicatorLogic service(&catalog, store->get(), SystemClock::Get());
@@ -425,9 +439,10 @@ int Run() {
       v1::IndicatorService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 
   std::printf(
-      "database %s (synchronous=%s), %d regions × %d indicators × %d years, batches of %d, %d read "
+      "database %s (%s), %d regions × %d indicators × %d years, batches of %d, %d read "
       "clients\n\n",
-      path.c_str(), options.synchronous.c_str(), shape.regions, shape.indicators, shape.years,
+      location->ForLog().c_str(),
+      postgres ? "PostgreSQL's own commit settings" : absl::StrCat("synchronous=", options.synchronous).c_str(), shape.regions, shape.indicators, shape.years,
       absl::GetFlag(FLAGS_batch), absl::GetFlag(FLAGS_clients));
   std::printf(
       "| observations | record obs/s | obs per CPU-s | GetSeries p50 | p99 | points/series | Query page p50 "
@@ -435,7 +450,7 @@ int Run() {
       "| rows/page | CPU ms/read |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int64_t stored = 0;
-  {
+  if (!postgres) {
     // Observations left by an earlier run were recorded in the same order, so the fill resumes after them.
     sqlite3* raw = nullptr;
     if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
@@ -485,7 +500,7 @@ int Run() {
     std::printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   host.Shutdown(absl::Seconds(5));
   store->reset();
-  if (!keep) {
+  if (!keep && !postgres) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   }
   return 0;

@@ -1,6 +1,7 @@
 // luoshi_ingest_bench: documents per second through IngestDocument, end to end over real gRPC on
 // loopback, with durable writes (SQLite synchronous=FULL) and, when peers are given, delivery to the
-// real indicator and task services.
+// real indicator and task services. --store=postgres://… (an empty database; scripts/bench-postgres.sh
+// starts a throwaway one) stores the documents in PostgreSQL instead of the SQLite file in --work_dir.
 //
 // The server runs in this process exactly as luoshi-ingestion wires it (store, extraction library,
 // handler, gRPC layer, dispatcher); clients call it through a loopback channel each. Every document is
@@ -9,6 +10,7 @@
 //   luoshi_ingest_bench --documents=300 --clients=4
 //   luoshi_ingest_bench --documents=300 --clients=4 --indicators_addr=127.0.0.1:7102
 //   --tasks_addr=127.0.0.1:7103
+//   scripts/bench-postgres.sh luoshi_ingest_bench --documents=300 --clients=4 --store={pg}
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -34,7 +36,7 @@
 #include "services/ingestion/service.h"
 #include "services/ingestion/grpc_service.h"
 #include "services/ingestion/library_extraction_engine.h"
-#include "services/ingestion/sqlite_store.h"
+#include "services/ingestion/open_store.h"
 
 ABSL_FLAG(int, documents, 300, "How many distinct documents to ingest.");
 ABSL_FLAG(int, clients, 4, "Concurrent client threads, each with its own channel.");
@@ -122,7 +124,14 @@ int Run() {
     std::fprintf(stderr, "catalog: %s\n", std::string(catalog.status().message()).c_str());
     return 1;
   }
-  auto store = SqliteDocumentStore::Open(work_dir + "/ingestion.db");  // synchronous=FULL: durable commits
+  // SQLite: synchronous=FULL, durable commits; PostgreSQL: durable when the server commits so (its default).
+  absl::StatusOr<StoreLocation> location = StoreLocationFromFlags(work_dir + "/ingestion.db");
+  if (!location.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(location.status().message()).c_str());
+    return 2;
+  }
+  std::printf("store %s\n", location->ForLog().c_str());
+  auto store = OpenDocumentStore(*location);
   if (!store.ok()) {
     std::fprintf(stderr, "database: %s\n", std::string(store.status().message()).c_str());
     return 1;

@@ -8,6 +8,9 @@
 //   - per row, the process's CPU time per call (server and clients share the process and the cores);
 //   - the read calls again by clients that parse answers into a reused arena (separate rows).
 // Sizes are flags, so `--tasks=5000 --units=200 --reports=20000 --seconds=2` is a quick run.
+// --store=postgres://… runs the same measurements on a PostgreSQL database (scripts/bench-postgres.sh starts
+// a throwaway one), and --replicas=N there serves it from N service instances, each with its own store and
+// connection pool, the clients split between them.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -33,6 +36,7 @@
 #include "services/common/test_tokens.h"
 #include "services/common/time.h"
 #include "services/tasks/grpc_service.h"
+#include "services/tasks/open_store.h"
 #include "services/tasks/sqlite_store.h"
 
 ABSL_FLAG(int, tasks, 100000, "Number of tasks to load.");
@@ -41,13 +45,19 @@ ABSL_FLAG(int, reports, 1000000, "Progress reports preloaded into the history.")
 ABSL_FLAG(int, tasks_per_plan, 500, "Tasks per imported plan (a district plan has ~100–500).");
 ABSL_FLAG(int, clients, 16, "Concurrent gRPC clients in every phase.");
 ABSL_FLAG(double, seconds, 5, "Duration of each measured phase.");
-ABSL_FLAG(std::string, bench_db, "/tmp/luoshi_tasks_bench.db", "Database file (recreated).");
+ABSL_FLAG(std::string, bench_db, "/tmp/luoshi_tasks_bench.db",
+          "Database file (recreated) when --store is not set; --store=sqlite:PATH is the same.");
 ABSL_FLAG(bool, reuse_db, false,
-          "Keep an existing --bench_db loaded by an earlier run instead of loading it again.");
+          "Keep the data an earlier run loaded (--bench_db, or the --store database) instead of loading it "
+          "again. Without it a PostgreSQL --store must be an empty database.");
+ABSL_FLAG(int, replicas, 1,
+          "Service instances serving the database (PostgreSQL only), each with its own store and "
+          "connection pool, on its own port; client i calls instance i mod N. The report phase's "
+          "watcher listens to instance 0, which tells only of its own changes.");
 ABSL_FLAG(std::string, phases, "list1,list,ledger1,ledger,arena,report,mixed",
           "Measured phases to run (comma-separated subset; list1/ledger1 are the one-client runs, "
           "arena the read clients parsing into a reused protobuf arena, direct a no-gRPC "
-          "diagnostic), "
+          "diagnostic, mixall every client reporting, reading ledgers and listing in turn), "
           "e.g. --phases=list for profiling.");
 
 namespace luoshi::tasks {
@@ -118,6 +128,42 @@ std::vector<double> RunClients(int clients, double seconds, Fn call, std::atomic
   return all;
 }
 
+// Preloads history into SQLite: the whole batch in one transaction (the store's group commit).
+absl::Status PreloadGrouped(SqliteTaskStore& store, const std::vector<SqliteTaskStore::Mutation>& batch) {
+  for (const absl::StatusOr<StoredTask>& r : store.MutateTasks(batch)) {
+    if (!r.ok()) return r.status();
+  }
+  return absl::OkStatus();
+}
+
+// Preloads history into any store through its ordinary MutateTask, one transaction each, from `threads`
+// threads at once, so that a server which flushes concurrent commits together (PostgreSQL) loads at its
+// own pace. The first error, if any.
+absl::Status PreloadConcurrently(TaskStore& store, const std::vector<SqliteTaskStore::Mutation>& batch,
+                                 int threads) {
+  std::atomic<size_t> next{0};
+  absl::Mutex mu;
+  absl::Status first;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < batch.size(); i = next++) {
+        absl::StatusOr<StoredTask> r = store.MutateTask(batch[i].task_id, batch[i].mutator);
+        if (!r.ok()) {
+          absl::MutexLock lock(&mu);
+          if (first.ok()) first = r.status();
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  return first;
+}
+
+// As many as the PostgreSQL store has connections (its pool of 8): more threads would only queue for one.
+constexpr int kPreloadThreads = 8;
+
 int Main() {
   const int n_tasks = absl::GetFlag(FLAGS_tasks);
   const int n_units = absl::GetFlag(FLAGS_units);
@@ -125,20 +171,58 @@ int Main() {
   const int per_plan = absl::GetFlag(FLAGS_tasks_per_plan);
   const int clients = absl::GetFlag(FLAGS_clients);
   const double seconds = absl::GetFlag(FLAGS_seconds);
-  const std::string path = absl::GetFlag(FLAGS_bench_db);
   const bool reuse = absl::GetFlag(FLAGS_reuse_db);
-  if (!reuse) {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  const int n_replicas = absl::GetFlag(FLAGS_replicas);
+  absl::StatusOr<StoreLocation> location = StoreLocationFromFlags(absl::GetFlag(FLAGS_bench_db));
+  if (!location.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(location.status().message()).c_str());
+    return 2;
   }
+  if (n_replicas < 1 || (n_replicas > 1 && !location->is_postgres())) {
+    std::fprintf(stderr, "--replicas: 1, or more with a PostgreSQL --store (one process owns a SQLite file)\n");
+    return 2;
+  }
+  std::printf("store %s, %d replica%s\n", location->ForLog().c_str(), n_replicas, n_replicas == 1 ? "" : "s");
 
-  auto store_or = SqliteTaskStore::Open(path);
-  if (!store_or.ok()) {
-    std::fprintf(stderr, "open: %s\n", store_or.status().ToString().c_str());
-    return 1;
-  }
-  SqliteTaskStore* store = store_or->get();
+  // The replicas' stores, trackers and servers; replica 0 also loads the data.
   UnitDirectory units;
-  TaskLogic tracker(store, &units, SystemClock::Get(), nullptr);
+  std::vector<std::unique_ptr<TaskStore>> stores;
+  std::vector<std::unique_ptr<TaskLogic>> trackers;
+  SqliteTaskStore* sqlite_store = nullptr;  // SQLite: preloads through its grouped commits
+  if (location->is_sqlite()) {
+    const std::string& path = location->sqlite_path();
+    if (!reuse) {
+      for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+    }
+    auto opened = SqliteTaskStore::Open(path);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+      return 1;
+    }
+    sqlite_store = opened->get();
+    stores.push_back(*std::move(opened));
+  }
+  while (static_cast<int>(stores.size()) < n_replicas) {
+    auto opened = OpenTaskStore(*location);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+      return 1;
+    }
+    stores.push_back(*std::move(opened));
+  }
+  for (auto& s : stores) {
+    trackers.push_back(std::make_unique<TaskLogic>(s.get(), &units, SystemClock::Get(), nullptr));
+  }
+  TaskStore* store = stores[0].get();
+  TaskLogic& tracker = *trackers[0];
+  if (!reuse && location->is_postgres()) {
+    auto plans = store->ListPlans();
+    if (!plans.ok() || !plans->empty()) {
+      std::fprintf(stderr, "--store: the PostgreSQL database already holds plans; give an empty one, or "
+                           "--reuse_db to measure on what it holds\n");
+      return 2;
+    }
+  }
 
   // ---- Load plans -------------------------------------------------------------------------
   std::mt19937 rng(42);
@@ -189,7 +273,7 @@ int Main() {
   }
   std::printf("loaded %zu tasks in %zu plans in %.1f s\n", task_units.size(), plan_ids.size(), import_s);
 
-  // ---- Preload report history (batched commits) --------------------------------------------
+  // ---- Preload report history (SQLite: batched commits; PostgreSQL: concurrent transactions) ----
   t0 = Clock::now();
   const int batch = 5000;
   for (int done = 0; !reuse && done < n_reports; done += batch) {
@@ -226,11 +310,11 @@ int Main() {
         return c;
       }});
     }
-    for (auto& r : store->MutateTasks(mutations)) {
-      if (!r.ok()) {
-        std::fprintf(stderr, "preload: %s\n", r.status().ToString().c_str());
-        return 1;
-      }
+    const absl::Status loaded = sqlite_store != nullptr ? PreloadGrouped(*sqlite_store, mutations)
+                                                        : PreloadConcurrently(*store, mutations, kPreloadThreads);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "preload: %s\n", loaded.ToString().c_str());
+      return 1;
     }
   }
   std::printf("preloaded %d reports in %.1f s\n", reuse ? 0 : n_reports,
@@ -238,20 +322,26 @@ int Main() {
 
   // ---- Serve ------------------------------------------------------------------------------
   absl::SetFlag(&FLAGS_max_threads, clients * 2 + 8);
-  GrpcService service(&tracker, Tokens().authenticator());
-  ServiceHost host("tasks-bench", TaskServerLimits());
-  host.AddService(&service, "luoshi.v1.TaskService");
-  if (auto s = host.Start("127.0.0.1:0"); !s.ok()) {
-    std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
-    return 1;
+  std::vector<std::unique_ptr<GrpcService>> services;
+  std::vector<std::unique_ptr<ServiceHost>> hosts;
+  std::vector<std::string> addrs;
+  for (auto& t : trackers) {
+    services.push_back(std::make_unique<GrpcService>(t.get(), Tokens().authenticator()));
+    hosts.push_back(std::make_unique<ServiceHost>("tasks-bench", TaskServerLimits()));
+    hosts.back()->AddService(services.back().get(), "luoshi.v1.TaskService");
+    if (auto s = hosts.back()->Start("127.0.0.1:0"); !s.ok()) {
+      std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    addrs.push_back(absl::StrCat("127.0.0.1:", hosts.back()->port()));
   }
-  const std::string addr = absl::StrCat("127.0.0.1:", host.port());
+  const std::string& addr = addrs[0];  // the watcher's
   std::vector<std::unique_ptr<v1::TaskService::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", c);  // separate connections, like separate offices
-    stubs.push_back(
-        v1::TaskService::NewStub(grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(v1::TaskService::NewStub(
+        grpc::CreateCustomChannel(addrs[c % addrs.size()], grpc::InsecureChannelCredentials(), args)));
   }
   std::atomic<int> next_stub{0};
   thread_local int my_stub = -1;
@@ -433,8 +523,27 @@ int Main() {
     writers.join();
     table.back().cpu_ms_per_call = -1;  // shared with the writers: not a per-read cost
   }
-  tracker.Shutdown();
-  host.Shutdown(absl::Seconds(2));
+  double mixed_per_s = -1;
+  if (want("mixall")) {
+    // Every client reports, reads a ledger or lists, a third each at random: the mixed load that two
+    // replicas and one are compared on. Its figure is all calls per second.
+    auto mixed_call = [&](std::mt19937& r) {
+      switch (r() % 3) {
+        case 0:
+          return report_call(r);
+        case 1:
+          return ledger_call(r);
+        default:
+          return list_call(r);
+      }
+    };
+    t0 = Clock::now();
+    measure(absl::StrCat("Mixed (ReportProgress, GetLedger, ListTasks a third each), ", clients, " clients"),
+            clients, seconds, mixed_call);
+    mixed_per_s = table.back().p.count / std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  for (auto& t : trackers) t->Shutdown();
+  for (auto& h : hosts) h->Shutdown(absl::Seconds(2));
 
   std::printf("\n| measurement | calls | p50 ms | p99 ms | max ms | errors | CPU ms/call |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
@@ -450,6 +559,10 @@ int Main() {
   if (reports_per_s >= 0) {
     std::printf("\nReportProgress throughput: %.0f durable reports/s with %d clients\n", reports_per_s,
                 clients);
+  }
+  if (mixed_per_s >= 0) {
+    std::printf("\nMixed throughput: %.0f calls/s with %d clients on %d replica%s\n", mixed_per_s, clients,
+                n_replicas, n_replicas == 1 ? "" : "s");
   }
   return 0;
 }
