@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
@@ -221,12 +222,21 @@ absl::Status Due(Context& ctx, Stub& stub, const Args& args) {
 absl::Status Watch(Context& ctx, Stub& stub, const Args& args) {
   v1::WatchTasksRequest req;
   if (auto s = FillFilter(args, req.mutable_filter()); !s.ok()) return s;
+  // --after SEQ: first the changes after the one numbered SEQ (each line starts with its number).
+  if (args.Has("after")) {
+    int64_t after = 0;
+    if (!absl::SimpleAtoi(args.Get("after"), &after) || after < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--after takes the number (#N) of the last change seen, not \"", args.Get("after"), "\""));
+    }
+    req.set_after_sequence(after);
+  }
   grpc::ClientContext context;
   if (!ctx.token.empty()) AttachToken(ctx.token, &context);  // no deadline: watches until Ctrl-C
   auto reader = stub.WatchTasks(&context, req);
   v1::TaskEvent event;
   while (reader->Read(&event)) {
-    *ctx.out << tasks::FormatTaskEvent(event);
+    *ctx.out << "#" << event.sequence() << "  " << tasks::FormatTaskEvent(event);
     ctx.out->flush();
   }
   return Check(reader->Finish(), ctx);
@@ -281,7 +291,7 @@ std::vector<Command> TaskCommands() {
            "luoshi tasks plans | list [--plan P] [--unit U] [--leader L] [--status S] [--light L] [--text T] | "
            "show ID | report ID (--percent N | --stage S) [--narrative T] [--problems T] [--next T] [--evidence URL] "
            "[--complete] [--request_id ID] | review ID (--accept | --return) [--comment T] [--request_id ID] | ledger [--plan P] [--by unit|leader|section] "
-           "| due [--within DAYS] | watch [filters] | export [--ledger] [filters] > file.csv",
+           "| due [--within DAYS] | watch [--after N] [filters] | export [--ledger] [filters] > file.csv",
            "Division-plan tasks: lists, progress reports, reviews, ledgers, reminders, live changes.", Tasks}};
 }
 

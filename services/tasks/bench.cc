@@ -53,7 +53,7 @@ ABSL_FLAG(bool, reuse_db, false,
 ABSL_FLAG(int, replicas, 1,
           "Service instances serving the database (PostgreSQL only), each with its own store and "
           "connection pool, on its own port; client i calls instance i mod N. The report phase's "
-          "watcher listens to instance 0, which tells only of its own changes.");
+          "watcher listens to instance 0, which tells of every instance's changes (LISTEN/NOTIFY).");
 ABSL_FLAG(std::string, phases, "list1,list,ledger1,ledger,arena,report,mixed",
           "Measured phases to run (comma-separated subset; list1/ledger1 are the one-client runs, "
           "arena the read clients parsing into a reused protobuf arena, direct a no-gRPC "
@@ -212,6 +212,11 @@ int Main() {
   }
   for (auto& s : stores) {
     trackers.push_back(std::make_unique<TaskLogic>(s.get(), &units, SystemClock::Get(), nullptr));
+    // As luoshi-tasks does: each instance's watchers hear every instance's changes.
+    if (absl::Status followed = trackers.back()->FollowOtherReplicas(); !followed.ok()) {
+      std::fprintf(stderr, "follow: %s\n", followed.ToString().c_str());
+      return 1;
+    }
   }
   TaskStore* store = stores[0].get();
   TaskLogic& tracker = *trackers[0];

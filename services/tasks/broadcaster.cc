@@ -11,8 +11,8 @@ Subscription::~Subscription() { owner_->Remove(id_); }
 std::shared_ptr<SubscriptionListener> Subscription::Offer(const v1::TaskEvent& event) {
   if (!matcher_(event.task())) return nullptr;
   absl::MutexLock lock(&mu_);
-  if (closed_ || overflowed_) return nullptr;
-  if (queue_.size() >= capacity_) {
+  if (closed_ || overflowed_ || event.sequence() <= skip_through_) return nullptr;
+  if (queue_.size() >= capacity_ + replayed_) {
     overflowed_ = true;
     queue_.clear();
     return listener_;
@@ -27,6 +27,18 @@ std::shared_ptr<SubscriptionListener> Subscription::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
   return listener_;
+}
+
+void Subscription::Resume(std::vector<v1::TaskEvent> missed, int64_t through) {
+  absl::MutexLock lock(&mu_);
+  skip_through_ = through;
+  std::deque<v1::TaskEvent> queue;
+  for (v1::TaskEvent& e : missed) queue.push_back(std::move(e));
+  replayed_ = queue.size();
+  for (v1::TaskEvent& e : queue_) {
+    if (e.sequence() > through) queue.push_back(std::move(e));
+  }
+  queue_.swap(queue);
 }
 
 void Subscription::SetListener(std::shared_ptr<SubscriptionListener> listener) {
@@ -44,6 +56,7 @@ absl::StatusOr<std::optional<v1::TaskEvent>> Subscription::Next(absl::Duration t
   if (!queue_.empty()) {
     v1::TaskEvent event = std::move(queue_.front());
     queue_.pop_front();
+    if (replayed_ > 0) --replayed_;  // the replayed events come first
     return std::optional<v1::TaskEvent>(std::move(event));
   }
   if (closed_) return ServerShuttingDown();

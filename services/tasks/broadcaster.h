@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -55,6 +56,13 @@ class Subscription {
   // setting it: what was queued before is not announced).
   void SetListener(std::shared_ptr<SubscriptionListener> listener);
 
+  // Resuming after a disconnect (WatchTasksRequest.after_sequence): `missed` (stored events after the
+  // client's token that match, in sequence order) goes before everything queued, and events with a
+  // sequence up to `through` (the last stored event read) are dropped from the queue now and when offered
+  // later, since `missed` already holds them. `missed` does not count against the capacity. Call once,
+  // before SetListener.
+  void Resume(std::vector<v1::TaskEvent> missed, int64_t through);
+
  private:
   friend class TaskBroadcaster;
   using Matcher = std::function<bool(const v1::Task&)>;
@@ -72,6 +80,8 @@ class Subscription {
   absl::Mutex mu_;
   std::deque<v1::TaskEvent> queue_ ABSL_GUARDED_BY(mu_);
   bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t skip_through_ ABSL_GUARDED_BY(mu_) = -1;  // see Resume; -1: nothing to skip
+  size_t replayed_ ABSL_GUARDED_BY(mu_) = 0;       // events Resume queued beyond the capacity
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<SubscriptionListener> listener_ ABSL_GUARDED_BY(mu_);
 };

@@ -107,6 +107,22 @@ absl::Status TooManyWatchers(int limit) {
                    " open WatchTasks streams, its limit (--max_watchers); close one or try again later"));
 }
 
+absl::Status NegativeSequence(int64_t after) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "after_sequence ", after, " is negative; send the sequence of the last event received, or 0 for none"));
+}
+
+absl::Status ChangesNoLongerKept(int64_t after, int64_t pruned_through) {
+  return absl::OutOfRangeError(absl::StrCat(
+      "the changes after sequence ", after, " are no longer kept (deleted through ", pruned_through,
+      "); reload the board, then watch again without after_sequence"));
+}
+
+absl::Status TooManyMissedChanges(int64_t after, size_t limit) {
+  return absl::OutOfRangeError(absl::StrCat("more than ", limit, " changes were made after sequence ", after,
+                                            "; reload the board, then watch again without after_sequence"));
+}
+
 absl::Status ServerShuttingDown() {
   return absl::UnavailableError("the task service is shutting down; reconnect shortly");
 }

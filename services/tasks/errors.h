@@ -3,6 +3,8 @@
 #ifndef LUOSHI_SERVICES_TASKS_ERRORS_H_
 #define LUOSHI_SERVICES_TASKS_ERRORS_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,6 +36,12 @@ absl::Status MissingField(const std::string& field);
 absl::Status WatcherTooSlow(size_t capacity);
 absl::Status ServerShuttingDown();
 absl::Status TooManyWatchers(int limit);
+// WatchTasksRequest.after_sequence below 0.
+absl::Status NegativeSequence(int64_t after);
+// The events after the resume token were pruned (up to `pruned_through`).
+absl::Status ChangesNoLongerKept(int64_t after, int64_t pruned_through);
+// More than `limit` changes matching the filter happened after the resume token.
+absl::Status TooManyMissedChanges(int64_t after, size_t limit);
 
 }  // namespace luoshi::tasks
 

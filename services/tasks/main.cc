@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
   }
 
   tasks::TaskLogic tracker(store->get(), &*units, SystemClock::Get(), indicators.get(), options);
+  // Replicas on one PostgreSQL database: each fans out the others' changes to its own WatchTasks streams.
+  if (absl::Status s = tracker.FollowOtherReplicas(); !s.ok()) return Fail("cannot follow other replicas", s);
   tasks::GrpcService service(&tracker, authenticator->get());
   metrics::FunctionHandle watch_metric = metrics::DefaultRegistry().AddFunction(
       "luoshi_watch_streams_open", "WatchTasks streams open now.", metrics::Type::kGauge,

@@ -1,6 +1,7 @@
 // PostgresTaskStore: the schema, plan imports, task mutations and reads (see postgres_store.h).
 #include "services/tasks/postgres_store.h"
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
@@ -158,12 +159,33 @@ CREATE TABLE task_changes (
 );
 INSERT INTO task_changes (id, counter) VALUES (1, 0);
 )sql"},
+      // Version 3: change events for WatchTasks across replicas (ReadEventsAfter). A writing transaction
+      // inserts its events after it raised task_changes, so under that row lock: sequences are then taken in
+      // commit order, and a reader that saw sequence s never finds a smaller one committed later. The same
+      // transaction sends NOTIFY luoshi_task_events, delivered to every replica's listener on commit.
+      // task_event_horizon remembers how far PruneEvents deleted.
+      {3, R"sql(
+CREATE TABLE task_events (
+  seq     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  action  TEXT NOT NULL,
+  at      BIGINT NOT NULL,
+  region  TEXT NOT NULL,
+  event   BYTEA NOT NULL
+);
+CREATE TABLE task_event_horizon (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  pruned_through BIGINT NOT NULL
+);
+INSERT INTO task_event_horizon (id, pruned_through) VALUES (1, 0);
+)sql"},
   };
   return *migrations;
 }
 
 namespace {
 
+using sqlite_store_internal::EventFromRow;
 using sqlite_store_internal::FromMicros;
 using sqlite_store_internal::Id;
 using sqlite_store_internal::kTasksPerPlanKeySpace;
@@ -186,9 +208,34 @@ constexpr char kAllPlans[] = LUOSHI_PLAN_SELECT " ORDER BY seq";
 constexpr char kRaiseChangeCounter[] = "UPDATE task_changes SET counter = counter + 1 WHERE id = 1";
 constexpr char kReadChangeCounter[] = "SELECT counter FROM task_changes WHERE id = 1";
 
-// The last statement of a transaction that wrote plans or tasks (see migration 2).
-absl::Status RaiseChangeCounter(pg::Connection& c) {
-  return c.Execute(kRaiseChangeCounter).status();
+constexpr char kEventChannel[] = "luoshi_task_events";
+
+// A change event waiting for the end of its transaction, with its plan's region.
+struct PendingEvent {
+  v1::TaskEvent event;
+  std::string region;
+};
+
+// The end of a transaction that wrote plans or tasks: raises the change counter (migration 2), then, under
+// its row lock, appends the events (migration 3: sequences in commit order) and notifies the replicas.
+absl::Status FinishWrite(pg::Connection& c, const std::vector<PendingEvent>& events) {
+  LUOSHI_RETURN_IF_ERROR(c.Execute(kRaiseChangeCounter).status());
+  if (events.empty()) return absl::OkStatus();
+  int64_t last = 0;
+  for (const PendingEvent& e : events) {
+    LUOSHI_ASSIGN_OR_RETURN(
+        pg::Result rows,
+        c.Execute("INSERT INTO task_events (task_id, action, at, region, event) VALUES ($1, $2, $3, $4, $5) "
+                  "RETURNING seq",
+                  pg::Params()
+                      .Add(e.event.task().id())
+                      .Add(e.event.action())
+                      .Add(static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(e.event.at())))
+                      .Add(e.region)
+                      .AddBytes(e.event.SerializeAsString())));
+    LUOSHI_ASSIGN_OR_RETURN(last, rows.row(0).Int64(0));
+  }
+  return c.Notify(kEventChannel, absl::StrCat(last));
 }
 
 absl::StatusOr<v1::Plan> PlanFromRow(const pg::Row& row) {
@@ -403,7 +450,7 @@ absl::Status MoveTask(pg::Connection& c, int64_t task_seq, int64_t plan_seq, int
 }
 
 // One attempt at writing a plan version, inside a transaction.
-absl::StatusOr<v1::Plan> WritePlanIn(pg::Connection& c, const PlanWrite& write) {
+absl::StatusOr<v1::Plan> WritePlanIn(pg::Connection& c, const PlanWrite& write, std::vector<PendingEvent>& events) {
   LUOSHI_ASSIGN_OR_RETURN(auto existing, OnePlan(c, kPlanByDocument, pg::Params().Add(write.document_sha256)));
   if (existing) {
     return absl::AlreadyExistsError(
@@ -453,6 +500,11 @@ absl::StatusOr<v1::Plan> WritePlanIn(pg::Connection& c, const PlanWrite& write) 
     }
     LUOSHI_RETURN_IF_ERROR(WriteTaskPeople(c, task_seq, sort_key, tw.definition));
     for (const v1::JournalEntry& e : tw.journal) LUOSHI_RETURN_IF_ERROR(InsertJournal(c, task_seq, e));
+    if (tw.event) {
+      PendingEvent& pending = events.emplace_back(PendingEvent{*tw.event, write.plan.region()});
+      pending.event.mutable_task()->set_id(Id('T', task_seq));
+      pending.event.mutable_task()->set_plan_id(Id('P', plan_seq));
+    }
   }
   LUOSHI_ASSIGN_OR_RETURN(auto written, OnePlan(c, kPlanBySeq, pg::Params().Add(plan_seq)));
   if (!written) return absl::InternalError("the plan just written cannot be read back");
@@ -567,7 +619,8 @@ absl::Status InsertRequest(pg::Connection& c, const RequestKey& key, int64_t tas
 // One attempt at a mutation, inside a transaction. The task row is locked first; everything after the lock
 // is read by statements that start after it (READ COMMITTED: each sees what the previous holder committed).
 absl::StatusOr<StoredTask> MutateIn(pg::Connection& c, int64_t seq, const std::string& task_id,
-                                    const TaskMutator& mutator, const std::optional<RequestKey>& key) {
+                                    const TaskMutator& mutator, const std::optional<RequestKey>& key,
+                                    std::vector<PendingEvent>& events) {
   LUOSHI_ASSIGN_OR_RETURN(pg::Result locked,
                           c.Execute("SELECT seq FROM tasks WHERE seq = $1 FOR UPDATE", pg::Params().Add(seq)));
   std::optional<RecordedRequest> recorded;
@@ -588,6 +641,7 @@ absl::StatusOr<StoredTask> MutateIn(pg::Connection& c, int64_t seq, const std::s
   LUOSHI_ASSIGN_OR_RETURN(TaskChange change, mutator(*current));
   LUOSHI_RETURN_IF_ERROR(ApplyChange(c, seq, task_id, change));
   if (key) LUOSHI_RETURN_IF_ERROR(InsertRequest(c, *key, seq, change));
+  if (change.event) events.push_back(PendingEvent{*std::move(change.event), current->region});
   current->state = change.state;
   return *std::move(current);
 }
@@ -786,14 +840,16 @@ absl::StatusOr<std::unique_ptr<PostgresTaskStore>> PostgresTaskStore::Open(const
                                                                          pg::PoolOptions options) {
   LUOSHI_ASSIGN_OR_RETURN(std::unique_ptr<pg::PgPool> pool, pg::PgPool::Open(uri, options));
   LUOSHI_ASSIGN_OR_RETURN(int version, pg::RunPgMigrations(*pool, "tasks", PgTaskMigrations()));
-  return std::unique_ptr<PostgresTaskStore>(new PostgresTaskStore(std::move(pool), version));
+  return std::unique_ptr<PostgresTaskStore>(new PostgresTaskStore(uri, std::move(pool), version));
 }
 
 absl::StatusOr<v1::Plan> PostgresTaskStore::WritePlan(const PlanWrite& write) {
   v1::Plan result;
+  std::vector<PendingEvent> events;
   absl::Status s = TransactRerunningRaces(*pool_, [&](pg::Connection& c) -> absl::Status {
-    LUOSHI_ASSIGN_OR_RETURN(result, WritePlanIn(c, write));
-    return RaiseChangeCounter(c);
+    events.clear();  // a rerun starts afresh
+    LUOSHI_ASSIGN_OR_RETURN(result, WritePlanIn(c, write, events));
+    return FinishWrite(c, events);
   });
   if (pg::SqlStateOf(s) == "23505") {
     // Still racing after the reruns (replicas importing versions of this key back to back): the caller's
@@ -880,9 +936,11 @@ absl::StatusOr<StoredTask> PostgresTaskStore::MutateTask(const std::string& task
   StoredTask result;
   // A key first used at the same moment on another task (so under another row lock) shows up as a unique
   // violation of requests_key_unique; the rerun then finds it recorded and replays or refuses.
+  std::vector<PendingEvent> events;
   LUOSHI_RETURN_IF_ERROR(TransactRerunningRaces(*pool_, [&](pg::Connection& c) -> absl::Status {
-    LUOSHI_ASSIGN_OR_RETURN(result, MutateIn(c, *seq, task_id, mutator, key));
-    return result.replayed ? absl::OkStatus() : RaiseChangeCounter(c);
+    events.clear();  // a rerun starts afresh
+    LUOSHI_ASSIGN_OR_RETURN(result, MutateIn(c, *seq, task_id, mutator, key, events));
+    return result.replayed ? absl::OkStatus() : FinishWrite(c, events);
   }));
   return result;
 }
@@ -998,6 +1056,86 @@ absl::StatusOr<std::vector<std::string>> PostgresTaskStore::UnitNames() {
     out.push_back(std::move(name));
   }
   return out;
+}
+
+absl::StatusOr<EventBatch> PostgresTaskStore::ReadEventsAfter(int64_t after, int limit) {
+  EventBatch batch;
+  // One snapshot: the ends agree with the rows.
+  LUOSHI_RETURN_IF_ERROR(pool_->Transact(
+      [&](pg::Connection& c) -> absl::Status {
+        batch.events.clear();
+        if (limit > 0) {
+          LUOSHI_ASSIGN_OR_RETURN(
+              pg::Result rows,
+              c.Execute("SELECT seq, event, region FROM task_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                        pg::Params().Add(after).Add(static_cast<int64_t>(limit))));
+          for (int i = 0; i < rows.rows(); ++i) {
+            LUOSHI_ASSIGN_OR_RETURN(int64_t seq, rows.row(i).Int64(0));
+            LUOSHI_ASSIGN_OR_RETURN(std::string bytes, rows.row(i).Bytes(1));
+            LUOSHI_ASSIGN_OR_RETURN(std::string region, rows.row(i).String(2));
+            LUOSHI_ASSIGN_OR_RETURN(StoredEvent e, EventFromRow(seq, bytes, std::move(region)));
+            batch.events.push_back(std::move(e));
+          }
+        }
+        LUOSHI_ASSIGN_OR_RETURN(
+            pg::Result ends, c.Execute("SELECT (SELECT coalesce(max(seq), 0) FROM task_events), pruned_through "
+                                       "FROM task_event_horizon"));
+        if (ends.rows() != 1) return absl::InternalError("the task_event_horizon row is missing");
+        LUOSHI_ASSIGN_OR_RETURN(int64_t newest, ends.row(0).Int64(0));
+        LUOSHI_ASSIGN_OR_RETURN(batch.pruned_through, ends.row(0).Int64(1));
+        batch.newest = std::max(newest, batch.pruned_through);
+        return absl::OkStatus();
+      },
+      {pg::Isolation::kRepeatableRead, /*read_only=*/true}));
+  return batch;
+}
+
+absl::StatusOr<int> PostgresTaskStore::PruneEvents(absl::Time before) {
+  int deleted = 0;
+  LUOSHI_RETURN_IF_ERROR(pool_->Transact([&](pg::Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(pg::Result last, c.Execute("SELECT max(seq) FROM task_events WHERE at < $1",
+                                                       pg::Params().Add(Micros(before))));
+    if (last.rows() != 1 || last.row(0).IsNull(0)) {
+      deleted = 0;
+      return absl::OkStatus();
+    }
+    LUOSHI_ASSIGN_OR_RETURN(int64_t through, last.row(0).Int64(0));
+    LUOSHI_ASSIGN_OR_RETURN(pg::Result gone,
+                            c.Execute("DELETE FROM task_events WHERE seq <= $1", pg::Params().Add(through)));
+    deleted = static_cast<int>(gone.affected());
+    return c
+        .Execute("UPDATE task_event_horizon SET pruned_through = greatest(pruned_through, $1)",
+                 pg::Params().Add(through))
+        .status();
+  }));
+  return deleted;
+}
+
+namespace {
+
+// Holds the listener; destroying it stops the callbacks.
+class PgEventFollower final : public EventFollower {
+ public:
+  explicit PgEventFollower(std::unique_ptr<pg::PgListener> listener) : listener_(std::move(listener)) {}
+  ~PgEventFollower() override { listener_->Stop(); }
+  PgEventFollower(const PgEventFollower&) = delete;
+  PgEventFollower& operator=(const PgEventFollower&) = delete;
+
+ private:
+  std::unique_ptr<pg::PgListener> listener_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventFollower>> PostgresTaskStore::FollowOtherWriters(std::function<void()> changed) {
+  // The payload (the last sequence of the commit) is not needed: the caller reads every event after the last
+  // one it has seen, which also covers notifications that arrive late or together.
+  pg::ListenerCallbacks callbacks;
+  callbacks.notify = [changed](const pg::Notification&) { changed(); };
+  callbacks.reconnected = changed;
+  LUOSHI_ASSIGN_OR_RETURN(std::unique_ptr<pg::PgListener> listener,
+                          pg::PgListener::Start(uri_, {kEventChannel}, std::move(callbacks)));
+  return std::unique_ptr<EventFollower>(new PgEventFollower(std::move(listener)));
 }
 
 absl::StatusOr<int64_t> PostgresTaskStore::ChangeCounter() {

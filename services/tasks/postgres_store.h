@@ -16,8 +16,10 @@
 //   with replaces_plan_id; a partial unique index (one current version per plan key) covers the first
 //   version, which has no row to lock. A racing import gets ABORTED.
 // - Idempotency keys are a unique constraint on (caller, request_id).
-// - Every transaction that writes raises the one-row counter task_changes last, so that each replica can
-//   tell (ChangeCounter) that another one changed something it caches.
+// - Every transaction that writes raises the one-row counter task_changes, so that each replica can
+//   tell (ChangeCounter) that another one changed something it caches, then, under that row's lock, appends
+//   its change events to task_events (sequences in commit order) and NOTIFYs luoshi_task_events, which
+//   every replica LISTENs on (FollowOtherWriters) to fan the events out to its WatchTasks streams.
 // A unique violation from a concurrent writer reruns the transaction once it committed, which then answers
 // as if the two requests had come one after the other (replayed, ALREADY_EXISTS or ABORTED). Because a
 // transaction may run more than once, a TaskMutator may be called more than once for one MutateTask; the
@@ -31,6 +33,7 @@
 #ifndef LUOSHI_SERVICES_TASKS_POSTGRES_STORE_H_
 #define LUOSHI_SERVICES_TASKS_POSTGRES_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +80,11 @@ class PostgresTaskStore final : public TaskStore {
                                                   const std::string& today) override;
   // task_changes' counter: every write transaction raises it just before COMMIT (migration 2).
   absl::StatusOr<int64_t> ChangeCounter() override;
+  absl::StatusOr<EventBatch> ReadEventsAfter(int64_t after, int limit) override;
+  absl::StatusOr<int> PruneEvents(absl::Time before) override;
+  // A PgListener on the channel luoshi_task_events (its own connection), which every write transaction
+  // notifies on commit; `changed` also runs after the listener reconnected.
+  absl::StatusOr<std::unique_ptr<EventFollower>> FollowOtherWriters(std::function<void()> changed) override;
 
   // The plans PostgreSQL chooses (EXPLAIN's text) for QueryTasks and Ledger with these arguments, for tests
   // and for an operator wondering why a read is slow.
@@ -88,8 +96,9 @@ class PostgresTaskStore final : public TaskStore {
   pg::PgPool& pool() { return *pool_; }
 
  private:
-  PostgresTaskStore(std::unique_ptr<pg::PgPool> pool, int schema_version)
-      : pool_(std::move(pool)), schema_version_(schema_version) {}
+  PostgresTaskStore(std::string uri, std::unique_ptr<pg::PgPool> pool, int schema_version)
+      : uri_(std::move(uri)), pool_(std::move(pool)), schema_version_(schema_version) {}
+  const std::string uri_;  // for the listener's own connection
   std::unique_ptr<pg::PgPool> pool_;
   int schema_version_;
 };

@@ -17,7 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/barrier.h"
 #include "gtest/gtest.h"
+#include "services/common/clock.h"
+#include "services/common/identity.h"
+#include "services/tasks/service.h"
 #include "services/tasks/store_test_util.h"
+#include "services/tasks/unit_directory.h"
 #include "tests/common/postgres_server.h"
 
 namespace luoshi::tasks {
@@ -240,6 +244,45 @@ TEST_F(TaskPostgresStoreTest, OneIdempotencyKeyOnTwoReplicasWritesOnce) {
 }
 
 // Text search takes the text literally: LIKE's wildcards mean themselves.
+// Replica A's watcher while A's LISTEN connection is cut: a change replica B commits in the gap (its NOTIFY
+// lost) still reaches the watcher once the listener is back, since A then reads every event after the last
+// one it sent; and nothing arrives twice.
+TEST_F(TaskPostgresStoreTest, AWatcherMissesNothingWhileItsReplicasListenerIsCut) {
+  const std::string task = OneTask();
+  ASSERT_FALSE(task.empty());
+  UnitDirectory units;
+  FakeClock clock(absl::FromUnixSeconds(1700000200));
+  TaskLogic replica_a(store_.get(), &units, &clock, nullptr);
+  ASSERT_TRUE(replica_a.FollowOtherReplicas().ok());
+  auto sub = replica_a.WatchTasks(Identity{"board", "", Role::kViewer}, {});
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  auto next_percent = [&](absl::Duration wait) -> int {
+    auto event = (*sub)->Next(wait);
+    EXPECT_TRUE(event.ok()) << event.status();
+    return event.ok() && event->has_value() ? (*event)->task().percent_complete() : -1;
+  };
+
+  ASSERT_TRUE(replica_b_->MutateTask(task, testing::ReportWithEvent(10)).ok());
+  EXPECT_EQ(next_percent(absl::Seconds(10)), 10);
+
+  auto lease = replica_b_->pool().Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  auto cut = (*lease)->Execute(
+      "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND query LIKE 'LISTEN%'");
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  ASSERT_EQ(cut->rows(), 1) << "replica A's listener connection";
+  ASSERT_TRUE(*cut->row(0).Bool(0));
+  // Committed while A is not listening (it reconnects after a second).
+  ASSERT_TRUE(replica_b_->MutateTask(task, testing::ReportWithEvent(20)).ok());
+  EXPECT_EQ(next_percent(absl::Seconds(15)), 20) << "the change made while the listener was cut was lost";
+
+  ASSERT_TRUE(replica_b_->MutateTask(task, testing::ReportWithEvent(30)).ok());
+  EXPECT_EQ(next_percent(absl::Seconds(10)), 30);
+  EXPECT_EQ(next_percent(absl::Milliseconds(200)), -1) << "a change arrived twice";
+  replica_a.Shutdown();
+}
+
 TEST_F(TaskPostgresStoreTest, TextSearchIsASubstringNotAPattern) {
   PlanWrite w = Plan("a", "");
   w.tasks[0].definition.set_text("完成率100%_以上");

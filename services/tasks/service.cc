@@ -13,6 +13,7 @@
 #include "google/protobuf/wire_format_lite.h"
 #include "services/common/enums.h"
 #include "services/common/limits.h"
+#include "services/common/log.h"
 #include "services/common/paging.h"
 #include "services/common/status_macros.h"
 #include "services/common/time.h"
@@ -121,7 +122,13 @@ TaskLogic::TaskLogic(TaskStore* store, const UnitDirectory* units, const Clock* 
       clock_(clock),
       indicators_(indicators),
       options_(options),
-      broadcaster_(options.watch_queue_capacity, options.max_watchers) {}
+      broadcaster_(options.watch_queue_capacity, options.max_watchers) {
+  // Watchers are told of changes from now on: start after the newest stored event. When the store cannot
+  // say, the first PumpEvents starts there instead.
+  absl::StatusOr<EventBatch> ends = store_->ReadEventsAfter(0, 0);
+  absl::MutexLock lock(&pump_mu_);
+  if (ends.ok()) pumped_through_ = ends->newest;
+}
 
 v1::Task TaskLogic::ToProto(const StoredTask& t) const {
   StoredTask copy = t;
@@ -183,12 +190,77 @@ bool TaskLogic::Matches(const v1::Task& task, const v1::TaskFilter& f) const {
   return true;
 }
 
-void TaskLogic::Publish(const v1::Task& task, const std::string& action) {
+v1::TaskEvent TaskLogic::EventOf(StoredTask task, const std::string& action, absl::Time at) const {
   v1::TaskEvent event;
-  *event.mutable_task() = task;
+  const std::string deadline = task.definition.deadline().date();
+  FillTaskState(task, LightClockAt(at, options_.rules), deadline, /*indicator_id=*/"", event.mutable_task());
+  event.mutable_task()->mutable_definition()->Swap(&task.definition);
   event.set_action(action);
-  *event.mutable_at() = ToTimestamp(clock_->Now());
-  broadcaster_.Publish(event);
+  *event.mutable_at() = ToTimestamp(at);
+  return event;
+}
+
+v1::TaskEvent TaskLogic::EventAfter(const StoredTask& before, const TaskState& after, const std::string& action,
+                                    absl::Time at) const {
+  StoredTask task = before;
+  task.state = after;
+  return EventOf(std::move(task), action, at);
+}
+
+void TaskLogic::Decorate(StoredEvent& stored) const {
+  v1::Task* task = stored.event.mutable_task();
+  const std::string& indicator_id = task->definition().indicator_id();
+  if (indicators_ != nullptr && !indicator_id.empty()) {
+    task->set_indicator_actual(indicators_->LatestActual(indicator_id, stored.region));
+  }
+}
+
+void TaskLogic::PumpEvents() {
+  constexpr int kBatch = 256;
+  absl::MutexLock lock(&pump_mu_);
+  if (pumped_through_ < 0) {
+    absl::StatusOr<EventBatch> ends = store_->ReadEventsAfter(0, 0);
+    if (!ends.ok()) {
+      LogWarning("cannot read the change events for WatchTasks", {{"error", ends.status().ToString()}});
+      return;
+    }
+    pumped_through_ = ends->newest;
+  }
+  while (true) {
+    absl::StatusOr<EventBatch> batch = store_->ReadEventsAfter(pumped_through_, kBatch);
+    if (!batch.ok()) {
+      // The events stay stored: the next write or notification publishes them.
+      LogWarning("cannot read the change events for WatchTasks", {{"error", batch.status().ToString()}});
+      return;
+    }
+    for (StoredEvent& e : batch->events) {
+      pumped_through_ = e.event.sequence();
+      Decorate(e);
+      broadcaster_.Publish(e.event);
+    }
+    if (static_cast<int>(batch->events.size()) < kBatch) break;
+  }
+  MaybePruneEvents();
+}
+
+void TaskLogic::MaybePruneEvents() {
+  const absl::Time now = clock_->Now();
+  if (now - last_prune_ < absl::Hours(1)) return;
+  last_prune_ = now;
+  absl::StatusOr<int> pruned = store_->PruneEvents(now - options_.event_retention);
+  if (!pruned.ok()) LogWarning("cannot prune old change events", {{"error", pruned.status().ToString()}});
+}
+
+absl::Status TaskLogic::FollowOtherReplicas() {
+  LUOSHI_ASSIGN_OR_RETURN(follower_, store_->FollowOtherWriters([this] { PumpEvents(); }));
+  // What other replicas committed before the listener started.
+  PumpEvents();
+  return absl::OkStatus();
+}
+
+void TaskLogic::Shutdown() {
+  broadcaster_.Close();
+  follower_.reset();
 }
 
 // ---- Reading tasks --------------------------------------------------------------------------
@@ -370,9 +442,39 @@ absl::StatusOr<std::unique_ptr<Subscription>> TaskLogic::WatchTasks(
   if (!f.due_after().empty() && !ParseIsoDate(f.due_after())) {
     return InvalidDate("due_after", f.due_after());
   }
+  const int64_t after = request.after_sequence();
+  if (after < 0) return NegativeSequence(after);
   v1::TaskFilter filter = f;
-  return broadcaster_.Subscribe(
-      [this, filter](const v1::Task& task) { return Matches(task, filter); });
+  LUOSHI_ASSIGN_OR_RETURN(
+      std::unique_ptr<Subscription> sub,
+      broadcaster_.Subscribe([this, filter](const v1::Task& task) { return Matches(task, filter); }));
+  if (after == 0) return sub;
+  // Subscribed first, then the stored events read: whatever commits meanwhile is in one or the other (or
+  // both, and Resume drops the live copy), so the stream has no gap and no duplicate.
+  constexpr int kBatch = 256;
+  const size_t limit = options_.watch_queue_capacity;
+  std::vector<v1::TaskEvent> missed;
+  int64_t through = after;
+  int64_t newest = 0;
+  bool read_any = false;
+  while (true) {
+    LUOSHI_ASSIGN_OR_RETURN(EventBatch batch, store_->ReadEventsAfter(through, kBatch));
+    if (after < batch.pruned_through) return ChangesNoLongerKept(after, batch.pruned_through);
+    newest = batch.newest;
+    for (StoredEvent& e : batch.events) {
+      through = e.event.sequence();
+      read_any = true;
+      if (!Matches(e.event.task(), filter)) continue;
+      if (missed.size() >= limit) return TooManyMissedChanges(after, limit);
+      Decorate(e);
+      missed.push_back(std::move(e.event));
+    }
+    if (static_cast<int>(batch.events.size()) < kBatch) break;
+  }
+  // A token beyond the newest event (another database, a restore): live events only.
+  if (!read_any) through = std::min(after, newest);
+  sub->Resume(std::move(missed), through);
+  return sub;
 }
 
 absl::Status TaskLogic::ExportTasks(const Identity& who, const v1::ExportTasksRequest& request,

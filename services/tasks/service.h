@@ -4,15 +4,19 @@
 //   grpc_service.h  GrpcService — one line per RPC through the CallAdapter (services/common/adapter.h):
 //                   the caller's identity from metadata, this class, the absl::Status mapped to gRPC.
 //   service.h       TaskLogic — validates requests, enforces access.h, applies rules.h (status
-//                   transitions, lights, periods), normalizes units (unit_directory.h), journals every change,
-//                   publishes changes to WatchTasks subscribers (broadcaster.h), decorates
-//                   indicator-linked tasks (indicator_source.h).
+//                   transitions, lights, periods), normalizes units (unit_directory.h), journals every change
+//                   and stores its change event with it, fans stored events out to WatchTasks subscribers
+//                   (broadcaster.h), decorates indicator-linked tasks (indicator_source.h).
 //   store.h         TaskStore — persistence (sqlite_store.h today); atomic read-modify-write.
 //
 // A ReportProgress flows: GrpcService → CallAdapter::Caller → TaskLogic::ReportProgress (role check,
 // request validation) → TaskStore::MutateTask, whose callback (inside the write transaction) checks the
-// office's unit against the task, applies the status rule and returns state + report + journal →
-// commit → TaskBroadcaster::Publish(TaskEvent) → reply with the task, light derived from the clock.
+// office's unit against the task, applies the status rule and returns state + report + journal + the
+// TaskEvent → commit (the event is stored with the change, numbered in commit order) → PumpEvents: every
+// stored event after the last one fanned out, in order, to TaskBroadcaster::Publish → reply with the task,
+// light derived from the clock. Changes made by other replicas (PostgreSQL) reach PumpEvents through the
+// store's listener (FollowOtherReplicas), so a watcher sees every replica's changes, each exactly once.
+// WatchTasks with after_sequence replays the stored events a reconnecting watcher missed.
 //
 // Thread safety: all methods may be called concurrently; the class's own mutable state is the
 // broadcaster and the ledger cache, each under its own mutex.
@@ -43,6 +47,9 @@ struct TrackerOptions {
   // Open WatchTasks streams at once (--max_watchers); one more is RESOURCE_EXHAUSTED.
   int max_watchers = 1000;
   int default_due_within_days = 7;
+  // How long change events stay stored for WatchTasks' resume token; older ones are pruned (about once
+  // an hour, by the replica that fans events out), and a token older than that is OUT_OF_RANGE.
+  absl::Duration event_retention = absl::Hours(24 * 7);
 };
 
 class TaskLogic {
@@ -74,7 +81,8 @@ class TaskLogic {
       const Identity& who, const v1::GetLedgerRequest& request);
   absl::StatusOr<v1::ListDueTasksResponse> ListDueTasks(const Identity& who,
                                                         const v1::ListDueTasksRequest& request);
-  // A subscription delivering TaskEvents for tasks matching request.filter, from now on.
+  // A subscription delivering TaskEvents for tasks matching request.filter, from now on; with
+  // request.after_sequence, first the stored ones after it (see tasks.proto).
   absl::StatusOr<std::unique_ptr<Subscription>> WatchTasks(const Identity& who,
                                                            const v1::WatchTasksRequest& request);
   // Writes the CSV (UTF-8 with BOM) to `sink` in chunks; stops early with CANCELLED when `sink`
@@ -82,8 +90,16 @@ class TaskLogic {
   absl::Status ExportTasks(const Identity& who, const v1::ExportTasksRequest& request,
                            const std::function<bool(const std::string& chunk)>& sink);
 
-  // Ends every WatchTasks subscription (server shutdown).
-  void Shutdown() { broadcaster_.Close(); }
+  // Fans out the changes other processes write to the same database (replicas on PostgreSQL) as they
+  // commit. UNAVAILABLE when the store's listener cannot start. Nothing to do on SQLite.
+  absl::Status FollowOtherReplicas();
+  // Publishes every stored change event after the last one published, in sequence order (each once).
+  // Called after each local write and by the store's listener; a failed read is logged and retried by the
+  // next call, which starts from the same place.
+  void PumpEvents();
+
+  // Ends every WatchTasks subscription (server shutdown) and stops following other replicas.
+  void Shutdown();
   TaskBroadcaster& broadcaster() { return broadcaster_; }
   const RuleOptions& rules() const { return options_.rules; }
 
@@ -102,7 +118,14 @@ class TaskLogic {
  private:
   absl::StatusOr<TaskQuery> QueryFromFilter(const v1::TaskFilter& filter) const;
   absl::StatusOr<v1::TaskDefinition> NormalizeDefinition(const v1::TaskDefinition& in) const;
-  void Publish(const v1::Task& task, const std::string& action);
+  // The event of a change to `task` (its state then being `task.state`) made at `at`: the task as
+  // clients see it, light as of `at`; the indicator actual is added when the event is published.
+  v1::TaskEvent EventOf(StoredTask task, const std::string& action, absl::Time at) const;
+  v1::TaskEvent EventAfter(const StoredTask& before, const TaskState& after, const std::string& action,
+                           absl::Time at) const;
+  // Adds what the event does not store (the indicator actual) before it is sent.
+  void Decorate(StoredEvent& stored) const;
+  void MaybePruneEvents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pump_mu_);
   absl::StatusOr<v1::ImportPlanResponse> ImportOnce(const Identity& who,
                                                     const v1::ImportPlanRequest& request,
                                                     const std::string& plan_key);
@@ -145,6 +168,13 @@ class TaskLogic {
   IndicatorActuals* indicators_;
   TrackerOptions options_;
   TaskBroadcaster broadcaster_;
+
+  // The fan-out of stored events: one at a time, so events are published in sequence order and once.
+  absl::Mutex pump_mu_;
+  int64_t pumped_through_ ABSL_GUARDED_BY(pump_mu_) = -1;  // -1: not known yet
+  absl::Time last_prune_ ABSL_GUARDED_BY(pump_mu_) = absl::InfinitePast();
+  // Last member: destroyed first, so no listener callback runs into a half-destroyed TaskLogic.
+  std::unique_ptr<EventFollower> follower_;
 };
 
 }  // namespace luoshi::tasks

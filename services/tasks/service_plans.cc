@@ -148,6 +148,17 @@ absl::StatusOr<v1::ImportPlanResponse> TaskLogic::ImportOnce(const Identity& who
                                    "text changed: progress starts afresh"));
       }
     }
+    // The event stored with the import: the task as it will be after it (the store fills in the ids).
+    StoredTask after;
+    if (same != nullptr) {
+      after = *same;
+    } else {
+      after.assigned_at = now;
+    }
+    after.region = request.region();
+    after.definition = def;
+    after.state.updated_at = now;
+    tw.event = EventOf(std::move(after), "import", now);
     tw.definition = std::move(def);
     write.tasks.push_back(std::move(tw));
   }
@@ -165,8 +176,7 @@ absl::StatusOr<v1::ImportPlanResponse> TaskLogic::ImportOnce(const Identity& who
   *response.mutable_plan() = *plan;
   response.set_created(true);
   NoteWrite(plan->id(), /*import=*/true);
-  LUOSHI_ASSIGN_OR_RETURN(std::vector<StoredTask> written, store_->TasksOfPlan(plan->id()));
-  for (const StoredTask& t : written) Publish(ToProto(t), "import");
+  PumpEvents();
   return response;
 }
 

@@ -123,15 +123,15 @@ absl::StatusOr<v1::Task> TaskLogic::ReportProgress(const Identity& who,
     if (change.state.stage != t.state.stage) {
       change.journal.push_back(Entry(who, now, "report", "stage", t.state.stage, change.state.stage));
     }
+    change.event = EventAfter(t, change.state, request.claims_completion() ? "claim" : "report", now);
     return change;
   };
   LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator, key));
   // A replayed request id wrote nothing: no cache to drop, no event to publish.
   if (written.replayed) return ToProto(written);
   NoteWrite(written.plan_id, /*import=*/false);
-  v1::Task task = ToProto(written);
-  Publish(task, request.claims_completion() ? "claim" : "report");
-  return task;
+  PumpEvents();
+  return ToProto(written);
 }
 
 absl::StatusOr<v1::Task> TaskLogic::ReviewTask(const Identity& who,
@@ -168,14 +168,14 @@ absl::StatusOr<v1::Task> TaskLogic::ReviewTask(const Identity& who,
     if (!request.comment().empty()) {
       change.journal.push_back(Entry(who, now, "review", "comment", "", request.comment()));
     }
+    change.event = EventAfter(t, change.state, request.accept() ? "accept" : "return", now);
     return change;
   };
   LUOSHI_ASSIGN_OR_RETURN(StoredTask written, store_->MutateTask(request.task_id(), mutator, key));
   if (written.replayed) return ToProto(written);
   NoteWrite(written.plan_id, /*import=*/false);
-  v1::Task task = ToProto(written);
-  Publish(task, request.accept() ? "accept" : "return");
-  return task;
+  PumpEvents();
+  return ToProto(written);
 }
 
 }  // namespace luoshi::tasks

@@ -278,6 +278,85 @@ TEST_F(TaskLogicTest, WatchersGetOnlyMatchingChanges) {
   EXPECT_EQ((*sub)->Next(absl::Seconds(1)).status().code(), absl::StatusCode::kUnavailable);
 }
 
+// A board that reconnects with the sequence of the last event it saw gets the matching changes it missed,
+// in order, then live ones: nothing missed, nothing twice.
+TEST_F(TaskLogicTest, WatcherResumingAfterReconnectMissesNothing) {
+  v1::Plan plan = ImportSeed();
+  const std::string mine = TaskId(plan.id(), "1");    // 区发展改革委
+  const std::string other = TaskId(plan.id(), "2");   // 区财政局
+  v1::WatchTasksRequest watch;
+  watch.mutable_filter()->set_unit("区发改委");
+  auto first = tracker_->WatchTasks(kViewer, watch);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(Report(Office("区发展改革委"), mine, 10).ok());
+  auto seen = (*first)->Next(absl::Seconds(5));
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  const int64_t last = (*seen)->sequence();
+  EXPECT_GT(last, 0);
+  first->reset();  // disconnected
+
+  ASSERT_TRUE(Report(Office("区发展改革委"), mine, 20).ok());
+  ASSERT_TRUE(Report(Office("区财政局"), other, 15).ok());  // not for this board
+  ASSERT_TRUE(Report(Office("区发展改革委"), mine, 30).ok());
+
+  watch.set_after_sequence(last);
+  auto resumed = tracker_->WatchTasks(kViewer, watch);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(Report(Office("区发展改革委"), mine, 40).ok());  // live
+  int64_t previous = last;
+  for (int percent : {20, 30, 40}) {
+    auto event = (*resumed)->Next(absl::Seconds(5));
+    ASSERT_TRUE(event.ok()) << event.status();
+    ASSERT_TRUE(event->has_value()) << "missed the change to " << percent << "%";
+    EXPECT_EQ((*event)->task().id(), mine);
+    EXPECT_EQ((*event)->task().percent_complete(), percent);
+    EXPECT_EQ((*event)->action(), "report");
+    EXPECT_GT((*event)->sequence(), previous);
+    previous = (*event)->sequence();
+  }
+  auto none = (*resumed)->Next(absl::Milliseconds(20));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value()) << "a change came twice";
+}
+
+TEST_F(TaskLogicTest, ResumeTokensThatCannotBeHonouredAreRefusedWithAReason) {
+  v1::Plan plan = ImportSeed();
+  const std::string task = TaskId(plan.id(), "1");
+  v1::WatchTasksRequest watch;
+  watch.set_after_sequence(-1);
+  EXPECT_EQ(tracker_->WatchTasks(kViewer, watch).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Beyond the newest change (a token from another deployment): live changes only.
+  watch.set_after_sequence(1000000);
+  auto beyond = tracker_->WatchTasks(kViewer, watch);
+  ASSERT_TRUE(beyond.ok()) << beyond.status();
+  ASSERT_TRUE(Report(Office("区发展改革委"), task, 10).ok());
+  auto live = (*beyond)->Next(absl::Seconds(5));
+  ASSERT_TRUE(live.ok() && live->has_value());
+  EXPECT_EQ((*live)->task().percent_complete(), 10);
+
+  // More missed changes than a stream holds.
+  TrackerOptions options;
+  options.watch_queue_capacity = 2;
+  TaskLogic small(store_.get(), &units_, &clock_, nullptr, options);
+  v1::ReportProgressRequest r;
+  r.set_task_id(task);
+  for (int percent : {20, 30, 40}) {
+    r.set_percent(percent);
+    ASSERT_TRUE(small.ReportProgress(Office("区发展改革委"), r).ok());
+  }
+  watch.set_after_sequence((*live)->sequence());
+  auto too_many = small.WatchTasks(kViewer, watch);
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(absl::StrContains(too_many.status().message(), "reload the board")) << too_many.status();
+
+  // Changes no longer kept.
+  ASSERT_TRUE(store_->PruneEvents(clock_.Now() + absl::Hours(1)).ok());
+  auto pruned = tracker_->WatchTasks(kViewer, watch);
+  EXPECT_EQ(pruned.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(absl::StrContains(pruned.status().message(), "no longer kept")) << pruned.status();
+}
+
 TEST_F(TaskLogicTest, SlowWatcherIsDisconnectedNotBlocking) {
   TrackerOptions options;
   options.watch_queue_capacity = 2;

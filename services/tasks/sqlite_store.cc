@@ -146,11 +146,30 @@ CREATE TABLE requests (
 );
 )sql";
 
+// Version 5: change events for WatchTasks' resume token (TaskStore::ReadEventsAfter). Every write appends
+// its events in its own transaction; AUTOINCREMENT so that a sequence is never handed out twice, even after
+// the newest events were pruned. task_event_horizon remembers how far PruneEvents deleted.
+const char kSchemaV5[] = R"sql(
+CREATE TABLE task_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  event BLOB NOT NULL
+);
+CREATE TABLE task_event_horizon (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pruned_through INTEGER NOT NULL
+);
+INSERT INTO task_event_horizon (id, pruned_through) VALUES (1, 0);
+)sql";
+
 }  // namespace
 
 const std::vector<sql::Migration>& SqliteTaskStore::Migrations() {
   static const auto* migrations = new std::vector<sql::Migration>{
-      {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}};
+      {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5}};
   return *migrations;
 }
 

@@ -45,6 +45,8 @@ class SqliteTaskStore final : public TaskStore {
   absl::StatusOr<std::vector<LedgerCounts>> Ledger(const std::string& plan_id,
                                                   v1::LedgerGrouping grouping,
                                                   const std::string& today) override;
+  absl::StatusOr<EventBatch> ReadEventsAfter(int64_t after, int limit) override;
+  absl::StatusOr<int> PruneEvents(absl::Time before) override;
 
   // MutateTask commits in groups: while one transaction is being written, concurrent callers queue
   // up and the next of them commits the whole queue in a single transaction (one fsync), each

@@ -49,6 +49,10 @@ absl::StatusOr<std::optional<v1::Plan>> QueryOnePlan(sql::Connection& c, const s
 
 absl::StatusOr<std::optional<StoredTask>> LoadTask(sql::Connection& c, int64_t seq);
 
+// A task_events row: its sequence, the serialized TaskEvent as written and the plan's region. INTERNAL when
+// the bytes do not parse (a damaged row: the store's fault, not the caller's).
+absl::StatusOr<StoredEvent> EventFromRow(int64_t seq, const std::string& event_bytes, std::string region);
+
 }  // namespace luoshi::tasks::sqlite_store_internal
 
 #endif  // LUOSHI_SERVICES_TASKS_SQLITE_STORE_INTERNAL_H_

@@ -16,6 +16,7 @@ namespace {
 using sql::Connection;
 using sql::Statement;
 using sqlite_store_internal::CollectTasks;
+using sqlite_store_internal::EventFromRow;
 using sqlite_store_internal::FromMicros;
 using sqlite_store_internal::Id;
 using sqlite_store_internal::kPlanColumns;
@@ -423,6 +424,33 @@ absl::StatusOr<std::vector<LedgerCounts>> SqliteTaskStore::Ledger(const std::str
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<EventBatch> SqliteTaskStore::ReadEventsAfter(int64_t after, int limit) {
+  EventBatch batch;
+  LUOSHI_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    batch.events.clear();
+    if (limit > 0) {
+      LUOSHI_ASSIGN_OR_RETURN(
+          Statement st, c.Prepare("SELECT seq, event, region FROM task_events WHERE seq > ? ORDER BY seq LIMIT ?"));
+      st.Bind(1, after).Bind(2, limit);
+      while (true) {
+        LUOSHI_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        LUOSHI_ASSIGN_OR_RETURN(StoredEvent e, EventFromRow(st.ColumnInt(0), st.ColumnBlob(1), st.ColumnText(2)));
+        batch.events.push_back(std::move(e));
+      }
+    }
+    LUOSHI_ASSIGN_OR_RETURN(
+        Statement ends, c.Prepare("SELECT (SELECT coalesce(max(seq), 0) FROM task_events), pruned_through "
+                                  "FROM task_event_horizon"));
+    LUOSHI_ASSIGN_OR_RETURN(bool row, ends.Step());
+    if (!row) return absl::InternalError("the task_event_horizon row is missing");
+    batch.pruned_through = ends.ColumnInt(1);
+    batch.newest = std::max(ends.ColumnInt(0), batch.pruned_through);
+    return absl::OkStatus();
+  }));
+  return batch;
 }
 
 }  // namespace luoshi::tasks

@@ -104,4 +104,14 @@ absl::StatusOr<std::optional<StoredTask>> LoadTask(Connection& c, int64_t seq) {
   return std::optional<StoredTask>(std::move(t));
 }
 
+absl::StatusOr<StoredEvent> EventFromRow(int64_t seq, const std::string& event_bytes, std::string region) {
+  StoredEvent out;
+  if (!out.event.ParseFromString(event_bytes)) {
+    return absl::InternalError(absl::StrCat("stored change event ", seq, " cannot be read"));
+  }
+  out.event.set_sequence(seq);
+  out.region = std::move(region);
+  return out;
+}
+
 }  // namespace luoshi::tasks::sqlite_store_internal

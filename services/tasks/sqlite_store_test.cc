@@ -100,8 +100,9 @@ TEST_F(TaskSqliteStoreTest, Version1DatabaseIsUpgraded) {
 }
 
 TEST_F(TaskSqliteStoreTest, Version3DatabaseIsUpgradedAndKeepsItsReports) {
-  // The version-3 file below is the current schema less migration 4 (the requests table).
-  ASSERT_EQ(SqliteTaskStore::Migrations().back().version, 4);
+  // The version-3 file below is the current schema less migrations 4 (the requests table) and 5 (the
+  // change events).
+  ASSERT_EQ(SqliteTaskStore::Migrations().back().version, 5);
   auto plan = store_->WritePlan(Plan("a", ""));
   const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
   ASSERT_TRUE(store_->MutateTask(id, [](const StoredTask& t) { return AddReport(t, 30); }).ok());
@@ -111,7 +112,8 @@ TEST_F(TaskSqliteStoreTest, Version3DatabaseIsUpgradedAndKeepsItsReports) {
     auto db = sql::Database::Open(path_, SqliteTaskStore::Migrations());
     ASSERT_TRUE(db.ok()) << db.status();
     ASSERT_TRUE((*db)->Write([](sql::Connection& c) {
-      return c.Exec("DROP TABLE requests; PRAGMA user_version = 3;");
+      return c.Exec("DROP TABLE requests; DROP TABLE task_events; DROP TABLE task_event_horizon; "
+                    "PRAGMA user_version = 3;");
     }).ok());
   }
   {
@@ -129,6 +131,9 @@ TEST_F(TaskSqliteStoreTest, Version3DatabaseIsUpgradedAndKeepsItsReports) {
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_TRUE(retry->replayed);
   EXPECT_EQ((*store)->ReportsOf(id)->size(), 2u);
+  auto events = (*store)->ReadEventsAfter(0, 10);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_TRUE(events->events.empty());  // these mutations stored none
 }
 
 }  // namespace

@@ -35,6 +35,18 @@ absl::Status InsertJournal(Connection& c, int64_t task_seq, const v1::JournalEnt
   return st.Run();
 }
 
+// Appends a change event (kSchemaV5) in the transaction of its change.
+absl::Status InsertEvent(Connection& c, const v1::TaskEvent& event, const std::string& region) {
+  LUOSHI_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("INSERT INTO task_events (task_id, action, at, region, event) VALUES (?, ?, ?, ?, ?)"));
+  st.Bind(1, event.task().id())
+      .Bind(2, event.action())
+      .Bind(3, google::protobuf::util::TimeUtil::TimestampToMicroseconds(event.at()))
+      .Bind(4, region)
+      .BindBlob(5, event.SerializeAsString());
+  return st.Run();
+}
+
 absl::Status RegisterName(Connection& c, const char* table, const std::string& name) {
   LUOSHI_ASSIGN_OR_RETURN(Statement st,
                          c.Prepare(absl::StrCat("INSERT OR IGNORE INTO ", table, " (name) VALUES (?)")));
@@ -122,8 +134,9 @@ absl::Status MoveTask(Connection& c, int64_t task_seq, int64_t plan_seq, int64_t
   return absl::OkStatus();
 }
 
-absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id, v1::TaskStatus old_status,
-                         TaskChange& change) {
+absl::Status ApplyChange(Connection& c, int64_t seq, const StoredTask& current, TaskChange& change) {
+  const std::string& task_id = current.id;
+  const v1::TaskStatus old_status = current.state.status;
   const TaskState& s = change.state;
   if (s.status != old_status) {
     // The listing copies of the status (kSchemaV2); most reports leave the status as it was.
@@ -195,6 +208,7 @@ absl::Status ApplyChange(Connection& c, int64_t seq, const std::string& task_id,
     e.set_task_id(task_id);
     LUOSHI_RETURN_IF_ERROR(InsertJournal(c, seq, e));
   }
+  if (change.event) LUOSHI_RETURN_IF_ERROR(InsertEvent(c, *change.event, current.region));
   return absl::OkStatus();
 }
 
@@ -299,6 +313,12 @@ absl::StatusOr<v1::Plan> SqliteTaskStore::WritePlan(const PlanWrite& write) {
       for (const v1::JournalEntry& e : tw.journal) {
         LUOSHI_RETURN_IF_ERROR(InsertJournal(c, task_seq, e));
       }
+      if (tw.event) {
+        v1::TaskEvent event = *tw.event;
+        event.mutable_task()->set_id(Id('T', task_seq));
+        event.mutable_task()->set_plan_id(Id('P', plan_seq));
+        LUOSHI_RETURN_IF_ERROR(InsertEvent(c, event, write.plan.region()));
+      }
     }
     LUOSHI_ASSIGN_OR_RETURN(auto written, QueryOnePlan(c, "seq = ?", std::to_string(plan_seq)));
     if (!written) return absl::InternalError("the plan just written cannot be read back");
@@ -371,7 +391,7 @@ std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(const std::
         }
         LUOSHI_ASSIGN_OR_RETURN(TaskChange change, mutator(*current));
         LUOSHI_RETURN_IF_ERROR(c.Exec("SAVEPOINT task_change"));
-        absl::Status applied = ApplyChange(c, *seq, task_id, current->state.status, change);
+        absl::Status applied = ApplyChange(c, *seq, *current, change);
         if (applied.ok() && key) applied = InsertRequest(c, *key, *seq, change, change.state.updated_at);
         if (!applied.ok()) {
           (void)c.Exec("ROLLBACK TO task_change");
@@ -389,6 +409,26 @@ std::vector<absl::StatusOr<StoredTask>> SqliteTaskStore::MutateTasks(const std::
     for (auto& r : results) r = s;
   }
   return results;
+}
+
+absl::StatusOr<int> SqliteTaskStore::PruneEvents(absl::Time before) {
+  int deleted = 0;
+  LUOSHI_RETURN_IF_ERROR(db_->Write([&](Connection& c) -> absl::Status {
+    LUOSHI_ASSIGN_OR_RETURN(Statement last, c.Prepare("SELECT max(seq) FROM task_events WHERE at < ?"));
+    last.Bind(1, Micros(before));
+    LUOSHI_ASSIGN_OR_RETURN(bool row, last.Step());
+    if (!row || last.ColumnIsNull(0)) return absl::OkStatus();
+    const int64_t through = last.ColumnInt(0);
+    LUOSHI_ASSIGN_OR_RETURN(Statement del, c.Prepare("DELETE FROM task_events WHERE seq <= ?"));
+    del.Bind(1, through);
+    LUOSHI_RETURN_IF_ERROR(del.Run());
+    deleted = c.Changes();
+    LUOSHI_ASSIGN_OR_RETURN(Statement horizon,
+                            c.Prepare("UPDATE task_event_horizon SET pruned_through = max(pruned_through, ?)"));
+    horizon.Bind(1, through);
+    return horizon.Run();
+  }));
+  return deleted;
 }
 
 }  // namespace luoshi::tasks

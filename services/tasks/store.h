@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,8 @@ struct PlanTaskWrite {
   v1::TaskDefinition definition;
   // Journal entries for this task (task_id is filled in by the store for new tasks).
   std::vector<v1::JournalEntry> journal;
+  // The change event stored with the import (task_events); the store fills in task.id and task.plan_id.
+  std::optional<v1::TaskEvent> event;
 };
 
 struct PlanWrite {
@@ -84,6 +87,9 @@ struct TaskChange {
   std::optional<v1::ProgressReport> report;
   std::optional<v1::Review> review;
   std::vector<v1::JournalEntry> journal;
+  // The change event stored in the same transaction (task_events), as WatchTasks sends it; its sequence is
+  // assigned by the store.
+  std::optional<v1::TaskEvent> event;
 };
 using TaskMutator = std::function<absl::StatusOr<TaskChange>(const StoredTask& current)>;
 
@@ -129,6 +135,27 @@ struct LedgerCounts {
 struct TaskPage {
   std::vector<StoredTask> tasks;
   int total = 0;
+};
+
+// A stored change event (task_events): every WritePlan and every MutateTask that wrote appends one per
+// task it changed, in its own transaction, so an event exists exactly when its change committed.
+struct StoredEvent {
+  v1::TaskEvent event;  // as written, with its sequence
+  std::string region;   // of the task's plan (for the indicator actual shown beside an indicator target)
+};
+
+// Events after a sequence, and where the stored ones end.
+struct EventBatch {
+  std::vector<StoredEvent> events;  // ascending sequence
+  int64_t newest = 0;               // the greatest sequence ever assigned and not yet pruned (0: none)
+  int64_t pruned_through = 0;       // events up to this sequence were deleted by PruneEvents
+};
+
+// Told that other processes may have written events (see TaskStore::FollowOtherWriters). Destroying it
+// stops the calls; no call runs after the destructor returns.
+class EventFollower {
+ public:
+  virtual ~EventFollower() = default;
 };
 
 class TaskStore {
@@ -191,6 +218,22 @@ class TaskStore {
   // process alone writes (SQLite: one process owns the file) may return a constant, since TaskLogic
   // counts that process's own writes itself.
   virtual absl::StatusOr<int64_t> ChangeCounter() { return 0; }
+
+  // Change events with a sequence greater than `after`, oldest first, at most `limit` (0: none, only
+  // `newest` and `pruned_through`). Sequences are assigned in commit order: once a reader has seen
+  // sequence s, no event with a smaller one commits later, so "after the last one I read" misses nothing.
+  virtual absl::StatusOr<EventBatch> ReadEventsAfter(int64_t after, int limit) = 0;
+  // Deletes the events recorded before `before` and raises pruned_through to the greatest deleted
+  // sequence. Returns how many were deleted.
+  virtual absl::StatusOr<int> PruneEvents(absl::Time before) = 0;
+  // When other processes write to the same database (several replicas on PostgreSQL), calls `changed`
+  // from a thread of its own after each of their commits that stored events, and after the notification
+  // channel was lost and restored (events may have been missed meanwhile: read all after the last one
+  // seen). nullptr when this process is the only writer (SQLite), whose writers read events themselves.
+  virtual absl::StatusOr<std::unique_ptr<EventFollower>> FollowOtherWriters(std::function<void()> changed) {
+    (void)changed;
+    return nullptr;
+  }
 };
 
 }  // namespace luoshi::tasks

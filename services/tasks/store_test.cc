@@ -18,8 +18,10 @@ namespace luoshi::tasks {
 namespace {
 
 using testing::AddReport;
+using testing::EventAt;
 using testing::Key;
 using testing::Plan;
+using testing::ReportWithEvent;
 using testing::SetStatus;
 using testing::StaleListingCopies;
 
@@ -248,6 +250,119 @@ TEST_P(TaskStoreTest, ConcurrentRetriesOfOneKeyWriteOneReport) {
   EXPECT_EQ(written.load(), 1);
   EXPECT_EQ(replayed.load(), kThreads - 1);
   EXPECT_EQ(store_->ReportsOf(id)->size(), 1u);
+}
+
+// ---- Change events (WatchTasks) -----------------------------------------------------------------------
+
+TEST_P(TaskStoreTest, EventsAreNumberedInOrderAndReadAfterASequence) {
+  auto empty = store_->ReadEventsAfter(0, 10);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->events.empty());
+  EXPECT_EQ(empty->newest, 0);
+
+  PlanWrite write = Plan("a", "");
+  write.tasks[0].event = EventAt("import", write.at);
+  auto plan = store_->WritePlan(write);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  ASSERT_TRUE(store_->MutateTask(id, ReportWithEvent(10)).ok());
+  ASSERT_TRUE(store_->MutateTask(id, ReportWithEvent(20), Key("r-1")).ok());
+  // A replay writes nothing, so it stores no event.
+  ASSERT_TRUE(store_->MutateTask(id, ReportWithEvent(20), Key("r-1"))->replayed);
+
+  auto all = store_->ReadEventsAfter(0, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->events.size(), 3u);
+  std::vector<std::string> actions;
+  for (size_t i = 0; i < all->events.size(); ++i) {
+    const v1::TaskEvent& e = all->events[i].event;
+    actions.push_back(e.action());
+    EXPECT_EQ(e.task().id(), id);  // the store filled in the imported task's id and plan
+    EXPECT_EQ(all->events[i].region, "大兴区");
+    if (i > 0) EXPECT_GT(e.sequence(), all->events[i - 1].event.sequence());
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"import", "report", "report"}));
+  EXPECT_EQ(all->events[0].event.task().plan_id(), plan->id());
+  EXPECT_EQ(all->events[2].event.task().percent_complete(), 20);
+  EXPECT_EQ(all->newest, all->events[2].event.sequence());
+  EXPECT_EQ(all->pruned_through, 0);
+
+  auto after_first = store_->ReadEventsAfter(all->events[0].event.sequence(), 1);
+  ASSERT_TRUE(after_first.ok());
+  ASSERT_EQ(after_first->events.size(), 1u);  // the limit
+  EXPECT_EQ(after_first->events[0].event.sequence(), all->events[1].event.sequence());
+  EXPECT_EQ(after_first->newest, all->newest);
+  auto ends_only = store_->ReadEventsAfter(0, 0);
+  ASSERT_TRUE(ends_only.ok());
+  EXPECT_TRUE(ends_only->events.empty());
+  EXPECT_EQ(ends_only->newest, all->newest);
+  EXPECT_TRUE(store_->ReadEventsAfter(all->newest, 10)->events.empty());
+
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(store_->ReadEventsAfter(0, 10)->events.size(), 3u);
+}
+
+TEST_P(TaskStoreTest, AWriteThatFailsStoresNoEvent) {
+  PlanWrite write = Plan("a", "");
+  write.tasks[0].event = EventAt("import", write.at);
+  auto plan = store_->WritePlan(write);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  const int64_t newest = store_->ReadEventsAfter(0, 0)->newest;
+
+  // The mutator refuses.
+  EXPECT_FALSE(store_->MutateTask(id, [](const StoredTask&) -> absl::StatusOr<TaskChange> {
+                      return absl::FailedPreconditionError("no");
+                    }).ok());
+  // A plan version whose first task (with its event) is written before the second fails: the whole
+  // transaction goes, events included.
+  PlanWrite next = Plan("b", plan->id());
+  next.tasks[0].event = EventAt("import", next.at);
+  PlanTaskWrite missing = next.tasks[0];
+  missing.carried_task_id = "T999";
+  next.tasks.push_back(missing);
+  EXPECT_EQ(store_->WritePlan(next).status().code(), absl::StatusCode::kNotFound);
+  // A duplicate document.
+  EXPECT_EQ(store_->WritePlan(write).status().code(), absl::StatusCode::kAlreadyExists);
+
+  auto after = store_->ReadEventsAfter(newest, 10);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(after->events.empty());
+  // The next event that commits follows the last one.
+  ASSERT_TRUE(store_->MutateTask(id, ReportWithEvent(5)).ok());
+  after = store_->ReadEventsAfter(newest, 10);
+  ASSERT_EQ(after->events.size(), 1u);
+  EXPECT_GT(after->events[0].event.sequence(), newest);
+}
+
+TEST_P(TaskStoreTest, PrunedEventsAreGoneAndTheirSequencesNeverReturn) {
+  PlanWrite write = Plan("a", "");
+  write.tasks[0].event = EventAt("import", write.at);  // 1700000000
+  auto plan = store_->WritePlan(write);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::string id = (*store_->TasksOfPlan(plan->id()))[0].id;
+  ASSERT_TRUE(store_->MutateTask(id, ReportWithEvent(10)).ok());  // at 1700000100
+  const auto before = store_->ReadEventsAfter(0, 10);
+  ASSERT_EQ(before->events.size(), 2u);
+
+  EXPECT_EQ(*store_->PruneEvents(absl::FromUnixSeconds(1700000000)), 0);  // nothing older
+  EXPECT_EQ(*store_->PruneEvents(absl::FromUnixSeconds(1700000050)), 1);
+  auto kept = store_->ReadEventsAfter(0, 10);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->events.size(), 1u);
+  EXPECT_EQ(kept->events[0].event.action(), "report");
+  EXPECT_EQ(kept->pruned_through, before->events[0].event.sequence());
+
+  // Everything pruned: the newest sequence stays, and the next event gets a greater one.
+  EXPECT_EQ(*store_->PruneEvents(absl::FromUnixSeconds(1800000000)), 1);
+  auto none = store_->ReadEventsAfter(0, 10);
+  EXPECT_TRUE(none->events.empty());
+  EXPECT_EQ(none->newest, before->newest);
+  EXPECT_EQ(none->pruned_through, before->newest);
+  ASSERT_TRUE(store_->MutateTask(id, ReportWithEvent(30)).ok());
+  auto next = store_->ReadEventsAfter(0, 10);
+  ASSERT_EQ(next->events.size(), 1u);
+  EXPECT_GT(next->events[0].event.sequence(), before->newest);
 }
 
 // Every backend: SQLite and PostgreSQL.

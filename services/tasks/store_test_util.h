@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/sqlite.h"
+#include "services/common/time.h"
 #include "services/tasks/sqlite_store.h"
 #include "services/tasks/store.h"
 
@@ -89,6 +90,27 @@ inline absl::StatusOr<TaskChange> AddReport(const StoredTask& t, int percent) {
   e.set_new_value(std::to_string(percent));
   c.journal.push_back(e);
   return c;
+}
+
+// The event a writer stores with a change: `action` at `at`.
+inline v1::TaskEvent EventAt(const std::string& action, absl::Time at) {
+  v1::TaskEvent e;
+  e.set_action(action);
+  *e.mutable_at() = ToTimestamp(at);
+  return e;
+}
+
+// A report (AddReport) that stores its event, as the service's mutators do.
+inline TaskMutator ReportWithEvent(int percent) {
+  return [percent](const StoredTask& t) -> absl::StatusOr<TaskChange> {
+    absl::StatusOr<TaskChange> c = AddReport(t, percent);
+    if (c.ok()) {
+      c->event = EventAt("report", c->state.updated_at);
+      c->event->mutable_task()->set_id(t.id);
+      c->event->mutable_task()->set_percent_complete(percent);
+    }
+    return c;
+  };
 }
 
 // The idempotency key of a report request `id` by `caller`.

@@ -16,6 +16,7 @@
 #include <array>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -157,8 +158,109 @@ class ReplicasTest : public ::testing::Test {
     return ids;
   }
 
+  // A report of `percent` on `task` through task replica `replica`; the time the call returned.
+  absl::Time Report(int replica, const std::string& task, int percent) {
+    v1::ReportProgressRequest req;
+    req.set_task_id(task);
+    req.set_percent(percent);
+    v1::Task reported;
+    grpc::ClientContext ctx;
+    Prepare(&ctx);
+    grpc::Status s = Tasks(replica)->ReportProgress(&ctx, req, &reported);
+    const absl::Time returned = absl::Now();
+    EXPECT_TRUE(s.ok()) << "report of " << percent << "% through replica " << replica << ": " << s.error_message();
+    return returned;
+  }
+
+  // A WatchTasks stream on one task replica, live once Open returns (its response headers arrived).
+  struct Watch {
+    std::unique_ptr<v1::TaskService::Stub> stub;
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<v1::TaskEvent>> reader;
+
+    // The next event; fails the test when the stream ends instead.
+    v1::TaskEvent Next() {
+      v1::TaskEvent event;
+      EXPECT_TRUE(reader->Read(&event)) << "the stream ended: " << reader->Finish().error_message();
+      return event;
+    }
+    // Disconnects, as a browser that lost its network would.
+    void Close() {
+      ctx.TryCancel();
+      (void)reader->Finish();
+    }
+  };
+  std::unique_ptr<Watch> OpenWatch(int replica, int64_t after_sequence = 0) {
+    auto watch = std::make_unique<Watch>();
+    watch->stub = Tasks(replica);
+    Prepare(&watch->ctx, 60);
+    v1::WatchTasksRequest req;
+    req.set_after_sequence(after_sequence);
+    watch->reader = watch->stub->WatchTasks(&watch->ctx, req);
+    watch->reader->WaitForInitialMetadata();
+    return watch;
+  }
+
   std::array<ServiceProcess, 2> indicators_, tasks_, ingestion_;
 };
+
+// A board connected to replica A is told of a report made through replica B at once: B's commit notifies
+// every replica (LISTEN/NOTIFY), and A sends the stored event to its watchers.
+TEST_F(ReplicasTest, WatcherOnOneReplicaSeesAReportMadeOnTheOther) {
+  const std::string task = ImportOneTask(0);
+  ASSERT_FALSE(task.empty());
+  std::unique_ptr<Watch> watch = OpenWatch(0);
+  for (int percent : {10, 20, 30}) {
+    const absl::Time returned = Report(1, task, percent);
+    const v1::TaskEvent event = watch->Next();
+    const absl::Duration latency = absl::Now() - returned;
+    EXPECT_EQ(event.task().id(), task);
+    EXPECT_EQ(event.action(), "report");
+    EXPECT_EQ(event.task().percent_complete(), percent);
+    EXPECT_GT(event.sequence(), 0);
+    EXPECT_LT(latency, absl::Milliseconds(100)) << "replica A told its watcher of B's report after " << latency;
+  }
+  watch->Close();
+}
+
+// A board that lost its stream reconnects, to the other replica, with the sequence of the last event it
+// saw: it receives exactly the changes made meanwhile through either replica, in order, then live ones.
+TEST_F(ReplicasTest, WatcherResumingAfterADisconnectMissesNothingAndSeesNothingTwice) {
+  const std::string task = ImportOneTask(0);
+  ASSERT_FALSE(task.empty());
+  std::unique_ptr<Watch> watch = OpenWatch(0);
+  Report(0, task, 10);
+  Report(1, task, 20);
+  int64_t last = 0;
+  for (int percent : {10, 20}) {
+    const v1::TaskEvent event = watch->Next();
+    EXPECT_EQ(event.task().percent_complete(), percent);
+    EXPECT_GT(event.sequence(), last);
+    last = event.sequence();
+  }
+  watch->Close();
+
+  const std::vector<int> missed = {30, 40, 50, 60};
+  for (size_t i = 0; i < missed.size(); ++i) Report(static_cast<int>(i % 2), task, missed[i]);
+
+  std::unique_ptr<Watch> resumed = OpenWatch(1, last);
+  // After the missed ones, live changes through both replicas, each once.
+  Report(0, task, 70);
+  Report(1, task, 80);
+  std::vector<int> seen;
+  for (size_t i = 0; i < missed.size() + 2; ++i) {
+    const v1::TaskEvent event = resumed->Next();
+    EXPECT_EQ(event.task().id(), task);
+    EXPECT_GT(event.sequence(), last) << "out of order or repeated";
+    last = event.sequence();
+    seen.push_back(event.task().percent_complete());
+  }
+  EXPECT_EQ(seen, (std::vector<int>{30, 40, 50, 60, 70, 80}));
+  // Nothing more: the next event is the next change.
+  Report(0, task, 90);
+  EXPECT_EQ(resumed->Next().task().percent_complete(), 90);
+  resumed->Close();
+}
 
 // 16 reports on one task at once, half through each task replica, each with its own request id: every one
 // is recorded, and each saw the state the one before it left (the percent journal is one unbroken chain).

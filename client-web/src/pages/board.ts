@@ -1,6 +1,7 @@
 // The task board (任务看板): every task of a plan with its light, filtered in the browser by unit,
 // leader, status, light and text (all in the URL), live through WatchTasks: a change made elsewhere
-// appears without reload and flashes; the stream reconnects with backoff and reloads what it missed.
+// appears without reload and flashes; the stream reconnects with backoff and asks for what it missed
+// (after the last event's sequence), reloading only when the server no longer has it.
 import type { Plan, Task, TaskEvent } from "../gen/luoshi/v1/tasks_pb.js";
 import { tasks as api } from "../app/api.js";
 import "../app/messages-tasks.js";
@@ -380,16 +381,20 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
   }
 
   let connects = 0;
+  // The resume token: the sequence of the last event received. A new stream asks for what came after
+  // it (WatchTasksRequest.afterSequence), so nothing needs reloading; 0n: none yet, or no longer usable.
+  let lastSequence = 0n;
   async function watch(): Promise<void> {
     let delay = 1000;
     let first = true;
     while (!signal.aborted) {
       const reconnect = !first;
       first = false;
+      const resume = reconnect && lastSequence > 0n;
       setLive("connecting", t("board.live.connecting"));
       try {
         const stream = api.watchTasks(
-          { filter: { planId: filter.plan } },
+          { filter: { planId: filter.plan }, afterSequence: resume ? lastSequence : 0n },
           {
             signal,
             timeoutMs: WATCH_TIMEOUT_MS,
@@ -398,12 +403,14 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
               live.dataset.connects = String(connects);
               setLive("live", t("board.live.on"));
               delay = 1000;
-              // Events between the old stream's end and this one's start were missed: reload.
-              if (reconnect) void reloadQuietly();
+              // Without a resume token, events between the old stream's end and this one's start were
+              // missed: reload. With one, the server sends them first.
+              if (reconnect && !resume) void reloadQuietly();
             },
           },
         );
         for await (const ev of stream) {
+          if (ev.sequence > lastSequence) lastSequence = ev.sequence;
           if (!loaded) pending.push(ev);
           else apply(ev);
         }
@@ -418,6 +425,11 @@ export async function render(view: HTMLElement, params: URLSearchParams, _path: 
           return;
         }
         if (err instanceof ConnectError && err.code === Code.DeadlineExceeded) continue;
+        if (err instanceof ConnectError && err.code === Code.OutOfRange) {
+          // The missed changes are no longer kept (or too many): watch afresh and reload.
+          lastSequence = 0n;
+          continue;
+        }
         setLive("retry", t("board.live.retry", { s: Math.round(delay / 1000), why: errorSentence(err) }));
         await sleep(delay, signal);
         delay = Math.min(delay * 2, BACKOFF_MAX_MS);
