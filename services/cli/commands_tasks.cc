@@ -267,7 +267,7 @@ absl::Status Tasks(Context& ctx, const std::vector<std::string>& words) {
   auto args = Args::Parse({words.begin() + 1, words.end()},
                           {"plan", "unit", "leader", "status", "light", "due_before", "due_after", "text", "format",
                            "period", "percent", "stage", "narrative", "problems", "next", "evidence", "comment", "by",
-                           "within", "request_id"},
+                           "within", "request_id", "after"},
                           {"complete", "accept", "return", "ledger"});
   if (!args.ok()) return args.status();
   auto stub = v1::TaskService::NewStub(MakeChannel(ctx.tasks_addr));

@@ -11,7 +11,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/common/health_client.h"
@@ -129,6 +135,77 @@ TEST_F(SystemTest, CliHealthSeesEveryService) {
     EXPECT_NE(out.find(line), std::string::npos) << out;
   }
   EXPECT_EQ(out.find("UNREACHABLE"), std::string::npos) << out;
+}
+
+// `luoshi tasks watch --after N`: a board that lost its stream starts again after the last change it
+// printed (#N) and gets exactly the changes made since, in order.
+TEST_F(SystemTest, CliWatchResumesAfterTheLastChangeItPrinted) {
+  auto stub = v1::TaskService::NewStub(MakeChannel(tasks_.address()));
+  v1::ImportPlanRequest plan;
+  plan.set_document_id("doc-cli-watch");
+  plan.set_document_sha256(std::string(64, 'w'));
+  plan.set_plan_key("cli-watch");
+  plan.set_title("命令行看板测试方案");
+  plan.set_year(2023);
+  plan.set_region("大兴区");
+  v1::TaskDefinition* def = plan.add_tasks();
+  def->set_number("1");
+  def->set_text("看板断线后续看");
+  def->add_responsible_units("区财政局");
+  v1::ImportPlanResponse imported;
+  {
+    grpc::ClientContext ctx;
+    ProgramTokens().Attach(AdminIdentity("cli-test"), &ctx);
+    grpc::Status s = stub->ImportPlan(&ctx, plan, &imported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::string plan_id = imported.plan().id();
+  auto run = [&](const std::string& args, std::string* out) {
+    return RunShell(BinaryPath("cli/luoshi") + " --credentials=" + dir_ + "/none --token=" +
+                        ProgramTokens().For(AdminIdentity("cli-test")) + " --tasks_addr=" + tasks_.address() +
+                        " " + args + " 2>&1",
+                    out);
+  };
+  std::string out;
+  ASSERT_EQ(run("tasks list --plan " + plan_id, &out), 0) << out;
+  const std::string task = out.substr(out.find("\nT") + 1, out.find(' ', out.find("\nT")) - out.find("\nT") - 1);
+  ASSERT_EQ(task.rfind('T', 0), 0u) << out;
+  for (const char* percent : {"20", "40", "60"}) {
+    ASSERT_EQ(run(absl::StrCat("tasks report ", task, " --percent ", percent), &out), 0) << out;
+  }
+  // The watch runs until interrupted: `timeout` ends it once the stored changes have been printed.
+  auto sequences = [](const std::string& text) {
+    std::vector<std::pair<int64_t, std::string>> lines;  // (#N, action)
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      int64_t n = 0;
+      if (words.size() > 4 && words[0][0] == '#' && absl::SimpleAtoi(words[0].substr(1), &n)) {
+        lines.emplace_back(n, words[3]);
+      }
+    }
+    return lines;
+  };
+  // Every change of the plan after the first change this service made (the import or earlier): the
+  // three reports among them, in order.
+  std::string all;
+  run("tasks watch --plan " + plan_id + " --after 1 & sleep 4; kill $!", &all);
+  std::vector<int64_t> reports;
+  for (const auto& [n, action] : sequences(all)) {
+    if (action == "report") reports.push_back(n);
+  }
+  ASSERT_EQ(reports.size(), 3u) << all;
+  EXPECT_LT(reports[0], reports[1]) << all;
+  EXPECT_LT(reports[1], reports[2]) << all;
+  // Resumed after the first report: the second and third, nothing else.
+  std::string resumed;
+  run(absl::StrCat("tasks watch --plan ", plan_id, " --after ", reports[0], " & sleep 4; kill $!"), &resumed);
+  std::vector<std::pair<int64_t, std::string>> rest = sequences(resumed);
+  ASSERT_EQ(rest.size(), 2u) << resumed;
+  EXPECT_EQ(rest[0], std::make_pair(reports[1], std::string("report"))) << resumed;
+  EXPECT_EQ(rest[1], std::make_pair(reports[2], std::string("report"))) << resumed;
+  // A token that is not a number is refused with the reason.
+  EXPECT_NE(run("tasks watch --after last", &out), 0);
+  EXPECT_NE(out.find("--after takes the number"), std::string::npos) << out;
 }
 
 // `luoshi tasks report` with --request_id: sent twice (a user retrying by hand) it records one report;
