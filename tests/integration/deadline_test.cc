@@ -15,6 +15,7 @@
 #include "services/common/server.h"
 #include "tests/common/postgres_server.h"
 #include "tests/common/process.h"
+#include "tests/integration/system_calls.h"
 
 namespace luoshi::testing {
 namespace {
@@ -35,33 +36,9 @@ TEST(CallDeadlineTest, AReportThatTimedOutWaitingForALockedTaskNeverLands) {
   ASSERT_TRUE(tasks.Start(BinaryPath("tasks/luoshi-tasks"), args).ok()) << tasks.Log();
   auto stub = v1::TaskService::NewStub(MakeChannel(tasks.address()));
 
-  v1::ImportPlanRequest plan;
-  plan.set_document_id("deadline-doc");
-  plan.set_document_sha256(std::string(64, 'd'));
-  plan.set_plan_key("deadline");
-  plan.set_title("期限测试方案");
-  plan.set_year(2023);
-  v1::TaskDefinition* def = plan.add_tasks();
-  def->set_number("1");
-  def->set_text("在期限内报告进度");
-  def->add_responsible_units("区农业农村局");
-  v1::ImportPlanResponse imported;
-  {
-    grpc::ClientContext ctx;
-    Prepare(&ctx, absl::Seconds(30));
-    grpc::Status s = stub->ImportPlan(&ctx, plan, &imported);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  v1::ListTasksRequest list;
-  list.mutable_filter()->set_plan_id(imported.plan().id());
-  v1::ListTasksResponse listed;
-  {
-    grpc::ClientContext ctx;
-    Prepare(&ctx, absl::Seconds(30));
-    ASSERT_TRUE(stub->ListTasks(&ctx, list, &listed).ok());
-  }
-  ASSERT_EQ(listed.tasks_size(), 1);
-  const std::string task_id = listed.tasks(0).id();
+  const std::string task_id =
+      ImportOneTaskPlan(tasks.address(), "deadline", "在期限内报告进度", "区农业农村局", "deadline-test").task_id;
+  ASSERT_FALSE(task_id.empty());
 
   // Someone else (a long maintenance transaction) holds the task's row.
   auto pool = pg::PgPool::Open(*uri);

@@ -24,6 +24,7 @@
 #include "services/common/server.h"
 #include "services/common/test_tokens.h"
 #include "tests/common/process.h"
+#include "tests/integration/system_calls.h"
 
 namespace luoshi::testing {
 namespace {
@@ -140,36 +141,18 @@ TEST_F(SystemTest, CliHealthSeesEveryService) {
 // `luoshi tasks watch --after N`: a board that lost its stream starts again after the last change it
 // printed (#N) and gets exactly the changes made since, in order.
 TEST_F(SystemTest, CliWatchResumesAfterTheLastChangeItPrinted) {
-  auto stub = v1::TaskService::NewStub(MakeChannel(tasks_.address()));
-  v1::ImportPlanRequest plan;
-  plan.set_document_id("doc-cli-watch");
-  plan.set_document_sha256(std::string(64, 'w'));
-  plan.set_plan_key("cli-watch");
-  plan.set_title("命令行看板测试方案");
-  plan.set_year(2023);
-  plan.set_region("大兴区");
-  v1::TaskDefinition* def = plan.add_tasks();
-  def->set_number("1");
-  def->set_text("看板断线后续看");
-  def->add_responsible_units("区财政局");
-  v1::ImportPlanResponse imported;
-  {
-    grpc::ClientContext ctx;
-    ProgramTokens().Attach(AdminIdentity("cli-test"), &ctx);
-    grpc::Status s = stub->ImportPlan(&ctx, plan, &imported);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  const std::string plan_id = imported.plan().id();
+  const OneTaskPlan plan =
+      ImportOneTaskPlan(tasks_.address(), "cli-watch", "看板断线后续看", "区财政局", "cli-test");
+  ASSERT_FALSE(plan.task_id.empty());
   auto run = [&](const std::string& args, std::string* out) {
     return RunShell(BinaryPath("cli/luoshi") + " --credentials=" + dir_ + "/none --token=" +
                         ProgramTokens().For(AdminIdentity("cli-test")) + " --tasks_addr=" + tasks_.address() +
                         " " + args + " 2>&1",
                     out);
   };
+  const std::string& plan_id = plan.plan_id;
+  const std::string& task = plan.task_id;
   std::string out;
-  ASSERT_EQ(run("tasks list --plan " + plan_id, &out), 0) << out;
-  const std::string task = out.substr(out.find("\nT") + 1, out.find(' ', out.find("\nT")) - out.find("\nT") - 1);
-  ASSERT_EQ(task.rfind('T', 0), 0u) << out;
   for (const char* percent : {"20", "40", "60"}) {
     ASSERT_EQ(run(absl::StrCat("tasks report ", task, " --percent ", percent), &out), 0) << out;
   }
@@ -213,35 +196,9 @@ TEST_F(SystemTest, CliWatchResumesAfterTheLastChangeItPrinted) {
 // and an error naming the id to retry with.
 TEST_F(SystemTest, CliReportWithRequestIdRecordsOnce) {
   auto stub = v1::TaskService::NewStub(MakeChannel(tasks_.address()));
-  v1::ImportPlanRequest plan;
-  plan.set_document_id("doc-cli");
-  plan.set_document_sha256(std::string(64, 'c'));
-  plan.set_plan_key("cli");
-  plan.set_title("命令行测试方案");
-  plan.set_year(2023);
-  plan.set_region("大兴区");
-  v1::TaskDefinition* def = plan.add_tasks();
-  def->set_number("1");
-  def->set_text("完成命令行测试");
-  def->add_responsible_units("区财政局");
-  v1::ImportPlanResponse imported;
-  {
-    grpc::ClientContext ctx;
-    ProgramTokens().Attach(AdminIdentity("cli-test"), &ctx);
-    grpc::Status s = stub->ImportPlan(&ctx, plan, &imported);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  std::string task;
-  {
-    v1::ListTasksRequest list;
-    list.mutable_filter()->set_plan_id(imported.plan().id());
-    v1::ListTasksResponse tasks;
-    grpc::ClientContext ctx;
-    ProgramTokens().Attach(AdminIdentity("cli-test"), &ctx);
-    ASSERT_TRUE(stub->ListTasks(&ctx, list, &tasks).ok());
-    ASSERT_EQ(tasks.tasks_size(), 1);
-    task = tasks.tasks(0).id();
-  }
+  const std::string task =
+      ImportOneTaskPlan(tasks_.address(), "cli", "完成命令行测试", "区财政局", "cli-test").task_id;
+  ASSERT_FALSE(task.empty());
   const Identity office{"李会计", "区财政局", Role::kOffice};
   auto cli = [&](const std::string& tasks_addr, const std::string& args) {
     return BinaryPath("cli/luoshi") + " --credentials=" + dir_ + "/none --token=" + ProgramTokens().For(office) +

@@ -90,29 +90,8 @@ class ReplicasTest : public ::testing::Test {
 
   // A plan of one task of 区农业农村局, imported through task replica `replica`; returns the task's id.
   std::string ImportOneTask(int replica) {
-    v1::ImportPlanRequest plan;
-    plan.set_document_id("replicas-doc");
-    plan.set_document_sha256(std::string(64, 'e'));
-    plan.set_plan_key("replicas");
-    plan.set_title("副本测试方案");
-    plan.set_year(2023);
-    v1::TaskDefinition* task = plan.add_tasks();
-    task->set_number("1");
-    task->set_text("完成两个副本上的进度报告");
-    task->add_responsible_units("区农业农村局");
-    v1::ImportPlanResponse imported;
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    grpc::Status s = Tasks(replica)->ImportPlan(&ctx, plan, &imported);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    v1::ListTasksRequest list;
-    list.mutable_filter()->set_plan_id(imported.plan().id());
-    v1::ListTasksResponse listed;
-    grpc::ClientContext lc;
-    Prepare(&lc);
-    s = Tasks(replica)->ListTasks(&lc, list, &listed);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return listed.tasks_size() == 1 ? listed.tasks(0).id() : "";
+    return ImportOneTaskPlan(tasks_[replica].address(), "replicas", "完成两个副本上的进度报告", "区农业农村局", kUser)
+        .task_id;
   }
 
   v1::Ledger GetLedger(int replica, const std::string& plan_id) {

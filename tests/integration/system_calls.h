@@ -1,6 +1,7 @@
-// Test helper for the whole-system tests (pipeline_test.cc, replicas_test.cc): the reads they make of the
-// running services to see where the documents' figures and tasks went, each through a real gRPC client as
-// an administrator. Failed calls are test failures; header-only.
+// Test helper for the whole-system tests (pipeline_test.cc, replicas_test.cc, …): the reads they make of the
+// running services to see where the documents' figures and tasks went, and the one-task plan several of
+// them report on, each through a real gRPC client as an administrator. Failed calls are test failures;
+// header-only.
 #ifndef LUOSHI_TESTS_INTEGRATION_SYSTEM_CALLS_H_
 #define LUOSHI_TESTS_INTEGRATION_SYSTEM_CALLS_H_
 
@@ -12,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "luoshi/v1/indicators.grpc.pb.h"
 #include "luoshi/v1/ingestion.grpc.pb.h"
+#include "luoshi/v1/tasks.grpc.pb.h"
 #include "services/common/server.h"
 #include "tests/common/process.h"
 
@@ -21,6 +23,46 @@ namespace luoshi::testing {
 inline void PrepareAdminCall(grpc::ClientContext* ctx, const std::string& user) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   ProgramTokens().Attach(AdminIdentity(user), ctx);
+}
+
+struct OneTaskPlan {
+  std::string plan_id;
+  std::string task_id;
+};
+
+// Imports through the task service at `address` a 2023 plan of 大兴区 keyed `key` with one task, numbered
+// "1", reading `text`, for `unit`; returns its ids ("" after a failed call).
+inline OneTaskPlan ImportOneTaskPlan(const std::string& address, const std::string& key, const std::string& text,
+                                     const std::string& unit, const std::string& user) {
+  auto stub = v1::TaskService::NewStub(MakeChannel(address));
+  v1::ImportPlanRequest plan;
+  plan.set_document_id(key + "-doc");
+  std::string sha256 = key;  // a distinct stand-in per plan
+  sha256.resize(64, '0');
+  plan.set_document_sha256(sha256);
+  plan.set_plan_key(key);
+  plan.set_title(key + " 测试方案");
+  plan.set_year(2023);
+  plan.set_region("大兴区");
+  v1::TaskDefinition* task = plan.add_tasks();
+  task->set_number("1");
+  task->set_text(text);
+  task->add_responsible_units(unit);
+  v1::ImportPlanResponse imported;
+  grpc::ClientContext ctx;
+  PrepareAdminCall(&ctx, user);
+  grpc::Status s = stub->ImportPlan(&ctx, plan, &imported);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  if (!s.ok()) return {};
+  v1::ListTasksRequest list;
+  list.mutable_filter()->set_plan_id(imported.plan().id());
+  v1::ListTasksResponse listed;
+  grpc::ClientContext lc;
+  PrepareAdminCall(&lc, user);
+  s = stub->ListTasks(&lc, list, &listed);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(listed.tasks_size(), 1);
+  return {imported.plan().id(), listed.tasks_size() == 1 ? listed.tasks(0).id() : ""};
 }
 
 // Every observation (all vintages) the indicator service at `address` holds, paged through; -1 after a
