@@ -1,5 +1,6 @@
 #include "services/common/server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/resource_quota.h>
@@ -20,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "services/common/files.h"
 #include "services/common/flags.h"
 #include "services/common/health_client.h"
@@ -77,6 +79,31 @@ void SetServing(HealthService* health, const std::vector<std::string>& names, bo
   for (const std::string& name : names) health->SetStatus(name, serving);
   health->SetStatus("", serving);
 }
+
+// Counts a server's calls from their arrival to their end: gRPC creates one interceptor per call and
+// deletes it with the call's context, after the call is entirely done (OnDone for a reactor).
+class InFlightCounter final : public grpc::experimental::Interceptor {
+ public:
+  explicit InFlightCounter(std::shared_ptr<std::atomic<int>> count) : count_(std::move(count)) {
+    count_->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~InFlightCounter() override { count_->fetch_sub(1, std::memory_order_release); }
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override { methods->Proceed(); }
+
+ private:
+  const std::shared_ptr<std::atomic<int>> count_;
+};
+
+class InFlightCounterFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit InFlightCounterFactory(std::shared_ptr<std::atomic<int>> count) : count_(std::move(count)) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* /*info*/) override {
+    return new InFlightCounter(count_);
+  }
+
+ private:
+  const std::shared_ptr<std::atomic<int>> count_;
+};
 
 std::vector<std::string> NamesOf(const std::vector<std::pair<grpc::Service*, std::string>>& services) {
   std::vector<std::string> names;
@@ -234,7 +261,9 @@ absl::Status ServiceHost::Serve(const std::string& address,
   builder.AddListeningPort(address, creds, &port_);
   builder.RegisterService(health);
   for (const auto& [service, full_name] : services) builder.RegisterService(service);
-  builder.experimental().SetInterceptorCreators(metrics::GrpcServerMetrics(services));
+  auto interceptors = metrics::GrpcServerMetrics(services);
+  interceptors.push_back(std::make_unique<InFlightCounterFactory>(calls_in_flight_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   static StartingUp* const starting_up = new StartingUp();  // shared by warm-up servers, never freed
   if (services.empty()) builder.RegisterCallbackGenericService(starting_up);
   *server = builder.BuildAndStart();
@@ -301,7 +330,22 @@ void ServiceHost::Shutdown(absl::Duration grace, const std::function<void()>& en
   health_->Shutdown(absl::StrCat("the ", name_, " service is shutting down; it reports NOT_SERVING until it stops"));
   LogInfo("shutting down", {{"grace", absl::FormatDuration(grace)}});
   if (end_streams) end_streams();
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  // gRPC's Shutdown refuses new calls, sends every connection a GOAWAY and returns once the calls in
+  // flight have ended and every client has closed its connection, or at the deadline. A client does
+  // not always read the GOAWAY promptly: a gRPC C++ client polls an idle connection only every 5 s, and a
+  // client that hangs never does. So from the moment no call is in flight, this thread closes the
+  // remaining (idle) connections itself, again every 20 ms in case one slipped in before the server
+  // stopped accepting, until Shutdown has returned.
+  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
+  absl::Notification stopped;
+  std::thread stopper([this, deadline, &stopped] {
+    server_->Shutdown(deadline);
+    stopped.Notify();
+  });
+  while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
+    if (calls_in_flight_->load(std::memory_order_acquire) == 0) grpc_server_cancel_all_calls(server_->c_server());
+  }
+  stopper.join();
   server_->Wait();
   server_.reset();
   health_.reset();

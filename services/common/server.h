@@ -20,6 +20,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -128,8 +129,10 @@ class ServiceHost {
   // Marks health NOT_SERVING ("" and every service), sends that to every health Watch stream and ends
   // them with UNAVAILABLE ("… shutting down") at once, runs `end_streams` (which should end calls that
   // would otherwise run until cancelled, such as WatchTasks streams), stops accepting calls, and waits
-  // up to `grace` for the calls in flight; those still running then are cancelled. From the start of
-  // Shutdown, health Check answers NOT_SERVING.
+  // up to `grace` for the calls in flight; those still running then are cancelled. Client connections
+  // with no call in flight are closed from this side once the last call has ended, so a client that
+  // is slow to read the GOAWAY (or never does) does not hold the stop for the whole grace. From the
+  // start of Shutdown, health Check answers NOT_SERVING.
   void Shutdown(absl::Duration grace = absl::Seconds(10), const std::function<void()>& end_streams = nullptr);
 
  private:
@@ -149,6 +152,8 @@ class ServiceHost {
   std::unique_ptr<HealthService> warm_up_health_;
   std::unique_ptr<grpc::Server> warm_up_;  // health only, between StartWarmingUp and Start
   int port_ = 0;
+  // Calls of server_ that have arrived and not yet ended (see Shutdown).
+  std::shared_ptr<std::atomic<int>> calls_in_flight_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace luoshi

@@ -3,7 +3,11 @@
 // streams told to reconnect, the ingestion outbox left consistent); --probe answers for a running
 // instance; --log_format puts the logs where a container runtime reads them; health answers
 // NOT_SERVING while the database is being opened (migrations). POSIX only, like tests/common/process.h.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -291,6 +295,54 @@ TEST_F(ShutdownTest, SigtermDuringIngestionKeepsEveryAcknowledgedDocumentAndTheO
   }
   EXPECT_EQ(pending, 0) << "the outbox did not drain after the restart";
   EXPECT_GT(delivered, 0);
+}
+
+// A client connection that has sent HTTP/2's preface and settings and then never reads again: a client
+// that hangs, or a gRPC C++ client whose idle connection is polled only every few seconds. A stop that
+// waited for it to read the GOAWAY and hang up would take the whole grace.
+class SilentHttp2Client {
+ public:
+  explicit SilentHttp2Client(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    // The connection preface, then an empty SETTINGS frame (length 0, type 4, no flags, stream 0).
+    static const char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\4\0\0\0\0\0";
+    const size_t size = sizeof(kPreface) - 1;
+    connected_ = connected_ && send(fd_, kPreface, size, 0) == static_cast<ssize_t>(size);
+  }
+  ~SilentHttp2Client() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool connected() const { return connected_; }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+TEST_F(ShutdownTest, AClientThatNeverHangsUpDoesNotHoldTheStopForTheGrace) {
+  // A grace far longer than the time Stop allows. gRPC on its own waits 20 s for such a client to answer
+  // the GOAWAY's PING, then for the rest of the grace; a stop that waited would end in SIGKILL.
+  ASSERT_TRUE(tasks_
+                  .Start(BinaryPath("tasks/luoshi-tasks"),
+                         With(AuthFlags(), {"--db=" + dir_ + "/tasks.db", "--shutdown_grace=120s"}))
+                  .ok())
+      << tasks_.Log();
+  SilentHttp2Client silent(tasks_.port());
+  ASSERT_TRUE(silent.connected());
+  // A gRPC client that made a call and keeps its connection open, idle.
+  auto stub = v1::TaskService::NewStub(MakeChannel(tasks_.address()));
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  v1::ListTasksResponse listed;
+  ASSERT_TRUE(stub->ListTasks(&ctx, v1::ListTasksRequest(), &listed).ok());
+
+  EXPECT_EQ(tasks_.Stop(/*timeout_seconds=*/10), 0) << tasks_.Log();
+  EXPECT_TRUE(absl::StrContains(tasks_.Log(), "\"msg\":\"stopped\"")) << tasks_.Log();
 }
 
 TEST_F(ShutdownTest, ProbeExitsZeroForARunningServiceAndOneWhenNothingListens) {
