@@ -242,9 +242,10 @@ TEST_F(MetricsTest, TaskServiceCountsCallsErrorsAndOpenStreams) {
   // The watcher hangs up: both streams end (CANCELLED) and are no longer open.
   for (auto& ctx : watch_contexts) ctx->TryCancel();
   for (auto& w : watches) w->Finish().IgnoreError();
+  // A call's counters go up one after the other (requests, duration, errors): wait for the last one.
   s = ScrapeUntil(port, dir_, [](const Scrape& now) {
     return now.Value("luoshi_watch_streams_open") == 0 &&
-           now.Value("luoshi_grpc_requests_total", {{"method", kWatchTasks}}) == 2;
+           now.Value("luoshi_grpc_errors_total", {{"method", kWatchTasks}, {"code", "CANCELLED"}}) == 2;
   });
   EXPECT_EQ(s.Value("luoshi_watch_streams_open"), 0);
   EXPECT_EQ(s.Value("luoshi_grpc_requests_total", {{"method", kWatchTasks}}), 2);
@@ -332,6 +333,9 @@ TEST_F(MetricsTest, GatewayCountsRequestsByRouteAndCode) {
   Scrape s = ScrapeUntil(port, dir_, [&](const Scrape& now) {
     return counted(now, "healthz", "200") == 2 && counted(now, "static", "200") == 1 &&
            counted(now, "other", "405") == 1 && counted(now, "grpc-web", "200") == 1 &&
+           // a request's duration is observed just after it is counted
+           now.Value("luoshi_http_request_duration_seconds_count", {{"route", "healthz"}}) == 2 &&
+           now.Value("luoshi_http_request_duration_seconds_count", {{"route", "grpc-web"}}) == 1 &&
            now.Value("luoshi_http_connections_open") == 0;
   });
   EXPECT_EQ(counted(s, "healthz", "200"), 2);
