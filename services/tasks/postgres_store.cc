@@ -693,10 +693,6 @@ class TaskQuerySql {
       params_.Add(absl::StrCat("{", absl::StrJoin(statuses, ","), "}"));
     }
     if (q.exclude_done) Where("t.status <> 4");
-    if (paged && q.after_sort_key >= 0) {
-      Where(d + "sort_key > $");
-      params_.Add(q.after_sort_key);
-    }
     if (!q.due_before.empty()) {
       Where("t.deadline_date <> '' AND t.deadline_date <= $");
       params_.Add(q.due_before);
@@ -714,6 +710,13 @@ class TaskQuerySql {
       Where("t.last_report_period < $");
       params_.Add(q.reported_before_period);
     }
+    // The page cursor comes last, so that the conditions before it (count_where_) use the same parameter
+    // numbers in the page's statement and in the count's.
+    count_where_ = where_;
+    if (paged && q.after_sort_key >= 0) {
+      Where(d + "sort_key > $");
+      params_.Add(q.after_sort_key);
+    }
     if (paged) {
       page_params_ = params_;
       // A negative limit means no limit, as SQLite reads it (LIMIT NULL).
@@ -729,6 +732,13 @@ class TaskQuerySql {
                         ".sort_key LIMIT $", params_.size() + 1);
   }
   const pg::Params& page_params() const { return page_params_; }
+  // PageSql's rows, each followed by the number of all matches whatever the cursor, in one statement
+  // (so one snapshot, and one round trip); an empty page is one row whose task columns are NULL. Takes
+  // page_params().
+  std::string PageWithTotalSql() const {
+    return absl::StrCat("SELECT page.*, c.total FROM (SELECT count(*) AS total", from_, count_where_,
+                        ") c LEFT JOIN LATERAL (", PageSql(), ") page ON true ORDER BY page.sort_key");
+  }
   // The number of matches.
   std::string CountSql() const { return absl::StrCat("SELECT count(*)", from_, where_); }
   const pg::Params& params() const { return params_; }
@@ -749,6 +759,7 @@ class TaskQuerySql {
   std::string driver_;
   std::string from_;
   std::string where_;
+  std::string count_where_;  // where_ without the page cursor
   pg::Params params_;
   pg::Params page_params_;
 };
@@ -756,6 +767,17 @@ class TaskQuerySql {
 absl::StatusOr<std::vector<StoredTask>> ReadPage(pg::Connection& c, const TaskQuerySql& q, bool definition_bytes) {
   LUOSHI_ASSIGN_OR_RETURN(pg::Result rows, c.Execute(q.PageSql(), q.page_params()));
   return TasksOf(rows, definition_bytes);
+}
+
+absl::StatusOr<TaskPage> ReadPageWithTotal(pg::Connection& c, const TaskQuerySql& q, bool definition_bytes) {
+  LUOSHI_ASSIGN_OR_RETURN(pg::Result rows, c.Execute(q.PageWithTotalSql(), q.page_params()));
+  TaskPage page;
+  if (rows.rows() == 0) return absl::InternalError("the task page statement returned no row");
+  LUOSHI_ASSIGN_OR_RETURN(int64_t total, rows.row(0).Int64(rows.columns() - 1));
+  page.total = static_cast<int>(total);
+  if (rows.row(0).IsNull(0)) return page;  // no task on this page
+  LUOSHI_ASSIGN_OR_RETURN(page.tasks, TasksOf(rows, definition_bytes));
+  return page;
 }
 
 absl::StatusOr<int> ReadCount(pg::Connection& c, const TaskQuerySql& q) {
@@ -907,18 +929,9 @@ absl::StatusOr<int> PostgresTaskStore::CountTasks(const TaskQuery& query) {
 }
 
 absl::StatusOr<TaskPage> PostgresTaskStore::QueryTaskPage(const TaskQuery& query) {
-  const TaskQuerySql paged(query, /*paged=*/true);
-  const TaskQuerySql all(query, /*paged=*/false);
-  TaskPage page;
-  // REPEATABLE READ: both statements read one snapshot, so the total agrees with the page.
-  LUOSHI_RETURN_IF_ERROR(pool_->Transact(
-      [&](pg::Connection& c) -> absl::Status {
-        LUOSHI_ASSIGN_OR_RETURN(page.tasks, ReadPage(c, paged, query.definition_bytes));
-        LUOSHI_ASSIGN_OR_RETURN(page.total, ReadCount(c, all));
-        return absl::OkStatus();
-      },
-      {pg::Isolation::kRepeatableRead, /*read_only=*/true}));
-  return page;
+  const TaskQuerySql sql(query, /*paged=*/true);
+  LUOSHI_ASSIGN_OR_RETURN(pg::PgPool::Lease lease, pool_->Acquire());
+  return ReadPageWithTotal(*lease, sql, query.definition_bytes);
 }
 
 absl::StatusOr<std::vector<StoredTask>> PostgresTaskStore::TasksOfPlan(const std::string& plan_id) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -95,6 +96,68 @@ TEST_P(TaskStoreTest, ListingCopiesFollowEveryWrite) {
   old_version.unit = "甲局";
   old_version.plan_id = v1_plan->id();
   EXPECT_EQ(*store_->CountTasks(old_version), 0);  // its only task moved to v2
+}
+
+// Pages through a listing as ListTasks does: each page's total counts every match whatever the cursor,
+// an empty page past the end still has it, and filters on top of the unit or leader that drives the query
+// apply to pages and total alike.
+TEST_P(TaskStoreTest, PagesCarryTheTotalOfAllMatchesWhateverTheCursor) {
+  PlanWrite write = Plan("paged", "");
+  for (int i = 2; i <= 7; ++i) {
+    PlanTaskWrite t = write.tasks[0];
+    t.definition.set_number(std::to_string(i));
+    t.definition.set_text(i % 2 == 0 ? "偶数任务" : "奇数任务");
+    if (i > 4) t.definition.set_lead_leaders(0, "李四");
+    write.tasks.push_back(t);
+  }
+  auto plan = store_->WritePlan(write);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<StoredTask> all = *store_->TasksOfPlan(plan->id());
+  ASSERT_EQ(all.size(), 7u);
+
+  for (const bool by_unit : {false, true}) {
+    SCOPED_TRACE(by_unit ? "driven by the unit" : "driven by the plan");
+    TaskQuery q;
+    q.plan_id = plan->id();
+    if (by_unit) q.unit = "甲局";
+    q.limit = 3;
+    std::vector<std::string> seen;
+    for (int round = 0; round < 4; ++round) {
+      auto page = store_->QueryTaskPage(q);
+      ASSERT_TRUE(page.ok()) << page.status();
+      EXPECT_EQ(page->total, 7);
+      EXPECT_EQ(page->tasks.size(), std::min<size_t>(3, 7 - seen.size()));
+      for (const StoredTask& t : page->tasks) seen.push_back(t.id);
+      if (page->tasks.empty()) break;
+      q.after_sort_key = page->tasks.back().sort_key;
+    }
+    std::vector<std::string> in_order;
+    for (const StoredTask& t : all) in_order.push_back(t.id);
+    EXPECT_EQ(seen, in_order);
+  }
+
+  TaskQuery odd;
+  odd.leader = "李四";  // tasks 5, 6, 7
+  odd.text = "奇数";
+  odd.limit = 1;
+  auto first = store_->QueryTaskPage(odd);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->total, 2);
+  ASSERT_EQ(first->tasks.size(), 1u);
+  EXPECT_EQ(first->tasks[0].definition.number(), "5");
+  odd.after_sort_key = first->tasks[0].sort_key;
+  auto second = store_->QueryTaskPage(odd);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->total, 2);
+  ASSERT_EQ(second->tasks.size(), 1u);
+  EXPECT_EQ(second->tasks[0].definition.number(), "7");
+
+  TaskQuery none;
+  none.unit = "没有这个单位";
+  auto empty = store_->QueryTaskPage(none);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->total, 0);
+  EXPECT_TRUE(empty->tasks.empty());
 }
 
 TEST_P(TaskStoreTest, DuplicateDocumentAndStaleVersionAreRefused) {
