@@ -736,11 +736,11 @@ class TaskQuerySql {
   // (so one snapshot, and one round trip); an empty page is one row whose task columns are NULL. Takes
   // page_params().
   std::string PageWithTotalSql() const {
-    return absl::StrCat("SELECT page.*, c.total FROM (SELECT count(*) AS total", from_, count_where_,
-                        ") c LEFT JOIN LATERAL (", PageSql(), ") page ON true ORDER BY page.sort_key");
+    return absl::StrCat("SELECT page.*, c.count FROM (", CountSql(), ") c LEFT JOIN LATERAL (", PageSql(),
+                        ") page ON true ORDER BY page.sort_key");
   }
-  // The number of matches.
-  std::string CountSql() const { return absl::StrCat("SELECT count(*)", from_, where_); }
+  // The number of matches, whatever the page cursor; takes params() (or page_params(), which begin alike).
+  std::string CountSql() const { return absl::StrCat("SELECT count(*)", from_, count_where_); }
   const pg::Params& params() const { return params_; }
 
  private:
