@@ -81,6 +81,9 @@ class ServiceProcess {
 // The port a `"msg":"<msg>"` log line of `p` names; 0 until it is logged.
 int LoggedPort(const ServiceProcess& p, const std::string& msg);
 
+// A TCP socket connected to 127.0.0.1:`port` (the caller closes it), or -1 when the connection failed.
+int ConnectToLoopback(int port);
+
 // A service started while someone else holds its SQLite database under an exclusive lock, so that it
 // stays in its warm-up (health NOT_SERVING, other calls UNAVAILABLE) until Release(). The service runs
 // from a thread of this object (see ServiceProcess::Start) and stops when the object goes.

@@ -7,10 +7,8 @@
 //
 // Documents that a reader accepts are sent as dry runs, so that a row never stores anything: a stored
 // document would change the document list, and that list must stay as it was to prove nothing else did.
-#include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -185,19 +183,11 @@ std::string Dechunk(const std::string& body) {
 // Sends `request` as is on a new connection and reads the answer until the gateway closes it.
 HttpAnswer SendHttp(int port, const std::string& request) {
   HttpAnswer answer;
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = ConnectToLoopback(port);
   if (fd < 0) return answer;
   timeval timeout{30, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return answer;
-  }
   size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

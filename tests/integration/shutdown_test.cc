@@ -3,12 +3,10 @@
 // streams told to reconnect, the ingestion outbox left consistent); --probe answers for a running
 // instance; --log_format puts the logs where a container runtime reads them; health answers
 // NOT_SERVING while the database is being opened (migrations). POSIX only, like tests/common/process.h.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -302,17 +300,11 @@ TEST_F(ShutdownTest, SigtermDuringIngestionKeepsEveryAcknowledgedDocumentAndTheO
 // waited for it to read the GOAWAY and hang up would take the whole grace.
 class SilentHttp2Client {
  public:
-  explicit SilentHttp2Client(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  explicit SilentHttp2Client(int port) : fd_(ConnectToLoopback(port)) {
     // The connection preface, then an empty SETTINGS frame (length 0, type 4, no flags, stream 0).
     static const char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\4\0\0\0\0\0";
     const size_t size = sizeof(kPreface) - 1;
-    connected_ = connected_ && send(fd_, kPreface, size, 0) == static_cast<ssize_t>(size);
+    connected_ = fd_ >= 0 && send(fd_, kPreface, size, 0) == static_cast<ssize_t>(size);
   }
   ~SilentHttp2Client() {
     if (fd_ >= 0) close(fd_);
@@ -320,7 +312,7 @@ class SilentHttp2Client {
   bool connected() const { return connected_; }
 
  private:
-  int fd_ = -1;
+  const int fd_;
   bool connected_ = false;
 };
 
